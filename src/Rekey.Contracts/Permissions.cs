@@ -1,0 +1,24 @@
+namespace Rekey.Contracts;
+
+/// <summary>The permissions an API token can carry. The organisation (admin) token holds all of them and more.</summary>
+public static class Permissions
+{
+    /// <summary>Read the service document.</summary>
+    public const string ServiceRead = "service.read";
+    /// <summary>Update the service document.</summary>
+    public const string ServiceWrite = "service.write";
+    /// <summary>Read client documents (without the secret).</summary>
+    public const string ClientRead = "client.read";
+    /// <summary>Create, update, lock and delete clients.</summary>
+    public const string ClientWrite = "client.write";
+    /// <summary>See <c>clientSecret</c> in client documents.</summary>
+    public const string ClientSecretRead = "client.secret.read";
+    /// <summary>Update and refresh client secrets.</summary>
+    public const string ClientSecretWrite = "client.secret.write";
+    /// <summary>Only the organisation token: create and delete services, manage API tokens.</summary>
+    public const string Admin = "admin";
+
+    /// <summary>Every permission an API token may be given.</summary>
+    public static IReadOnlyList<string> Grantable { get; } =
+        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite];
+}

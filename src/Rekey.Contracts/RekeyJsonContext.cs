@@ -1,0 +1,28 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Rekey.Contracts;
+
+/// <summary>
+/// Source-generated serialisation of every wire type: camelCase names, nulls omitted (strict Authlete clients
+/// reject <c>null</c>), integers as integers.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(ResultResponse))]
+[JsonSerializable(typeof(ClientSecretUpdateRequest))]
+[JsonSerializable(typeof(ClientSecretResponse))]
+[JsonSerializable(typeof(ClientFlagUpdateRequest))]
+[JsonSerializable(typeof(ClientDocument))]
+[JsonSerializable(typeof(ClientListResponse))]
+[JsonSerializable(typeof(ServiceDocument))]
+[JsonSerializable(typeof(ServiceListResponse))]
+[JsonSerializable(typeof(ApiTokenCreateRequest))]
+[JsonSerializable(typeof(ApiTokenInfo))]
+[JsonSerializable(typeof(ApiTokenListResponse))]
+[JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+public sealed partial class RekeyJsonContext : JsonSerializerContext;

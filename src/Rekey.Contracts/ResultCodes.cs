@@ -1,0 +1,105 @@
+using System.Reflection;
+
+namespace Rekey.Contracts;
+
+/// <summary>
+/// The result-code catalogue. Every code has exactly one meaning; codes are never reused. The document
+/// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
+/// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
+/// 160–162 API tokens.
+/// </summary>
+public static class ResultCodes
+{
+    // ---- 000: common to every endpoint -------------------------------------------------------------
+    /// <summary>An unexpected server error; the message carries the request ID for the logs.</summary>
+    public static readonly ResultCode InternalError = new("A000101", 500, "An unexpected server error occurred (request ID = {0}).");
+    /// <summary>The store could not be reached; nothing was changed.</summary>
+    public static readonly ResultCode StoreUnavailable = new("A000102", 503, "The store is unavailable; nothing was changed. Retry later.");
+    /// <summary>No <c>Authorization: Bearer</c> header.</summary>
+    public static readonly ResultCode MissingAccessToken = new("A000201", 401, "The request carries no bearer access token.");
+    /// <summary>A bearer token that matches no organisation or API token.</summary>
+    public static readonly ResultCode UnknownAccessToken = new("A000202", 401, "The bearer access token is not valid.");
+    /// <summary>A known token without the permission the endpoint needs.</summary>
+    public static readonly ResultCode PermissionDenied = new("A000203", 403, "The access token lacks the permission '{0}'.");
+    /// <summary>A service token used on another service.</summary>
+    public static readonly ResultCode WrongService = new("A000204", 403, "The access token is not valid for service {0}.");
+    /// <summary>The body is not syntactically valid JSON.</summary>
+    public static readonly ResultCode MalformedJson = new("A000205", 400, "The request body is not well-formed JSON (line {0}, byte {1}).");
+    /// <summary>A content type other than JSON or form-urlencoded.</summary>
+    public static readonly ResultCode UnsupportedContentType = new("A000206", 415, "The content type '{0}' is not supported; use application/json or application/x-www-form-urlencoded.");
+    /// <summary>The body is larger than the configured limit.</summary>
+    public static readonly ResultCode BodyTooLarge = new("A000207", 413, "The request body exceeds {0} bytes.");
+    /// <summary>The JSON body is valid but not an object.</summary>
+    public static readonly ResultCode BodyNotObject = new("A000208", 400, "The request body must be a JSON object.");
+    /// <summary>A body is required and none was sent.</summary>
+    public static readonly ResultCode MissingBody = new("A000209", 400, "The request body is missing.");
+    /// <summary>Unknown service (or a service the caller cannot see).</summary>
+    public static readonly ResultCode ServiceNotFound = new("A000210", 404, "The service '{0}' was not found.");
+    /// <summary>Unknown client within the service.</summary>
+    public static readonly ResultCode ClientNotFound = new("A000211", 404, "The client '{0}' was not found in the service {1}.");
+    /// <summary>A paging or filter query parameter that is not a non-negative integer.</summary>
+    public static readonly ResultCode InvalidQueryParameter = new("A000212", 400, "The query parameter '{0}' must be an integer between 0 and {1}.");
+    /// <summary>A property whose JSON type does not match the document schema.</summary>
+    public static readonly ResultCode InvalidPropertyType = new("A000213", 400, "The property '{0}' has the wrong type.");
+    /// <summary>An enum property whose value is not in the document's list.</summary>
+    public static readonly ResultCode InvalidEnumValue = new("A000214", 400, "The value '{1}' is not allowed for '{0}'.");
+    /// <summary>Unknown API token ID.</summary>
+    public static readonly ResultCode ApiTokenNotFound = new("A000215", 404, "The API token '{0}' was not found.");
+    /// <summary>A form field sent more than once where one value is expected.</summary>
+    public static readonly ResultCode RepeatedFormField = new("A000216", 400, "The form field '{0}' must be given once.");
+
+    // ---- 110–114: services -------------------------------------------------------------------------
+    /// <summary>serviceName length rule.</summary>
+    public static readonly ResultCode InvalidServiceName = new("A110201", 400, "'serviceName' must be 1 to {0} characters.");
+    /// <summary>issuer URL rule.</summary>
+    public static readonly ResultCode InvalidIssuer = new("A110202", 400, "'issuer' must be an absolute https URL (http only for localhost) without query or fragment.");
+
+    // ---- 120–125: clients --------------------------------------------------------------------------
+    /// <summary>clientName length rule.</summary>
+    public static readonly ResultCode InvalidClientName = new("A120201", 400, "'clientName' must be at most {0} characters.");
+    /// <summary>clientIdAlias syntax rule.</summary>
+    public static readonly ResultCode InvalidClientIdAlias = new("A120202", 400, "'clientIdAlias' must be 1 to {0} characters of A-Z a-z 0-9 - . _ ~ : @.");
+    /// <summary>Alias already taken by another client of the service.</summary>
+    public static readonly ResultCode ClientIdAliasInUse = new("A120203", 400, "The client ID alias '{0}' is already used by another client of this service.");
+    /// <summary>Alias equal to another client's numeric ID.</summary>
+    public static readonly ResultCode ClientIdAliasIsClientId = new("A120204", 400, "The client ID alias '{0}' equals the client ID of another client of this service.");
+    /// <summary>Redirect URI rule (RFC 6749 §3.1.2).</summary>
+    public static readonly ResultCode InvalidRedirectUri = new("A120205", 400, "'redirectUris[{0}]' must be an absolute URI without a fragment.");
+    /// <summary>developer length rule.</summary>
+    public static readonly ResultCode InvalidDeveloper = new("A120206", 400, "'developer' must be at most {0} characters.");
+    /// <summary>Lock flag changed.</summary>
+    public static readonly ResultCode LockFlagUpdated = new("A125001", 200, "Successfully updated the lock flag of the client (ID = {0}) to {1}.");
+    /// <summary>Lock flag request without a boolean clientLocked.</summary>
+    public static readonly ResultCode InvalidLockFlag = new("A125201", 400, "'clientLocked' is required and must be true or false.");
+
+    // ---- 148–149: client secrets ------------------------------------------------------------------
+    /// <summary>Secret refreshed (fixed by Authlete).</summary>
+    public static readonly ResultCode SecretRefreshed = new("A148001", 200, "Successfully refreshed the client secret of the client (ID = {0}).");
+    /// <summary>Secret updated (fixed by Authlete).</summary>
+    public static readonly ResultCode SecretUpdated = new("A149001", 200, "Successfully updated the client secret of the client (ID = {0}).");
+    /// <summary>No clientSecret property or form field.</summary>
+    public static readonly ResultCode SecretMissing = new("A149201", 400, "The request has no 'clientSecret'.");
+    /// <summary>clientSecret is null or not a string.</summary>
+    public static readonly ResultCode SecretNotString = new("A149202", 400, "'clientSecret' must be a string.");
+    /// <summary>clientSecret is the empty string.</summary>
+    public static readonly ResultCode SecretEmpty = new("A149203", 400, "'clientSecret' must not be empty.");
+    /// <summary>clientSecret longer than 86 characters.</summary>
+    public static readonly ResultCode SecretTooLong = new("A149204", 400, "'clientSecret' is {0} characters long; the maximum is {1}.");
+    /// <summary>clientSecret with a character outside A-Z a-z 0-9 - _.</summary>
+    public static readonly ResultCode SecretIllegalCharacter = new("A149205", 400, "'clientSecret' has an illegal character at position {0} (1-based); allowed are A-Z, a-z, 0-9, '-' and '_'.");
+
+    // ---- 160–162: API tokens -----------------------------------------------------------------------
+    /// <summary>Token create names no existing service.</summary>
+    public static readonly ResultCode ApiTokenServiceUnknown = new("A160201", 400, "'serviceId' must name an existing service.");
+    /// <summary>Token create with no or unknown permissions.</summary>
+    public static readonly ResultCode ApiTokenInvalidPermissions = new("A160202", 400, "'permissions' must be a non-empty list of: {0}.");
+    /// <summary>Token description rule.</summary>
+    public static readonly ResultCode ApiTokenInvalidDescription = new("A160203", 400, "'description' must be at most {0} characters.");
+
+    /// <summary>Every entry of the catalogue, in declaration order.</summary>
+    public static IReadOnlyList<ResultCode> All { get; } = typeof(ResultCodes)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.FieldType == typeof(ResultCode))
+        .Select(f => (ResultCode)f.GetValue(null)!)
+        .ToArray();
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Rekey.Contracts;
+
+/// <summary>
+/// A service in Authlete's shape. <see cref="ApiKey"/> is the service ID used in every path. Properties Rekey
+/// does not interpret are kept in <see cref="Extra"/> and returned unchanged.
+/// </summary>
+public sealed record ServiceDocument
+{
+    /// <summary>Read-only sequence number.</summary>
+    public long? Number { get; init; }
+
+    /// <summary>Read-only service ID: random, at least 12 digits, below 2^53.</summary>
+    public long? ApiKey { get; init; }
+
+    /// <summary>Read-only in Authlete; Rekey authenticates with bearer tokens and never sets it.</summary>
+    public string? ApiSecret { get; init; }
+
+    /// <summary>Read-only in Authlete; accepted and ignored.</summary>
+    public long? ServiceOwnerNumber { get; init; }
+
+    /// <summary>Display name, 1 to 200 characters.</summary>
+    public string? ServiceName { get; init; }
+
+    /// <summary>Issuer identifier: an absolute https URL without query or fragment.</summary>
+    public string? Issuer { get; init; }
+
+    /// <summary>Read-only creation time, epoch milliseconds.</summary>
+    public long? CreatedAt { get; init; }
+
+    /// <summary>Read-only modification time, epoch milliseconds.</summary>
+    public long? ModifiedAt { get; init; }
+
+    /// <summary>Every other property, kept as sent.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"ServiceDocument {{ ApiKey = {ApiKey}, ServiceName = {ServiceName}, Issuer = {Issuer} }}";
+}

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+using Rekey.Contracts;
+using Rekey.Server.Hosting;
+using Rekey.Server.Http;
+using Rekey.Server.Secrets;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Auth;
+
+/// <summary>API tokens (Rekey extension, organisation token only): limited to one service and a set of permissions.</summary>
+internal static class ApiTokenApi
+{
+    public const int MaxDescriptionLength = 200;
+
+    public static RouteGroupBuilder MapApiTokens(this RouteGroupBuilder api)
+    {
+        api.MapPost("/apitoken/create", CreateAsync).RequirePermission(Permissions.Admin)
+            .Documented<ApiTokenInfo>("apitoken_create_api", "Create an API token; the value is returned once, in 'token'.", 200,
+                ResultCodes.ApiTokenServiceUnknown, ResultCodes.ApiTokenInvalidPermissions, ResultCodes.ApiTokenInvalidDescription,
+                ResultCodes.InvalidPropertyType, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.MissingBody);
+        api.MapGet("/apitoken/get/list", ListAsync).RequirePermission(Permissions.Admin)
+            .Documented<ApiTokenListResponse>("apitoken_get_list_api", "List API tokens (never their values).", 200, ResultCodes.InvalidQueryParameter);
+        api.MapDelete("/apitoken/delete/{tokenId}", DeleteAsync).RequirePermission(Permissions.Admin)
+            .Documented("apitoken_delete_api", "Delete an API token; it stops working at once. 204.", ResultCodes.ApiTokenNotFound)
+            .Produces(204);
+        return api;
+    }
+
+    private static ApiTokenInfo Present(StoredApiToken token, string? value = null) => new()
+    {
+        TokenId = token.TokenId,
+        ServiceId = token.ServiceId,
+        Permissions = token.Permissions,
+        Description = token.Description,
+        CreatedAt = token.CreatedAt,
+        Token = value,
+    };
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ApiTokenCreateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.ApiTokenCreateRequest).IsOk(out var create, out error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        var permissions = create.Permissions ?? [];
+        if (permissions.Count == 0 || permissions.Any(p => !Permissions.Grantable.Contains(p)))
+        {
+            return AuthleteResults.Error(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable));
+        }
+
+        if (create.Description is { Length: > MaxDescriptionLength })
+        {
+            return AuthleteResults.Error(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength);
+        }
+
+        if (create.ServiceId is not { } serviceId || await store.GetServiceAsync(serviceId, ct) is null)
+        {
+            return AuthleteResults.Error(ResultCodes.ApiTokenServiceUnknown);
+        }
+
+        var value = SecretGenerator.NewAccessToken();
+        var token = await store.CreateApiTokenAsync(serviceId, permissions.Distinct().ToList(), create.Description, TokenHash.Of(value),
+            time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return Results.Json(Present(token, value), RekeyJsonContext.Default.ApiTokenInfo);
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, IRekeyStore store, CancellationToken ct)
+    {
+        if (!Paging.From(request).IsOk(out var paging, out var error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        var page = await store.ListApiTokensAsync(paging.Start, paging.End, ct);
+        return Results.Json(new ApiTokenListResponse
+        {
+            Start = paging.Start,
+            End = paging.End,
+            TotalCount = page.TotalCount,
+            ApiTokens = page.Items.Select(t => Present(t)).ToList(),
+        }, RekeyJsonContext.Default.ApiTokenListResponse);
+    }
+
+    private static async Task<IResult> DeleteAsync(string tokenId, IRekeyStore store, CancellationToken ct) =>
+        RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, ct)
+            ? Results.NoContent()
+            : AuthleteResults.Error(ResultCodes.ApiTokenNotFound, tokenId);
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Rekey.Contracts;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Clients;
+
+/// <summary>A validated client document, split into the columns the store indexes and the JSON it keeps.</summary>
+internal sealed record PreparedClient(string? Alias, string? Developer, bool Locked, string Document);
+
+/// <summary>What a client document may contain, the defaults Rekey fills in, and how a stored one is shown.</summary>
+internal static class ClientRules
+{
+    public const int MaxNameLength = 200;
+    public const int MaxAliasLength = 128;
+    public const int MaxDeveloperLength = 100;
+
+    // Read-only in Authlete's schema, plus the two properties whose truth lives in columns (alias, lock flag).
+    private static readonly HashSet<string> NotStored = new(StringComparer.Ordinal)
+    {
+        "number", "serviceNumber", "clientId", "clientSecret", "dynamicallyRegistered", "createdAt", "modifiedAt",
+        "derivedSectorIdentifier", "clientIdAlias", "locked",
+    };
+
+    private static readonly HashSet<string> SecretlessReadOnly = new(StringComparer.Ordinal)
+    {
+        "number", "serviceNumber", "clientId", "clientSecret", "dynamicallyRegistered", "createdAt", "modifiedAt", "derivedSectorIdentifier",
+    };
+
+    /// <summary>
+    /// Validates a caller's client document. <c>clientType</c> defaults to <c>CONFIDENTIAL</c> and
+    /// <c>tokenAuthMethod</c> to <c>CLIENT_SECRET_BASIC</c> (<c>NONE</c> for public clients). The lock flag is taken
+    /// from the document on create only; afterwards the lock-flag endpoint owns it, so that an older SDK's full
+    /// body with <c>locked: false</c> cannot unlock a client by accident.
+    /// </summary>
+    public static Outcome<PreparedClient> Prepare(JsonObject body)
+    {
+        var normalized = DocumentNormalizer.Normalize(body, AuthleteEnums.ClientProperties, SecretlessReadOnly);
+        if (!normalized.IsOk(out var document, out var error))
+        {
+            return error;
+        }
+
+        var bound = RequestBody.Bind(document, RekeyJsonContext.Default.ClientDocument);
+        if (!bound.IsOk(out var client, out error))
+        {
+            return error;
+        }
+
+        if (Check(client) is { } violation)
+        {
+            return violation;
+        }
+
+        var clientType = client.ClientType ?? "CONFIDENTIAL";
+        document["clientType"] = clientType;
+        document["tokenAuthMethod"] = client.TokenAuthMethod ?? (clientType == "PUBLIC" ? "NONE" : "CLIENT_SECRET_BASIC");
+        foreach (var name in NotStored)
+        {
+            document.Remove(name);
+        }
+
+        return new PreparedClient(client.ClientIdAlias, client.Developer, client.Locked ?? false, document.ToJsonString());
+    }
+
+    private static RuleViolation? Check(ClientDocument client)
+    {
+        if (client.ClientName is { Length: > MaxNameLength })
+        {
+            return RuleViolation.Of(ResultCodes.InvalidClientName, MaxNameLength);
+        }
+
+        if (client.ClientIdAlias is { } alias && !IsValidAlias(alias))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidClientIdAlias, MaxAliasLength);
+        }
+
+        if (client.Developer is { Length: > MaxDeveloperLength })
+        {
+            return RuleViolation.Of(ResultCodes.InvalidDeveloper, MaxDeveloperLength);
+        }
+
+        var redirectUris = client.RedirectUris ?? [];
+        for (var i = 0; i < redirectUris.Count; i++)
+        {
+            // RFC 6749 §3.1.2: absolute, no fragment.
+            var uri = redirectUris[i];
+            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0 || uri.Contains('#', StringComparison.Ordinal))
+            {
+                return RuleViolation.Of(ResultCodes.InvalidRedirectUri, i);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128.</summary>
+    private static bool IsValidAlias(string alias) =>
+        alias.Length is > 0 and <= MaxAliasLength &&
+        alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or ':' or '@');
+
+    public static ClientDocument Present(StoredClient stored, bool withSecret)
+    {
+        var document = JsonSerializer.Deserialize(stored.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
+        return document with
+        {
+            Number = stored.Number,
+            ServiceNumber = stored.ServiceNumber,
+            ClientId = stored.ClientId,
+            ClientSecret = withSecret ? stored.CurrentSecret : null,
+            ClientIdAlias = stored.Alias,
+            Locked = stored.Locked,
+            CreatedAt = stored.CreatedAt,
+            ModifiedAt = stored.ModifiedAt,
+        };
+    }
+}

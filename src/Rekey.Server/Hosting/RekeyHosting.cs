@@ -1,0 +1,140 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using Rekey.Contracts;
+using Rekey.Server.Auth;
+using Rekey.Server.Clients;
+using Rekey.Server.Http;
+using Rekey.Server.Secrets;
+using Rekey.Server.Services;
+using Rekey.Server.Storage;
+using Rekey.Server.Storage.Sqlite;
+
+namespace Rekey.Server.Hosting;
+
+/// <summary>Composition of the server: what <c>Program.cs</c> calls.</summary>
+internal static class RekeyHosting
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplicationBuilder AddRekey(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+
+        var services = builder.Services;
+        services.AddOptions<RekeyOptions>().BindConfiguration(RekeyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RekeyOptions>, RekeyOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<AdminToken>();
+        services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
+        services.AddSingleton<SecretCipher>();
+        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>()));
+        services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, RekeyJsonContext.Default));
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Rekey";
+            document.Info.Description = "Authlete API v3 client-secret and client-management endpoints, self-hosted. Result codes: docs/result-codes.md.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    private static KeyRing LoadKeyRing(RekeyOptions options, ILogger logger)
+    {
+        KeyRing ring;
+        string source;
+        if (options.MasterKeys.Count > 0)
+        {
+            ring = new KeyRing(options.MasterKeys.Select(KeyRing.ParseEntry).ToList());
+            source = "configuration";
+        }
+        else
+        {
+            source = Path.GetFullPath(Path.Combine(options.DataDirectory, "master.key"));
+            ring = KeyRing.FromFile(source);
+        }
+
+        Log.KeyRingLoaded(logger, ring.Keys.Count, ring.Current.Id, source);
+        return ring;
+    }
+
+    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher)
+    {
+        var connectionString = options.Storage.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDirectory, "rekey.db"))}";
+        }
+
+        return options.Storage.Provider.ToLowerInvariant() switch
+        {
+            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher),
+            var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
+        };
+    }
+
+    /// <summary>Creates the data directory, loads keys and tokens, migrates the store; before the server listens.</summary>
+    public static async Task InitializeRekeyAsync(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<RekeyOptions>>().Value;
+        Directory.CreateDirectory(options.DataDirectory);
+        app.Services.GetRequiredService<AdminToken>();
+        var store = app.Services.GetRequiredService<IRekeyStore>();
+        await store.MigrateAsync(app.Lifetime.ApplicationStopping);
+        Log.StoreReady(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server"), options.Storage.Provider);
+    }
+
+    public static WebApplication MapRekey(this WebApplication app)
+    {
+        app.UseExceptionHandler(handler => handler.Run(WriteUnhandledAsync));
+        app.UseStatusCodePages();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/healthz", HealthAsync).WithName("healthz").WithSummary("200 once the store answers, 503 otherwise.").ExcludeFromDescription();
+
+        var api = app.MapGroup("/api").RequireRekeyToken();
+        api.MapServices();
+        api.MapClients();
+        api.MapClientSecrets();
+        api.MapApiTokens();
+        return app;
+    }
+
+    private static async Task<IResult> HealthAsync(IRekeyStore store, CancellationToken ct) =>
+        await store.PingAsync(ct)
+            ? Results.Json(new Dictionary<string, string> { ["status"] = "ok" }, RekeyJsonContext.Default.DictionaryStringString)
+            : Results.Json(new Dictionary<string, string> { ["status"] = "unavailable" }, RekeyJsonContext.Default.DictionaryStringString, statusCode: 503);
+
+    /// <summary>
+    /// Last line of defence: an exception is a bug or broken infrastructure. The caller gets a result code and the
+    /// request ID, never a stack trace; a store outage is a 503 the caller may retry.
+    /// </summary>
+    private static async Task WriteUnhandledAsync(HttpContext http)
+    {
+        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server");
+        var result = error switch
+        {
+            StoreUnavailableException unavailable => Unavailable(http, logger, unavailable),
+            BadHttpRequestException { StatusCode: 413 } => RuleViolation.Of(ResultCodes.BodyTooLarge, http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes),
+            _ => Unhandled(http, logger, error),
+        };
+        await AuthleteResults.WriteAsync(http, result);
+    }
+
+    private static RuleViolation Unavailable(HttpContext http, ILogger logger, StoreUnavailableException ex)
+    {
+        Log.StoreUnavailable(logger, http.TraceIdentifier, ex.Message);
+        return RuleViolation.Of(ResultCodes.StoreUnavailable);
+    }
+
+    private static RuleViolation Unhandled(HttpContext http, ILogger logger, Exception? ex)
+    {
+        Log.UnhandledError(logger, ex ?? new InvalidOperationException("unknown"), http.TraceIdentifier);
+        return RuleViolation.Of(ResultCodes.InternalError, http.TraceIdentifier);
+    }
+}

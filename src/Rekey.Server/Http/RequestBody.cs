@@ -1,0 +1,166 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
+using Rekey.Contracts;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Http;
+
+/// <summary>
+/// Reads a request body as a JSON object, whether it came as <c>application/json</c> or as
+/// <c>application/x-www-form-urlencoded</c> (Authlete accepts both). Form fields are typed by the target's JSON
+/// contract: booleans and integers are parsed, list properties collect repeated fields. Oversized bodies,
+/// other content types, malformed JSON and duplicate JSON properties are refused with their result codes.
+/// </summary>
+internal static class RequestBody
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        MaxDepth = 32,
+        AllowDuplicateProperties = false,
+    };
+
+    public static async Task<Outcome<JsonObject>> ReadObjectAsync(HttpRequest request, JsonTypeInfo? target, bool required, int limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit)
+        {
+            return RuleViolation.Of(ResultCodes.BodyTooLarge, limit);
+        }
+
+        var mediaType = MediaType(request.ContentType);
+        var isJson = mediaType is "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
+        var isForm = mediaType is "application/x-www-form-urlencoded";
+        if (mediaType.Length > 0 && !isJson && !isForm)
+        {
+            return RuleViolation.Of(ResultCodes.UnsupportedContentType, mediaType);
+        }
+
+        var body = await ReadBytesAsync(request.Body, limit, ct);
+        if (body is null)
+        {
+            return RuleViolation.Of(ResultCodes.BodyTooLarge, limit);
+        }
+
+        if (body.Length == 0 || (isJson && IsWhitespace(body)))
+        {
+            return required ? RuleViolation.Of(ResultCodes.MissingBody) : new JsonObject();
+        }
+
+        if (mediaType.Length == 0)
+        {
+            return RuleViolation.Of(ResultCodes.UnsupportedContentType, "(none)");
+        }
+
+        return isJson ? ParseJson(body) : ParseForm(Encoding.UTF8.GetString(body), target);
+    }
+
+    public static Outcome<T> Bind<T>(JsonObject body, JsonTypeInfo<T> typeInfo)
+    {
+        try
+        {
+            var value = body.Deserialize(typeInfo);
+            return value is null ? RuleViolation.Of(ResultCodes.BodyNotObject) : value;
+        }
+        catch (JsonException ex)
+        {
+            var path = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : ex.Path ?? "$";
+            return RuleViolation.Of(ResultCodes.InvalidPropertyType, path);
+        }
+    }
+
+    private static string MediaType(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType))
+        {
+            return "";
+        }
+
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim().ToLowerInvariant();
+    }
+
+    private static bool IsWhitespace(byte[] body) => body.All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n');
+
+    private static async Task<byte[]?> ReadBytesAsync(Stream body, int limit, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static Outcome<JsonObject> ParseJson(byte[] body)
+    {
+        try
+        {
+            var node = JsonNode.Parse(body, documentOptions: DocumentOptions);
+            return node is JsonObject obj ? obj : RuleViolation.Of(ResultCodes.BodyNotObject);
+        }
+        catch (JsonException ex)
+        {
+            return RuleViolation.Of(ResultCodes.MalformedJson, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1);
+        }
+    }
+
+    private static Outcome<JsonObject> ParseForm(string text, JsonTypeInfo? target)
+    {
+        var fields = new FormReader(text).ReadForm();
+        var obj = new JsonObject();
+        foreach (var (name, values) in fields)
+        {
+            var property = target?.Properties.FirstOrDefault(p => p.Name == name);
+            var node = FormValue(name, values, property?.PropertyType);
+            if (!node.IsOk(out var value, out var error))
+            {
+                return error;
+            }
+
+            obj[name] = value.Node;
+        }
+
+        return obj;
+    }
+
+    private sealed record FormNode(JsonNode? Node);
+
+    private static Outcome<FormNode> FormValue(string name, StringValues values, Type? type)
+    {
+        var underlying = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        var isList = underlying is not null && underlying != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(underlying);
+        if (isList || (underlying is null && values.Count > 1))
+        {
+            return new FormNode(new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()));
+        }
+
+        if (values.Count != 1)
+        {
+            return RuleViolation.Of(ResultCodes.RepeatedFormField, name);
+        }
+
+        var text = values[0] ?? "";
+        if (underlying == typeof(bool) && bool.TryParse(text, out var flag))
+        {
+            return new FormNode(JsonValue.Create(flag));
+        }
+
+        if ((underlying == typeof(long) || underlying == typeof(int)) && long.TryParse(text, out var number))
+        {
+            return new FormNode(JsonValue.Create(number));
+        }
+
+        return new FormNode(JsonValue.Create(text));
+    }
+}

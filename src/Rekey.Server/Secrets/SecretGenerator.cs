@@ -1,0 +1,27 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+
+namespace Rekey.Server.Secrets;
+
+/// <summary>Server-generated secrets and IDs, from the OS CSPRNG.</summary>
+internal static class SecretGenerator
+{
+    /// <summary>64 random bytes as unpadded base64url: 86 characters, 512 bits, all within the secret rules.</summary>
+    public static string NewClientSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(64));
+
+    /// <summary>A bearer token: a recognisable prefix and 32 random bytes.</summary>
+    public static string NewAccessToken() => "rk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
+    private const long MinId = 100_000_000_000;          // 12 digits
+    private const long MaxIdExclusive = 1L << 53;        // JavaScript reads every ID exactly
+
+    /// <summary>A random public ID of 12 to 16 digits, below 2^53.</summary>
+    public static long NewId() => MinId + (long)(RandomUInt64() % (ulong)(MaxIdExclusive - MinId));
+
+    private static ulong RandomUInt64()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        RandomNumberGenerator.Fill(bytes);
+        return BitConverter.ToUInt64(bytes);
+    }
+}

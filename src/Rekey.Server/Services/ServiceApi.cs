@@ -1,0 +1,100 @@
+using Rekey.Contracts;
+using Rekey.Server.Auth;
+using Rekey.Server.Hosting;
+using Microsoft.Extensions.Options;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Services;
+
+/// <summary>Authlete's service management: create, get, list, update, delete.</summary>
+internal static class ServiceApi
+{
+    public static RouteGroupBuilder MapServices(this RouteGroupBuilder api)
+    {
+        api.MapPost("/service/create", CreateAsync).RequirePermission(Permissions.Admin)
+            .Documented<ServiceDocument>("service_create_api", "Create a service (organisation token).", 200,
+                ResultCodes.InvalidServiceName, ResultCodes.InvalidIssuer, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
+                ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
+        api.MapGet("/{serviceId}/service/get", GetAsync).RequirePermission(Permissions.ServiceRead)
+            .Documented<ServiceDocument>("service_get_api", "Get a service.", 200, ResultCodes.ServiceNotFound);
+        api.MapGet("/service/get/list", ListAsync)
+            .Documented<ServiceListResponse>("service_get_list_api", "List the services the token can see (start inclusive, end exclusive).", 200,
+                ResultCodes.InvalidQueryParameter);
+        api.MapPost("/{serviceId}/service/update", UpdateAsync).RequirePermission(Permissions.ServiceWrite)
+            .Documented<ServiceDocument>("service_update_api", "Replace a service's document.", 200,
+                ResultCodes.ServiceNotFound, ResultCodes.InvalidServiceName, ResultCodes.InvalidIssuer, ResultCodes.InvalidEnumValue,
+                ResultCodes.InvalidPropertyType, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
+        api.MapDelete("/{serviceId}/service/delete", DeleteAsync).RequirePermission(Permissions.Admin)
+            .Documented("service_delete_api", "Delete a service with its clients, secrets and API tokens (organisation token). 204.", ResultCodes.ServiceNotFound)
+            .Produces(204);
+        return api;
+    }
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var document, out error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        var created = await store.CreateServiceAsync(document, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return Results.Json(ServiceRules.Present(created), RekeyJsonContext.Default.ServiceDocument);
+    }
+
+    private static async Task<IResult> GetAsync(string serviceId, IRekeyStore store, CancellationToken ct)
+    {
+        var service = RouteIds.TryParse(serviceId, out var id) ? await store.GetServiceAsync(id, ct) : null;
+        return service is null
+            ? AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId)
+            : Results.Json(ServiceRules.Present(service), RekeyJsonContext.Default.ServiceDocument);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
+    {
+        var caller = http.GetCaller();
+        if (!caller.Has(Permissions.ServiceRead))
+        {
+            return AuthleteResults.Error(ResultCodes.PermissionDenied, Permissions.ServiceRead);
+        }
+
+        if (!Paging.From(http.Request).IsOk(out var paging, out var error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        var page = await store.ListServicesAsync(caller.IsOrganisation ? null : caller.ServiceId, paging.Start, paging.End, ct);
+        return Results.Json(new ServiceListResponse
+        {
+            Start = paging.Start,
+            End = paging.End,
+            TotalCount = page.TotalCount,
+            Services = page.Items.Select(ServiceRules.Present).ToList(),
+        }, RekeyJsonContext.Default.ServiceListResponse);
+    }
+
+    private static async Task<IResult> UpdateAsync(string serviceId, HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        if (!RouteIds.TryParse(serviceId, out var id))
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var document, out error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        var updated = await store.UpdateServiceAsync(id, document, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return updated is null
+            ? AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId)
+            : Results.Json(ServiceRules.Present(updated), RekeyJsonContext.Default.ServiceDocument);
+    }
+
+    private static async Task<IResult> DeleteAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
+        RouteIds.TryParse(serviceId, out var id) && await store.DeleteServiceAsync(id, ct)
+            ? Results.NoContent()
+            : AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+}

@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using Rekey.Contracts;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Services;
+
+/// <summary>What a service document may contain, and how a stored one is shown.</summary>
+internal static class ServiceRules
+{
+    public const int MaxNameLength = 200;
+
+    private static readonly HashSet<string> ReadOnly = new(StringComparer.Ordinal)
+    {
+        "number", "apiKey", "apiSecret", "serviceOwnerNumber", "createdAt", "modifiedAt",
+    };
+
+    /// <summary>Validates a caller's service document and returns the JSON to store.</summary>
+    public static Outcome<string> Prepare(JsonObject body)
+    {
+        var normalized = DocumentNormalizer.Normalize(body, AuthleteEnums.ServiceProperties, ReadOnly);
+        if (!normalized.IsOk(out var document, out var error))
+        {
+            return error;
+        }
+
+        var bound = RequestBody.Bind(document, RekeyJsonContext.Default.ServiceDocument);
+        if (!bound.IsOk(out var service, out error))
+        {
+            return error;
+        }
+
+        if (service.ServiceName is { } name && (name.Length == 0 || name.Length > MaxNameLength))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidServiceName, MaxNameLength);
+        }
+
+        if (service.Issuer is { } issuer && !IsValidIssuer(issuer))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidIssuer);
+        }
+
+        return document.ToJsonString();
+    }
+
+    /// <summary>RFC 8414 §2: https, no query, no fragment (http allowed for loopback development).</summary>
+    private static bool IsValidIssuer(string issuer) =>
+        Uri.TryCreate(issuer, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback))
+        && uri.Query.Length == 0 && uri.Fragment.Length == 0 && !issuer.Contains('#', StringComparison.Ordinal) && !issuer.Contains('?', StringComparison.Ordinal);
+
+    public static ServiceDocument Present(StoredService stored)
+    {
+        var document = System.Text.Json.JsonSerializer.Deserialize(stored.Document, RekeyJsonContext.Default.ServiceDocument) ?? new ServiceDocument();
+        return document with
+        {
+            Number = stored.Number,
+            ApiKey = stored.ServiceId,
+            CreatedAt = stored.CreatedAt,
+            ModifiedAt = stored.ModifiedAt,
+        };
+    }
+}

@@ -1,0 +1,197 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Rekey.Server.Storage.Sqlite;
+
+/// <summary>
+/// SQLite has one writer at a time, so Rekey gives it exactly one: a dedicated thread that owns the write
+/// connection. Writes queue here; the thread takes every write that is waiting, runs each inside its own
+/// SAVEPOINT and commits them all with one <c>COMMIT</c> — one fsync for the batch (group commit) instead of one
+/// per request, which is what keeps <c>synchronous=FULL</c> affordable. A write whose outcome failed, or that
+/// threw, is rolled back to its savepoint without touching its neighbours; a failed COMMIT fails the whole batch,
+/// and no caller hears "done" before its COMMIT returned.
+/// </summary>
+internal sealed class SqliteWriteQueue : IDisposable
+{
+    private const int MaxBatch = 256;
+
+    private readonly Channel<IWork> _queue = Channel.CreateUnbounded<IWork>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly Thread _thread;
+    private readonly Func<Exception, Exception> _translate;
+
+    public SqliteWriteQueue(SqliteConnection connection, Func<Exception, Exception> translate)
+    {
+        _connection = connection;
+        _translate = translate;
+        _thread = new Thread(Run) { IsBackground = true, Name = "rekey-sqlite-writer" };
+        _thread.Start();
+    }
+
+    public Task<T> RunAsync<T>(Func<SqliteConnection, T> work, CancellationToken ct)
+    {
+        var item = new Work<T>(work, ct);
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(item), this);
+
+        return item.Task;
+    }
+
+    private void Run()
+    {
+        var batch = new List<IWork>(MaxBatch);
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+            {
+                if (!item.CancelIfRequested())
+                {
+                    batch.Add(item);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                RunBatch(batch);
+            }
+        }
+    }
+
+    private void RunBatch(List<IWork> batch)
+    {
+        try
+        {
+            Execute("BEGIN IMMEDIATE");
+            foreach (var item in batch)
+            {
+                Execute("SAVEPOINT w");
+                item.Execute(_connection);
+                if (item.NeedsRollback)
+                {
+                    Execute("ROLLBACK TO w");
+                }
+
+                Execute("RELEASE w");
+            }
+
+            Execute("COMMIT");
+        }
+        catch (Exception ex)
+        {
+            RollBackQuietly();
+            var failure = _translate(ex);
+            foreach (var item in batch)
+            {
+                item.Fail(failure);
+            }
+
+            return;
+        }
+
+        foreach (var item in batch)
+        {
+            item.Complete();
+        }
+    }
+
+    private void RollBackQuietly()
+    {
+        if (_connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            Execute("ROLLBACK");
+        }
+        catch (SqliteException)
+        {
+            // No transaction was open (BEGIN itself failed): there is nothing to roll back.
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _thread.Join(TimeSpan.FromSeconds(10));
+        _connection.Dispose();
+    }
+
+    private interface IWork
+    {
+        bool NeedsRollback { get; }
+
+        bool CancelIfRequested();
+
+        void Execute(SqliteConnection connection);
+
+        void Complete();
+
+        void Fail(Exception ex);
+    }
+
+    private sealed class Work<T>(Func<SqliteConnection, T> work, CancellationToken ct) : IWork
+    {
+        private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Action? _complete;
+        private bool _failedOutcome;
+        private Exception? _error;
+
+        public Task<T> Task => _tcs.Task;
+
+        public bool NeedsRollback => _error is not null || _failedOutcome;
+
+        public bool CancelIfRequested()
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            _tcs.TrySetCanceled(ct);
+            return true;
+        }
+
+        public void Execute(SqliteConnection connection)
+        {
+            try
+            {
+                var result = work(connection);
+                _failedOutcome = result is IOutcome { Failed: true };
+                _complete = () => _tcs.TrySetResult(result);
+            }
+            catch (SqliteException)
+            {
+                // A database error inside a write leaves the transaction in an unknown state: fail the batch.
+                throw;
+            }
+            catch (Exception ex)
+            {
+                // A bug or a broken stored row in this write alone: roll back its savepoint, keep the others.
+                _error = ex;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_error is not null)
+            {
+                _tcs.TrySetException(_error);
+            }
+            else
+            {
+                _complete?.Invoke();
+            }
+        }
+
+        public void Fail(Exception ex) => _tcs.TrySetException(ex);
+    }
+}
