@@ -1,0 +1,35 @@
+using Xunit;
+namespace Rekey.Testing;
+
+/// <summary>One store and one server for a whole test class; each test makes its own service, so tests stay independent.</summary>
+public abstract class ServerFixture : IAsyncLifetime
+{
+    private RekeyHost? _host;
+
+    public RekeyHost Host => _host ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public TestStore Store => Host.Store;
+
+    /// <summary>A fresh, empty store. Return <see langword="null"/> to skip (e.g. no PostgreSQL binaries outside CI).</summary>
+    protected abstract Task<TestStore> CreateStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        var store = await CreateStoreAsync();
+        _host = await RekeyHost.StartAsync(store);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+            await _host.Store.DisposeAsync();
+        }
+    }
+}
+
+public sealed class SqliteServerFixture : ServerFixture
+{
+    protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+}
