@@ -70,6 +70,12 @@ public sealed record ClientDocument
     /// <summary>Read-only in Authlete; accepted and ignored.</summary>
     public string? DerivedSectorIdentifier { get; init; }
 
+    /// <summary>
+    /// Rekey extension, read-only: when the current secret expires (epoch milliseconds), set when the service has a
+    /// <c>clientSecretLifetime</c>; absent = never.
+    /// </summary>
+    public long? ClientSecretExpiresAt { get; init; }
+
     /// <summary>Every other property, kept as sent.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

@@ -15,10 +15,12 @@ public static class Permissions
     public const string ClientSecretRead = "client.secret.read";
     /// <summary>Update and refresh client secrets.</summary>
     public const string ClientSecretWrite = "client.secret.write";
+    /// <summary>Read the service's audit trail.</summary>
+    public const string AuditRead = "audit.read";
     /// <summary>Only the organisation token: create and delete services, manage API tokens.</summary>
     public const string Admin = "admin";
 
     /// <summary>Every permission an API token may be given.</summary>
     public static IReadOnlyList<string> Grantable { get; } =
-        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite];
+        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, AuditRead];
 }

@@ -6,7 +6,7 @@ namespace Rekey.Contracts;
 /// The result-code catalogue. Every code has exactly one meaning; codes are never reused. The document
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
-/// 160–162 API tokens.
+/// 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–181 encryption keys.
 /// </summary>
 public static class ResultCodes
 {
@@ -15,6 +15,8 @@ public static class ResultCodes
     public static readonly ResultCode InternalError = new("A000101", 500, "An unexpected server error occurred (request ID = {0}).");
     /// <summary>The store could not be reached; nothing was changed.</summary>
     public static readonly ResultCode StoreUnavailable = new("A000102", 503, "The store is unavailable; nothing was changed. Retry later.");
+    /// <summary>A stored secret failed to decrypt (wrong key ring, tampered or moved ciphertext).</summary>
+    public static readonly ResultCode StoredSecretUnreadable = new("A000103", 500, "A stored secret of the client (ID = {0}) could not be decrypted; the server log has the details (request ID = {1}).");
     /// <summary>No <c>Authorization: Bearer</c> header.</summary>
     public static readonly ResultCode MissingAccessToken = new("A000201", 401, "The request carries no bearer access token.");
     /// <summary>A bearer token that matches no organisation or API token.</summary>
@@ -54,6 +56,11 @@ public static class ResultCodes
     /// <summary>issuer URL rule.</summary>
     public static readonly ResultCode InvalidIssuer = new("A110202", 400, "'issuer' must be an absolute https URL (http only for localhost) without query or fragment.");
 
+    /// <summary>clientSecretGracePeriod rule.</summary>
+    public static readonly ResultCode InvalidGracePeriodSetting = new("A110203", 400, "'clientSecretGracePeriod' must be an integer between 0 and {0} seconds.");
+    /// <summary>clientSecretLifetime rule.</summary>
+    public static readonly ResultCode InvalidSecretLifetimeSetting = new("A110204", 400, "'clientSecretLifetime' must be an integer between 0 and {0} seconds.");
+
     // ---- 120–125: clients --------------------------------------------------------------------------
     /// <summary>clientName length rule.</summary>
     public static readonly ResultCode InvalidClientName = new("A120201", 400, "'clientName' must be at most {0} characters.");
@@ -87,6 +94,29 @@ public static class ResultCodes
     public static readonly ResultCode SecretTooLong = new("A149204", 400, "'clientSecret' is {0} characters long; the maximum is {1}.");
     /// <summary>clientSecret with a character outside A-Z a-z 0-9 - _.</summary>
     public static readonly ResultCode SecretIllegalCharacter = new("A149205", 400, "'clientSecret' has an illegal character at position {0} (1-based); allowed are A-Z, a-z, 0-9, '-' and '_'.");
+
+    /// <summary>Per-call grace period (update body or refresh query) out of range.</summary>
+    public static readonly ResultCode InvalidGracePeriod = new("A149206", 400, "'gracePeriod' must be an integer between 0 and {0} seconds.");
+
+    // ---- 150–151: secret list and revoke (Rekey extensions) ---------------------------------------
+    /// <summary>Secrets listed.</summary>
+    public static readonly ResultCode SecretsListed = new("A150001", 200, "Listed the secrets of the client (ID = {0}).");
+    /// <summary>A previous secret revoked.</summary>
+    public static readonly ResultCode SecretRevoked = new("A151001", 200, "Revoked the secret {0} of the client (ID = {1}).");
+    /// <summary>Attempt to revoke the current secret.</summary>
+    public static readonly ResultCode CannotRevokeCurrentSecret = new("A151201", 400, "The secret {0} is the client's current secret; update or refresh the secret instead of revoking it.");
+    /// <summary>Unknown secret ID for the client.</summary>
+    public static readonly ResultCode SecretNotFound = new("A151202", 404, "The secret '{0}' was not found for the client {1}.");
+
+    // ---- 170: audit (Rekey extension) --------------------------------------------------------------
+    /// <summary>Unknown action name in the audit filter.</summary>
+    public static readonly ResultCode InvalidAuditAction = new("A170201", 400, "'action' must be one of: {0}.");
+
+    // ---- 180: encryption keys (Rekey extension) ----------------------------------------------------
+    /// <summary>Data key rotated and secrets re-encrypted.</summary>
+    public static readonly ResultCode DataKeyRotated = new("A180001", 200, "Rotated the data encryption key to {0}; re-encrypted {1} stored values, {2} remain under older keys.");
+    /// <summary>Key status listed.</summary>
+    public static readonly ResultCode DataKeysListed = new("A181001", 200, "Listed {0} data encryption keys.");
 
     // ---- 160–162: API tokens -----------------------------------------------------------------------
     /// <summary>Token create names no existing service.</summary>

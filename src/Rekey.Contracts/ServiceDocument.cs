@@ -33,6 +33,15 @@ public sealed record ServiceDocument
     /// <summary>Read-only modification time, epoch milliseconds.</summary>
     public long? ModifiedAt { get; init; }
 
+    /// <summary>
+    /// Rekey extension: seconds a replaced client secret stays valid after an update or refresh (0, the default,
+    /// is Authlete's behaviour: it stops working at once). At most 30 days.
+    /// </summary>
+    public long? ClientSecretGracePeriod { get; init; }
+
+    /// <summary>Rekey extension: seconds a new client secret is valid (0, the default, = no expiry). At most 10 years.</summary>
+    public long? ClientSecretLifetime { get; init; }
+
     /// <summary>Every other property, kept as sent.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Net.Http.Headers;
 using Rekey.Contracts;
+using Rekey.Server.Audit;
 using Rekey.Server.Http;
 using Rekey.Server.Storage;
 
@@ -36,16 +37,22 @@ internal static class ApiAuth
         var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredPermission>();
         if (required is not null && !caller.Has(required.Name))
         {
-            return AuthleteResults.Error(ResultCodes.PermissionDenied, required.Name);
+            return await RefuseAsync(http, RuleViolation.Of(ResultCodes.PermissionDenied, required.Name));
         }
 
         if (!caller.IsOrganisation && http.Request.RouteValues.TryGetValue("serviceId", out var routeService) &&
             (!long.TryParse(routeService as string, NumberStyles.None, CultureInfo.InvariantCulture, out var serviceId) || serviceId != caller.ServiceId))
         {
-            return AuthleteResults.Error(ResultCodes.WrongService, routeService);
+            return await RefuseAsync(http, RuleViolation.Of(ResultCodes.WrongService, routeService));
         }
 
         return await next(context);
+    }
+
+    private static async Task<IResult> RefuseAsync(HttpContext http, RuleViolation error)
+    {
+        await Changes.RecordRefusalAsync(http, error);
+        return AuthleteResults.Error(error);
     }
 
     private static string? BearerToken(HttpRequest request)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
+using Rekey.Server.Audit;
 using Rekey.Server.Hosting;
 using Rekey.Server.Http;
 using Rekey.Server.Secrets;
@@ -14,13 +15,13 @@ internal static class ApiTokenApi
 
     public static RouteGroupBuilder MapApiTokens(this RouteGroupBuilder api)
     {
-        api.MapPost("/apitoken/create", CreateAsync).RequirePermission(Permissions.Admin)
+        api.MapPost("/apitoken/create", CreateAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ApiTokenCreate)
             .Documented<ApiTokenInfo>("apitoken_create_api", "Create an API token; the value is returned once, in 'token'.", 200,
                 ResultCodes.ApiTokenServiceUnknown, ResultCodes.ApiTokenInvalidPermissions, ResultCodes.ApiTokenInvalidDescription,
                 ResultCodes.InvalidPropertyType, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.MissingBody);
         api.MapGet("/apitoken/get/list", ListAsync).RequirePermission(Permissions.Admin)
             .Documented<ApiTokenListResponse>("apitoken_get_list_api", "List API tokens (never their values).", 200, ResultCodes.InvalidQueryParameter);
-        api.MapDelete("/apitoken/delete/{tokenId}", DeleteAsync).RequirePermission(Permissions.Admin)
+        api.MapDelete("/apitoken/delete/{tokenId}", DeleteAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ApiTokenDelete)
             .Documented("apitoken_delete_api", "Delete an API token; it stops working at once. 204.", ResultCodes.ApiTokenNotFound)
             .Produces(204);
         return api;
@@ -36,33 +37,33 @@ internal static class ApiTokenApi
         Token = value,
     };
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ApiTokenCreateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        var change = Changes.For(http);
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ApiTokenCreateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.ApiTokenCreateRequest).IsOk(out var create, out error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, null);
         }
 
         var permissions = create.Permissions ?? [];
         if (permissions.Count == 0 || permissions.Any(p => !Permissions.Grantable.Contains(p)))
         {
-            return AuthleteResults.Error(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable));
+            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable)), create.ServiceId);
         }
 
         if (create.Description is { Length: > MaxDescriptionLength })
         {
-            return AuthleteResults.Error(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength);
+            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength), create.ServiceId);
         }
 
         if (create.ServiceId is not { } serviceId || await store.GetServiceAsync(serviceId, ct) is null)
         {
-            return AuthleteResults.Error(ResultCodes.ApiTokenServiceUnknown);
+            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenServiceUnknown), create.ServiceId);
         }
 
         var value = SecretGenerator.NewAccessToken();
-        var token = await store.CreateApiTokenAsync(serviceId, permissions.Distinct().ToList(), create.Description, TokenHash.Of(value),
-            time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        var token = await store.CreateApiTokenAsync(serviceId, permissions.Distinct().ToList(), create.Description, TokenHash.Of(value), change, ct);
         return Results.Json(Present(token, value), RekeyJsonContext.Default.ApiTokenInfo);
     }
 
@@ -83,8 +84,8 @@ internal static class ApiTokenApi
         }, RekeyJsonContext.Default.ApiTokenListResponse);
     }
 
-    private static async Task<IResult> DeleteAsync(string tokenId, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, ct)
+    private static async Task<IResult> DeleteAsync(string tokenId, HttpContext http, IRekeyStore store, CancellationToken ct) =>
+        RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, Changes.For(http), ct)
             ? Results.NoContent()
             : AuthleteResults.Error(ResultCodes.ApiTokenNotFound, tokenId);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
+using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Hosting;
 using Rekey.Server.Http;
@@ -20,26 +21,24 @@ internal static class ClientApi
 
     public static RouteGroupBuilder MapClients(this RouteGroupBuilder api)
     {
-        api.MapPost("/{serviceId}/client/create", CreateAsync).RequirePermission(Permissions.ClientWrite)
+        api.MapPost("/{serviceId}/client/create", CreateAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientCreate)
             .Documented<ClientDocument>("client_create_api", "Create a client; Rekey generates clientId and clientSecret.", 200, [ResultCodes.ServiceNotFound, .. DocumentCodes]);
         api.MapGet("/{serviceId}/client/get/{clientId}", GetAsync).RequirePermission(Permissions.ClientRead)
             .Documented<ClientDocument>("client_get_api", "Get a client by client ID or alias.", 200, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound);
         api.MapGet("/{serviceId}/client/get/list", ListAsync).RequirePermission(Permissions.ClientRead)
             .Documented<ClientListResponse>("client_get_list_api", "List clients (developer filter; start inclusive, end exclusive).", 200,
                 ResultCodes.ServiceNotFound, ResultCodes.InvalidQueryParameter);
-        api.MapPost("/{serviceId}/client/update/{clientId}", UpdateAsync).RequirePermission(Permissions.ClientWrite)
+        api.MapPost("/{serviceId}/client/update/{clientId}", UpdateAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientUpdate)
             .Documented<ClientDocument>("client_update_api", "Replace a client's document (JSON or form).", 200, [ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound, .. DocumentCodes]);
-        api.MapDelete("/{serviceId}/client/delete/{clientId}", DeleteAsync).RequirePermission(Permissions.ClientWrite)
+        api.MapDelete("/{serviceId}/client/delete/{clientId}", DeleteAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientDelete)
             .Documented("client_delete_api", "Delete a client with its secrets. 204, no body.", ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound)
             .Produces(204);
-        api.MapPost("/{serviceId}/client/lock_flag/update/{clientIdentifier}", LockAsync).RequirePermission(Permissions.ClientWrite)
+        api.MapPost("/{serviceId}/client/lock_flag/update/{clientIdentifier}", LockAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientLock)
             .Documented<ResultResponse>("client_flag_update_api", "Lock or unlock a client ({clientLocked}, JSON or form).", 200,
                 ResultCodes.LockFlagUpdated, ResultCodes.InvalidLockFlag, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound,
                 ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject, ResultCodes.MissingBody);
         return api;
     }
-
-    private static long Now(TimeProvider time) => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static IResult Document(StoredClient client, HttpContext http) =>
         Results.Json(ClientRules.Present(client, http.GetCaller().SeesSecrets), RekeyJsonContext.Default.ClientDocument);
@@ -50,21 +49,22 @@ internal static class ClientApi
         return body.IsOk(out var json, out var error) ? ClientRules.Prepare(json) : error;
     }
 
-    private static async Task<IResult> CreateAsync(string serviceId, HttpContext http, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
+        var change = Changes.For(http);
         if (!(await ReadDocumentAsync(http.Request, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var prepared, out var error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, sid);
         }
 
         var created = await store.CreateClientAsync(
-            new NewClient(sid, prepared.Alias, prepared.Developer, prepared.Locked, prepared.Document, SecretGenerator.NewClientSecret(), Now(time)), ct);
-        return created.IsOk(out var client, out error) ? Document(client, http) : AuthleteResults.Error(error);
+            new NewClient(sid, prepared.Alias, prepared.Developer, prepared.Locked, prepared.Document, SecretGenerator.NewClientSecret()), change, ct);
+        return created.IsOk(out var client, out error) ? Document(client, http) : await Changes.RefuseAsync(http, change, error, sid);
     }
 
     private static async Task<IResult> GetAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, CancellationToken ct)
@@ -106,61 +106,65 @@ internal static class ClientApi
         }, RekeyJsonContext.Default.ClientListResponse);
     }
 
-    private static async Task<IResult> UpdateAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
+        var change = Changes.For(http);
         if (!(await ReadDocumentAsync(http.Request, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var prepared, out var error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, sid);
         }
 
         var existing = await store.GetClientAsync(sid, clientId, withSecret: false, ct);
         if (!existing.IsOk(out var current, out error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, sid);
         }
 
-        var updated = await store.UpdateClientAsync(new ClientUpdate(sid, current.ClientId, prepared.Alias, prepared.Developer, prepared.Document, Now(time)), ct);
-        return updated.IsOk(out var client, out error) ? Document(client, http) : AuthleteResults.Error(error);
+        var updated = await store.UpdateClientAsync(new ClientUpdate(sid, current.ClientId, prepared.Alias, prepared.Developer, prepared.Document), change, ct);
+        return updated.IsOk(out var client, out error) ? Document(client, http) : await Changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> DeleteAsync(string serviceId, string clientId, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var deleted = await store.DeleteClientAsync(sid, clientId, ct);
-        return deleted.IsOk(out _, out var error) ? Results.NoContent() : AuthleteResults.Error(error);
+        var change = Changes.For(http);
+        var deleted = await store.DeleteClientAsync(sid, clientId, change, ct);
+        return deleted.IsOk(out _, out var error) ? Results.NoContent() : await Changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> LockAsync(string serviceId, string clientIdentifier, HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> LockAsync(string serviceId, string clientIdentifier, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ClientFlagUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        var change = Changes.For(http);
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ClientFlagUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, sid);
         }
 
         if (json["clientLocked"] is not { } flag || flag.GetValueKind() is not (System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False))
         {
-            return AuthleteResults.Error(ResultCodes.InvalidLockFlag);
+            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InvalidLockFlag), sid);
         }
 
         var locked = flag.GetValue<bool>();
-        var result = await store.SetClientLockAsync(sid, clientIdentifier, locked, Now(time), ct);
+        change = change with { Action = locked ? AuditActions.ClientLock : AuditActions.ClientUnlock };
+        var result = await store.SetClientLockAsync(sid, clientIdentifier, locked, change, ct);
         return result.IsOk(out var clientId, out error)
             ? AuthleteResults.Ok(ResultCodes.LockFlagUpdated, clientId, locked ? "true" : "false")
-            : AuthleteResults.Error(error);
+            : await Changes.RefuseAsync(http, change, error, sid);
     }
 }

@@ -20,12 +20,13 @@ internal static class ClientRules
     private static readonly HashSet<string> NotStored = new(StringComparer.Ordinal)
     {
         "number", "serviceNumber", "clientId", "clientSecret", "dynamicallyRegistered", "createdAt", "modifiedAt",
-        "derivedSectorIdentifier", "clientIdAlias", "locked",
+        "derivedSectorIdentifier", "clientSecretExpiresAt", "clientIdAlias", "locked",
     };
 
     private static readonly HashSet<string> SecretlessReadOnly = new(StringComparer.Ordinal)
     {
         "number", "serviceNumber", "clientId", "clientSecret", "dynamicallyRegistered", "createdAt", "modifiedAt", "derivedSectorIdentifier",
+        "clientSecretExpiresAt",
     };
 
     /// <summary>
@@ -111,6 +112,7 @@ internal static class ClientRules
             ClientSecret = withSecret ? stored.CurrentSecret : null,
             ClientIdAlias = stored.Alias,
             Locked = stored.Locked,
+            ClientSecretExpiresAt = stored.CurrentSecretExpiresAt,
             CreatedAt = stored.CreatedAt,
             ModifiedAt = stored.ModifiedAt,
         };

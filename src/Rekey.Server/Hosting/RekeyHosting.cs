@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
+using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Clients;
 using Rekey.Server.Http;
@@ -34,6 +35,10 @@ internal static class RekeyHosting
         services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
         services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>()));
+        services.AddSingleton<SecretUsage>();
+        services.AddSingleton<SecretVerifier>();
+        services.AddSingleton<SecretMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<SecretMaintenance>());
         services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, RekeyJsonContext.Default));
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -101,6 +106,8 @@ internal static class RekeyHosting
         api.MapClients();
         api.MapClientSecrets();
         api.MapApiTokens();
+        api.MapAudit();
+        api.MapKeys();
         return app;
     }
 
@@ -120,6 +127,7 @@ internal static class RekeyHosting
         var result = error switch
         {
             StoreUnavailableException unavailable => Unavailable(http, logger, unavailable),
+            SecretDecryptionException unreadable => Unreadable(http, logger, unreadable),
             BadHttpRequestException { StatusCode: 413 } => RuleViolation.Of(ResultCodes.BodyTooLarge, http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes),
             _ => Unhandled(http, logger, error),
         };
@@ -130,6 +138,13 @@ internal static class RekeyHosting
     {
         Log.StoreUnavailable(logger, http.TraceIdentifier, ex.Message);
         return RuleViolation.Of(ResultCodes.StoreUnavailable);
+    }
+
+    private static RuleViolation Unreadable(HttpContext http, ILogger logger, SecretDecryptionException ex)
+    {
+        Log.StoredSecretUnreadable(logger, http.TraceIdentifier, ex.Message);
+        var client = http.Request.RouteValues["clientIdentifier"] ?? http.Request.RouteValues["clientId"] ?? "?";
+        return RuleViolation.Of(ResultCodes.StoredSecretUnreadable, client, http.TraceIdentifier);
     }
 
     private static RuleViolation Unhandled(HttpContext http, ILogger logger, Exception? ex)

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
+using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Hosting;
 using Rekey.Server.Http;
@@ -9,36 +11,60 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Secrets;
 
-/// <summary>The reason Rekey exists: update a client's secret to a caller-chosen value, or refresh it to a generated one.</summary>
+/// <summary>
+/// The reason Rekey exists: update a client's secret to a caller-chosen value, or refresh it to a generated one;
+/// plus the Rekey extensions to list a client's secrets and revoke a previous one.
+/// </summary>
 internal static class ClientSecretApi
 {
+    private const string ExtensionTag = "Rekey extensions";
+
     public static RouteGroupBuilder MapClientSecrets(this RouteGroupBuilder api)
     {
-        api.MapPost("/{serviceId}/client/secret/update/{clientIdentifier}", UpdateAsync).RequirePermission(Permissions.ClientSecretWrite)
-            .Documented<ClientSecretResponse>("client_secret_update_api", "Update the client secret to the given value (JSON or form).", 200,
+        api.MapPost("/{serviceId}/client/secret/update/{clientIdentifier}", UpdateAsync).RequirePermission(Permissions.ClientSecretWrite).Audited(AuditActions.SecretUpdate)
+            .Documented<ClientSecretResponse>("client_secret_update_api", "Update the client secret to the given value (JSON or form). Rekey extension: optional gracePeriod (seconds).", 200,
                 ResultCodes.SecretUpdated, ResultCodes.SecretMissing, ResultCodes.SecretNotString, ResultCodes.SecretEmpty, ResultCodes.SecretTooLong,
-                ResultCodes.SecretIllegalCharacter, ResultCodes.RepeatedFormField, ResultCodes.MalformedJson, ResultCodes.BodyNotObject,
-                ResultCodes.MissingBody, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound);
-        api.MapGet("/{serviceId}/client/secret/refresh/{clientIdentifier}", RefreshAsync).RequirePermission(Permissions.ClientSecretWrite)
-            .Documented<ClientSecretResponse>("client_secret_refresh_api", "Replace the client secret with 64 random bytes, base64url (86 characters).", 200,
-                ResultCodes.SecretRefreshed, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound);
+                ResultCodes.SecretIllegalCharacter, ResultCodes.InvalidGracePeriod, ResultCodes.RepeatedFormField, ResultCodes.MalformedJson, ResultCodes.BodyNotObject,
+                ResultCodes.MissingBody, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound,
+                ResultCodes.StoredSecretUnreadable);
+        api.MapGet("/{serviceId}/client/secret/refresh/{clientIdentifier}", RefreshAsync).RequirePermission(Permissions.ClientSecretWrite).Audited(AuditActions.SecretRefresh)
+            .Documented<ClientSecretResponse>("client_secret_refresh_api", "Replace the client secret with 64 random bytes, base64url (86 characters). Rekey extension: ?gracePeriod= (seconds).", 200,
+                ResultCodes.SecretRefreshed, ResultCodes.InvalidGracePeriod, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound, ResultCodes.StoredSecretUnreadable);
+        api.MapGet("/{serviceId}/client/secret/list/{clientIdentifier}", ListAsync).RequirePermission(Permissions.ClientRead)
+            .Documented<ClientSecretListResponse>("client_secret_list_api", "Rekey extension: every kept secret of the client with status and times, never the value.", 200,
+                ResultCodes.SecretsListed, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound)
+            .WithTags(ExtensionTag);
+        api.MapDelete("/{serviceId}/client/secret/delete/{clientIdentifier}/{secretId}", RevokeAsync).RequirePermission(Permissions.ClientSecretWrite).Audited(AuditActions.SecretRevoke)
+            .Documented<ResultResponse>("client_secret_delete_api", "Rekey extension: revoke a previous secret now (ends its grace period).", 200,
+                ResultCodes.SecretRevoked, ResultCodes.CannotRevokeCurrentSecret, ResultCodes.SecretNotFound, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound)
+            .WithTags(ExtensionTag);
         return api;
     }
 
-    private static async Task<IResult> UpdateAsync(string serviceId, string clientIdentifier, HttpRequest request, IRekeyStore store, TimeProvider time,
-        IOptions<RekeyOptions> options, ILogger<SecretRotation> logger, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string serviceId, string clientIdentifier, HttpContext http, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ClientSecretUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !ReadSecret(json).IsOk(out var secret, out error))
+        var change = Changes.For(http);
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ClientSecretUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !ReadSecret(json).IsOk(out var secret, out error) || !ReadGracePeriod(json["gracePeriod"]).IsOk(out var grace, out error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, RouteIds.TryParse(serviceId, out var sid) ? sid : null);
         }
 
-        return await RotateAsync(serviceId, clientIdentifier, secret, ResultCodes.SecretUpdated, store, time, logger, ct);
+        return await RotateAsync(http, change, serviceId, clientIdentifier, secret, grace.Seconds, ResultCodes.SecretUpdated, ct);
     }
 
-    private static Task<IResult> RefreshAsync(string serviceId, string clientIdentifier, IRekeyStore store, TimeProvider time, ILogger<SecretRotation> logger, CancellationToken ct) =>
-        RotateAsync(serviceId, clientIdentifier, SecretGenerator.NewClientSecret(), ResultCodes.SecretRefreshed, store, time, logger, ct);
+    private static async Task<IResult> RefreshAsync(string serviceId, string clientIdentifier, HttpContext http, CancellationToken ct)
+    {
+        var change = Changes.For(http);
+        var query = http.Request.Query["gracePeriod"];
+        var node = query.Count == 0 ? null : long.TryParse(query[0], NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? JsonValue.Create(g) : JsonValue.Create(query[0]);
+        if (query.Count > 1 || !ReadGracePeriod(node).IsOk(out var grace, out var error))
+        {
+            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds), RouteIds.TryParse(serviceId, out var sid) ? sid : null);
+        }
+
+        return await RotateAsync(http, change, serviceId, clientIdentifier, SecretGenerator.NewClientSecret(), grace.Seconds, ResultCodes.SecretRefreshed, ct);
+    }
 
     /// <summary>Missing, not a string, then the rules of <see cref="ClientSecretRules"/>: each with its own code.</summary>
     private static Outcome<string> ReadSecret(JsonObject body)
@@ -57,21 +83,45 @@ internal static class ClientSecretApi
         return ClientSecretRules.Check(secret) is { } violation ? violation : secret;
     }
 
-    private static async Task<IResult> RotateAsync(string serviceId, string clientIdentifier, string newSecret, ResultCode success,
-        IRekeyStore store, TimeProvider time, ILogger logger, CancellationToken ct)
+    private sealed record Grace(long? Seconds);
+
+    /// <summary>Optional; a non-negative integer of seconds up to <see cref="SecretPolicy.MaxGracePeriodSeconds"/>. Form fields arrive as strings.</summary>
+    private static Outcome<Grace> ReadGracePeriod(JsonNode? node)
+    {
+        if (node is null)
+        {
+            return new Grace(null);
+        }
+
+        long seconds = -1;
+        var ok = node.GetValueKind() switch
+        {
+            JsonValueKind.Number => node.AsValue().TryGetValue(out seconds),
+            JsonValueKind.String => long.TryParse(node.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out seconds),
+            _ => false,
+        };
+        return ok && seconds is >= 0 and <= SecretPolicy.MaxGracePeriodSeconds
+            ? new Grace(seconds)
+            : RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds);
+    }
+
+    private static async Task<IResult> RotateAsync(HttpContext http, ChangeContext change, string serviceId, string clientIdentifier, string newSecret, long? grace,
+        ResultCode success, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var rotated = await store.RotateSecretAsync(sid, clientIdentifier, newSecret, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
+        var rotated = await store.RotateSecretAsync(new SecretRotationRequest(sid, clientIdentifier, newSecret, grace), change, ct);
         if (!rotated.IsOk(out var rotation, out var error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, sid);
         }
 
-        Log.SecretChanged(logger, success == ResultCodes.SecretUpdated ? "updated" : "refreshed", rotation.ClientId, sid);
+        Log.SecretChanged(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server.Secrets"),
+            change.Action, rotation.ClientId, sid);
         return Results.Json(new ClientSecretResponse
         {
             ResultCode = success.Code,
@@ -79,5 +129,57 @@ internal static class ClientSecretApi
             NewClientSecret = rotation.NewSecret,
             OldClientSecret = rotation.OldSecret,
         }, RekeyJsonContext.Default.ClientSecretResponse);
+    }
+
+    private static async Task<IResult> ListAsync(string serviceId, string clientIdentifier, IRekeyStore store, TimeProvider time, CancellationToken ct)
+    {
+        if (!RouteIds.TryParse(serviceId, out var sid))
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var listed = await store.ListSecretsAsync(sid, clientIdentifier, ct);
+        if (!listed.IsOk(out var secrets, out var error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return Results.Json(new ClientSecretListResponse
+        {
+            ResultCode = ResultCodes.SecretsListed.Code,
+            ResultMessage = ResultCodes.SecretsListed.Format(secrets.ClientId),
+            ClientId = secrets.ClientId,
+            Secrets = secrets.Secrets.Select(s => new ClientSecretInfo
+            {
+                SecretId = s.SecretId,
+                Status = SecretPolicy.Status(s.State, s.ExpiresAt, s.ValidUntil, now),
+                CreatedAt = s.CreatedAt,
+                ExpiresAt = s.ExpiresAt,
+                ValidUntil = s.State == SecretPolicy.StatePrevious ? s.ValidUntil : null,
+                RevokedAt = s.RevokedAt,
+                LastUsedAt = s.LastUsedAt,
+                Hint = s.Hint,
+            }).ToList(),
+        }, RekeyJsonContext.Default.ClientSecretListResponse);
+    }
+
+    private static async Task<IResult> RevokeAsync(string serviceId, string clientIdentifier, string secretId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    {
+        if (!RouteIds.TryParse(serviceId, out var sid))
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var change = Changes.For(http);
+        if (!RouteIds.TryParse(secretId, out var id))
+        {
+            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.SecretNotFound, secretId, clientIdentifier), sid);
+        }
+
+        var revoked = await store.RevokeSecretAsync(sid, clientIdentifier, id, change, ct);
+        return revoked.IsOk(out var clientId, out var error)
+            ? AuthleteResults.Ok(ResultCodes.SecretRevoked, id, clientId)
+            : await Changes.RefuseAsync(http, change, error, sid);
     }
 }

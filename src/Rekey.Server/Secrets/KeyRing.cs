@@ -3,7 +3,10 @@ using System.Text;
 
 namespace Rekey.Server.Secrets;
 
-/// <summary>One master key and the keys derived from it with HKDF-SHA256.</summary>
+/// <summary>
+/// One master key (key-encryption key). It never touches a secret: it only wraps the data keys kept in the
+/// database, through a wrapping key derived from it with HKDF-SHA256.
+/// </summary>
 internal sealed class MasterKey
 {
     public MasterKey(string id, byte[] material)
@@ -14,21 +17,18 @@ internal sealed class MasterKey
         }
 
         Id = id;
-        EncryptionKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, material, 32, salt: [], info: "rekey/v1/aes-256-gcm"u8.ToArray());
-        DigestKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, material, 32, salt: [], info: "rekey/v1/hmac-sha256/secret-digest"u8.ToArray());
+        WrappingKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, material, 32, salt: [], info: "rekey/v1/data-key-wrap"u8.ToArray());
     }
 
     public string Id { get; }
 
-    public byte[] EncryptionKey { get; }
-
-    public byte[] DigestKey { get; }
+    public byte[] WrappingKey { get; }
 
     public override string ToString() => $"MasterKey {{ Id = {Id} }}";
 }
 
 /// <summary>
-/// The master keys: the newest encrypts, every one decrypts. They come from configuration
+/// The master keys: the newest wraps, every one unwraps. They come from configuration
 /// (<c>Rekey:MasterKeys</c>, entries <c>id:base64</c> or plain base64) or, when that is empty, from the key file
 /// <c>&lt;DataDirectory&gt;/master.key</c>, created on first start with mode 0600 and kept apart from the database.
 /// </summary>

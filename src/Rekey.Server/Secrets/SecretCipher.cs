@@ -1,71 +1,185 @@
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 
 namespace Rekey.Server.Secrets;
 
-/// <summary>A secret as stored: the ID of the key that sealed it, nonce‖ciphertext‖tag, and its HMAC digest.</summary>
+/// <summary>A data key as stored: wrapped (AES-256-GCM) under the master key <see cref="MasterKeyId"/>.</summary>
+internal sealed record WrappedDataKey(string KeyId, long CreatedAt, string MasterKeyId, byte[] Wrapped)
+{
+    public override string ToString() => $"WrappedDataKey {{ KeyId = {KeyId}, MasterKeyId = {MasterKeyId} }}";
+}
+
+/// <summary>A value as stored: the ID of the data key that sealed it, nonce‖ciphertext‖tag, and (for secrets) its HMAC digest.</summary>
 internal sealed record SealedSecret(string KeyId, byte[] Ciphertext, byte[] Digest)
 {
     public override string ToString() => $"SealedSecret {{ KeyId = {KeyId} }}";
 }
 
-/// <summary>A ciphertext that does not open: wrong key, tampered bytes, or a row copied to another client.</summary>
+/// <summary>A ciphertext that does not open: unknown key, tampered bytes, or a row copied to another client.</summary>
 internal sealed class SecretDecryptionException(string message) : Exception(message);
 
 /// <summary>
-/// AES-256-GCM encryption of stored secrets. The associated data binds each ciphertext to its service, client and
-/// secret ID, so a ciphertext copied to another row does not decrypt. Beside it an HMAC-SHA256 digest under a
-/// separate derived key lets verification run in microseconds and in constant time.
+/// Envelope encryption of everything secret Rekey stores. Data keys (random, 256-bit) live in the database, each
+/// wrapped under a master key from configuration or the key file; every node of a deployment therefore sees a new
+/// data key as soon as one node adds it, and changing the master key only rewraps the data keys. A secret is sealed
+/// with AES-256-GCM under the current data key; the associated data binds the ciphertext to its service, client and
+/// secret ID, so a ciphertext copied to another row does not decrypt. Beside it an HMAC-SHA256 digest under a key
+/// derived (HKDF) from the same data key lets verification run in microseconds and in constant time.
 /// </summary>
-internal sealed class SecretCipher(KeyRing ring)
+internal sealed class SecretCipher(KeyRing masters)
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;
+    private const int KeySize = 32;
 
-    public KeyRing Ring => ring;
+    private sealed record DataKey(string Id, long CreatedAt, byte[] EncryptionKey, byte[] DigestKey);
+
+    private volatile Ring _ring = new(ImmutableDictionary<string, DataKey>.Empty, null);
+
+    private sealed record Ring(ImmutableDictionary<string, DataKey> Keys, DataKey? Current);
+
+    public KeyRing Masters => masters;
+
+    public string? CurrentKeyId => _ring.Current?.Id;
+
+    public bool Knows(string keyId) => _ring.Keys.ContainsKey(keyId);
 
     public static byte[] AssociatedData(long serviceId, long clientId, long secretId) =>
         Encoding.UTF8.GetBytes($"rekey/client-secret/{serviceId}/{clientId}/{secretId}");
 
+    // ---- data keys ----------------------------------------------------------------------------------
+
+    /// <summary>A fresh data key wrapped under the current master key.</summary>
+    public WrappedDataKey NewDataKey(long now)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var material = RandomNumberGenerator.GetBytes(KeySize);
+        try
+        {
+            return Wrap(id, now, material);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
+    }
+
+    /// <summary>The same data key wrapped under the current master key (after a master key change).</summary>
+    public WrappedDataKey Rewrap(WrappedDataKey key)
+    {
+        var material = Unwrap(key);
+        try
+        {
+            return Wrap(key.KeyId, key.CreatedAt, material);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
+    }
+
+    public bool NeedsRewrap(WrappedDataKey key) => key.MasterKeyId != masters.Current.Id;
+
+    /// <summary>Replaces the ring with <paramref name="keys"/>; the newest becomes current.</summary>
+    public void Load(IEnumerable<WrappedDataKey> keys)
+    {
+        var loaded = keys.Select(k =>
+        {
+            var material = Unwrap(k);
+            var derived = new DataKey(k.KeyId, k.CreatedAt,
+                HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/aes-256-gcm"u8.ToArray()),
+                HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/hmac-sha256/secret-digest"u8.ToArray()));
+            CryptographicOperations.ZeroMemory(material);
+            return derived;
+        }).ToImmutableDictionary(k => k.Id, StringComparer.Ordinal);
+        var current = loaded.Values.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
+        _ring = new Ring(loaded, current);
+    }
+
+    private WrappedDataKey Wrap(string id, long createdAt, byte[] material)
+    {
+        var master = masters.Current;
+        return new WrappedDataKey(id, createdAt, master.Id, Encrypt(master.WrappingKey, material, WrapAad(id)));
+    }
+
+    private byte[] Unwrap(WrappedDataKey key)
+    {
+        var master = masters.Find(key.MasterKeyId)
+            ?? throw new SecretDecryptionException($"The data key '{key.KeyId}' is wrapped under the master key '{key.MasterKeyId}', which is not configured.");
+        return Decrypt(master.WrappingKey, key.Wrapped, WrapAad(key.KeyId))
+            ?? throw new SecretDecryptionException($"The data key '{key.KeyId}' does not unwrap under the master key '{key.MasterKeyId}'.");
+    }
+
+    private static byte[] WrapAad(string keyId) => Encoding.UTF8.GetBytes($"rekey/data-key/{keyId}");
+
+    // ---- values -------------------------------------------------------------------------------------
+
+    private DataKey Current => _ring.Current ?? throw new InvalidOperationException("No data key is loaded; the store has not been initialised.");
+
     public SealedSecret Seal(string secret, byte[] associatedData)
     {
-        var key = ring.Current;
+        var key = Current;
         var plaintext = Encoding.UTF8.GetBytes(secret);
-        var output = new byte[NonceSize + plaintext.Length + TagSize];
-        var nonce = output.AsSpan(0, NonceSize);
-        RandomNumberGenerator.Fill(nonce);
-        using (var aes = new AesGcm(key.EncryptionKey, TagSize))
-        {
-            aes.Encrypt(nonce, plaintext, output.AsSpan(NonceSize, plaintext.Length), output.AsSpan(NonceSize + plaintext.Length), associatedData);
-        }
-
+        var sealedBytes = Encrypt(key.EncryptionKey, plaintext, associatedData);
         CryptographicOperations.ZeroMemory(plaintext);
-        return new SealedSecret(key.Id, output, Digest(key, secret));
+        return new SealedSecret(key.Id, sealedBytes, HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(secret)));
     }
 
     public string Open(string keyId, byte[] sealedBytes, byte[] associatedData)
     {
-        var key = ring.Find(keyId) ?? throw new SecretDecryptionException($"The key '{keyId}' that sealed a stored secret is not in the key ring.");
+        var key = _ring.Keys.GetValueOrDefault(keyId) ?? throw new SecretDecryptionException($"The data key '{keyId}' that sealed a stored value is unknown.");
+        var plaintext = Decrypt(key.EncryptionKey, sealedBytes, associatedData)
+            ?? throw new SecretDecryptionException("A stored value failed authentication: it was altered or belongs to another row.");
+        return Encoding.UTF8.GetString(plaintext);
+    }
+
+    /// <summary>
+    /// Constant-time check of <paramref name="presented"/> against a stored digest. An unknown key ID still costs
+    /// one HMAC, so the time does not tell whether anything was found.
+    /// </summary>
+    public bool Matches(string keyId, byte[] storedDigest, string presented)
+    {
+        var key = _ring.Keys.GetValueOrDefault(keyId) ?? Current;
+        var digest = HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(presented));
+        return CryptographicOperations.FixedTimeEquals(digest, storedDigest) && key.Id == keyId;
+    }
+
+    /// <summary>Burns the cost of one verification without a stored digest (unknown client).</summary>
+    public void MatchNothing(string presented)
+    {
+        var digest = HMACSHA256.HashData(Current.DigestKey, Encoding.UTF8.GetBytes(presented));
+        CryptographicOperations.FixedTimeEquals(digest, new byte[digest.Length]);
+    }
+
+    private static byte[] Encrypt(byte[] key, byte[] plaintext, byte[] associatedData)
+    {
+        var output = new byte[NonceSize + plaintext.Length + TagSize];
+        var nonce = output.AsSpan(0, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        using var aes = new AesGcm(key, TagSize);
+        aes.Encrypt(nonce, plaintext, output.AsSpan(NonceSize, plaintext.Length), output.AsSpan(NonceSize + plaintext.Length), associatedData);
+        return output;
+    }
+
+    private static byte[]? Decrypt(byte[] key, byte[] sealedBytes, byte[] associatedData)
+    {
         if (sealedBytes.Length < NonceSize + TagSize)
         {
-            throw new SecretDecryptionException("A stored secret is truncated.");
+            return null;
         }
 
         var length = sealedBytes.Length - NonceSize - TagSize;
         var plaintext = new byte[length];
         try
         {
-            using var aes = new AesGcm(key.EncryptionKey, TagSize);
+            using var aes = new AesGcm(key, TagSize);
             aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize, length), sealedBytes.AsSpan(NonceSize + length), plaintext, associatedData);
+            return plaintext;
         }
         catch (AuthenticationTagMismatchException)
         {
-            throw new SecretDecryptionException("A stored secret failed authentication: it was altered or belongs to another row.");
+            return null;
         }
-
-        return Encoding.UTF8.GetString(plaintext);
     }
-
-    public static byte[] Digest(MasterKey key, string secret) =>
-        HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(secret));
 }

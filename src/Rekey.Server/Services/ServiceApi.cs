@@ -1,4 +1,5 @@
 using Rekey.Contracts;
+using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Hosting;
 using Microsoft.Extensions.Options;
@@ -12,34 +13,35 @@ internal static class ServiceApi
 {
     public static RouteGroupBuilder MapServices(this RouteGroupBuilder api)
     {
-        api.MapPost("/service/create", CreateAsync).RequirePermission(Permissions.Admin)
+        api.MapPost("/service/create", CreateAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ServiceCreate)
             .Documented<ServiceDocument>("service_create_api", "Create a service (organisation token).", 200,
-                ResultCodes.InvalidServiceName, ResultCodes.InvalidIssuer, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
+                ResultCodes.InvalidServiceName, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
                 ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
         api.MapGet("/{serviceId}/service/get", GetAsync).RequirePermission(Permissions.ServiceRead)
             .Documented<ServiceDocument>("service_get_api", "Get a service.", 200, ResultCodes.ServiceNotFound);
         api.MapGet("/service/get/list", ListAsync)
             .Documented<ServiceListResponse>("service_get_list_api", "List the services the token can see (start inclusive, end exclusive).", 200,
                 ResultCodes.InvalidQueryParameter);
-        api.MapPost("/{serviceId}/service/update", UpdateAsync).RequirePermission(Permissions.ServiceWrite)
+        api.MapPost("/{serviceId}/service/update", UpdateAsync).RequirePermission(Permissions.ServiceWrite).Audited(AuditActions.ServiceUpdate)
             .Documented<ServiceDocument>("service_update_api", "Replace a service's document.", 200,
-                ResultCodes.ServiceNotFound, ResultCodes.InvalidServiceName, ResultCodes.InvalidIssuer, ResultCodes.InvalidEnumValue,
+                ResultCodes.ServiceNotFound, ResultCodes.InvalidServiceName, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidEnumValue,
                 ResultCodes.InvalidPropertyType, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
-        api.MapDelete("/{serviceId}/service/delete", DeleteAsync).RequirePermission(Permissions.Admin)
+        api.MapDelete("/{serviceId}/service/delete", DeleteAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ServiceDelete)
             .Documented("service_delete_api", "Delete a service with its clients, secrets and API tokens (organisation token). 204.", ResultCodes.ServiceNotFound)
             .Produces(204);
         return api;
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var document, out error))
+        var change = Changes.For(http);
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var prepared, out error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, null);
         }
 
-        var created = await store.CreateServiceAsync(document, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        var created = await store.CreateServiceAsync(prepared.Document, prepared.Settings, change, ct);
         return Results.Json(ServiceRules.Present(created), RekeyJsonContext.Default.ServiceDocument);
     }
 
@@ -74,27 +76,28 @@ internal static class ServiceApi
         }, RekeyJsonContext.Default.ServiceListResponse);
     }
 
-    private static async Task<IResult> UpdateAsync(string serviceId, HttpRequest request, IRekeyStore store, TimeProvider time, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var id))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var document, out error))
+        var change = Changes.For(http);
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var prepared, out error))
         {
-            return AuthleteResults.Error(error);
+            return await Changes.RefuseAsync(http, change, error, id);
         }
 
-        var updated = await store.UpdateServiceAsync(id, document, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        var updated = await store.UpdateServiceAsync(id, prepared.Document, prepared.Settings, change, ct);
         return updated is null
             ? AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId)
             : Results.Json(ServiceRules.Present(updated), RekeyJsonContext.Default.ServiceDocument);
     }
 
-    private static async Task<IResult> DeleteAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(serviceId, out var id) && await store.DeleteServiceAsync(id, ct)
+    private static async Task<IResult> DeleteAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct) =>
+        RouteIds.TryParse(serviceId, out var id) && await store.DeleteServiceAsync(id, Changes.For(http), ct)
             ? Results.NoContent()
             : AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
 }

@@ -5,6 +5,9 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Services;
 
+/// <summary>A validated service document and the settings the store acts on.</summary>
+internal sealed record PreparedService(string Document, ServiceSettings Settings);
+
 /// <summary>What a service document may contain, and how a stored one is shown.</summary>
 internal static class ServiceRules
 {
@@ -16,7 +19,7 @@ internal static class ServiceRules
     };
 
     /// <summary>Validates a caller's service document and returns the JSON to store.</summary>
-    public static Outcome<string> Prepare(JsonObject body)
+    public static Outcome<PreparedService> Prepare(JsonObject body)
     {
         var normalized = DocumentNormalizer.Normalize(body, AuthleteEnums.ServiceProperties, ReadOnly);
         if (!normalized.IsOk(out var document, out var error))
@@ -40,7 +43,17 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidIssuer);
         }
 
-        return document.ToJsonString();
+        if (service.ClientSecretGracePeriod is < 0 or > Secrets.SecretPolicy.MaxGracePeriodSeconds)
+        {
+            return RuleViolation.Of(ResultCodes.InvalidGracePeriodSetting, Secrets.SecretPolicy.MaxGracePeriodSeconds);
+        }
+
+        if (service.ClientSecretLifetime is < 0 or > Secrets.SecretPolicy.MaxLifetimeSeconds)
+        {
+            return RuleViolation.Of(ResultCodes.InvalidSecretLifetimeSetting, Secrets.SecretPolicy.MaxLifetimeSeconds);
+        }
+
+        return new PreparedService(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0));
     }
 
     /// <summary>RFC 8414 §2: https, no query, no fragment (http allowed for loopback development).</summary>

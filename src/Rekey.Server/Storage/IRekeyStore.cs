@@ -5,55 +5,97 @@ namespace Rekey.Server.Storage;
 /// <summary>
 /// Durable state of Rekey. Two implementations (SQLite, PostgreSQL) justify the interface: they differ in how they
 /// serialise writers (one writer with group commit vs. row locks). Expected outcomes come back as
-/// <see cref="Outcome{T}"/>; an exception means broken infrastructure (<see cref="StoreUnavailableException"/>) or a bug.
-/// Every method that changes state does so in one transaction: all of it or none of it.
+/// <see cref="Outcome{T}"/>; an exception means broken infrastructure (<see cref="StoreUnavailableException"/>),
+/// an unreadable stored value (<see cref="Secrets.SecretDecryptionException"/>) or a bug.
+/// Every method that changes state does so in one transaction, audit event included: all of it or none of it.
 /// </summary>
 internal interface IRekeyStore
 {
-    /// <summary>Applies pending schema migrations.</summary>
+    /// <summary>Applies pending schema migrations, then makes sure a data key exists and loads the data keys.</summary>
     Task MigrateAsync(CancellationToken ct);
 
     /// <summary>True when the database answers a trivial query.</summary>
     Task<bool> PingAsync(CancellationToken ct);
 
-    Task<StoredService> CreateServiceAsync(string document, long now, CancellationToken ct);
+    // ---- services
+
+    Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct);
 
     Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct);
 
     /// <summary>Lists services; <paramref name="onlyServiceId"/> limits the list to one (for service tokens).</summary>
     Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct);
 
-    Task<StoredService?> UpdateServiceAsync(long serviceId, string document, long now, CancellationToken ct);
+    Task<StoredService?> UpdateServiceAsync(long serviceId, string document, ServiceSettings settings, ChangeContext change, CancellationToken ct);
 
-    /// <summary>Deletes the service with its clients, secrets and API tokens.</summary>
-    Task<bool> DeleteServiceAsync(long serviceId, CancellationToken ct);
+    /// <summary>Deletes the service with its clients, secrets and API tokens (audit events stay).</summary>
+    Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct);
 
-    Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, CancellationToken ct);
+    // ---- clients
+
+    Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct);
 
     /// <summary>Finds a client by numeric ID or alias within the service.</summary>
     Task<Outcome<StoredClient>> GetClientAsync(long serviceId, string identifier, bool withSecret, CancellationToken ct);
 
     Task<Outcome<Page<StoredClient>>> ListClientsAsync(long serviceId, string? developer, int start, int end, bool withSecret, CancellationToken ct);
 
-    Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, CancellationToken ct);
+    Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct);
 
-    Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, CancellationToken ct);
+    Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct);
 
-    Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, long now, CancellationToken ct);
+    Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, ChangeContext change, CancellationToken ct);
+
+    // ---- secrets
 
     /// <summary>
-    /// Atomically reads the current secret and replaces it with <paramref name="newSecret"/>. Concurrent calls on one
-    /// client are serialised: their old/new pairs form a single chain.
+    /// Atomically reads the current secret and replaces it: the old one becomes previous (valid for the grace period)
+    /// or revoked (no grace). Concurrent calls on one client are serialised: their old/new pairs form a single chain.
     /// </summary>
-    Task<Outcome<SecretRotation>> RotateSecretAsync(long serviceId, string identifier, string newSecret, long now, CancellationToken ct);
+    Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct);
 
-    Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, long now, CancellationToken ct);
+    Task<Outcome<ClientSecrets>> ListSecretsAsync(long serviceId, string identifier, CancellationToken ct);
+
+    /// <summary>Revokes a previous secret now; the current one cannot be revoked (A151201).</summary>
+    Task<Outcome<long>> RevokeSecretAsync(long serviceId, string identifier, long secretId, ChangeContext change, CancellationToken ct);
+
+    /// <summary>The client and every secret that might verify; read-only, no write per verification.</summary>
+    Task<Outcome<ClientCredentials>> FindCredentialsAsync(long serviceId, string identifier, CancellationToken ct);
+
+    /// <summary>Records last-use times in one batch (secret ID → epoch ms); unknown IDs are ignored.</summary>
+    Task RecordSecretUseAsync(IReadOnlyCollection<KeyValuePair<long, long>> uses, CancellationToken ct);
+
+    // ---- API tokens
+
+    Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct);
 
     Task<StoredApiToken?> FindApiTokenAsync(byte[] tokenHash, CancellationToken ct);
 
     Task<Page<StoredApiToken>> ListApiTokensAsync(int start, int end, CancellationToken ct);
 
-    Task<bool> DeleteApiTokenAsync(long tokenId, CancellationToken ct);
+    Task<bool> DeleteApiTokenAsync(long tokenId, ChangeContext change, CancellationToken ct);
+
+    // ---- audit
+
+    /// <summary>Appends an event on its own: refused attempts, whose change never happened.</summary>
+    Task AppendAuditAsync(AuditRecord record, CancellationToken ct);
+
+    /// <summary>Newest first.</summary>
+    Task<Page<AuditEvent>> ListAuditAsync(AuditQuery query, CancellationToken ct);
+
+    // ---- data keys
+
+    /// <summary>Adds a data key (it becomes current on every node) and returns its ID.</summary>
+    Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct);
+
+    /// <summary>Re-encrypts up to <paramref name="batchSize"/> stored values that are not under the current data key, in one transaction; returns how many.</summary>
+    Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct);
+
+    /// <summary>Every data key with the number of values it seals.</summary>
+    Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct);
+
+    /// <summary>Reloads the data keys (another node may have added one).</summary>
+    Task RefreshDataKeysAsync(CancellationToken ct);
 }
 
 /// <summary>The database could not be reached or refused to work (disk full, connection lost). Nothing was changed.</summary>

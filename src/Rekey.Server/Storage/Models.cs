@@ -1,4 +1,21 @@
+using Rekey.Server.Secrets;
+
 namespace Rekey.Server.Storage;
+
+/// <summary>
+/// Who changes what, when and from where. Every write takes one; the store writes the audit event from it in the
+/// same transaction as the change, and uses <see cref="At"/> as the time of the change.
+/// </summary>
+internal sealed record ChangeContext(string Action, long At, string ActorKind, long? ActorTokenId, string? RemoteAddress, string? RequestId);
+
+/// <summary>An audit event to append on its own (refused attempts: the change itself was rolled back or never ran).</summary>
+internal sealed record AuditRecord(ChangeContext Change, long? ServiceId, long? ClientId, long? SecretId, string Outcome, string? Target);
+
+/// <summary>Filters of the audit list; <see cref="ServiceId"/> null = organisation-wide.</summary>
+internal sealed record AuditQuery(long? ServiceId, long? ClientId, string? Action, int Start, int End);
+
+/// <summary>The service settings the store itself acts on (the rest lives in the document).</summary>
+internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds);
 
 /// <summary>A service row. <see cref="Document"/> is the caller's JSON without read-only properties.</summary>
 internal sealed record StoredService(long ServiceId, long Number, string Document, long CreatedAt, long ModifiedAt);
@@ -18,28 +35,53 @@ internal sealed record StoredClient(
     string Document,
     long CreatedAt,
     long ModifiedAt,
-    string? CurrentSecret)
+    string? CurrentSecret,
+    long? CurrentSecretExpiresAt)
 {
     public override string ToString() => $"StoredClient {{ ServiceId = {ServiceId}, ClientId = {ClientId}, Alias = {Alias} }}";
 }
 
 /// <summary>What a new client is made of; IDs are chosen by the store.</summary>
-internal sealed record NewClient(long ServiceId, string? Alias, string? Developer, bool Locked, string Document, string Secret, long Now)
+internal sealed record NewClient(long ServiceId, string? Alias, string? Developer, bool Locked, string Document, string Secret)
 {
     public override string ToString() => $"NewClient {{ ServiceId = {ServiceId}, Alias = {Alias} }}";
 }
 
 /// <summary>A full replacement of a client's document.</summary>
-internal sealed record ClientUpdate(long ServiceId, long ClientId, string? Alias, string? Developer, string Document, long Now);
+internal sealed record ClientUpdate(long ServiceId, long ClientId, string? Alias, string? Developer, string Document);
+
+/// <summary>A secret update or refresh; <see cref="GracePeriodSeconds"/> overrides the service's setting.</summary>
+internal sealed record SecretRotationRequest(long ServiceId, string Identifier, string NewSecret, long? GracePeriodSeconds)
+{
+    public override string ToString() => $"SecretRotationRequest {{ ServiceId = {ServiceId}, Identifier = {Identifier} }}";
+}
 
 /// <summary>The result of one atomic secret rotation.</summary>
-internal sealed record SecretRotation(long ClientId, string? OldSecret, string NewSecret)
+internal sealed record SecretRotation(long ClientId, long NewSecretId, string? OldSecret, string NewSecret)
 {
-    public override string ToString() => $"SecretRotation {{ ClientId = {ClientId} }}";
+    public override string ToString() => $"SecretRotation {{ ClientId = {ClientId}, NewSecretId = {NewSecretId} }}";
 }
+
+/// <summary>Metadata of one stored secret (no value).</summary>
+internal sealed record StoredSecret(long SecretId, int State, long CreatedAt, long? ExpiresAt, long? ValidUntil, long? RevokedAt, long? LastUsedAt, string? Hint);
+
+/// <summary>Every kept secret of one client, newest first.</summary>
+internal sealed record ClientSecrets(long ClientId, IReadOnlyList<StoredSecret> Secrets);
+
+/// <summary>What verification needs of one stored secret.</summary>
+internal sealed record SecretCandidate(long SecretId, string KeyId, byte[] Digest, int State, long? ExpiresAt, long? ValidUntil)
+{
+    public bool IsValidAt(long now) => SecretPolicy.IsValid(State, ExpiresAt, ValidUntil, now);
+}
+
+/// <summary>A client as the authentication paths see it, with every secret that might still verify.</summary>
+internal sealed record ClientCredentials(long ServiceId, long ClientId, string? Alias, bool Locked, string Document, IReadOnlyList<SecretCandidate> Secrets);
 
 /// <summary>An API token row (never the token itself: only its SHA-256 hash is stored).</summary>
 internal sealed record StoredApiToken(long TokenId, long ServiceId, IReadOnlyList<string> Permissions, string? Description, long CreatedAt);
+
+/// <summary>A data key and how many stored values it seals.</summary>
+internal sealed record DataKeyUsage(string KeyId, long CreatedAt, long Values);
 
 /// <summary>One page of a list, with the total across all pages.</summary>
 internal sealed record Page<T>(IReadOnlyList<T> Items, int TotalCount);

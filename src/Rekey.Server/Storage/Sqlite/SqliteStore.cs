@@ -11,8 +11,6 @@ namespace Rekey.Server.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteStore : IRekeyStore, IDisposable
 {
-    private const int SecretsKeptPerClient = 10;
-
     private readonly string _connectionString;
     private readonly string _synchronous;
     private readonly SecretCipher _cipher;
@@ -36,27 +34,12 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         return connection;
     }
 
-    private async Task<SqliteConnection> OpenReadAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(ct);
-        }
-        catch (SqliteException ex)
-        {
-            await connection.DisposeAsync();
-            throw Translate(ex);
-        }
-
-        return connection;
-    }
-
     private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken ct)
     {
-        await using var connection = await OpenReadAsync(ct);
         try
         {
+            await using var connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(ct);
             return read(connection);
         }
         catch (SqliteException ex)
@@ -75,30 +58,41 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         _ => ex,
     };
 
-    public Task MigrateAsync(CancellationToken ct) =>
-        WriteAsync(connection =>
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        await WriteAsync(c =>
         {
-            Exec(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-            var applied = Query(connection, "SELECT version FROM schema_migrations", [], r => r.GetInt32(0)).ToHashSet();
-            foreach (var (version, sql) in Migrations.For("sqlite"))
+            Exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+            var applied = Query(c, "SELECT version FROM schema_migrations", [], r => r.GetInt32(0)).ToHashSet();
+            foreach (var (version, sql) in Migrations.For("sqlite").Where(m => !applied.Contains(m.Version)))
             {
-                if (applied.Contains(version))
-                {
-                    continue;
-                }
-
-                Exec(connection, sql);
-                Exec(connection, "INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)", ("$v", version), ("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                Exec(c, sql);
+                Exec(c, "INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)", ("$v", version), ("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
             }
 
+            // Rewrap data keys under the newest master key; create the first data key on a new database.
+            var keys = LoadDataKeys(c);
+            foreach (var key in keys.Where(_cipher.NeedsRewrap))
+            {
+                var rewrapped = _cipher.Rewrap(key);
+                Exec(c, "UPDATE data_keys SET master_key_id = $m, wrapped = $w WHERE key_id = $k", ("$m", rewrapped.MasterKeyId), ("$w", rewrapped.Wrapped), ("$k", key.KeyId));
+            }
+
+            if (keys.Count == 0)
+            {
+                InsertDataKey(c, _cipher.NewDataKey(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            }
+
+            _cipher.Load(LoadDataKeys(c));
             return true;
         }, ct);
+    }
 
     public async Task<bool> PingAsync(CancellationToken ct)
     {
         try
         {
-            return await ReadAsync(c => Scalar<long>(c, "SELECT COUNT(*) FROM schema_migrations", []) > 0, ct);
+            return await ReadAsync(c => Scalar(c, "SELECT COUNT(*) FROM schema_migrations", []) > 0, ct);
         }
         catch (StoreUnavailableException)
         {
@@ -110,6 +104,50 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         }
     }
 
+    // ---- audit ----------------------------------------------------------------------------------------
+
+    private static void Audit(SqliteConnection c, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null) =>
+        Exec(c, """
+            INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target)
+            VALUES ($at, $kind, $token, $addr, $req, $s, $c, $action, $secret, $outcome, $target)
+            """,
+            ("$at", change.At), ("$kind", change.ActorKind), ("$token", change.ActorTokenId), ("$addr", change.RemoteAddress), ("$req", change.RequestId),
+            ("$s", serviceId), ("$c", clientId), ("$action", change.Action), ("$secret", secretId), ("$outcome", outcome), ("$target", target));
+
+    public Task AppendAuditAsync(AuditRecord record, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            Audit(c, record.Change, record.ServiceId, record.ClientId, record.SecretId, record.Outcome, record.Target);
+            return true;
+        }, ct);
+
+    public Task<Page<AuditEvent>> ListAuditAsync(AuditQuery q, CancellationToken ct) =>
+        ReadAsync(c =>
+        {
+            var filter = "WHERE ($s IS NULL OR service_id = $s) AND ($c IS NULL OR client_id = $c) AND ($a IS NULL OR action = $a)";
+            (string, object?)[] args = [("$s", q.ServiceId), ("$c", q.ClientId), ("$a", q.Action), ("$limit", q.End - q.Start), ("$offset", q.Start)];
+            var total = Scalar(c, "SELECT COUNT(*) FROM audit_events " + filter, args);
+            var items = Query(c, $"""
+                SELECT event_id, occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target
+                FROM audit_events {filter} ORDER BY event_id DESC LIMIT $limit OFFSET $offset
+                """, args, r => new AuditEvent
+                {
+                    EventId = r.GetInt64(0),
+                    OccurredAt = r.GetInt64(1),
+                    ActorKind = r.GetString(2),
+                    ActorTokenId = NullableLong(r, 3),
+                    RemoteAddress = NullableString(r, 4),
+                    RequestId = NullableString(r, 5),
+                    ServiceId = NullableLong(r, 6),
+                    ClientId = NullableLong(r, 7),
+                    Action = r.GetString(8),
+                    SecretId = NullableLong(r, 9),
+                    Outcome = r.GetString(10),
+                    Target = NullableString(r, 11),
+                });
+            return new Page<AuditEvent>(items, (int)total);
+        }, ct);
+
     // ---- services -----------------------------------------------------------------------------------
 
     private const string ServiceColumns = "service_id, number, document, created_at, modified_at";
@@ -117,12 +155,17 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     private static StoredService ReadService(SqliteDataReader r) =>
         new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4));
 
-    public Task<StoredService> CreateServiceAsync(string document, long now, CancellationToken ct) =>
+    public Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
         WriteAsync(c =>
         {
             var id = NewUniqueId(c, "SELECT COUNT(*) FROM services WHERE service_id = $id");
-            return Query(c, $"INSERT INTO services (service_id, document, created_at, modified_at) VALUES ($id, $doc, $now, $now) RETURNING {ServiceColumns}",
-                [("$id", id), ("$doc", document), ("$now", now)], ReadService).Single();
+            var service = Query(c, $"""
+                INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
+                VALUES ($id, $doc, $grace, $life, $now, $now) RETURNING {ServiceColumns}
+                """,
+                [("$id", id), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], ReadService).Single();
+            Audit(c, change, id, null, null);
+            return service;
         }, ct);
 
     public Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct) =>
@@ -131,60 +174,85 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     public Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct) =>
         ReadAsync(c =>
         {
-            var filter = onlyServiceId is null ? "" : " WHERE service_id = $only";
+            var filter = " WHERE ($only IS NULL OR service_id = $only)";
             (string, object?)[] args = [("$only", onlyServiceId), ("$limit", end - start), ("$offset", start)];
-            var total = Scalar<long>(c, "SELECT COUNT(*) FROM services" + filter, args);
+            var total = Scalar(c, "SELECT COUNT(*) FROM services" + filter, args);
             var items = Query(c, $"SELECT {ServiceColumns} FROM services{filter} ORDER BY number LIMIT $limit OFFSET $offset", args, ReadService);
             return new Page<StoredService>(items, (int)total);
         }, ct);
 
-    public Task<StoredService?> UpdateServiceAsync(long serviceId, string document, long now, CancellationToken ct) =>
-        WriteAsync(c => Query(c, $"UPDATE services SET document = $doc, modified_at = $now WHERE service_id = $id RETURNING {ServiceColumns}",
-            [("$id", serviceId), ("$doc", document), ("$now", now)], ReadService).SingleOrDefault(), ct);
+    public Task<StoredService?> UpdateServiceAsync(long serviceId, string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            var service = Query(c, $"""
+                UPDATE services SET document = $doc, secret_grace_s = $grace, secret_lifetime_s = $life, modified_at = $now
+                WHERE service_id = $id RETURNING {ServiceColumns}
+                """,
+                [("$id", serviceId), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], ReadService).SingleOrDefault();
+            if (service is not null)
+            {
+                Audit(c, change, serviceId, null, null);
+            }
 
-    public Task<bool> DeleteServiceAsync(long serviceId, CancellationToken ct) =>
-        WriteAsync(c => Exec(c, "DELETE FROM services WHERE service_id = $id", ("$id", serviceId)) > 0, ct);
+            return service;
+        }, ct);
+
+    public Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            var deleted = Exec(c, "DELETE FROM services WHERE service_id = $id", ("$id", serviceId)) > 0;
+            if (deleted)
+            {
+                Audit(c, change, serviceId, null, null);
+            }
+
+            return deleted;
+        }, ct);
 
     // ---- clients ------------------------------------------------------------------------------------
 
+    // The current secret is always joined (for clientSecretExpiresAt); it is decrypted only when asked for.
     private const string ClientSelect = """
         SELECT c.service_id, s.number, c.client_id, c.number, c.alias, c.developer, c.locked, c.document, c.created_at, c.modified_at,
-               cs.secret_id, cs.key_id, cs.ciphertext
+               cs.secret_id, cs.key_id, cs.ciphertext, cs.expires_at, s.secret_grace_s, s.secret_lifetime_s
         FROM clients c
         JOIN services s ON s.service_id = c.service_id
-        LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.status = 0 AND $withSecret = 1
+        LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.state = 0
         """;
 
-    private StoredClient ReadClient(SqliteDataReader r)
+    private StoredClient ReadClient(SqliteDataReader r, bool withSecret)
     {
         string? secret = null;
-        if (!r.IsDBNull(10))
+        if (withSecret && !r.IsDBNull(10))
         {
-            var serviceId = r.GetInt64(0);
-            var clientId = r.GetInt64(2);
-            secret = _cipher.Open(r.GetString(11), (byte[])r.GetValue(12), SecretCipher.AssociatedData(serviceId, clientId, r.GetInt64(10)));
+            secret = _cipher.Open(r.GetString(11), (byte[])r.GetValue(12), SecretCipher.AssociatedData(r.GetInt64(0), r.GetInt64(2), r.GetInt64(10)));
         }
 
-        return new StoredClient(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3),
-            r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6) != 0,
-            r.GetString(7), r.GetInt64(8), r.GetInt64(9), secret);
+        return new StoredClient(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), NullableString(r, 4), NullableString(r, 5),
+            r.GetInt64(6) != 0, r.GetString(7), r.GetInt64(8), r.GetInt64(9), secret, NullableLong(r, 13));
     }
 
-    private Outcome<StoredClient> FindClient(SqliteConnection c, long serviceId, string identifier, bool withSecret)
+    private sealed record FoundClient(StoredClient Client, long? SecretId, ServiceSettings Settings);
+
+    private Outcome<FoundClient> FindClient(SqliteConnection c, long serviceId, string identifier, bool withSecret)
     {
         var numeric = long.TryParse(identifier, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1;
-        var client = Query(c, ClientSelect + " WHERE c.service_id = $s AND (c.client_id = $n OR c.alias = $a) ORDER BY c.client_id = $n DESC LIMIT 1",
-            [("$s", serviceId), ("$n", numeric), ("$a", identifier), ("$withSecret", withSecret ? 1 : 0)], ReadClient).SingleOrDefault();
-        if (client is not null)
+        var found = Query(c, ClientSelect + " WHERE c.service_id = $s AND (c.client_id = $n OR c.alias = $a) ORDER BY c.client_id = $n DESC LIMIT 1",
+            [("$s", serviceId), ("$n", numeric), ("$a", identifier)],
+            r => new FoundClient(ReadClient(r, withSecret), NullableLong(r, 10), new ServiceSettings(r.GetInt64(14), r.GetInt64(15)))).SingleOrDefault();
+        if (found is not null)
         {
-            return client;
+            return found;
         }
 
         return ServiceExists(c, serviceId) ? StoreRules.ClientNotFound(identifier, serviceId) : StoreRules.ServiceNotFound(serviceId);
     }
 
+    private Outcome<StoredClient> FindClientDocument(SqliteConnection c, long serviceId, string identifier, bool withSecret) =>
+        FindClient(c, serviceId, identifier, withSecret).IsOk(out var found, out var error) ? found.Client : error;
+
     private static bool ServiceExists(SqliteConnection c, long serviceId) =>
-        Scalar<long>(c, "SELECT COUNT(*) FROM services WHERE service_id = $s", [("$s", serviceId)]) > 0;
+        Scalar(c, "SELECT COUNT(*) FROM services WHERE service_id = $s", [("$s", serviceId)]) > 0;
 
     /// <summary>An alias must be free in the service and must not equal another client's numeric ID.</summary>
     private static RuleViolation? CheckAlias(SqliteConnection c, long serviceId, long clientId, string? alias)
@@ -194,14 +262,13 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             return null;
         }
 
-        if (Scalar<long>(c, "SELECT COUNT(*) FROM clients WHERE service_id = $s AND alias = $a AND client_id <> $c",
-                [("$s", serviceId), ("$a", alias), ("$c", clientId)]) > 0)
+        if (Scalar(c, "SELECT COUNT(*) FROM clients WHERE service_id = $s AND alias = $a AND client_id <> $c", [("$s", serviceId), ("$a", alias), ("$c", clientId)]) > 0)
         {
             return RuleViolation.Of(ResultCodes.ClientIdAliasInUse, alias);
         }
 
         if (long.TryParse(alias, NumberStyles.None, CultureInfo.InvariantCulture, out var asId) && asId != clientId &&
-            Scalar<long>(c, "SELECT COUNT(*) FROM clients WHERE service_id = $s AND client_id = $id", [("$s", serviceId), ("$id", asId)]) > 0)
+            Scalar(c, "SELECT COUNT(*) FROM clients WHERE service_id = $s AND client_id = $id", [("$s", serviceId), ("$id", asId)]) > 0)
         {
             return RuleViolation.Of(ResultCodes.ClientIdAliasIsClientId, alias);
         }
@@ -209,10 +276,11 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         return null;
     }
 
-    public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, CancellationToken ct) =>
-        WriteAsync(c =>
+    public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>
+        WriteAsync<Outcome<StoredClient>>(c =>
         {
-            if (!ServiceExists(c, client.ServiceId))
+            var lifetime = Query(c, "SELECT secret_lifetime_s FROM services WHERE service_id = $s", [("$s", client.ServiceId)], r => r.GetInt64(0)).ToList();
+            if (lifetime.Count == 0)
             {
                 return StoreRules.ServiceNotFound(client.ServiceId);
             }
@@ -229,13 +297,14 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 VALUES ($c, $s, $a, $d, $l, $doc, $now, $now)
                 """,
                 ("$c", clientId), ("$s", client.ServiceId), ("$a", client.Alias), ("$d", client.Developer),
-                ("$l", client.Locked ? 1 : 0), ("$doc", client.Document), ("$now", client.Now));
-            InsertCurrentSecret(c, client.ServiceId, clientId, client.Secret, client.Now);
-            return FindClient(c, client.ServiceId, clientId.ToString(CultureInfo.InvariantCulture), withSecret: true);
+                ("$l", client.Locked ? 1 : 0), ("$doc", client.Document), ("$now", change.At));
+            var secretId = InsertCurrentSecret(c, client.ServiceId, clientId, client.Secret, change.At, SecretPolicy.ExpiresAt(change.At, lifetime[0]));
+            Audit(c, change, client.ServiceId, clientId, secretId);
+            return FindClientDocument(c, client.ServiceId, clientId.ToString(CultureInfo.InvariantCulture), withSecret: true);
         }, ct);
 
     public Task<Outcome<StoredClient>> GetClientAsync(long serviceId, string identifier, bool withSecret, CancellationToken ct) =>
-        ReadAsync(c => FindClient(c, serviceId, identifier, withSecret), ct);
+        ReadAsync(c => FindClientDocument(c, serviceId, identifier, withSecret), ct);
 
     public Task<Outcome<Page<StoredClient>>> ListClientsAsync(long serviceId, string? developer, int start, int end, bool withSecret, CancellationToken ct) =>
         ReadAsync<Outcome<Page<StoredClient>>>(c =>
@@ -245,18 +314,18 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 return StoreRules.ServiceNotFound(serviceId);
             }
 
-            var filter = developer is null ? "c.service_id = $s" : "c.service_id = $s AND c.developer = $d";
-            (string, object?)[] args = [("$s", serviceId), ("$d", developer), ("$limit", end - start), ("$offset", start), ("$withSecret", withSecret ? 1 : 0)];
-            var total = Scalar<long>(c, "SELECT COUNT(*) FROM clients c WHERE " + filter, args);
-            var items = Query(c, ClientSelect + " WHERE " + filter + " ORDER BY c.number LIMIT $limit OFFSET $offset", args, ReadClient);
+            var filter = "c.service_id = $s AND ($d IS NULL OR c.developer = $d)";
+            (string, object?)[] args = [("$s", serviceId), ("$d", developer), ("$limit", end - start), ("$offset", start)];
+            var total = Scalar(c, "SELECT COUNT(*) FROM clients c WHERE " + filter, args);
+            var items = Query(c, ClientSelect + " WHERE " + filter + " ORDER BY c.number LIMIT $limit OFFSET $offset", args, r => ReadClient(r, withSecret));
             return new Page<StoredClient>(items, (int)total);
         }, ct);
 
-    public Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, CancellationToken ct) =>
-        WriteAsync(c =>
+    public Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct) =>
+        WriteAsync<Outcome<StoredClient>>(c =>
         {
-            var found = FindClient(c, update.ServiceId, update.ClientId.ToString(CultureInfo.InvariantCulture), withSecret: false);
-            if (!found.IsOk(out _, out var error))
+            var id = update.ClientId.ToString(CultureInfo.InvariantCulture);
+            if (!FindClient(c, update.ServiceId, id, withSecret: false).IsOk(out _, out var error))
             {
                 return error;
             }
@@ -267,68 +336,160 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             }
 
             Exec(c, "UPDATE clients SET alias = $a, developer = $d, document = $doc, modified_at = $now WHERE client_id = $c",
-                ("$a", update.Alias), ("$d", update.Developer), ("$doc", update.Document), ("$now", update.Now), ("$c", update.ClientId));
-            return FindClient(c, update.ServiceId, update.ClientId.ToString(CultureInfo.InvariantCulture), withSecret: true);
+                ("$a", update.Alias), ("$d", update.Developer), ("$doc", update.Document), ("$now", change.At), ("$c", update.ClientId));
+            Audit(c, change, update.ServiceId, update.ClientId, null);
+            return FindClientDocument(c, update.ServiceId, id, withSecret: true);
         }, ct);
 
-    public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, CancellationToken ct) =>
+    public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct) =>
         WriteAsync<Outcome<long>>(c =>
         {
-            var found = FindClient(c, serviceId, identifier, withSecret: false);
-            if (!found.IsOk(out var client, out var error))
+            if (!FindClient(c, serviceId, identifier, withSecret: false).IsOk(out var found, out var error))
             {
                 return error;
             }
 
-            Exec(c, "DELETE FROM clients WHERE client_id = $c", ("$c", client.ClientId));
-            return client.ClientId;
+            Exec(c, "DELETE FROM clients WHERE client_id = $c", ("$c", found.Client.ClientId));
+            Audit(c, change, serviceId, found.Client.ClientId, null);
+            return found.Client.ClientId;
         }, ct);
 
-    public Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, long now, CancellationToken ct) =>
+    public Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, ChangeContext change, CancellationToken ct) =>
         WriteAsync<Outcome<long>>(c =>
         {
-            var found = FindClient(c, serviceId, identifier, withSecret: false);
-            if (!found.IsOk(out var client, out var error))
+            if (!FindClient(c, serviceId, identifier, withSecret: false).IsOk(out var found, out var error))
             {
                 return error;
             }
 
-            Exec(c, "UPDATE clients SET locked = $l, modified_at = $now WHERE client_id = $c", ("$l", locked ? 1 : 0), ("$now", now), ("$c", client.ClientId));
-            return client.ClientId;
+            Exec(c, "UPDATE clients SET locked = $l, modified_at = $now WHERE client_id = $c", ("$l", locked ? 1 : 0), ("$now", change.At), ("$c", found.Client.ClientId));
+            Audit(c, change, serviceId, found.Client.ClientId, null);
+            return found.Client.ClientId;
         }, ct);
 
     // ---- secrets ------------------------------------------------------------------------------------
 
-    private void InsertCurrentSecret(SqliteConnection c, long serviceId, long clientId, string secret, long now)
+    private long InsertCurrentSecret(SqliteConnection c, long serviceId, long clientId, string secret, long now, long? expiresAt)
     {
         var secretId = NewUniqueId(c, "SELECT COUNT(*) FROM client_secrets WHERE secret_id = $id");
         var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
         Exec(c, """
-            INSERT INTO client_secrets (secret_id, client_id, status, created_at, key_id, ciphertext, digest)
-            VALUES ($id, $c, 0, $now, $k, $ct, $dg)
+            INSERT INTO client_secrets (secret_id, client_id, state, created_at, expires_at, hint, key_id, ciphertext, digest)
+            VALUES ($id, $c, 0, $now, $exp, $hint, $k, $ct, $dg)
             """,
-            ("$id", secretId), ("$c", clientId), ("$now", now), ("$k", sealedSecret.KeyId), ("$ct", sealedSecret.Ciphertext), ("$dg", sealedSecret.Digest));
+            ("$id", secretId), ("$c", clientId), ("$now", now), ("$exp", expiresAt), ("$hint", SecretPolicy.Hint(secret)),
+            ("$k", sealedSecret.KeyId), ("$ct", sealedSecret.Ciphertext), ("$dg", sealedSecret.Digest));
+        return secretId;
     }
 
-    public Task<Outcome<SecretRotation>> RotateSecretAsync(long serviceId, string identifier, string newSecret, long now, CancellationToken ct) =>
+    public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
         WriteAsync<Outcome<SecretRotation>>(c =>
         {
-            // The single writer thread serialises rotations: no other write can run between this read and the
-            // write below, so concurrent rotations of one client form a chain.
-            var found = FindClient(c, serviceId, identifier, withSecret: true);
-            if (!found.IsOk(out var client, out var error))
+            // The single writer thread serialises rotations: no other write runs between this read and the writes
+            // below, so concurrent rotations of one client form a chain.
+            if (!FindClient(c, request.ServiceId, request.Identifier, withSecret: true).IsOk(out var found, out var error))
             {
                 return error;
             }
 
-            Exec(c, "UPDATE client_secrets SET status = 2, revoked_at = $now WHERE client_id = $c AND status = 0", ("$now", now), ("$c", client.ClientId));
-            InsertCurrentSecret(c, serviceId, client.ClientId, newSecret, now);
-            Exec(c, "UPDATE clients SET modified_at = $now WHERE client_id = $c", ("$now", now), ("$c", client.ClientId));
+            var now = change.At;
+            var clientId = found.Client.ClientId;
+            var grace = request.GracePeriodSeconds ?? found.Settings.GracePeriodSeconds;
+            if (grace > 0)
+            {
+                Exec(c, "UPDATE client_secrets SET state = 1, valid_until = $until WHERE client_id = $c AND state = 0", ("$until", now + (grace * 1000)), ("$c", clientId));
+                Exec(c, """
+                    UPDATE client_secrets SET state = 2, revoked_at = $now WHERE secret_id IN
+                      (SELECT secret_id FROM client_secrets WHERE client_id = $c AND state = 1 AND valid_until > $now
+                       ORDER BY created_at DESC, secret_id DESC LIMIT -1 OFFSET $max)
+                    """, ("$now", now), ("$c", clientId), ("$max", SecretPolicy.MaxValidPrevious));
+            }
+            else
+            {
+                Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
+            }
+
+            var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, now, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
+            Exec(c, "UPDATE clients SET modified_at = $now WHERE client_id = $c", ("$now", now), ("$c", clientId));
             Exec(c, """
-                DELETE FROM client_secrets WHERE client_id = $c AND status <> 0 AND secret_id NOT IN
-                  (SELECT secret_id FROM client_secrets WHERE client_id = $c AND status <> 0 ORDER BY created_at DESC, secret_id LIMIT $keep)
-                """, ("$c", client.ClientId), ("$keep", SecretsKeptPerClient));
-            return new SecretRotation(client.ClientId, client.CurrentSecret, newSecret);
+                DELETE FROM client_secrets WHERE client_id = $c AND state <> 0 AND NOT (state = 1 AND valid_until > $now) AND secret_id NOT IN
+                  (SELECT secret_id FROM client_secrets WHERE client_id = $c AND state <> 0 ORDER BY created_at DESC, secret_id DESC LIMIT $keep)
+                """, ("$c", clientId), ("$now", now), ("$keep", SecretPolicy.KeptPerClient));
+            Audit(c, change, request.ServiceId, clientId, newSecretId);
+            return new SecretRotation(clientId, newSecretId, found.Client.CurrentSecret, request.NewSecret);
+        }, ct);
+
+    public Task<Outcome<ClientSecrets>> ListSecretsAsync(long serviceId, string identifier, CancellationToken ct) =>
+        ReadAsync<Outcome<ClientSecrets>>(c =>
+        {
+            if (!FindClient(c, serviceId, identifier, withSecret: false).IsOk(out var found, out var error))
+            {
+                return error;
+            }
+
+            var secrets = Query(c, """
+                SELECT secret_id, state, created_at, expires_at, valid_until, revoked_at, last_used_at, hint
+                FROM client_secrets WHERE client_id = $c ORDER BY created_at DESC, secret_id DESC
+                """, [("$c", found.Client.ClientId)],
+                r => new StoredSecret(r.GetInt64(0), r.GetInt32(1), r.GetInt64(2), NullableLong(r, 3), NullableLong(r, 4), NullableLong(r, 5), NullableLong(r, 6), NullableString(r, 7)));
+            return new ClientSecrets(found.Client.ClientId, secrets);
+        }, ct);
+
+    public Task<Outcome<long>> RevokeSecretAsync(long serviceId, string identifier, long secretId, ChangeContext change, CancellationToken ct) =>
+        WriteAsync<Outcome<long>>(c =>
+        {
+            if (!FindClient(c, serviceId, identifier, withSecret: false).IsOk(out var found, out var error))
+            {
+                return error;
+            }
+
+            var clientId = found.Client.ClientId;
+            var state = Query(c, "SELECT state FROM client_secrets WHERE secret_id = $id AND client_id = $c", [("$id", secretId), ("$c", clientId)], r => r.GetInt32(0)).ToList();
+            if (state.Count == 0)
+            {
+                return RuleViolation.Of(ResultCodes.SecretNotFound, secretId, clientId);
+            }
+
+            if (state[0] == SecretPolicy.StateCurrent)
+            {
+                return RuleViolation.Of(ResultCodes.CannotRevokeCurrentSecret, secretId);
+            }
+
+            Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, $now) WHERE secret_id = $id", ("$now", change.At), ("$id", secretId));
+            Audit(c, change, serviceId, clientId, secretId);
+            return clientId;
+        }, ct);
+
+    public Task<Outcome<ClientCredentials>> FindCredentialsAsync(long serviceId, string identifier, CancellationToken ct) =>
+        ReadAsync<Outcome<ClientCredentials>>(c =>
+        {
+            var numeric = long.TryParse(identifier, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1;
+            var rows = Query(c, """
+                SELECT c.client_id, c.alias, c.locked, c.document, cs.secret_id, cs.key_id, cs.digest, cs.state, cs.expires_at, cs.valid_until
+                FROM clients c LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.state < 2
+                WHERE c.client_id = (SELECT client_id FROM clients WHERE service_id = $s AND (client_id = $n OR alias = $a) ORDER BY client_id = $n DESC LIMIT 1)
+                """, [("$s", serviceId), ("$n", numeric), ("$a", identifier)],
+                r => (Client: (Id: r.GetInt64(0), Alias: NullableString(r, 1), Locked: r.GetInt64(2) != 0, Document: r.GetString(3)),
+                      Secret: r.IsDBNull(4) ? null : new SecretCandidate(r.GetInt64(4), r.GetString(5), (byte[])r.GetValue(6), r.GetInt32(7), NullableLong(r, 8), NullableLong(r, 9))));
+            if (rows.Count == 0)
+            {
+                return StoreRules.ClientNotFound(identifier, serviceId);
+            }
+
+            var client = rows[0].Client;
+            return new ClientCredentials(serviceId, client.Id, client.Alias, client.Locked, client.Document,
+                rows.Select(r => r.Secret).OfType<SecretCandidate>().ToList());
+        }, ct);
+
+    public Task RecordSecretUseAsync(IReadOnlyCollection<KeyValuePair<long, long>> uses, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            foreach (var (secretId, at) in uses)
+            {
+                Exec(c, "UPDATE client_secrets SET last_used_at = MAX(COALESCE(last_used_at, 0), $at) WHERE secret_id = $id", ("$at", at), ("$id", secretId));
+            }
+
+            return true;
         }, ct);
 
     // ---- API tokens ---------------------------------------------------------------------------------
@@ -336,14 +497,19 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     private const string TokenColumns = "token_id, service_id, permissions, description, created_at";
 
     private static StoredApiToken ReadToken(SqliteDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries), r.IsDBNull(3) ? null : r.GetString(3), r.GetInt64(4));
+        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries), NullableString(r, 3), r.GetInt64(4));
 
-    public Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, long now, CancellationToken ct) =>
+    public Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct) =>
         WriteAsync(c =>
         {
             var id = NewUniqueId(c, "SELECT COUNT(*) FROM api_tokens WHERE token_id = $id");
-            return Query(c, $"INSERT INTO api_tokens (token_id, service_id, token_hash, permissions, description, created_at) VALUES ($id, $s, $h, $p, $d, $now) RETURNING {TokenColumns}",
-                [("$id", id), ("$s", serviceId), ("$h", tokenHash), ("$p", string.Join(' ', permissions)), ("$d", description), ("$now", now)], ReadToken).Single();
+            var token = Query(c, $"""
+                INSERT INTO api_tokens (token_id, service_id, token_hash, permissions, description, created_at)
+                VALUES ($id, $s, $h, $p, $d, $now) RETURNING {TokenColumns}
+                """,
+                [("$id", id), ("$s", serviceId), ("$h", tokenHash), ("$p", string.Join(' ', permissions)), ("$d", description), ("$now", change.At)], ReadToken).Single();
+            Audit(c, change, serviceId, null, null, target: id.ToString(CultureInfo.InvariantCulture));
+            return token;
         }, ct);
 
     public Task<StoredApiToken?> FindApiTokenAsync(byte[] tokenHash, CancellationToken ct) =>
@@ -352,23 +518,87 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     public Task<Page<StoredApiToken>> ListApiTokensAsync(int start, int end, CancellationToken ct) =>
         ReadAsync(c =>
         {
-            var total = Scalar<long>(c, "SELECT COUNT(*) FROM api_tokens", []);
+            var total = Scalar(c, "SELECT COUNT(*) FROM api_tokens", []);
             var items = Query(c, $"SELECT {TokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT $limit OFFSET $offset",
                 [("$limit", end - start), ("$offset", start)], ReadToken);
             return new Page<StoredApiToken>(items, (int)total);
         }, ct);
 
-    public Task<bool> DeleteApiTokenAsync(long tokenId, CancellationToken ct) =>
-        WriteAsync(c => Exec(c, "DELETE FROM api_tokens WHERE token_id = $id", ("$id", tokenId)) > 0, ct);
+    public Task<bool> DeleteApiTokenAsync(long tokenId, ChangeContext change, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            var serviceId = Query(c, "DELETE FROM api_tokens WHERE token_id = $id RETURNING service_id", [("$id", tokenId)], r => r.GetInt64(0)).ToList();
+            if (serviceId.Count > 0)
+            {
+                Audit(c, change, serviceId[0], null, null, target: tokenId.ToString(CultureInfo.InvariantCulture));
+            }
+
+            return serviceId.Count > 0;
+        }, ct);
+
+    // ---- data keys ----------------------------------------------------------------------------------
+
+    private static List<WrappedDataKey> LoadDataKeys(SqliteConnection c) =>
+        Query(c, "SELECT key_id, created_at, master_key_id, wrapped FROM data_keys", [], r => new WrappedDataKey(r.GetString(0), r.GetInt64(1), r.GetString(2), (byte[])r.GetValue(3)));
+
+    private static void InsertDataKey(SqliteConnection c, WrappedDataKey key) =>
+        Exec(c, "INSERT INTO data_keys (key_id, created_at, master_key_id, wrapped) VALUES ($k, $t, $m, $w)",
+            ("$k", key.KeyId), ("$t", key.CreatedAt), ("$m", key.MasterKeyId), ("$w", key.Wrapped));
+
+    public Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            // Strictly newer than every existing key, so that "newest" is unambiguous on every node.
+            var newest = Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", []);
+            var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
+            InsertDataKey(c, key);
+            _cipher.Load(LoadDataKeys(c));
+            Audit(c, change, null, null, null, target: key.KeyId);
+            return key.KeyId;
+        }, ct);
+
+    public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
+        WriteAsync(c =>
+        {
+            var current = _cipher.CurrentKeyId;
+            var rows = Query(c, """
+                SELECT cs.secret_id, cs.client_id, c.service_id, cs.key_id, cs.ciphertext
+                FROM client_secrets cs JOIN clients c ON c.client_id = cs.client_id
+                WHERE cs.key_id <> $k LIMIT $n
+                """, [("$k", current), ("$n", batchSize)],
+                r => (SecretId: r.GetInt64(0), ClientId: r.GetInt64(1), ServiceId: r.GetInt64(2), KeyId: r.GetString(3), Ciphertext: (byte[])r.GetValue(4)));
+            foreach (var row in rows)
+            {
+                var aad = SecretCipher.AssociatedData(row.ServiceId, row.ClientId, row.SecretId);
+                var resealed = _cipher.Seal(_cipher.Open(row.KeyId, row.Ciphertext, aad), aad);
+                Exec(c, "UPDATE client_secrets SET key_id = $k, ciphertext = $ct, digest = $dg WHERE secret_id = $id",
+                    ("$k", resealed.KeyId), ("$ct", resealed.Ciphertext), ("$dg", resealed.Digest), ("$id", row.SecretId));
+            }
+
+            return rows.Count;
+        }, ct);
+
+    public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<DataKeyUsage>>(c => Query(c, """
+            SELECT k.key_id, k.created_at, (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id)
+            FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
+            """, [], r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2))), ct);
+
+    public async Task RefreshDataKeysAsync(CancellationToken ct) =>
+        _cipher.Load(await ReadAsync(LoadDataKeys, ct));
 
     // ---- ADO.NET helpers ----------------------------------------------------------------------------
+
+    private static long? NullableLong(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+
+    private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     private static long NewUniqueId(SqliteConnection c, string countSql)
     {
         while (true)
         {
             var id = SecretGenerator.NewId();
-            if (Scalar<long>(c, countSql, [("$id", id)]) == 0)
+            if (Scalar(c, countSql, [("$id", id)]) == 0)
             {
                 return id;
             }
@@ -396,10 +626,10 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         return command.ExecuteNonQuery();
     }
 
-    private static T Scalar<T>(SqliteConnection c, string sql, (string Name, object? Value)[] args)
+    private static long Scalar(SqliteConnection c, string sql, (string Name, object? Value)[] args)
     {
         using var command = Command(c, sql, args);
-        return (T)Convert.ChangeType(command.ExecuteScalar() ?? 0L, typeof(T), CultureInfo.InvariantCulture);
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, CultureInfo.InvariantCulture);
     }
 
     private static List<T> Query<T>(SqliteConnection c, string sql, (string Name, object? Value)[] args, Func<SqliteDataReader, T> map)

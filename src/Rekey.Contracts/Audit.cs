@@ -1,0 +1,108 @@
+namespace Rekey.Contracts;
+
+/// <summary>One audit event (Rekey extension). It records who changed what; it never carries a secret, token or key.</summary>
+public sealed record AuditEvent
+{
+    /// <summary>Increasing ID.</summary>
+    public long EventId { get; init; }
+
+    /// <summary>When, epoch milliseconds.</summary>
+    public long OccurredAt { get; init; }
+
+    /// <summary><c>organisation</c> (admin token) or <c>service</c> (API token).</summary>
+    public required string ActorKind { get; init; }
+
+    /// <summary>The API token's ID (absent for the organisation token). Never the token.</summary>
+    public long? ActorTokenId { get; init; }
+
+    /// <summary>The caller's IP address as the server saw it.</summary>
+    public string? RemoteAddress { get; init; }
+
+    /// <summary>The request ID, to find the matching log lines.</summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>The service concerned.</summary>
+    public long? ServiceId { get; init; }
+
+    /// <summary>The client concerned.</summary>
+    public long? ClientId { get; init; }
+
+    /// <summary>What was done, e.g. <c>client.secret.update</c>; see <see cref="AuditActions"/>.</summary>
+    public required string Action { get; init; }
+
+    /// <summary>The secret concerned (its ID, never its value).</summary>
+    public long? SecretId { get; init; }
+
+    /// <summary><c>success</c>, or the result code of the refusal.</summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>What the caller named when the target could not be resolved (an identifier, never a secret).</summary>
+    public string? Target { get; init; }
+}
+
+/// <summary>Response of the audit list endpoints.</summary>
+public sealed record AuditListResponse : ListResponse
+{
+    /// <summary>Events of the page, newest first.</summary>
+    public IReadOnlyList<AuditEvent> Events { get; init; } = [];
+}
+
+/// <summary>The audited actions.</summary>
+public static class AuditActions
+{
+#pragma warning disable CS1591 // The names say it.
+    public const string ServiceCreate = "service.create";
+    public const string ServiceUpdate = "service.update";
+    public const string ServiceDelete = "service.delete";
+    public const string ClientCreate = "client.create";
+    public const string ClientUpdate = "client.update";
+    public const string ClientDelete = "client.delete";
+    public const string ClientLock = "client.lock";
+    public const string ClientUnlock = "client.unlock";
+    public const string SecretUpdate = "client.secret.update";
+    public const string SecretRefresh = "client.secret.refresh";
+    public const string SecretRevoke = "client.secret.revoke";
+    public const string KeyRotate = "key.rotate";
+    public const string ApiTokenCreate = "apitoken.create";
+    public const string ApiTokenDelete = "apitoken.delete";
+#pragma warning restore CS1591
+
+    /// <summary>Every action.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
+        SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, ApiTokenCreate, ApiTokenDelete,
+    ];
+}
+
+/// <summary>One data encryption key and how many stored values it protects (Rekey extension).</summary>
+public sealed record DataKeyInfo
+{
+    /// <summary>Key ID, recorded beside every ciphertext.</summary>
+    public required string KeyId { get; init; }
+
+    /// <summary>Creation time, epoch milliseconds.</summary>
+    public long CreatedAt { get; init; }
+
+    /// <summary>True for the key that encrypts new values.</summary>
+    public bool Current { get; init; }
+
+    /// <summary>Stored values (secrets, signing keys) still encrypted under this key.</summary>
+    public long Values { get; init; }
+}
+
+/// <summary>Response of the key endpoints (Rekey extension).</summary>
+public sealed record DataKeysResponse
+{
+    /// <summary>A180001 or A181001.</summary>
+    public required string ResultCode { get; init; }
+
+    /// <summary>The message.</summary>
+    public required string ResultMessage { get; init; }
+
+    /// <summary>Values re-encrypted by this call (rotation only).</summary>
+    public long? Reencrypted { get; init; }
+
+    /// <summary>Every data key, newest first.</summary>
+    public IReadOnlyList<DataKeyInfo> Keys { get; init; } = [];
+}

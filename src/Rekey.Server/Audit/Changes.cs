@@ -1,0 +1,59 @@
+using Rekey.Contracts;
+using Rekey.Server.Auth;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Audit;
+
+/// <summary>Endpoint metadata: the audited action of a write endpoint.</summary>
+internal sealed record AuditedAction(string Name);
+
+/// <summary>
+/// Builds the <see cref="ChangeContext"/> of a request (actor, time, remote address, request ID, and the action
+/// the endpoint declared) and records refused attempts. Audit events name tokens by ID, never by value.
+/// </summary>
+internal static class Changes
+{
+    public static TBuilder Audited<TBuilder>(this TBuilder builder, string action)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AuditedAction(action));
+
+    public static ChangeContext For(HttpContext http, string? action = null)
+    {
+        var caller = http.GetCaller();
+        var name = action ?? http.GetEndpoint()?.Metadata.GetMetadata<AuditedAction>()?.Name
+            ?? throw new InvalidOperationException("The endpoint declares no audited action.");
+        var time = http.RequestServices.GetRequiredService<TimeProvider>();
+        return new ChangeContext(name, time.GetUtcNow().ToUnixTimeMilliseconds(), caller.Kind, caller.TokenId,
+            http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
+    }
+
+    /// <summary>Records the refusal of an audited change, then answers it.</summary>
+    public static async Task<IResult> RefuseAsync(HttpContext http, ChangeContext change, RuleViolation error, long? serviceId, string? target = null)
+    {
+        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
+        await store.AppendAuditAsync(new AuditRecord(change, serviceId, null, null, error.Code.Code, target ?? TargetOf(http)), http.RequestAborted);
+        return AuthleteResults.Error(error);
+    }
+
+    /// <summary>For a refusal before the handler ran (permission checks): records it when the endpoint is audited.</summary>
+    public static async Task RecordRefusalAsync(HttpContext http, RuleViolation error)
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AuditedAction>() is null)
+        {
+            return;
+        }
+
+        long? serviceId = RouteIds.TryParse(http.Request.RouteValues["serviceId"] as string, out var sid) ? sid : null;
+        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
+        await store.AppendAuditAsync(new AuditRecord(For(http), serviceId, null, null, error.Code.Code, TargetOf(http)), http.RequestAborted);
+    }
+
+    /// <summary>The identifier the caller named in the path (client ID or alias, token ID, secret ID): never a secret.</summary>
+    private static string? TargetOf(HttpContext http)
+    {
+        var values = http.Request.RouteValues;
+        var target = values["clientIdentifier"] ?? values["clientId"] ?? values["tokenId"];
+        return target is string text ? text[..Math.Min(text.Length, 200)] : null;
+    }
+}

@@ -1,0 +1,75 @@
+using Rekey.Contracts;
+using Rekey.Server.Audit;
+using Rekey.Server.Auth;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Secrets;
+
+/// <summary>
+/// Rekey extension (organisation token): rotate the data encryption key and re-encrypt every stored value under
+/// it. Re-encryption runs in batches of <see cref="BatchSize"/>, one short transaction each, so the server keeps
+/// serving; an interrupted rotation is resumed by calling the endpoint again (values under older keys remain
+/// readable throughout).
+/// </summary>
+internal static class KeyApi
+{
+    public const int BatchSize = 500;
+
+    public static RouteGroupBuilder MapKeys(this RouteGroupBuilder api)
+    {
+        api.MapPost("/keys/rotate", RotateAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyRotate)
+            .Documented<DataKeysResponse>("keys_rotate_api", "Rekey extension: add a data key and re-encrypt every stored value under it (resumable).", 200, ResultCodes.DataKeyRotated)
+            .WithTags("Rekey extensions");
+        api.MapPost("/keys/reencrypt", ReencryptAsync).RequirePermission(Permissions.Admin)
+            .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyRotated)
+            .WithTags("Rekey extensions");
+        api.MapGet("/keys/get/list", ListAsync).RequirePermission(Permissions.Admin)
+            .Documented<DataKeysResponse>("keys_get_list_api", "Rekey extension: the data keys and how many stored values each seals.", 200, ResultCodes.DataKeysListed)
+            .WithTags("Rekey extensions");
+        return api;
+    }
+
+    private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
+    {
+        var keyId = await store.AddDataKeyAsync(Changes.For(http), ct);
+        return await FinishAsync(store, keyId, ct);
+    }
+
+    private static async Task<IResult> ReencryptAsync(IRekeyStore store, CancellationToken ct)
+    {
+        await store.RefreshDataKeysAsync(ct);
+        var keys = await store.ListDataKeysAsync(ct);
+        return await FinishAsync(store, keys[0].KeyId, ct);
+    }
+
+    private static async Task<IResult> FinishAsync(IRekeyStore store, string keyId, CancellationToken ct)
+    {
+        long total = 0;
+        int done;
+        while ((done = await store.ReencryptBatchAsync(BatchSize, ct)) > 0)
+        {
+            total += done;
+        }
+
+        var keys = await store.ListDataKeysAsync(ct);
+        var remaining = keys.Where(k => k.KeyId != keyId).Sum(k => k.Values);
+        return Results.Json(Response(ResultCodes.DataKeyRotated.Code, ResultCodes.DataKeyRotated.Format(keyId, total, remaining), keys, keyId, total),
+            RekeyJsonContext.Default.DataKeysResponse);
+    }
+
+    private static async Task<IResult> ListAsync(IRekeyStore store, SecretCipher cipher, CancellationToken ct)
+    {
+        var keys = await store.ListDataKeysAsync(ct);
+        return Results.Json(Response(ResultCodes.DataKeysListed.Code, ResultCodes.DataKeysListed.Format(keys.Count), keys, cipher.CurrentKeyId, null),
+            RekeyJsonContext.Default.DataKeysResponse);
+    }
+
+    private static DataKeysResponse Response(string code, string message, IReadOnlyList<DataKeyUsage> keys, string? current, long? reencrypted) => new()
+    {
+        ResultCode = code,
+        ResultMessage = message,
+        Reencrypted = reencrypted,
+        Keys = keys.Select(k => new DataKeyInfo { KeyId = k.KeyId, CreatedAt = k.CreatedAt, Current = k.KeyId == current, Values = k.Values }).ToList(),
+    };
+}

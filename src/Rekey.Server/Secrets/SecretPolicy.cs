@@ -1,0 +1,48 @@
+namespace Rekey.Server.Secrets;
+
+/// <summary>
+/// The rules of zero-downtime rotation, shared by both stores: how long a replaced secret stays valid, how many may
+/// be valid at once, how many are kept for the record, and what a secret's status is at a given time.
+/// </summary>
+internal static class SecretPolicy
+{
+    /// <summary>Longest grace period, per service or per call: 30 days.</summary>
+    public const long MaxGracePeriodSeconds = 30L * 24 * 3600;
+
+    /// <summary>Longest secret lifetime: 10 years.</summary>
+    public const long MaxLifetimeSeconds = 10L * 365 * 24 * 3600;
+
+    /// <summary>At most this many previous secrets are valid at once; an older one is revoked when a rotation exceeds it.</summary>
+    public const int MaxValidPrevious = 5;
+
+    /// <summary>Non-current secrets kept per client for the secret list (the oldest invalid ones are deleted).</summary>
+    public const int KeptPerClient = 10;
+
+    /// <summary>Secrets shorter than this get no hint: four characters of a short secret reveal too much.</summary>
+    public const int HintMinLength = 32;
+
+    public const int StateCurrent = 0;
+    public const int StatePrevious = 1;
+    public const int StateRevoked = 2;
+
+    public static string? Hint(string secret) => secret.Length >= HintMinLength ? secret[..4] : null;
+
+    public static long? ExpiresAt(long now, long lifetimeSeconds) => lifetimeSeconds > 0 ? now + (lifetimeSeconds * 1000) : null;
+
+    /// <summary>Does a secret in this state verify at <paramref name="now"/>?</summary>
+    public static bool IsValid(int state, long? expiresAt, long? validUntil, long now) =>
+        (expiresAt is null || expiresAt > now) && state switch
+        {
+            StateCurrent => true,
+            StatePrevious => validUntil > now,
+            _ => false,
+        };
+
+    public static string Status(int state, long? expiresAt, long? validUntil, long now) => state switch
+    {
+        StateRevoked => "revoked",
+        _ when !IsValid(state, expiresAt, validUntil, now) => "expired",
+        StateCurrent => "current",
+        _ => "previous",
+    };
+}
