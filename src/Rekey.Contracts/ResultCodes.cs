@@ -6,7 +6,7 @@ namespace Rekey.Contracts;
 /// The result-code catalogue. Every code has exactly one meaning; codes are never reused. The document
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
-/// 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–181 encryption keys.
+/// 050 /auth/token, 056 /auth/introspection, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–181 encryption keys.
 /// </summary>
 public static class ResultCodes
 {
@@ -61,6 +61,11 @@ public static class ResultCodes
     /// <summary>clientSecretLifetime rule.</summary>
     public static readonly ResultCode InvalidSecretLifetimeSetting = new("A110204", 400, "'clientSecretLifetime' must be an integer between 0 and {0} seconds.");
 
+    /// <summary>supportedScopes rule (RFC 6749 §3.3 scope-token).</summary>
+    public static readonly ResultCode InvalidScopeName = new("A110205", 400, "'supportedScopes[{0}].name' must be 1 to 128 characters of RFC 6749 scope-token characters.");
+    /// <summary>accessTokenDuration rule.</summary>
+    public static readonly ResultCode InvalidAccessTokenDuration = new("A110206", 400, "'accessTokenDuration' must be an integer between 1 and {0} seconds.");
+
     // ---- 120–125: clients --------------------------------------------------------------------------
     /// <summary>clientName length rule.</summary>
     public static readonly ResultCode InvalidClientName = new("A120201", 400, "'clientName' must be at most {0} characters.");
@@ -78,6 +83,38 @@ public static class ResultCodes
     public static readonly ResultCode LockFlagUpdated = new("A125001", 200, "Successfully updated the lock flag of the client (ID = {0}) to {1}.");
     /// <summary>Lock flag request without a boolean clientLocked.</summary>
     public static readonly ResultCode InvalidLockFlag = new("A125201", 400, "'clientLocked' is required and must be true or false.");
+
+    // ---- 050: Authlete /auth/token (client credentials) -------------------------------------------
+    /// <summary>Token issued.</summary>
+    public static readonly ResultCode TokenIssued = new("A050001", 200, "The token request (grant_type={0}) was processed successfully.");
+    /// <summary>The token endpoint failed unexpectedly.</summary>
+    public static readonly ResultCode TokenServerError = new("A050101", 200, "The token request could not be processed (request ID = {0}).");
+    /// <summary>The API request has no 'parameters'.</summary>
+    public static readonly ResultCode TokenParametersMissing = new("A050201", 400, "The request has no 'parameters'.");
+    /// <summary>invalid_client: unknown client, wrong/expired/revoked secret, locked or public client, wrong method.</summary>
+    public static readonly ResultCode TokenInvalidClient = new("A050301", 200, "Client authentication failed.");
+    /// <summary>unsupported_grant_type.</summary>
+    public static readonly ResultCode TokenUnsupportedGrantType = new("A050302", 200, "The grant type '{0}' is not supported.");
+    /// <summary>invalid_request: grant_type missing, parameter repeated, two authentication methods, malformed parameters.</summary>
+    public static readonly ResultCode TokenInvalidRequest = new("A050303", 200, "The token request is invalid: {0}.");
+    /// <summary>unauthorized_client: the client may not use client_credentials.</summary>
+    public static readonly ResultCode TokenUnauthorizedClient = new("A050304", 200, "The client is not allowed to use the grant type '{0}'.");
+    /// <summary>invalid_scope.</summary>
+    public static readonly ResultCode TokenInvalidScope = new("A050305", 200, "The requested scope '{0}' is not supported.");
+    /// <summary>Too many failed client authentications (standard endpoint only).</summary>
+    public static readonly ResultCode TokenTooManyFailures = new("A050306", 429, "Too many failed client authentications; retry after {0} seconds.");
+
+    // ---- 056: Authlete /auth/introspection ---------------------------------------------------------
+    /// <summary>Token active.</summary>
+    public static readonly ResultCode IntrospectionActive = new("A056001", 200, "The access token is valid.");
+    /// <summary>Introspection failed unexpectedly.</summary>
+    public static readonly ResultCode IntrospectionServerError = new("A056101", 200, "Introspection could not be performed (request ID = {0}).");
+    /// <summary>The API request has no 'token'.</summary>
+    public static readonly ResultCode IntrospectionTokenMissing = new("A056201", 200, "The request has no 'token'.");
+    /// <summary>Token not active: expired, forged, from another service, or its client deleted or locked.</summary>
+    public static readonly ResultCode IntrospectionInactive = new("A056301", 200, "The access token is not active.");
+    /// <summary>Token active but lacks a required scope or subject.</summary>
+    public static readonly ResultCode IntrospectionInsufficient = new("A056302", 200, "The access token does not cover the required {0}.");
 
     // ---- 148–149: client secrets ------------------------------------------------------------------
     /// <summary>Secret refreshed (fixed by Authlete).</summary>

@@ -33,6 +33,12 @@ public sealed record ServiceDocument
     /// <summary>Read-only modification time, epoch milliseconds.</summary>
     public long? ModifiedAt { get; init; }
 
+    /// <summary>Lifetime of access tokens issued by the token endpoint, in seconds (default 3600).</summary>
+    public long? AccessTokenDuration { get; init; }
+
+    /// <summary>Scopes clients may request at the token endpoint.</summary>
+    public List<ServiceScope>? SupportedScopes { get; init; }
+
     /// <summary>
     /// Rekey extension: seconds a replaced client secret stays valid after an update or refresh (0, the default,
     /// is Authlete's behaviour: it stops working at once). At most 30 days.

@@ -6,6 +6,7 @@ using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Clients;
 using Rekey.Server.Http;
+using Rekey.Server.OAuth;
 using Rekey.Server.Secrets;
 using Rekey.Server.Services;
 using Rekey.Server.Storage;
@@ -39,6 +40,10 @@ internal static class RekeyHosting
         services.AddSingleton<SecretVerifier>();
         services.AddSingleton<SecretMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<SecretMaintenance>());
+        services.AddSingleton<SigningKeys>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<Introspector>();
+        services.AddSingleton<FailedAuthLimiter>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, RekeyJsonContext.Default));
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
@@ -108,6 +113,8 @@ internal static class RekeyHosting
         api.MapApiTokens();
         api.MapAudit();
         api.MapKeys();
+        api.MapAuthleteAuth();
+        app.MapOAuth();
         return app;
     }
 

@@ -16,6 +16,13 @@ internal sealed class RekeyOptions
     /// <summary>Master keys (<c>id:base64</c> or base64 of 32 bytes), oldest first; when empty, the key file is used.</summary>
     public List<string> MasterKeys { get; set; } = [];
 
+    /// <summary>
+    /// The public origin of this server (e.g. <c>https://rekey.example.com</c>), used to build each service's issuer
+    /// <c>{PublicBaseUrl}/oauth2/{serviceId}</c>. When empty, the origin of each request is used; set it behind a
+    /// proxy or when several nodes answer under one name, so that every token carries the same issuer.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
     /// <summary>Largest request body accepted on /api, in bytes.</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
@@ -67,6 +74,12 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         if (options.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
         {
             errors.Add("Rekey:MaxRequestBodyBytes must be between 1024 and 16777216.");
+        }
+
+        if (!string.IsNullOrEmpty(options.PublicBaseUrl) &&
+            (!Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var origin) || origin.Scheme is not ("http" or "https") || origin.Query.Length > 0 || origin.Fragment.Length > 0))
+        {
+            errors.Add("Rekey:PublicBaseUrl must be an absolute http(s) URL without query or fragment.");
         }
 
         if (options.AdminToken is { Length: > 0 and < 16 })

@@ -48,6 +48,9 @@ internal sealed class SecretCipher(KeyRing masters)
     public static byte[] AssociatedData(long serviceId, long clientId, long secretId) =>
         Encoding.UTF8.GetBytes($"rekey/client-secret/{serviceId}/{clientId}/{secretId}");
 
+    public static byte[] SigningKeyAssociatedData(long serviceId, string keyId) =>
+        Encoding.UTF8.GetBytes($"rekey/signing-key/{serviceId}/{keyId}");
+
     // ---- data keys ----------------------------------------------------------------------------------
 
     /// <summary>A fresh data key wrapped under the current master key.</summary>

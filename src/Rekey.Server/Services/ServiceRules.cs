@@ -12,6 +12,7 @@ internal sealed record PreparedService(string Document, ServiceSettings Settings
 internal static class ServiceRules
 {
     public const int MaxNameLength = 200;
+    public const long MaxAccessTokenDuration = 7 * 24 * 3600;
 
     private static readonly HashSet<string> ReadOnly = new(StringComparer.Ordinal)
     {
@@ -43,6 +44,20 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidIssuer);
         }
 
+        var scopes = service.SupportedScopes ?? [];
+        for (var i = 0; i < scopes.Count; i++)
+        {
+            if (scopes[i].Name is not { } scope || !IsScopeToken(scope))
+            {
+                return RuleViolation.Of(ResultCodes.InvalidScopeName, i);
+            }
+        }
+
+        if (service.AccessTokenDuration is < 0 or > MaxAccessTokenDuration)
+        {
+            return RuleViolation.Of(ResultCodes.InvalidAccessTokenDuration, MaxAccessTokenDuration);
+        }
+
         if (service.ClientSecretGracePeriod is < 0 or > Secrets.SecretPolicy.MaxGracePeriodSeconds)
         {
             return RuleViolation.Of(ResultCodes.InvalidGracePeriodSetting, Secrets.SecretPolicy.MaxGracePeriodSeconds);
@@ -55,6 +70,10 @@ internal static class ServiceRules
 
         return new PreparedService(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0));
     }
+
+    /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>
+    private static bool IsScopeToken(string scope) =>
+        scope.Length is > 0 and <= 128 && scope.All(c => c is '!' or (>= '#' and <= '[') or (>= ']' and <= '~'));
 
     /// <summary>RFC 8414 §2: https, no query, no fragment (http allowed for loopback development).</summary>
     private static bool IsValidIssuer(string issuer) =>

@@ -83,12 +83,26 @@ internal interface IRekeyStore
     /// <summary>Newest first.</summary>
     Task<Page<AuditEvent>> ListAuditAsync(AuditQuery query, CancellationToken ct);
 
+    // ---- signing keys
+
+    /// <summary>Signing keys kept and published per service: the current one and the one before it.</summary>
+    const int SigningKeysKept = 2;
+
+    /// <summary>The service's published signing keys, newest first (at most <see cref="SigningKeysKept"/>).</summary>
+    Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(long serviceId, CancellationToken ct);
+
+    /// <summary>Adds a signing key (it becomes current); keys beyond the newest <see cref="SigningKeysKept"/> are deleted.</summary>
+    Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct);
+
     // ---- data keys
 
     /// <summary>Adds a data key (it becomes current on every node) and returns its ID.</summary>
     Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct);
 
-    /// <summary>Re-encrypts up to <paramref name="batchSize"/> stored values that are not under the current data key, in one transaction; returns how many.</summary>
+    /// <summary>
+    /// Re-encrypts up to <paramref name="batchSize"/> stored values (client secrets, signing keys) that are not under the
+    /// current data key, in one transaction; returns how many.
+    /// </summary>
     Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct);
 
     /// <summary>Every data key with the number of values it seals.</summary>

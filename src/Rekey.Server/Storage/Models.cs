@@ -80,6 +80,18 @@ internal sealed record ClientCredentials(long ServiceId, long ClientId, string? 
 /// <summary>An API token row (never the token itself: only its SHA-256 hash is stored).</summary>
 internal sealed record StoredApiToken(long TokenId, long ServiceId, IReadOnlyList<string> Permissions, string? Description, long CreatedAt);
 
+/// <summary>A service's signing key: public JWK and the private key (PKCS#8), opened.</summary>
+internal sealed record StoredSigningKey(string KeyId, long ServiceId, long CreatedAt, string PublicJwk, byte[] PrivateKey)
+{
+    public override string ToString() => $"StoredSigningKey {{ KeyId = {KeyId}, ServiceId = {ServiceId} }}";
+}
+
+/// <summary>A signing key to add; the store seals the private key.</summary>
+internal sealed record NewSigningKey(string KeyId, string PublicJwk, byte[] PrivateKey)
+{
+    public override string ToString() => $"NewSigningKey {{ KeyId = {KeyId} }}";
+}
+
 /// <summary>A data key and how many stored values it seals.</summary>
 internal sealed record DataKeyUsage(string KeyId, long CreatedAt, long Values);
 

@@ -536,6 +536,35 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             return serviceId.Count > 0;
         }, ct);
 
+    // ---- signing keys -------------------------------------------------------------------------------
+
+    private List<StoredSigningKey> LoadSigningKeys(SqliteConnection c, long serviceId) =>
+        Query(c, "SELECT key_id, created_at, public_jwk, data_key_id, ciphertext FROM signing_keys WHERE service_id = $s ORDER BY created_at DESC, key_id DESC",
+            [("$s", serviceId)],
+            r => new StoredSigningKey(r.GetString(0), serviceId, r.GetInt64(1), r.GetString(2),
+                Convert.FromBase64String(_cipher.Open(r.GetString(3), (byte[])r.GetValue(4), SecretCipher.SigningKeyAssociatedData(serviceId, r.GetString(0))))));
+
+    public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(long serviceId, CancellationToken ct) =>
+        ReadAsync<IReadOnlyList<StoredSigningKey>>(c => LoadSigningKeys(c, serviceId), ct);
+
+    public Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct) =>
+        WriteAsync<Outcome<StoredSigningKey>>(c =>
+        {
+            if (!ServiceExists(c, serviceId))
+            {
+                return StoreRules.ServiceNotFound(serviceId);
+            }
+
+            var newest = Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM signing_keys WHERE service_id = $s", [("$s", serviceId)]);
+            var sealedKey = _cipher.Seal(Convert.ToBase64String(key.PrivateKey), SecretCipher.SigningKeyAssociatedData(serviceId, key.KeyId));
+            Exec(c, "INSERT INTO signing_keys (key_id, service_id, created_at, public_jwk, data_key_id, ciphertext) VALUES ($k, $s, $t, $jwk, $dk, $ct)",
+                ("$k", key.KeyId), ("$s", serviceId), ("$t", Math.Max(change.At, newest + 1)), ("$jwk", key.PublicJwk), ("$dk", sealedKey.KeyId), ("$ct", sealedKey.Ciphertext));
+            Exec(c, "DELETE FROM signing_keys WHERE service_id = $s AND key_id NOT IN (SELECT key_id FROM signing_keys WHERE service_id = $s ORDER BY created_at DESC, key_id DESC LIMIT $keep)",
+                ("$s", serviceId), ("$keep", IRekeyStore.SigningKeysKept));
+            Audit(c, change, serviceId, null, null, target: key.KeyId);
+            return LoadSigningKeys(c, serviceId).First(k => k.KeyId == key.KeyId);
+        }, ct);
+
     // ---- data keys ----------------------------------------------------------------------------------
 
     private static List<WrappedDataKey> LoadDataKeys(SqliteConnection c) =>
@@ -575,12 +604,23 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                     ("$k", resealed.KeyId), ("$ct", resealed.Ciphertext), ("$dg", resealed.Digest), ("$id", row.SecretId));
             }
 
-            return rows.Count;
+            var keys = Query(c, "SELECT key_id, service_id, data_key_id, ciphertext FROM signing_keys WHERE data_key_id <> $k LIMIT $n",
+                [("$k", current), ("$n", batchSize - rows.Count)],
+                r => (KeyId: r.GetString(0), ServiceId: r.GetInt64(1), DataKeyId: r.GetString(2), Ciphertext: (byte[])r.GetValue(3)));
+            foreach (var key in keys)
+            {
+                var aad = SecretCipher.SigningKeyAssociatedData(key.ServiceId, key.KeyId);
+                var resealed = _cipher.Seal(_cipher.Open(key.DataKeyId, key.Ciphertext, aad), aad);
+                Exec(c, "UPDATE signing_keys SET data_key_id = $k, ciphertext = $ct WHERE key_id = $id", ("$k", resealed.KeyId), ("$ct", resealed.Ciphertext), ("$id", key.KeyId));
+            }
+
+            return rows.Count + keys.Count;
         }, ct);
 
     public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>
         ReadAsync<IReadOnlyList<DataKeyUsage>>(c => Query(c, """
-            SELECT k.key_id, k.created_at, (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id)
+            SELECT k.key_id, k.created_at,
+                   (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
             FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
             """, [], r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2))), ct);
 

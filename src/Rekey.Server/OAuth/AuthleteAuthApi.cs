@@ -1,0 +1,159 @@
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Rekey.Contracts;
+using Rekey.Server.Auth;
+using Rekey.Server.Hosting;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.OAuth;
+
+/// <summary>
+/// Authlete's backend calls for authorization servers built on Authlete's libraries: <c>/auth/token</c> (client
+/// credentials) and <c>/auth/introspection</c>. Bearer-protected like the rest of /api. The same
+/// <see cref="TokenIssuer"/> and <see cref="Introspector"/> as the standard endpoints; only the envelope differs:
+/// HTTP 200 with an <c>action</c> and the <c>responseContent</c> the authorization server relays.
+/// </summary>
+internal static class AuthleteAuthApi
+{
+    public static RouteGroupBuilder MapAuthleteAuth(this RouteGroupBuilder api)
+    {
+        api.MapPost("/{serviceId}/auth/token", TokenAsync).RequirePermission(Permissions.ClientRead)
+            .Documented<TokenResponse>("auth_token_api", "Process a token request (client credentials grant) for an authorization server.", 200,
+                ResultCodes.TokenIssued, ResultCodes.TokenInvalidClient, ResultCodes.TokenUnsupportedGrantType, ResultCodes.TokenInvalidRequest,
+                ResultCodes.TokenUnauthorizedClient, ResultCodes.TokenInvalidScope, ResultCodes.TokenParametersMissing, ResultCodes.ServiceNotFound,
+                ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
+        api.MapPost("/{serviceId}/auth/introspection", IntrospectAsync).RequirePermission(Permissions.ClientRead)
+            .Documented<IntrospectionResponse>("auth_introspection_api", "Check an access token for a resource server.", 200,
+                ResultCodes.IntrospectionActive, ResultCodes.IntrospectionInactive, ResultCodes.IntrospectionInsufficient, ResultCodes.IntrospectionTokenMissing,
+                ResultCodes.ServiceNotFound, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
+        return api;
+    }
+
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        if (!RouteIds.TryParse(serviceId, out var sid) || await store.GetServiceAsync(sid, ct) is not { } stored)
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.TokenRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.TokenRequest).IsOk(out var request, out error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        if (request.Parameters is null)
+        {
+            return AuthleteResults.Error(ResultCodes.TokenParametersMissing);
+        }
+
+        var form = new FormReader(request.Parameters).ReadForm();
+        var presented = ClientAuthentication.FromParts(request.ClientId, request.ClientSecret, form);
+        var result = await issuer.IssueAsync(Services.ServiceRules.Present(stored), sid, OAuthApi.Issuer(http.Request, sid), form, presented, ct);
+        var response = result switch
+        {
+            { Token: { } token } => new TokenResponse
+            {
+                ResultCode = ResultCodes.TokenIssued.Code,
+                ResultMessage = ResultCodes.TokenIssued.Format(TokenIssuer.ClientCredentials),
+                Action = "OK",
+                ResponseContent = OAuthApi.Serialize(token.Body),
+                AccessToken = token.AccessToken,
+                JwtAccessToken = token.AccessToken,
+                AccessTokenDuration = token.Duration,
+                AccessTokenExpiresAt = token.Claims.ExpiresAt * 1000,
+                GrantType = "CLIENT_CREDENTIALS",
+                ClientId = token.Client.ClientId,
+                ClientIdAlias = token.Client.Alias,
+                ClientIdAliasUsed = token.AliasUsed,
+                Subject = token.Claims.Subject,
+                Scopes = token.Claims.Scopes,
+                ClientAuthMethod = token.Presented.AuthleteMethodName,
+                AccessTokenResources = token.Claims.Audience,
+            },
+            { Failure: { } failure } => new TokenResponse
+            {
+                ResultCode = failure.Code.Code,
+                ResultMessage = failure.ResultMessage,
+                Action = failure.IsClientAuthenticationFailure ? "INVALID_CLIENT" : "BAD_REQUEST",
+                ResponseContent = OAuthApi.Serialize(failure.Body),
+            },
+            _ => throw new InvalidOperationException("A token result is either a token or a failure."),
+        };
+        return Results.Json(response, RekeyJsonContext.Default.TokenResponse);
+    }
+
+    private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        if (!RouteIds.TryParse(serviceId, out var sid) || await store.GetServiceAsync(sid, ct) is null)
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.IntrospectionRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.IntrospectionRequest).IsOk(out var request, out error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        if (string.IsNullOrEmpty(request.Token))
+        {
+            return Json(Answer(ResultCodes.IntrospectionTokenMissing, "BAD_REQUEST", "invalid_request", "The request has no token."));
+        }
+
+        var result = await introspector.InspectAsync(sid, OAuthApi.Issuer(http.Request, sid), request.Token, ct);
+        if (!result.Active || result.Claims is not { } claims || result.Client is not { } client)
+        {
+            return Json(Answer(ResultCodes.IntrospectionInactive, "UNAUTHORIZED", "invalid_token", "The access token is not active."));
+        }
+
+        var missing = (request.Scopes ?? []).Where(s => !claims.Scopes.Contains(s)).ToList();
+        var wrongSubject = request.Subject is not null && request.Subject != claims.Subject;
+        var active = new IntrospectionResponse
+        {
+            ResultCode = ResultCodes.IntrospectionActive.Code,
+            ResultMessage = ResultCodes.IntrospectionActive.Format(),
+            Action = "OK",
+            ClientId = client.ClientId,
+            ClientIdAlias = client.Alias,
+            ClientIdAliasUsed = false,
+            ExpiresAt = claims.ExpiresAt * 1000,
+            Subject = claims.Subject,
+            Scopes = claims.Scopes,
+            Existent = true,
+            Usable = true,
+            Sufficient = true,
+            Refreshable = false,
+            GrantType = "CLIENT_CREDENTIALS",
+            AccessTokenResources = claims.Audience,
+        };
+        if (missing.Count > 0 || wrongSubject)
+        {
+            var what = missing.Count > 0 ? "scopes" : "subject";
+            var challenge = missing.Count > 0
+                ? $"Bearer error=\"insufficient_scope\", error_description=\"The access token does not cover the required scopes.\", scope=\"{string.Join(' ', request.Scopes ?? [])}\""
+                : "Bearer error=\"insufficient_scope\", error_description=\"The access token does not belong to the required subject.\"";
+            active = active with
+            {
+                ResultCode = ResultCodes.IntrospectionInsufficient.Code,
+                ResultMessage = ResultCodes.IntrospectionInsufficient.Format(what),
+                Action = "FORBIDDEN",
+                ResponseContent = challenge,
+                Sufficient = false,
+            };
+        }
+
+        return Json(active);
+    }
+
+    private static IntrospectionResponse Answer(ResultCode code, string action, string error, string description) => new()
+    {
+        ResultCode = code.Code,
+        ResultMessage = code.Format(),
+        Action = action,
+        ResponseContent = $"Bearer error=\"{error}\", error_description=\"{description}\"",
+    };
+
+    private static IResult Json(IntrospectionResponse response) => Results.Json(response, RekeyJsonContext.Default.IntrospectionResponse);
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Rekey.Contracts;
+using Rekey.Server.Hosting;
+using Rekey.Server.Http;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.OAuth;
+
+/// <summary>
+/// The standard OAuth 2.0 endpoints of each service, for any OAuth library: token (RFC 6749 client credentials),
+/// introspection (RFC 7662), JWKS, and authorization server metadata (RFC 8414). No bearer token: clients
+/// authenticate themselves. Errors are RFC 6749 §5.2 bodies.
+/// </summary>
+internal static class OAuthApi
+{
+    public static WebApplication MapOAuth(this WebApplication app)
+    {
+        var group = app.MapGroup("/oauth2/{serviceId}").WithTags("OAuth 2.0");
+        group.MapPost("/token", TokenAsync).WithName("oauth2_token").WithSummary("RFC 6749 §4.4 client credentials grant (client_secret_basic or client_secret_post).")
+            .Produces<OAuthTokenResponse>(200).Produces<OAuthError>(400).Produces<OAuthError>(401).Produces<OAuthError>(429);
+        group.MapPost("/introspect", IntrospectAsync).WithName("oauth2_introspect").WithSummary("RFC 7662 token introspection, authenticated by a client of the same service.")
+            .Produces<IntrospectionResult>(200).Produces<OAuthError>(400).Produces<OAuthError>(401);
+        group.MapGet("/jwks", JwksAsync).WithName("oauth2_jwks").WithSummary("The service's public signing keys (ES256).").Produces<JsonWebKeySet>(200);
+        app.MapGet("/.well-known/oauth-authorization-server/oauth2/{serviceId}", MetadataAsync).WithTags("OAuth 2.0")
+            .WithName("oauth2_metadata").WithSummary("RFC 8414 authorization server metadata of the service.").Produces<AuthorizationServerMetadata>(200);
+        return app;
+    }
+
+    /// <summary>The issuer of a service: <c>{Rekey:PublicBaseUrl or this request's origin}/oauth2/{serviceId}</c>.</summary>
+    public static string Issuer(HttpRequest request, long serviceId)
+    {
+        var configured = request.HttpContext.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.PublicBaseUrl;
+        var origin = string.IsNullOrEmpty(configured) ? $"{request.Scheme}://{request.Host}{request.PathBase}" : configured;
+        return $"{origin.TrimEnd('/')}/oauth2/{serviceId.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    private static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
+        RouteIds.TryParse(serviceId, out var id) && await store.GetServiceAsync(id, ct) is { } stored
+            ? Services.ServiceRules.Present(stored)
+            : null;
+
+    private static IResult Error(HttpContext http, int status, string error, string description)
+    {
+        NoStore(http);
+        if (status == 401)
+        {
+            // RFC 6749 §5.2: a 401 for invalid_client carries the scheme the client may use.
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"rekey\"";
+        }
+
+        return Results.Json(new OAuthError { Error = error, ErrorDescription = description }, RekeyJsonContext.Default.OAuthError, statusCode: status);
+    }
+
+    private static void NoStore(HttpContext http)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers.Pragma = "no-cache";
+    }
+
+    /// <summary>Reads an <c>application/x-www-form-urlencoded</c> body (RFC 6749 §3.2), keeping repeated parameters visible.</summary>
+    private static async Task<Dictionary<string, StringValues>?> ReadFormAsync(HttpRequest request, int limit, CancellationToken ct)
+    {
+        var mediaType = request.ContentType?.Split(';')[0].Trim();
+        if (!string.Equals(mediaType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) || request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var buffer = new char[limit + 1];
+        var read = await reader.ReadBlockAsync(buffer, ct);
+        return read > limit ? null : new FormReader(new string(buffer, 0, read)).ReadForm();
+    }
+
+    private static async Task<(Dictionary<string, StringValues>? Form, PresentedClient? Client, IResult? Error)> ReadClientRequestAsync(HttpContext http, CancellationToken ct)
+    {
+        var limit = http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes;
+        var form = await ReadFormAsync(http.Request, limit, ct);
+        if (form is null)
+        {
+            return (null, null, Error(http, 400, "invalid_request", "The request body must be application/x-www-form-urlencoded and within the size limit."));
+        }
+
+        if (!ClientAuthentication.TryParseBasic(http.Request.Headers[HeaderNames.Authorization], out var basicId, out var basicSecret))
+        {
+            return (form, null, Error(http, 401, "invalid_client", "The Authorization header is not valid HTTP Basic authentication."));
+        }
+
+        return (form, ClientAuthentication.FromParts(basicId, basicSecret, form), null);
+    }
+
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
+    {
+        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        {
+            return Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var (form, presented, error) = await ReadClientRequestAsync(http, ct);
+        if (error is not null || form is null || presented is null)
+        {
+            return error ?? Error(http, 400, "invalid_request", "The request could not be read.");
+        }
+
+        var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
+        var limitKey = presented.ClientId ?? "";
+        if (limiter.RetryAfter(sid, limitKey, address) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
+        }
+
+        var result = await issuer.IssueAsync(service, sid, Issuer(http.Request, sid), form, presented, ct);
+        if (result.Failure is { } failure)
+        {
+            if (failure.IsClientAuthenticationFailure)
+            {
+                limiter.RecordFailure(sid, limitKey, address);
+            }
+
+            return Error(http, failure.HttpStatus, failure.Error, failure.Description);
+        }
+
+        NoStore(http);
+        return Results.Json(result.Token?.Body, RekeyJsonContext.Default.OAuthTokenResponse);
+    }
+
+    private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, Introspector introspector,
+        FailedAuthLimiter limiter, CancellationToken ct)
+    {
+        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid })
+        {
+            return Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var (form, presented, error) = await ReadClientRequestAsync(http, ct);
+        if (error is not null || form is null || presented is null)
+        {
+            return error ?? Error(http, 400, "invalid_request", "The request could not be read.");
+        }
+
+        var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
+        var limitKey = presented.ClientId ?? "";
+        if (limiter.RetryAfter(sid, limitKey, address) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
+        }
+
+        if (presented.Problem is not null)
+        {
+            return Error(http, 400, "invalid_request", $"The request is invalid: {presented.Problem}.");
+        }
+
+        if (!(await issuer.AuthenticateAsync(sid, presented, ct)).IsOk(out _, out _))
+        {
+            limiter.RecordFailure(sid, limitKey, address);
+            return Error(http, 401, "invalid_client", "Client authentication failed.");
+        }
+
+        if (!form.TryGetValue("token", out var token) || token.Count != 1 || string.IsNullOrEmpty(token[0]))
+        {
+            return Error(http, 400, "invalid_request", "The request must carry exactly one 'token'.");
+        }
+
+        var result = await introspector.InspectAsync(sid, Issuer(http.Request, sid), token[0] ?? "", ct);
+        NoStore(http);
+        return Results.Json(Describe(result), RekeyJsonContext.Default.IntrospectionResult);
+    }
+
+    public static IntrospectionResult Describe(Introspection result) => result.Claims is { } claims && result.Active
+        ? new IntrospectionResult
+        {
+            Active = true,
+            Scope = claims.Scopes.Count > 0 ? string.Join(' ', claims.Scopes) : null,
+            ClientId = claims.ClientId,
+            TokenType = "Bearer",
+            Exp = claims.ExpiresAt,
+            Iat = claims.IssuedAt,
+            Sub = claims.Subject,
+            Aud = string.Join(' ', claims.Audience),
+            Iss = claims.Issuer,
+            Jti = claims.TokenId,
+        }
+        : new IntrospectionResult { Active = false };
+
+    private static async Task<IResult> JwksAsync(string serviceId, HttpContext http, IRekeyStore store, SigningKeys keys, CancellationToken ct)
+    {
+        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid })
+        {
+            return Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        // Make sure a key exists, so that a resource server configured before the first token still finds one.
+        await keys.CurrentAsync(sid, ct);
+        var published = await keys.PublishedAsync(sid, ct);
+        http.Response.Headers.CacheControl = "public, max-age=60";
+        return Results.Json(new JsonWebKeySet { Keys = published.Select(k => k.Jwk).ToList() }, RekeyJsonContext.Default.JsonWebKeySet);
+    }
+
+    private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    {
+        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        {
+            return Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var issuer = Issuer(http.Request, sid);
+        string[] methods = ["client_secret_basic", "client_secret_post"];
+        return Results.Json(new AuthorizationServerMetadata
+        {
+            Issuer = issuer,
+            TokenEndpoint = issuer + "/token",
+            JwksUri = issuer + "/jwks",
+            IntrospectionEndpoint = issuer + "/introspect",
+            ScopesSupported = service.SupportedScopes?.Select(s => s.Name).OfType<string>().ToList(),
+            ResponseTypesSupported = [],
+            GrantTypesSupported = [TokenIssuer.ClientCredentials],
+            TokenEndpointAuthMethodsSupported = methods,
+            IntrospectionEndpointAuthMethodsSupported = methods,
+            AccessTokenSigningAlgValuesSupported = ["ES256"],
+        }, RekeyJsonContext.Default.AuthorizationServerMetadata);
+    }
+
+    public static string Serialize(OAuthTokenResponse body) => JsonSerializer.Serialize(body, RekeyJsonContext.Default.OAuthTokenResponse);
+
+    public static string Serialize(OAuthError body) => JsonSerializer.Serialize(body, RekeyJsonContext.Default.OAuthError);
+}

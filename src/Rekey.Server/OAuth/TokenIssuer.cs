@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Primitives;
+using Rekey.Contracts;
+using Rekey.Server.Secrets;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.OAuth;
+
+/// <summary>An issued token with everything both envelopes report.</summary>
+internal sealed record IssuedToken(string AccessToken, AccessTokenClaims Claims, ClientCredentials Client, bool AliasUsed, PresentedClient Presented, long Duration)
+{
+    public OAuthTokenResponse Body => new()
+    {
+        AccessToken = AccessToken,
+        ExpiresIn = Duration,
+        Scope = Claims.Scopes.Count > 0 ? string.Join(' ', Claims.Scopes) : null,
+    };
+
+    public override string ToString() => $"IssuedToken {{ ClientId = {Client.ClientId}, Jti = {Claims.TokenId} }}";
+}
+
+/// <summary>A refused token request: the RFC 6749 §5.2 error, its HTTP status, and the result code and message that name the reason.</summary>
+internal sealed record TokenFailure(ResultCode Code, string ResultMessage, string Error, string Description, int HttpStatus)
+{
+    public bool IsClientAuthenticationFailure => Error == "invalid_client";
+
+    public OAuthError Body => new() { Error = Error, ErrorDescription = Description };
+
+    public static TokenFailure Of(ResultCode code, string error, string description, int status, params object?[] args) =>
+        new(code, code.Format(args), error, description, status);
+}
+
+/// <summary>Either a token or the reason there is none.</summary>
+internal sealed record TokenResult(IssuedToken? Token, TokenFailure? Failure)
+{
+    public static implicit operator TokenResult(IssuedToken token) => new(token, null);
+
+    public static implicit operator TokenResult(TokenFailure failure) => new(null, failure);
+}
+
+/// <summary>
+/// The client-credentials grant (RFC 6749 §4.4), shared by <c>POST /oauth2/{serviceId}/token</c> and Authlete's
+/// <c>/auth/token</c>. Order of checks: the request's shape (duplicates, grant type), then client authentication
+/// (nothing about a client is revealed before it authenticates), then what the authenticated client may do
+/// (grant type, scopes, resources). Every client-authentication failure is the same <c>invalid_client</c>.
+/// </summary>
+internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys keys, TimeProvider time, ILogger<TokenIssuer> logger)
+{
+    public const long DefaultAccessTokenDuration = 3600;
+    public const string ClientCredentials = "client_credentials";
+
+    public async Task<TokenResult> IssueAsync(ServiceDocument service, long serviceId, string issuer,
+        IReadOnlyDictionary<string, StringValues> form, PresentedClient presented, CancellationToken ct)
+    {
+        // RFC 6749 §3.2: parameters must not be repeated (resource may be, RFC 8707).
+        var duplicate = form.FirstOrDefault(p => p.Value.Count > 1 && p.Key != "resource").Key;
+        if (duplicate is not null)
+        {
+            return InvalidRequest($"the parameter '{Ascii(duplicate)}' is repeated");
+        }
+
+        var grantType = form.TryGetValue("grant_type", out var g) ? g.ToString() : "";
+        if (grantType.Length == 0)
+        {
+            return InvalidRequest("grant_type is missing");
+        }
+
+        if (grantType != ClientCredentials)
+        {
+            return TokenFailure.Of(ResultCodes.TokenUnsupportedGrantType, "unsupported_grant_type", $"The grant type '{Ascii(grantType)}' is not supported.", 400, Ascii(grantType));
+        }
+
+        if (presented.Problem is not null)
+        {
+            return InvalidRequest(presented.Problem);
+        }
+
+        var authenticated = await AuthenticateAsync(serviceId, presented, ct);
+        if (!authenticated.IsOk(out var client, out _))
+        {
+            return TokenFailure.Of(ResultCodes.TokenInvalidClient, "invalid_client", "Client authentication failed.", 401);
+        }
+
+        var document = JsonSerializer.Deserialize(client.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
+        if (document.GrantTypes?.Contains("CLIENT_CREDENTIALS") != true)
+        {
+            return TokenFailure.Of(ResultCodes.TokenUnauthorizedClient, "unauthorized_client", "The client is not allowed to use the client_credentials grant.", 400, ClientCredentials);
+        }
+
+        var requested = form.TryGetValue("scope", out var s) ? s.ToString() : null;
+        if (!TryResolveScopes(service, requested, out var scopes, out var unknownScope))
+        {
+            return TokenFailure.Of(ResultCodes.TokenInvalidScope, "invalid_scope", $"The scope '{unknownScope}' is not supported.", 400, unknownScope);
+        }
+
+        var resources = form.TryGetValue("resource", out var r) ? r.OfType<string>().ToList() : [];
+        if (resources.Any(v => !Uri.TryCreate(v, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0 || v.Contains('#', StringComparison.Ordinal)))
+        {
+            // RFC 8707 §2: a resource is an absolute URI without a fragment; the error is invalid_target.
+            return TokenFailure.Of(ResultCodes.TokenInvalidRequest, "invalid_target", "A resource is not an absolute URI without a fragment.", 400,
+                "a resource is not an absolute URI without a fragment");
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var duration = service.AccessTokenDuration is > 0 and { } d ? d : DefaultAccessTokenDuration;
+        var clientId = client.ClientId.ToString(CultureInfo.InvariantCulture);
+        var claims = new AccessTokenClaims(issuer, clientId, resources.Count > 0 ? resources : [issuer], clientId, scopes, now, now + duration, AccessTokens.NewTokenId());
+        var token = AccessTokens.Create(claims, await keys.CurrentAsync(serviceId, ct));
+        return new IssuedToken(token, claims, client, presented.ClientId != clientId, presented, duration);
+    }
+
+    /// <summary>
+    /// Verifies the presented secret and that the client may authenticate this way: confidential, not locked, and
+    /// using the method it registered (<c>tokenAuthMethod</c>). Shared with the introspection endpoint.
+    /// </summary>
+    public async Task<Outcome<ClientCredentials>> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
+    {
+        var refused = StoreRules.ClientNotFound(presented.ClientId ?? "", serviceId);
+        if (presented.Method == ClientAuthMethod.None || string.IsNullOrEmpty(presented.ClientId) || presented.Secret is null)
+        {
+            LogRefused(logger, serviceId, presented.ClientId ?? "(none)", "no client authentication");
+            return refused;
+        }
+
+        var verification = await verifier.VerifyAsync(serviceId, presented.ClientId, presented.Secret, ct);
+        if (!verification.Succeeded || verification.Client is not { } client)
+        {
+            LogRefused(logger, serviceId, presented.ClientId, verification.Failure.ToString());
+            return refused;
+        }
+
+        var document = JsonSerializer.Deserialize(client.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
+        var reason = client.Locked ? "client locked"
+            : document.ClientType == "PUBLIC" ? "public client"
+            : document.TokenAuthMethod != presented.AuthleteMethodName ? $"registered for {document.TokenAuthMethod}, used {presented.AuthleteMethodName}"
+            : null;
+        if (reason is not null)
+        {
+            LogRefused(logger, serviceId, presented.ClientId, reason);
+            return refused;
+        }
+
+        return client;
+    }
+
+    /// <summary>RFC 6749 §3.3: requested scopes must all be supported; none requested = the service's default entries.</summary>
+    private static bool TryResolveScopes(ServiceDocument service, string? requested, out IReadOnlyList<string> scopes, out string unknown)
+    {
+        var supported = service.SupportedScopes ?? [];
+        unknown = "";
+        if (string.IsNullOrWhiteSpace(requested))
+        {
+            scopes = supported.Where(x => x.DefaultEntry == true).Select(x => x.Name).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+            return true;
+        }
+
+        var names = supported.Select(x => x.Name).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var list = requested.Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
+        scopes = list;
+        unknown = Ascii(list.FirstOrDefault(x => !names.Contains(x)) ?? "");
+        return unknown.Length == 0;
+    }
+
+    private static TokenFailure InvalidRequest(string reason) =>
+        TokenFailure.Of(ResultCodes.TokenInvalidRequest, "invalid_request", $"The token request is invalid: {reason}.", 400, reason);
+
+    /// <summary>Error descriptions must be printable ASCII without quotes or backslashes (RFC 6749 §5.2); never echo more than a short name.</summary>
+    private static string Ascii(string value) =>
+        new(value.Take(64).Select(c => c is >= (char)0x20 and <= (char)0x7E and not '"' and not '\\' ? c : '?').ToArray());
+
+    [LoggerMessage(30, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
+    private static partial void LogRefused(ILogger logger, long serviceId, string clientIdentifier, string reason);
+}
