@@ -6,7 +6,7 @@ namespace Rekey.Contracts;
 /// The result-code catalogue. Every code has exactly one meaning; codes are never reused. The document
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
-/// 050 /auth/token, 056 /auth/introspection, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–181 encryption keys.
+/// 050 /auth/token, 056 /auth/introspection, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys.
 /// </summary>
 public static class ResultCodes
 {
@@ -152,6 +152,8 @@ public static class ResultCodes
     // ---- 180: encryption keys (Rekey extension) ----------------------------------------------------
     /// <summary>Data key rotated and secrets re-encrypted.</summary>
     public static readonly ResultCode DataKeyRotated = new("A180001", 200, "Rotated the data encryption key to {0}; re-encrypted {1} stored values, {2} remain under older keys.");
+    /// <summary>A service's access-token signing key rotated.</summary>
+    public static readonly ResultCode SigningKeyRotated = new("A182001", 200, "Rotated the signing key of the service {0}; new key ID {1}. The previous key stays published in the JWKS.");
     /// <summary>Key status listed.</summary>
     public static readonly ResultCode DataKeysListed = new("A181001", 200, "Listed {0} data encryption keys.");
 

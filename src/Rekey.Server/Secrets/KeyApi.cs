@@ -24,6 +24,10 @@ internal static class KeyApi
         api.MapPost("/keys/reencrypt", ReencryptAsync).RequirePermission(Permissions.Admin)
             .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyRotated)
             .WithTags("Rekey extensions");
+        api.MapPost("/{serviceId}/signing_key/rotate", RotateSigningKeyAsync).RequirePermission(Permissions.ServiceWrite).Audited(AuditActions.SigningKeyRotate)
+            .Documented<ResultResponse>("signing_key_rotate_api", "Rekey extension: new ES256 key for the service's access tokens; the previous key stays in the JWKS.", 200,
+                ResultCodes.SigningKeyRotated, ResultCodes.ServiceNotFound)
+            .WithTags("Rekey extensions");
         api.MapGet("/keys/get/list", ListAsync).RequirePermission(Permissions.Admin)
             .Documented<DataKeysResponse>("keys_get_list_api", "Rekey extension: the data keys and how many stored values each seals.", 200, ResultCodes.DataKeysListed)
             .WithTags("Rekey extensions");
@@ -34,6 +38,20 @@ internal static class KeyApi
     {
         var keyId = await store.AddDataKeyAsync(Changes.For(http), ct);
         return await FinishAsync(store, keyId, ct);
+    }
+
+    private static async Task<IResult> RotateSigningKeyAsync(string serviceId, HttpContext http, OAuth.SigningKeys keys, CancellationToken ct)
+    {
+        if (!RouteIds.TryParse(serviceId, out var sid))
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var change = Changes.For(http);
+        var rotated = await keys.RotateAsync(sid, change, ct);
+        return rotated.IsOk(out var keyId, out var error)
+            ? AuthleteResults.Ok(ResultCodes.SigningKeyRotated, sid, keyId)
+            : await Changes.RefuseAsync(http, change, error, sid);
     }
 
     private static async Task<IResult> ReencryptAsync(IRekeyStore store, CancellationToken ct)
