@@ -1,10 +1,14 @@
 using Rekey.Cli;
 
+// A terminal gets a prompt and no echo for the secret; a pipe or a file is read as it is.
+TextReader stdin = Console.IsInputRedirected ? Console.In : new TerminalSecretReader();
+
 using var interrupted = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
-    // First Ctrl+C cancels the request in flight and exits 130; a second one kills the process.
-    e.Cancel = !interrupted.IsCancellationRequested;
+    // The first Ctrl+C cancels the request in flight (exit code 130); a second one, or one at the secret prompt,
+    // ends the process at once.
+    e.Cancel = !interrupted.IsCancellationRequested && stdin is not TerminalSecretReader { Reading: true };
     interrupted.Cancel();
 };
 
@@ -14,4 +18,4 @@ foreach (var name in RekeyCli.EnvironmentVariables)
     env[name] = Environment.GetEnvironmentVariable(name);
 }
 
-return await RekeyCli.RunAsync(args, Console.In, Console.Out, Console.Error, env, interrupted.Token);
+return await RekeyCli.RunAsync(args, stdin, Console.Out, Console.Error, env, interrupted.Token);

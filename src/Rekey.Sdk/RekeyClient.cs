@@ -115,10 +115,11 @@ public sealed partial class RekeyClient
         {
             throw;
         }
-        catch (OperationCanceledException ex)
+        catch (OperationCanceledException)
         {
+            // Not the caller's token: HttpClient.Timeout elapsed.
             return new Answer(0, default, NoAnswer(RekeyErrorCodes.Timeout,
-                $"No answer from {BaseAddress} within {_http.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s ({ex.InnerException?.Message ?? ex.Message})."));
+                $"No answer from {BaseAddress} within {_http.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s."));
         }
         catch (HttpRequestException ex)
         {
