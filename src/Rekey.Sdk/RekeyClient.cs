@@ -165,7 +165,7 @@ public sealed partial class RekeyClient
     };
 
     private static string Describe(HttpRequestException ex) =>
-        ex.InnerException is { } inner && inner.Message != ex.Message ? $"{ex.Message} ({inner.Message})" : ex.Message;
+        ex.InnerException is { } inner && !ex.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{ex.Message} ({inner.Message})" : ex.Message;
 
     /// <summary>A JSON request body, serialised by the source-generated context, with a known length.</summary>
     private static ByteArrayContent Body<T>(T value, JsonTypeInfo<T> type)
