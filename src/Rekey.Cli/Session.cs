@@ -20,6 +20,7 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
     public const string UrlVariable = "REKEY_URL";
     public const string TokenVariable = "REKEY_TOKEN";
     public const string ServiceVariable = "REKEY_SERVICE";
+    public const int MaxTimeoutSeconds = 86_400;
 
     private HttpClient? _http;
     private RekeyClient? _client;
@@ -96,9 +97,9 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
         var token = parse.GetValue(Token) ?? Env(TokenVariable)
             ?? throw new UsageException($"no token: set {TokenVariable} or pass --token.");
         var timeout = parse.GetValue(Timeout);
-        if (timeout <= 0)
+        if (timeout is <= 0 or > MaxTimeoutSeconds)
         {
-            throw new UsageException("--timeout must be a positive number of seconds.");
+            throw new UsageException($"--timeout must be 1 to {MaxTimeoutSeconds} seconds.");
         }
 
         _http = new HttpClient { Timeout = TimeSpan.FromSeconds(timeout) };

@@ -74,6 +74,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [InlineData("--service", "1", "client", "create", "--name", "n", "--type", "SECRETIVE")]
     [InlineData("--url", "not a url", "service", "list")]
     [InlineData("--timeout", "0", "service", "list")]
+    [InlineData("--timeout", "2147483647", "service", "list")]
     [InlineData()]
     public async Task bad_usage_exits_2_without_calling_the_server(params string[] args)
     {

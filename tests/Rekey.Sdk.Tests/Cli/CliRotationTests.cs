@@ -165,7 +165,8 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Equal("After", got.Field("serviceName"));
 
         var list = await RunAsync(env, null, "service", "list", "--start", "0", "--end", "1000");
-        Assert.Contains($"{serviceId}  After", list.Out, StringComparison.Ordinal);
+        var row = Assert.Single(list.Out.Split('\n'), l => l.StartsWith($"{serviceId} ", StringComparison.Ordinal));
+        Assert.Matches(@"^\d+ +After$", row);
 
         var deleted = await RunAsync(env, null, "service", "delete");
         Assert.Equal($"Deleted service {serviceId}.\n", deleted.Out);
