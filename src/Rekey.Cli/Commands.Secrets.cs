@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Rekey.Contracts;
+
+namespace Rekey.Cli;
+
+internal static partial class Commands
+{
+    private static Command Secrets(Session session)
+    {
+        return new Command("secret", "Rotate client secrets") { SecretUpdate(session), SecretRefresh(session) };
+    }
+
+    private static Option<bool> ShowOld() => new("--show-old") { Description = "Also print the old secret (it is withheld by default)" };
+
+    private static Command SecretUpdate(Session session)
+    {
+        var id = ClientIdentifier();
+        var file = new Option<FileInfo>("--secret-file") { Description = "Read the new secret from this file (one line; a trailing newline is stripped)", HelpName = "path" };
+        var value = new Option<string>("--secret") { Description = "The new secret on the command line (discouraged: it lands in shell history)", HelpName = "secret" };
+        var showOld = ShowOld();
+        var update = new Command("update",
+            "Set a client's secret to a value of your choosing, read from standard input (one line) or --secret-file. " +
+            "Allowed: 1 to 86 characters of A-Z a-z 0-9 - _. Prints the new secret.")
+        {
+            id, file, value, showOld,
+        };
+        update.SetAction((parse, ct) => session.RunAsync(async ct =>
+        {
+            var serviceId = session.ServiceId(parse);
+            var secret = await ReadSecretAsync(session, parse.GetValue(value), parse.GetValue(file), ct);
+            var client = session.Client(parse);
+
+            // The SDK checks ClientSecretRules before sending; a broken rule comes back as a local error (exit code 2).
+            var result = await client.UpdateClientSecretAsync(serviceId, parse.GetRequiredValue(id), new ClientSecretUpdateRequest { ClientSecret = secret }, ct);
+            var show = parse.GetValue(showOld);
+            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"));
+        }, ct));
+        return update;
+    }
+
+    private static Command SecretRefresh(Session session)
+    {
+        var id = ClientIdentifier();
+        var showOld = ShowOld();
+        var refresh = new Command("refresh", "Replace a client's secret with a generated one (86 characters); prints the new secret") { id, showOld };
+        refresh.SetAction((parse, ct) => session.RunAsync(async ct =>
+        {
+            var serviceId = session.ServiceId(parse);
+            var result = await session.Client(parse).RefreshClientSecretAsync(serviceId, parse.GetRequiredValue(id), ct);
+            var show = parse.GetValue(showOld);
+            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"));
+        }, ct));
+        return refresh;
+    }
+
+    /// <summary>The new secret from <c>--secret</c> (with a warning), <c>--secret-file</c>, or one line of standard input.</summary>
+    private static async Task<string> ReadSecretAsync(Session session, string? value, FileInfo? file, CancellationToken ct)
+    {
+        if (value is not null && file is not null)
+        {
+            throw new UsageException("give the secret with --secret or --secret-file, not both.");
+        }
+
+        if (value is not null)
+        {
+            await session.Error.WriteLineAsync(
+                "warning: --secret puts the secret in your shell history and the process list; pipe it on standard input or use --secret-file.");
+            return value;
+        }
+
+        if (file is not null)
+        {
+            string text;
+            try
+            {
+                text = await File.ReadAllTextAsync(file.FullName, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot read --secret-file '{file}': {ex.Message}");
+            }
+
+            return StripNewline(text);
+        }
+
+        return await session.In.ReadLineAsync(ct)
+            ?? throw new UsageException("no secret on standard input: pipe one line into the command, or use --secret-file.");
+    }
+
+    private static string StripNewline(string text) =>
+        text.EndsWith("\r\n", StringComparison.Ordinal) ? text[..^2]
+        : text.EndsWith('\n') ? text[..^1]
+        : text;
+}

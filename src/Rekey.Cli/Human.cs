@@ -1,0 +1,47 @@
+using System.Globalization;
+
+namespace Rekey.Cli;
+
+/// <summary>Human-readable output: aligned <c>key: value</c> blocks and simple tables.</summary>
+internal static class Human
+{
+    /// <summary>Writes <c>key: value</c> lines with the values aligned; pairs whose value is null are left out.</summary>
+    public static void KeyValues(TextWriter output, IEnumerable<(string Key, string? Value)> pairs)
+    {
+        var present = pairs.Where(p => p.Value is not null).ToList();
+        var width = present.Count == 0 ? 0 : present.Max(p => p.Key.Length) + 2;
+        foreach (var (key, value) in present)
+        {
+            output.Write((key + ":").PadRight(width));
+            output.WriteLine(value);
+        }
+    }
+
+    /// <summary>Writes a table: a header row, then one row per item, columns separated by two spaces.</summary>
+    public static void Table(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
+    {
+        var all = rows.Select(r => r.Select(c => c ?? "").ToArray()).ToList();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        WriteRow(output, headers, widths);
+        foreach (var row in all)
+        {
+            WriteRow(output, row, widths);
+        }
+    }
+
+    private static void WriteRow(TextWriter output, IReadOnlyList<string> cells, int[] widths)
+    {
+        var line = string.Join("  ", cells.Select((c, i) => i == cells.Count - 1 ? c : c.PadRight(widths[i])));
+        output.WriteLine(line.TrimEnd());
+    }
+
+    /// <summary>Epoch milliseconds as ISO 8601 UTC.</summary>
+    public static string? Time(long? epochMilliseconds) =>
+        epochMilliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) : null;
+
+    public static string? Number(long? value) => value?.ToString(CultureInfo.InvariantCulture);
+
+    public static string? Flag(bool? value) => value switch { true => "yes", false => "no", null => null };
+
+    public static string? List(IEnumerable<string>? values) => values is null ? null : string.Join(", ", values);
+}

@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Sockets;
+using Rekey.Cli;
+using Rekey.Contracts;
+using Rekey.Testing;
+
+namespace Rekey.Sdk.Tests.Cli;
+
+/// <summary>Exit codes, error lines and the handling of secrets on the command line.</summary>
+public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fixture)
+{
+    [Fact]
+    public async Task an_unknown_client_exits_1_with_the_servers_code_on_stderr()
+    {
+        var serviceId = await NewServiceAsync();
+
+        var run = await RunAsync(Env(serviceId), null, "secret", "refresh", "ghost");
+
+        Assert.Equal(ExitCodes.Refused, run.ExitCode);
+        Assert.Equal("", run.Out);
+        Assert.Equal($"error: A000211 [A000211] The client 'ghost' was not found in the service {serviceId}.\n", run.Err);
+    }
+
+    [Fact]
+    public async Task a_wrong_token_exits_1()
+    {
+        var run = await RekeyAsync("--token", "wrong", "service", "list");
+
+        Assert.Equal(ExitCodes.Refused, run.ExitCode);
+        Assert.StartsWith("error: A000202 ", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_secret_that_breaks_the_rules_exits_2_and_changes_nothing()
+    {
+        var serviceId = await NewServiceAsync();
+        var client = await NewClientAsync(serviceId, "--alias", "strict");
+
+        var run = await RunAsync(Env(serviceId), "not allowed!\n", "secret", "update", "strict");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("", run.Out);
+        Assert.Equal($"error: A149205 {ResultCodes.SecretIllegalCharacter.Format(4)}\n", run.Err);
+        var got = await RunAsync(Env(serviceId), null, "--json", "client", "get", "strict", "--show-secret");
+        Assert.Equal(client.ClientSecret, got.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
+    }
+
+    [Fact]
+    public async Task a_secret_of_87_characters_exits_2()
+    {
+        var run = await RunAsync(Env(1), new string('a', 87) + "\n", "secret", "update", "any");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.StartsWith("error: A149204 ", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_missing_service_exits_2()
+    {
+        var run = await RekeyAsync("client", "get", "anything");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("error: usage no service: pass --service <id> or set REKEY_SERVICE.\n", run.Err);
+    }
+
+    [Theory]
+    [InlineData("client", "get")]
+    [InlineData("client", "create")]
+    [InlineData("client", "frobnicate", "x")]
+    [InlineData("secret", "update", "x", "--no-such-option")]
+    [InlineData("apitoken", "delete", "not-a-number")]
+    [InlineData("service", "list", "--start", "-1")]
+    [InlineData("--service", "abc", "client", "get", "x")]
+    [InlineData("--service", "1", "client", "create", "--name", "n", "--type", "SECRETIVE")]
+    [InlineData("--url", "not a url", "service", "list")]
+    [InlineData("--timeout", "0", "service", "list")]
+    [InlineData("--timeout", "2147483647", "service", "list")]
+    [InlineData()]
+    public async Task bad_usage_exits_2_without_calling_the_server(params string[] args)
+    {
+        var run = await RekeyAsync(args);
+
+        Assert.True(run.ExitCode == ExitCodes.Usage, run.ToString());
+        Assert.StartsWith("error: usage ", run.Err, StringComparison.Ordinal);
+        Assert.Equal("", run.Out);
+    }
+
+    [Fact]
+    public async Task no_token_exits_2()
+    {
+        var run = await RunAsync(new Dictionary<string, string?> { ["REKEY_URL"] = Host.BaseAddress.ToString() }, null, "service", "list");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("error: usage no token: set REKEY_TOKEN or pass --token.\n", run.Err);
+    }
+
+    [Fact]
+    public async Task nothing_on_standard_input_exits_2()
+    {
+        var run = await RunAsync(Env(1), "", "secret", "update", "x");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.StartsWith("error: usage no secret on standard input", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task secret_and_secret_file_together_exit_2()
+    {
+        var run = await RunAsync(Env(1), null, "secret", "update", "x", "--secret", "a", "--secret-file", "/nonexistent");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("not both", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_unreadable_secret_file_exits_2()
+    {
+        var run = await RunAsync(Env(1), null, "secret", "update", "x", "--secret-file", Path.Combine(Path.GetTempPath(), "rekey-no-such-file"));
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.StartsWith("error: usage cannot read --secret-file", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_unreachable_server_exits_3()
+    {
+        var env = Env(1);
+        env["REKEY_URL"] = $"http://127.0.0.1:{ClosedPort()}";
+
+        var run = await RunAsync(env, null, "client", "get", "x");
+
+        Assert.Equal(ExitCodes.Failure, run.ExitCode);
+        Assert.StartsWith("error: network Could not reach http://127.0.0.1:", run.Err, StringComparison.Ordinal);
+        Assert.Equal("", run.Out);
+    }
+
+    [Fact]
+    public async Task the_url_option_wins_over_the_environment()
+    {
+        var env = Env();
+        env["REKEY_URL"] = $"http://127.0.0.1:{ClosedPort()}";
+
+        var run = await RunAsync(env, null, "--url", Host.BaseAddress.ToString(), "service", "list");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+    }
+
+    [Fact]
+    public async Task secret_on_the_command_line_works_but_warns_about_shell_history()
+    {
+        var serviceId = await NewServiceAsync();
+        await NewClientAsync(serviceId, "--alias", "warned");
+
+        var run = await RunAsync(Env(serviceId), null, "secret", "update", "warned", "--secret", "typed_Secret");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("typed_Secret", run.Field("newClientSecret"));
+        Assert.StartsWith("warning: --secret puts the secret in your shell history", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task secret_file_is_read_with_its_trailing_newline_stripped()
+    {
+        var serviceId = await NewServiceAsync();
+        await NewClientAsync(serviceId, "--alias", "from-file");
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, "file_Secret\r\n");
+
+            var run = await RunAsync(Env(serviceId), null, "secret", "update", "from-file", "--secret-file", path);
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal("file_Secret", run.Field("newClientSecret"));
+            Assert.Equal("", run.Err);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task help_lists_the_commands_and_the_exit_codes()
+    {
+        var run = await RekeyAsync("--help");
+
+        Assert.Equal(ExitCodes.Success, run.ExitCode);
+        Assert.Contains("rekey [command] [options]", run.Out, StringComparison.Ordinal);
+        Assert.Contains("Exit codes: 0 success; 1 the server refused", run.Out, StringComparison.Ordinal);
+        foreach (var command in new[] { "service", "client", "secret", "apitoken" })
+        {
+            Assert.Contains("  " + command + " ", run.Out, StringComparison.Ordinal);
+        }
+
+        var sub = await RekeyAsync("secret", "update", "--help");
+        Assert.Equal(ExitCodes.Success, sub.ExitCode);
+        Assert.Contains("--secret-file", sub.Out, StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

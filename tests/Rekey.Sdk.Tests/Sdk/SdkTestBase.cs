@@ -1,0 +1,77 @@
+using Rekey.Contracts;
+using Rekey.Testing;
+
+namespace Rekey.Sdk.Tests.Sdk;
+
+/// <summary>Counts the requests that reach the network, to prove when the SDK sends none.</summary>
+public sealed class CountingHandler : DelegatingHandler
+{
+    private int _count;
+
+    public CountingHandler(HttpMessageHandler? inner = null)
+    {
+        InnerHandler = inner ?? new SocketsHttpHandler();
+    }
+
+    public int Count => Volatile.Read(ref _count);
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _count);
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>
+/// An SDK client against the class's real server (admin token), with a request counter, plus helpers that create a
+/// fresh service and client per test so that tests stay independent.
+/// </summary>
+public abstract class SdkTestBase(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>, IDisposable
+{
+    private readonly List<HttpClient> _clients = [];
+
+    protected RekeyHost Host => fixture.Host;
+
+    protected CountingHandler Counter { get; } = new();
+
+    protected RekeyClient Rekey => field ??= Connect(RekeyHost.AdminToken, Counter);
+
+    protected RekeyClient Connect(string? token, HttpMessageHandler? handler = null, Uri? baseAddress = null, TimeSpan? timeout = null)
+    {
+        var http = new HttpClient(handler ?? new SocketsHttpHandler());
+        if (timeout is { } t)
+        {
+            http.Timeout = t;
+        }
+
+        _clients.Add(http);
+        return new RekeyClient(http, new RekeyClientOptions { BaseAddress = baseAddress ?? Host.BaseAddress, Token = token });
+    }
+
+    protected async Task<long> NewServiceAsync(string name = "sdk test service")
+    {
+        var created = await Rekey.CreateServiceAsync(new ServiceDocument { ServiceName = name });
+        Assert.True(created.IsSuccess, created.ToString());
+        return created.Value.ApiKey ?? throw new InvalidOperationException("no apiKey");
+    }
+
+    protected async Task<ClientDocument> NewClientAsync(long serviceId, string name = "sdk test client", string? alias = null)
+    {
+        var created = await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = name, ClientIdAlias = alias });
+        Assert.True(created.IsSuccess, created.ToString());
+        return created.Value;
+    }
+
+    protected static string Id(ClientDocument client) => client.ClientId?.ToString() ?? throw new InvalidOperationException("no clientId");
+
+    public void Dispose()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        Counter.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
