@@ -49,6 +49,10 @@ public static class ResultCodes
     public static readonly ResultCode ApiTokenNotFound = new("A000215", 404, "The API token '{0}' was not found.");
     /// <summary>A form field sent more than once where one value is expected.</summary>
     public static readonly ResultCode RepeatedFormField = new("A000216", 400, "The form field '{0}' must be given once.");
+    /// <summary>No endpoint at this path.</summary>
+    public static readonly ResultCode NoSuchEndpoint = new("A000217", 404, "There is no endpoint at '{0}'.");
+    /// <summary>The path exists but not for this HTTP method.</summary>
+    public static readonly ResultCode MethodNotAllowed = new("A000218", 405, "The method {0} is not allowed at '{1}'.");
 
     // ---- 110–114: services -------------------------------------------------------------------------
     /// <summary>serviceName length rule.</summary>

@@ -102,7 +102,7 @@ internal static class RekeyHosting
     public static WebApplication MapRekey(this WebApplication app)
     {
         app.UseExceptionHandler(handler => handler.Run(WriteUnhandledAsync));
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(WriteStatusCodeAsync);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", HealthAsync).WithName("healthz").WithSummary("200 once the store answers, 503 otherwise.").ExcludeFromDescription();
 
@@ -116,6 +116,21 @@ internal static class RekeyHosting
         api.MapAuthleteAuth();
         app.MapOAuth();
         return app;
+    }
+
+    /// <summary>Unknown paths and wrong methods answer with a result code too, never a plain-text page.</summary>
+    private static Task WriteStatusCodeAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var path = http.Request.Path.Value ?? "/";
+        var shown = path.Length > 200 ? path[..200] : path;
+        var violation = http.Response.StatusCode switch
+        {
+            404 => RuleViolation.Of(ResultCodes.NoSuchEndpoint, shown),
+            405 => RuleViolation.Of(ResultCodes.MethodNotAllowed, http.Request.Method, shown),
+            _ => null,
+        };
+        return violation is null ? Task.CompletedTask : AuthleteResults.WriteAsync(http, violation);
     }
 
     private static async Task<IResult> HealthAsync(IRekeyStore store, CancellationToken ct) =>
