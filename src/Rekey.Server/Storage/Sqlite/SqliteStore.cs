@@ -394,6 +394,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
             var now = change.At;
             var clientId = found.Client.ClientId;
+            var createdAt = SecretPolicy.CreatedAt(now, Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM client_secrets WHERE client_id = $c", [("$c", clientId)]));
             var grace = request.GracePeriodSeconds ?? found.Settings.GracePeriodSeconds;
             if (grace > 0)
             {
@@ -409,7 +410,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
             }
 
-            var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, now, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
+            var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, createdAt, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
             Exec(c, "UPDATE clients SET modified_at = $now WHERE client_id = $c", ("$now", now), ("$c", clientId));
             Exec(c, """
                 DELETE FROM client_secrets WHERE client_id = $c AND state <> 0 AND NOT (state = 1 AND valid_until > $now) AND secret_id NOT IN
