@@ -25,13 +25,19 @@ internal sealed class SecretDecryptionException(string message) : Exception(mess
 /// data key as soon as one node adds it, and changing the master key only rewraps the data keys. A secret is sealed
 /// with AES-256-GCM under the current data key; the associated data binds the ciphertext to its service, client and
 /// secret ID, so a ciphertext copied to another row does not decrypt. Beside it an HMAC-SHA256 digest under a key
-/// derived (HKDF) from the same data key lets verification run in microseconds and in constant time.
+/// derived (HKDF) from the same data key, over the same associated data and the secret, lets verification run in
+/// microseconds and in constant time, and does not verify on another row either.
 /// </summary>
 internal sealed class SecretCipher(KeyRing masters)
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;
     private const int KeySize = 32;
+
+    /// <summary>An ID as long as the longest real one (IDs are below 2^53), so a decoy hashes as many bytes.</summary>
+    private const long DecoyId = (1L << 53) - 1;
+
+    private static readonly byte[] DecoyDigest = new byte[32];
 
     private sealed record DataKey(string Id, long CreatedAt, byte[] EncryptionKey, byte[] DigestKey);
 
@@ -123,33 +129,55 @@ internal sealed class SecretCipher(KeyRing masters)
         var plaintext = Encoding.UTF8.GetBytes(secret);
         var sealedBytes = Encrypt(key.EncryptionKey, plaintext, associatedData);
         CryptographicOperations.ZeroMemory(plaintext);
-        return new SealedSecret(key.Id, sealedBytes, HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(secret)));
+        return new SealedSecret(key.Id, sealedBytes, Digest(key, associatedData, secret));
     }
 
     public string Open(string keyId, byte[] sealedBytes, byte[] associatedData)
     {
-        var key = _ring.Keys.GetValueOrDefault(keyId) ?? throw new SecretDecryptionException($"The data key '{keyId}' that sealed a stored value is unknown.");
+        var key = _ring.Keys.GetValueOrDefault(keyId)
+            ?? throw new SecretDecryptionException($"The data key '{keyId}' that sealed {Describe(associatedData)} is unknown.");
         var plaintext = Decrypt(key.EncryptionKey, sealedBytes, associatedData)
-            ?? throw new SecretDecryptionException("A stored value failed authentication: it was altered or belongs to another row.");
+            ?? throw new SecretDecryptionException($"The stored value {Describe(associatedData)} failed authentication: it was altered or belongs to another row.");
         return Encoding.UTF8.GetString(plaintext);
     }
 
+    /// <summary>The row a value belongs to (the associated data holds IDs only), for operators reading the log.</summary>
+    private static string Describe(byte[] associatedData) => Encoding.UTF8.GetString(associatedData);
+
     /// <summary>
-    /// Constant-time check of <paramref name="presented"/> against a stored digest. An unknown key ID still costs
-    /// one HMAC, so the time does not tell whether anything was found.
+    /// Constant-time check of <paramref name="presented"/> against a stored digest. The digest is bound to the row by
+    /// the same associated data as the ciphertext, so a digest copied to another client's row matches nothing there.
+    /// An unknown key ID still costs one HMAC, so the time does not tell whether anything was found.
     /// </summary>
-    public bool Matches(string keyId, byte[] storedDigest, string presented)
+    public bool Matches(string keyId, byte[] storedDigest, string presented, byte[] associatedData)
     {
         var key = _ring.Keys.GetValueOrDefault(keyId) ?? Current;
-        var digest = HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(presented));
+        var digest = Digest(key, associatedData, presented);
         return CryptographicOperations.FixedTimeEquals(digest, storedDigest) && key.Id == keyId;
     }
 
-    /// <summary>Burns the cost of one verification without a stored digest (unknown client).</summary>
-    public void MatchNothing(string presented)
+    /// <summary>Burns the cost of one <see cref="Matches"/> without a stored digest (unknown client, empty slot); always false.</summary>
+    public bool MatchNothing(long serviceId, string presented)
     {
-        var digest = HMACSHA256.HashData(Current.DigestKey, Encoding.UTF8.GetBytes(presented));
-        CryptographicOperations.FixedTimeEquals(digest, new byte[digest.Length]);
+        var digest = Digest(Current, AssociatedData(serviceId, DecoyId, DecoyId), presented);
+        CryptographicOperations.FixedTimeEquals(digest, DecoyDigest);
+        return false;
+    }
+
+    /// <summary>HMAC-SHA256 of associated data ‖ 0x00 ‖ secret: the NUL never occurs in the associated data, so the split is unambiguous.</summary>
+    private static byte[] Digest(DataKey key, byte[] associatedData, string secret)
+    {
+        var input = new byte[associatedData.Length + 1 + Encoding.UTF8.GetByteCount(secret)];
+        associatedData.CopyTo(input, 0);
+        Encoding.UTF8.GetBytes(secret, input.AsSpan(associatedData.Length + 1));
+        try
+        {
+            return HMACSHA256.HashData(key.DigestKey, input);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(input);
+        }
     }
 
     private static byte[] Encrypt(byte[] key, byte[] plaintext, byte[] associatedData)
