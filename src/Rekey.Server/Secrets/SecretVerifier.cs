@@ -84,16 +84,16 @@ internal sealed class SecretUsage
 }
 
 /// <summary>
-/// Background upkeep, every 30 seconds and at shutdown: writes pending last-use times in one batch, and reloads the
-/// data keys so that a key added on another node becomes current here too.
+/// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
+/// batch, and reloads the data keys so that a key added on another node becomes current here too.
 /// </summary>
-internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage usage, ILogger<SecretMaintenance> logger) : BackgroundService
+internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(Interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -124,6 +124,13 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
         {
             LogUnavailable(logger, ex.Message);
         }
+        catch (SecretDecryptionException ex)
+        {
+            // Another node rewrapped the data keys under a master key this node lacks (a rolling master key change)
+            // or added a data key under one: keep the keys already loaded, which still open what they opened. An
+            // exception here would stop the host.
+            LogKeysNotReloaded(logger, ex.Message);
+        }
     }
 
     private async Task FlushAsync(CancellationToken ct)
@@ -137,4 +144,7 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
 
     [LoggerMessage(20, LogLevel.Warning, "Secret maintenance skipped: the store is unavailable ({Reason}).")]
     private static partial void LogUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(21, LogLevel.Warning, "Data keys not reloaded, keeping the ones loaded: {Reason} Configure the missing master key on this node.")]
+    private static partial void LogKeysNotReloaded(ILogger logger, string reason);
 }

@@ -89,7 +89,10 @@ internal interface IRekeyStore
 
     // ---- data keys
 
-    /// <summary>Adds a data key (it becomes current on every node) and returns its ID.</summary>
+    /// <summary>
+    /// Adds a data key and returns its ID. It becomes current here once committed (never before: a key whose commit
+    /// failed must seal nothing), and on the other nodes at their next reload.
+    /// </summary>
     Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct);
 
     /// <summary>Re-encrypts up to <paramref name="batchSize"/> stored values that are not under the current data key, in one transaction; returns how many.</summary>
