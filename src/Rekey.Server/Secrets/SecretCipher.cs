@@ -41,7 +41,9 @@ internal sealed class SecretCipher(KeyRing masters)
 
     private sealed record DataKey(string Id, long CreatedAt, byte[] EncryptionKey, byte[] DigestKey);
 
-    private volatile Ring _ring = new(ImmutableDictionary<string, DataKey>.Empty, null);
+    private readonly Lock _loadLock = new();
+
+    private volatile Ring _ring = new(ImmutableDictionary.Create<string, DataKey>(StringComparer.Ordinal), null);
 
     private sealed record Ring(ImmutableDictionary<string, DataKey> Keys, DataKey? Current);
 
@@ -87,7 +89,12 @@ internal sealed class SecretCipher(KeyRing masters)
 
     public bool NeedsRewrap(WrappedDataKey key) => key.MasterKeyId != masters.Current.Id;
 
-    /// <summary>Replaces the ring with <paramref name="keys"/>; the newest becomes current.</summary>
+    /// <summary>
+    /// Adds <paramref name="keys"/> to the ring (a key already loaded is replaced by its reloaded copy); the newest
+    /// becomes current. Data keys are never deleted, so nothing is dropped: a periodic reload whose read started
+    /// before a rotation committed, and which finishes after the rotation loaded its key, cannot take that key away
+    /// again. Only committed keys may be passed in.
+    /// </summary>
     public void Load(IEnumerable<WrappedDataKey> keys)
     {
         var loaded = keys.Select(k =>
@@ -98,9 +105,13 @@ internal sealed class SecretCipher(KeyRing masters)
                 HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/hmac-sha256/secret-digest"u8.ToArray()));
             CryptographicOperations.ZeroMemory(material);
             return derived;
-        }).ToImmutableDictionary(k => k.Id, StringComparer.Ordinal);
-        var current = loaded.Values.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
-        _ring = new Ring(loaded, current);
+        }).ToList();
+        lock (_loadLock)
+        {
+            var merged = _ring.Keys.SetItems(loaded.Select(k => KeyValuePair.Create(k.Id, k)));
+            var current = merged.Values.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
+            _ring = new Ring(merged, current);
+        }
     }
 
     private WrappedDataKey Wrap(string id, long createdAt, byte[] material)

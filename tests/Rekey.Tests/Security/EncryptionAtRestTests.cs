@@ -1,7 +1,5 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text;
-using Rekey.Server.Secrets;
 using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
@@ -122,67 +120,6 @@ public abstract class EncryptionAtRestSuite : SecuritySuite
 
         Assert.False(await host.VerifiesAsync(serviceId, b, secretA));
         Assert.True(await host.VerifiesAsync(serviceId, a, secretA));
-    }
-
-    [Fact]
-    public void a_sealed_value_opens_only_for_the_service_client_and_secret_it_was_sealed_for()
-    {
-        var cipher = NewCipher();
-        var sealedSecret = cipher.Seal("s3cret-value_0123456789", SecretCipher.AssociatedData(1, 2, 3));
-
-        Assert.Equal("s3cret-value_0123456789", cipher.Open(sealedSecret.KeyId, sealedSecret.Ciphertext, SecretCipher.AssociatedData(1, 2, 3)));
-        Assert.Throws<SecretDecryptionException>(() => cipher.Open(sealedSecret.KeyId, sealedSecret.Ciphertext, SecretCipher.AssociatedData(9, 2, 3)));
-        Assert.Throws<SecretDecryptionException>(() => cipher.Open(sealedSecret.KeyId, sealedSecret.Ciphertext, SecretCipher.AssociatedData(1, 9, 3)));
-        Assert.Throws<SecretDecryptionException>(() => cipher.Open(sealedSecret.KeyId, sealedSecret.Ciphertext, SecretCipher.AssociatedData(1, 2, 9)));
-        var flipped = (byte[])sealedSecret.Ciphertext.Clone();
-        flipped[^1] ^= 1;
-        Assert.Throws<SecretDecryptionException>(() => cipher.Open(sealedSecret.KeyId, flipped, SecretCipher.AssociatedData(1, 2, 3)));
-        Assert.Throws<SecretDecryptionException>(() => cipher.Open("unknown", sealedSecret.Ciphertext, SecretCipher.AssociatedData(1, 2, 3)));
-        Assert.False(Sec.ContainsText(sealedSecret.Ciphertext, "s3cret-value_0123456789"));
-    }
-
-    [Fact]
-    public void sealing_the_same_secret_twice_gives_different_ciphertexts()
-    {
-        var cipher = NewCipher();
-        var aad = SecretCipher.AssociatedData(1, 2, 3);
-
-        var first = cipher.Seal("same-secret", aad);
-        var second = cipher.Seal("same-secret", aad);
-
-        Assert.NotEqual(first.Ciphertext, second.Ciphertext);
-        Assert.NotEqual(first.Ciphertext[..12], second.Ciphertext[..12]);
-    }
-
-    [Fact]
-    public void the_master_key_file_is_created_for_the_owner_only()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return; // Unix file modes only.
-        }
-
-        var directory = Directory.CreateTempSubdirectory("rekey-keyfile-");
-        try
-        {
-            var path = Path.Combine(directory.FullName, "master.key");
-            var ring = KeyRing.FromFile(path);
-
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-            Assert.Single(ring.Keys);
-            Assert.Equal(ring.Current.Id, KeyRing.FromFile(path).Current.Id);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
-    }
-
-    internal static SecretCipher NewCipher()
-    {
-        var cipher = new SecretCipher(new KeyRing([new MasterKey("m1", RandomNumberGenerator.GetBytes(32))]));
-        cipher.Load([cipher.NewDataKey(1)]);
-        return cipher;
     }
 }
 
