@@ -32,7 +32,8 @@ internal static class Changes
     public static async Task<IResult> RefuseAsync(HttpContext http, ChangeContext change, RuleViolation error, long? serviceId, string? target = null)
     {
         var store = http.RequestServices.GetRequiredService<IRekeyStore>();
-        await store.AppendAuditAsync(new AuditRecord(change, serviceId, null, null, error.Code.Code, target ?? TargetOf(http)), http.RequestAborted);
+        var clientId = await ClientOfAsync(http, store, serviceId);
+        await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, target ?? TargetOf(http)), http.RequestAborted);
         return AuthleteResults.Error(error);
     }
 
@@ -46,7 +47,24 @@ internal static class Changes
 
         long? serviceId = RouteIds.TryParse(http.Request.RouteValues["serviceId"] as string, out var sid) ? sid : null;
         var store = http.RequestServices.GetRequiredService<IRekeyStore>();
-        await store.AppendAuditAsync(new AuditRecord(For(http), serviceId, null, null, error.Code.Code, TargetOf(http)), http.RequestAborted);
+        var clientId = await ClientOfAsync(http, store, serviceId);
+        await store.AppendAuditAsync(new AuditRecord(For(http), serviceId, clientId, null, error.Code.Code, TargetOf(http)), http.RequestAborted);
+    }
+
+    /// <summary>
+    /// The client the refused request named, when it exists in that service: so that the trail of a client (the
+    /// <c>clientId</c> filter) shows the attempts on it too. Never decrypts anything.
+    /// </summary>
+    private static async Task<long?> ClientOfAsync(HttpContext http, IRekeyStore store, long? serviceId)
+    {
+        var values = http.Request.RouteValues;
+        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier)
+        {
+            return null;
+        }
+
+        var found = await store.GetClientAsync(sid, identifier, withSecret: false, http.RequestAborted);
+        return found.Value?.ClientId;
     }
 
     /// <summary>The identifier the caller named in the path (client ID or alias, token ID, secret ID): never a secret.</summary>

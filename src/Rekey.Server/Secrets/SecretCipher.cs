@@ -25,7 +25,8 @@ internal sealed class SecretDecryptionException(string message) : Exception(mess
 /// data key as soon as one node adds it, and changing the master key only rewraps the data keys. A secret is sealed
 /// with AES-256-GCM under the current data key; the associated data binds the ciphertext to its service, client and
 /// secret ID, so a ciphertext copied to another row does not decrypt. Beside it an HMAC-SHA256 digest under a key
-/// derived (HKDF) from the same data key lets verification run in microseconds and in constant time.
+/// derived (HKDF) from the same data key, over the same associated data and the secret, lets verification run in
+/// microseconds and in constant time, and does not verify on another row either.
 /// </summary>
 internal sealed class SecretCipher(KeyRing masters)
 {
@@ -33,9 +34,16 @@ internal sealed class SecretCipher(KeyRing masters)
     private const int TagSize = 16;
     private const int KeySize = 32;
 
+    /// <summary>An ID as long as the longest real one (IDs are below 2^53), so a decoy hashes as many bytes.</summary>
+    private const long DecoyId = (1L << 53) - 1;
+
+    private static readonly byte[] DecoyDigest = new byte[32];
+
     private sealed record DataKey(string Id, long CreatedAt, byte[] EncryptionKey, byte[] DigestKey);
 
-    private volatile Ring _ring = new(ImmutableDictionary<string, DataKey>.Empty, null);
+    private readonly Lock _loadLock = new();
+
+    private volatile Ring _ring = new(ImmutableDictionary.Create<string, DataKey>(StringComparer.Ordinal), null);
 
     private sealed record Ring(ImmutableDictionary<string, DataKey> Keys, DataKey? Current);
 
@@ -84,7 +92,12 @@ internal sealed class SecretCipher(KeyRing masters)
 
     public bool NeedsRewrap(WrappedDataKey key) => key.MasterKeyId != masters.Current.Id;
 
-    /// <summary>Replaces the ring with <paramref name="keys"/>; the newest becomes current.</summary>
+    /// <summary>
+    /// Adds <paramref name="keys"/> to the ring (a key already loaded is replaced by its reloaded copy); the newest
+    /// becomes current. Data keys are never deleted, so nothing is dropped: a periodic reload whose read started
+    /// before a rotation committed, and which finishes after the rotation loaded its key, cannot take that key away
+    /// again. Only committed keys may be passed in.
+    /// </summary>
     public void Load(IEnumerable<WrappedDataKey> keys)
     {
         var loaded = keys.Select(k =>
@@ -95,9 +108,13 @@ internal sealed class SecretCipher(KeyRing masters)
                 HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/hmac-sha256/secret-digest"u8.ToArray()));
             CryptographicOperations.ZeroMemory(material);
             return derived;
-        }).ToImmutableDictionary(k => k.Id, StringComparer.Ordinal);
-        var current = loaded.Values.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
-        _ring = new Ring(loaded, current);
+        }).ToList();
+        lock (_loadLock)
+        {
+            var merged = _ring.Keys.SetItems(loaded.Select(k => KeyValuePair.Create(k.Id, k)));
+            var current = merged.Values.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
+            _ring = new Ring(merged, current);
+        }
     }
 
     private WrappedDataKey Wrap(string id, long createdAt, byte[] material)
@@ -126,33 +143,55 @@ internal sealed class SecretCipher(KeyRing masters)
         var plaintext = Encoding.UTF8.GetBytes(secret);
         var sealedBytes = Encrypt(key.EncryptionKey, plaintext, associatedData);
         CryptographicOperations.ZeroMemory(plaintext);
-        return new SealedSecret(key.Id, sealedBytes, HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(secret)));
+        return new SealedSecret(key.Id, sealedBytes, Digest(key, associatedData, secret));
     }
 
     public string Open(string keyId, byte[] sealedBytes, byte[] associatedData)
     {
-        var key = _ring.Keys.GetValueOrDefault(keyId) ?? throw new SecretDecryptionException($"The data key '{keyId}' that sealed a stored value is unknown.");
+        var key = _ring.Keys.GetValueOrDefault(keyId)
+            ?? throw new SecretDecryptionException($"The data key '{keyId}' that sealed {Describe(associatedData)} is unknown.");
         var plaintext = Decrypt(key.EncryptionKey, sealedBytes, associatedData)
-            ?? throw new SecretDecryptionException("A stored value failed authentication: it was altered or belongs to another row.");
+            ?? throw new SecretDecryptionException($"The stored value {Describe(associatedData)} failed authentication: it was altered or belongs to another row.");
         return Encoding.UTF8.GetString(plaintext);
     }
 
+    /// <summary>The row a value belongs to (the associated data holds IDs only), for operators reading the log.</summary>
+    private static string Describe(byte[] associatedData) => Encoding.UTF8.GetString(associatedData);
+
     /// <summary>
-    /// Constant-time check of <paramref name="presented"/> against a stored digest. An unknown key ID still costs
-    /// one HMAC, so the time does not tell whether anything was found.
+    /// Constant-time check of <paramref name="presented"/> against a stored digest. The digest is bound to the row by
+    /// the same associated data as the ciphertext, so a digest copied to another client's row matches nothing there.
+    /// An unknown key ID still costs one HMAC, so the time does not tell whether anything was found.
     /// </summary>
-    public bool Matches(string keyId, byte[] storedDigest, string presented)
+    public bool Matches(string keyId, byte[] storedDigest, string presented, byte[] associatedData)
     {
         var key = _ring.Keys.GetValueOrDefault(keyId) ?? Current;
-        var digest = HMACSHA256.HashData(key.DigestKey, Encoding.UTF8.GetBytes(presented));
+        var digest = Digest(key, associatedData, presented);
         return CryptographicOperations.FixedTimeEquals(digest, storedDigest) && key.Id == keyId;
     }
 
-    /// <summary>Burns the cost of one verification without a stored digest (unknown client).</summary>
-    public void MatchNothing(string presented)
+    /// <summary>Burns the cost of one <see cref="Matches"/> without a stored digest (unknown client, empty slot); always false.</summary>
+    public bool MatchNothing(long serviceId, string presented)
     {
-        var digest = HMACSHA256.HashData(Current.DigestKey, Encoding.UTF8.GetBytes(presented));
-        CryptographicOperations.FixedTimeEquals(digest, new byte[digest.Length]);
+        var digest = Digest(Current, AssociatedData(serviceId, DecoyId, DecoyId), presented);
+        CryptographicOperations.FixedTimeEquals(digest, DecoyDigest);
+        return false;
+    }
+
+    /// <summary>HMAC-SHA256 of associated data ‖ 0x00 ‖ secret: the NUL never occurs in the associated data, so the split is unambiguous.</summary>
+    private static byte[] Digest(DataKey key, byte[] associatedData, string secret)
+    {
+        var input = new byte[associatedData.Length + 1 + Encoding.UTF8.GetByteCount(secret)];
+        associatedData.CopyTo(input, 0);
+        Encoding.UTF8.GetBytes(secret, input.AsSpan(associatedData.Length + 1));
+        try
+        {
+            return HMACSHA256.HashData(key.DigestKey, input);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(input);
+        }
     }
 
     private static byte[] Encrypt(byte[] key, byte[] plaintext, byte[] associatedData)

@@ -27,6 +27,14 @@ internal static class SecretPolicy
 
     public static string? Hint(string secret) => secret.Length >= HintMinLength ? secret[..4] : null;
 
+    /// <summary>
+    /// The creation time of a client's new secret: the time of the change, but strictly after the client's newest
+    /// secret. The cap, the retention and the secret list all order a client's secrets by creation time; rotations of
+    /// one client are serialised, so this keeps that order equal to the order of the rotations even when two land in
+    /// the same millisecond or their request clocks were read out of order.
+    /// </summary>
+    public static long CreatedAt(long now, long newestExisting) => Math.Max(now, newestExisting + 1);
+
     public static long? ExpiresAt(long now, long lifetimeSeconds) => lifetimeSeconds > 0 ? now + (lifetimeSeconds * 1000) : null;
 
     /// <summary>Does a secret in this state verify at <paramref name="now"/>?</summary>

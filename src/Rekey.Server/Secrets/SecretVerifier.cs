@@ -8,8 +8,9 @@ internal enum VerificationFailure
 {
     None,
     UnknownClient,
+
+    /// <summary>The client exists but no secret valid now matches (wrong, revoked, past its grace period or lifetime).</summary>
     WrongSecret,
-    ExpiredSecret,
 }
 
 /// <summary>The outcome of one verification: the client (when found) and, on success, the secret that matched.</summary>
@@ -20,9 +21,10 @@ internal sealed record Verification(VerificationFailure Failure, ClientCredentia
 
 /// <summary>
 /// The verification core every consumer uses (token endpoint, Authlete /auth/token). It accepts the current secret
-/// and unexpired previous ones and refuses the rest. It computes the same number of HMACs whether or not the client
-/// exists and however many secrets it has, and compares in constant time. Last use is recorded in memory and
-/// written in batches by <see cref="SecretMaintenance"/>, never with a durable write per verification.
+/// and unexpired previous ones and refuses the rest. Every call computes exactly <see cref="Slots"/> HMACs — the
+/// secrets valid now (the store's cap keeps them within the slots), then decoys — whether or not the client exists
+/// and however many secrets it has kept, and compares in constant time. Last use is recorded in memory and written
+/// in batches by <see cref="SecretMaintenance"/>, never with a durable write per verification.
 /// </summary>
 internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, SecretUsage usage, TimeProvider time)
 {
@@ -33,38 +35,32 @@ internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, Sec
     {
         var found = await store.FindCredentialsAsync(serviceId, clientIdentifier, ct);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!found.IsOk(out var client, out _))
-        {
-            for (var i = 0; i < Slots; i++)
-            {
-                cipher.MatchNothing(presentedSecret);
-            }
-
-            return new Verification(VerificationFailure.UnknownClient, null, null);
-        }
+        var client = found.Value;
+        var candidates = client is null
+            ? []
+            : client.Secrets.Where(s => s.IsValidAt(now)).OrderBy(s => s.State).Take(Slots).ToList();
 
         long? matched = null;
-        var matchedInvalid = false;
-        var checkedCount = 0;
-        foreach (var candidate in client.Secrets)
+        for (var slot = 0; slot < Slots; slot++)
         {
-            checkedCount++;
-            if (cipher.Matches(candidate.KeyId, candidate.Digest, presentedSecret))
+            if (slot < candidates.Count && client is not null)
             {
-                if (candidate.IsValidAt(now))
+                var candidate = candidates[slot];
+                var aad = SecretCipher.AssociatedData(serviceId, client.ClientId, candidate.SecretId);
+                if (cipher.Matches(candidate.KeyId, candidate.Digest, presentedSecret, aad))
                 {
                     matched ??= candidate.SecretId;
                 }
-                else
-                {
-                    matchedInvalid = true;
-                }
+            }
+            else
+            {
+                cipher.MatchNothing(serviceId, presentedSecret);
             }
         }
 
-        for (; checkedCount < Slots; checkedCount++)
+        if (client is null)
         {
-            cipher.MatchNothing(presentedSecret);
+            return new Verification(VerificationFailure.UnknownClient, null, null);
         }
 
         if (matched is { } secretId)
@@ -73,7 +69,7 @@ internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, Sec
             return new Verification(VerificationFailure.None, client, secretId);
         }
 
-        return new Verification(matchedInvalid ? VerificationFailure.ExpiredSecret : VerificationFailure.WrongSecret, client, null);
+        return new Verification(VerificationFailure.WrongSecret, client, null);
     }
 }
 
@@ -88,16 +84,16 @@ internal sealed class SecretUsage
 }
 
 /// <summary>
-/// Background upkeep, every 30 seconds and at shutdown: writes pending last-use times in one batch, and reloads the
-/// data keys so that a key added on another node becomes current here too.
+/// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
+/// batch, and reloads the data keys so that a key added on another node becomes current here too.
 /// </summary>
-internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage usage, ILogger<SecretMaintenance> logger) : BackgroundService
+internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(Interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -128,6 +124,13 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
         {
             LogUnavailable(logger, ex.Message);
         }
+        catch (SecretDecryptionException ex)
+        {
+            // Another node rewrapped the data keys under a master key this node lacks (a rolling master key change)
+            // or added a data key under one: keep the keys already loaded, which still open what they opened. An
+            // exception here would stop the host.
+            LogKeysNotReloaded(logger, ex.Message);
+        }
     }
 
     private async Task FlushAsync(CancellationToken ct)
@@ -141,4 +144,7 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
 
     [LoggerMessage(20, LogLevel.Warning, "Secret maintenance skipped: the store is unavailable ({Reason}).")]
     private static partial void LogUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(21, LogLevel.Warning, "Data keys not reloaded, keeping the ones loaded: {Reason} Configure the missing master key on this node.")]
+    private static partial void LogKeysNotReloaded(ILogger logger, string reason);
 }

@@ -51,6 +51,10 @@ internal interface IRekeyStore
     /// <summary>
     /// Atomically reads the current secret and replaces it: the old one becomes previous (valid for the grace period)
     /// or revoked (no grace). Concurrent calls on one client are serialised: their old/new pairs form a single chain.
+    /// The new secret's creation time is <see cref="Secrets.SecretPolicy.CreatedAt"/> (strictly after the client's
+    /// newest secret), so that ordering a client's secrets by creation time — for the cap of
+    /// <see cref="Secrets.SecretPolicy.MaxValidPrevious"/>, the retention of <see cref="Secrets.SecretPolicy.KeptPerClient"/>
+    /// and the list — is the order of the chain, never a tie.
     /// </summary>
     Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct);
 
@@ -96,7 +100,10 @@ internal interface IRekeyStore
 
     // ---- data keys
 
-    /// <summary>Adds a data key (it becomes current on every node) and returns its ID.</summary>
+    /// <summary>
+    /// Adds a data key and returns its ID. It becomes current here once committed (never before: a key whose commit
+    /// failed must seal nothing), and on the other nodes at their next reload.
+    /// </summary>
     Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct);
 
     /// <summary>

@@ -394,6 +394,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
             var now = change.At;
             var clientId = found.Client.ClientId;
+            var createdAt = SecretPolicy.CreatedAt(now, Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM client_secrets WHERE client_id = $c", [("$c", clientId)]));
             var grace = request.GracePeriodSeconds ?? found.Settings.GracePeriodSeconds;
             if (grace > 0)
             {
@@ -409,7 +410,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
             }
 
-            var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, now, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
+            var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, createdAt, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
             Exec(c, "UPDATE clients SET modified_at = $now WHERE client_id = $c", ("$now", now), ("$c", clientId));
             Exec(c, """
                 DELETE FROM client_secrets WHERE client_id = $c AND state <> 0 AND NOT (state = 1 AND valid_until > $now) AND secret_id NOT IN
@@ -574,17 +575,23 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         Exec(c, "INSERT INTO data_keys (key_id, created_at, master_key_id, wrapped) VALUES ($k, $t, $m, $w)",
             ("$k", key.KeyId), ("$t", key.CreatedAt), ("$m", key.MasterKeyId), ("$w", key.Wrapped));
 
-    public Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct) =>
-        WriteAsync(c =>
+    public async Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct)
+    {
+        var keyId = await WriteAsync(c =>
         {
             // Strictly newer than every existing key, so that "newest" is unambiguous on every node.
             var newest = Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", []);
             var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
             InsertDataKey(c, key);
-            _cipher.Load(LoadDataKeys(c));
             Audit(c, change, null, null, null, target: key.KeyId);
             return key.KeyId;
         }, ct);
+
+        // Only a committed key may seal anything: loaded inside the transaction, a key whose commit failed would
+        // have sealed later values under a key that exists nowhere but in this process's memory.
+        await RefreshDataKeysAsync(ct);
+        return keyId;
+    }
 
     public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
         WriteAsync(c =>

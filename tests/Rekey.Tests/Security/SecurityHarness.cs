@@ -1,0 +1,284 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Rekey.Server.Secrets;
+using Rekey.Testing;
+using Wire = Rekey.Testing.Api;
+
+namespace Rekey.Tests.Security;
+
+/// <summary>
+/// What the security suites need of a store beyond the API: every byte it keeps, and a way to read or tamper with
+/// rows behind the server's back. One subclass per store; the suites themselves are store-agnostic.
+/// </summary>
+public abstract class StoreAccess
+{
+    public abstract TestStore NewStore();
+
+    /// <summary>Every byte the store has written (database file and journals), for the at-rest scans.</summary>
+    public abstract Task<byte[]> ReadAllBytesAsync(TestStore store);
+
+    /// <summary>Copies key ID, ciphertext and digest of one client's current secret onto another client's current secret.</summary>
+    public abstract Task CopyCurrentSecretAsync(TestStore store, long fromClientId, long toClientId);
+
+    /// <summary>Data key ID → the master key ID it is wrapped under.</summary>
+    public abstract Task<IReadOnlyDictionary<string, string>> DataKeyMastersAsync(TestStore store);
+
+    /// <summary>The stored last-use time of every secret of a client (secret ID → epoch ms or null).</summary>
+    public abstract Task<IReadOnlyDictionary<long, long?>> LastUsedAsync(TestStore store, long clientId);
+}
+
+public sealed class SqliteAccess : StoreAccess
+{
+    public override TestStore NewStore() => new SqliteTestStore();
+
+    private static SqliteTestStore Sqlite(TestStore store) => (SqliteTestStore)store;
+
+    // Pooling off: the test's connection must not linger in the pool the server clears on shutdown.
+    private static SqliteConnection Open(TestStore store)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Sqlite(store).DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout=10000;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    public override async Task<byte[]> ReadAllBytesAsync(TestStore store)
+    {
+        var path = Sqlite(store).DatabasePath;
+        var all = new List<byte>();
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
+        {
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            // The server has the files open: share them for reading and writing.
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer);
+            all.AddRange(buffer.ToArray());
+        }
+
+        return [.. all];
+    }
+
+    public override Task CopyCurrentSecretAsync(TestStore store, long fromClientId, long toClientId)
+    {
+        using var connection = Open(store);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE client_secrets SET
+              key_id = (SELECT key_id FROM client_secrets WHERE client_id = $from AND state = 0),
+              ciphertext = (SELECT ciphertext FROM client_secrets WHERE client_id = $from AND state = 0),
+              digest = (SELECT digest FROM client_secrets WHERE client_id = $from AND state = 0)
+            WHERE client_id = $to AND state = 0
+            """;
+        command.Parameters.AddWithValue("$from", fromClientId);
+        command.Parameters.AddWithValue("$to", toClientId);
+        Assert.Equal(1, command.ExecuteNonQuery());
+        return Task.CompletedTask;
+    }
+
+    public override Task<IReadOnlyDictionary<string, string>> DataKeyMastersAsync(TestStore store)
+    {
+        using var connection = Open(store);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key_id, master_key_id FROM data_keys";
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            result[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(result);
+    }
+
+    public override Task<IReadOnlyDictionary<long, long?>> LastUsedAsync(TestStore store, long clientId)
+    {
+        using var connection = Open(store);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT secret_id, last_used_at FROM client_secrets WHERE client_id = $c";
+        command.Parameters.AddWithValue("$c", clientId);
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<long, long?>();
+        while (reader.Read())
+        {
+            result[reader.GetInt64(0)] = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+        }
+
+        return Task.FromResult<IReadOnlyDictionary<long, long?>>(result);
+    }
+
+    /// <summary>Runs SQL against the file behind the server's back (SQLite-only tests).</summary>
+    public static void Execute(TestStore store, string sql)
+    {
+        using var connection = Open(store);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>
+/// Base of the security suites: each test starts its own servers (often on a <see cref="FakeTimeProvider"/>) over
+/// its own store, and everything is torn down afterwards.
+/// </summary>
+public abstract class SecuritySuite : IAsyncLifetime
+{
+    /// <summary>The fake clock starts here; far from the real clock, so that a real-clock read shows.</summary>
+    public static readonly DateTimeOffset Start = new(2031, 3, 14, 9, 26, 53, TimeSpan.Zero);
+
+    /// <summary>The master key every <see cref="RekeyHost"/> gets by default (<c>Rekey:MasterKeys:0</c>).</summary>
+    public static readonly byte[] TestMasterKey = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+
+    private readonly List<RekeyHost> _hosts = [];
+    private readonly List<TestStore> _stores = [];
+
+    protected abstract StoreAccess Access { get; }
+
+    protected TestStore NewStore()
+    {
+        var store = Access.NewStore();
+        _stores.Add(store);
+        return store;
+    }
+
+    protected async Task<RekeyHost> StartAsync(TestStore? store = null, FakeTimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var host = await RekeyHost.StartAsync(store ?? NewStore(), settings, time is null ? null : services => services.AddSingleton<TimeProvider>(time));
+        _hosts.Add(host);
+        return host;
+    }
+
+    protected async Task StopAsync(RekeyHost host)
+    {
+        _hosts.Remove(host);
+        await host.DisposeAsync();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Wire helpers of the security suites.</summary>
+internal static class Sec
+{
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    /// <summary>A random secret of the allowed alphabet: long enough that finding it by chance is impossible.</summary>
+    public static string NewSecret(int length = 40) => RandomNumberGenerator.GetString(Alphabet, length);
+
+    public static async Task<long> CreateServiceAsync(this HttpClient admin, long? grace = null, long? lifetime = null)
+    {
+        var body = new JsonObject { ["serviceName"] = "security " + NewSecret(6) };
+        if (grace is { } g)
+        {
+            body["clientSecretGracePeriod"] = g;
+        }
+
+        if (lifetime is { } l)
+        {
+            body["clientSecretLifetime"] = l;
+        }
+
+        return await admin.CreateServiceAsync(body.ToJsonString());
+    }
+
+    public static async Task<(long ClientId, string Secret)> NewClientAsync(this HttpClient admin, long serviceId, string name = "security client")
+    {
+        var client = await admin.CreateClientAsync(serviceId, new JsonObject { ["clientName"] = name }.ToJsonString());
+        return (client.ClientId ?? throw new InvalidOperationException("no client ID"), client.ClientSecret ?? throw new InvalidOperationException("no secret"));
+    }
+
+    public static Task<(HttpStatusCode Status, JsonObject Body)> UpdateSecretAsync(this HttpClient client, long serviceId, object clientIdentifier, string secret, JsonNode? grace = null)
+    {
+        var body = new JsonObject { ["clientSecret"] = secret };
+        if (grace is not null)
+        {
+            body["gracePeriod"] = grace;
+        }
+
+        return client.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientIdentifier}", Wire.Json(body.ToJsonString()));
+    }
+
+    /// <summary>Updates to <paramref name="secret"/> and checks the 200.</summary>
+    public static async Task<string> UpdateOkAsync(this HttpClient client, long serviceId, long clientId, string secret, JsonNode? grace = null)
+    {
+        var (status, body) = await client.UpdateSecretAsync(serviceId, clientId, secret, grace);
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        Assert.Equal(secret, Text(body, "newClientSecret"));
+        return secret;
+    }
+
+    public static Task<(HttpStatusCode Status, JsonObject Body)> RefreshAsync(this HttpClient client, long serviceId, object clientIdentifier, string? grace = null) =>
+        client.GetForJsonAsync($"/api/{serviceId}/client/secret/refresh/{clientIdentifier}" + (grace is null ? "" : "?gracePeriod=" + Uri.EscapeDataString(grace)));
+
+    /// <summary>Refreshes and returns the new, generated secret.</summary>
+    public static async Task<string> RefreshOkAsync(this HttpClient client, long serviceId, long clientId, string? grace = null)
+    {
+        var (status, body) = await client.RefreshAsync(serviceId, clientId, grace);
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        return Text(body, "newClientSecret");
+    }
+
+    public static async Task<JsonArray> ListSecretsAsync(this HttpClient client, long serviceId, long clientId)
+    {
+        var (status, body) = await client.GetForJsonAsync($"/api/{serviceId}/client/secret/list/{clientId}");
+        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        return body["secrets"]!.AsArray();
+    }
+
+    /// <summary>The ID of the client's current secret, from the secret list.</summary>
+    public static async Task<long> CurrentSecretIdAsync(this HttpClient client, long serviceId, long clientId) =>
+        (await client.ListSecretsAsync(serviceId, clientId)).Single(s => Text(s, "status") == "current")!["secretId"]!.GetValue<long>();
+
+    public static Task<(HttpStatusCode Status, JsonObject Body)> RevokeAsync(this HttpClient client, long serviceId, long clientId, object secretId) =>
+        client.SendForJsonAsync(HttpMethod.Delete, $"/api/{serviceId}/client/secret/delete/{clientId}/{secretId}");
+
+    internal static async Task<bool> VerifiesAsync(this RekeyHost host, long serviceId, object clientIdentifier, string secret)
+    {
+        var verification = await host.GetService<SecretVerifier>().VerifyAsync(serviceId, Convert.ToString(clientIdentifier, System.Globalization.CultureInfo.InvariantCulture)!, secret, CancellationToken.None);
+        return verification.Succeeded;
+    }
+
+    /// <summary>Creates an API token for one service and returns (ID, value).</summary>
+    public static async Task<(long TokenId, string Token)> CreateTokenAsync(this HttpClient admin, long serviceId, params string[] permissions)
+    {
+        var body = new JsonObject { ["serviceId"] = serviceId, ["permissions"] = new JsonArray([.. permissions.Select(p => (JsonNode)p)]) };
+        var (status, created) = await admin.PostForJsonAsync("/api/apitoken/create", Wire.Json(body.ToJsonString()));
+        Assert.True(status == HttpStatusCode.OK, created.ToJsonString());
+        return (created["tokenId"]!.GetValue<long>(), Text(created, "token"));
+    }
+
+    public static string Text(JsonNode? node, string property) =>
+        node?[property]?.GetValue<string>() ?? throw new InvalidOperationException($"'{property}' missing in {node?.ToJsonString()}");
+
+    public static string Code(JsonObject body) => Text(body, "resultCode");
+
+    /// <summary>Every place <paramref name="needle"/> occurs in <paramref name="haystack"/> as UTF-8 or UTF-16LE.</summary>
+    public static bool ContainsText(byte[] haystack, string needle) =>
+        haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0 || haystack.AsSpan().IndexOf(Encoding.Unicode.GetBytes(needle)) >= 0;
+
+    public static bool ContainsBytes(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+}
