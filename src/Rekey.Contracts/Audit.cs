@@ -63,6 +63,7 @@ public static class AuditActions
     public const string SecretRefresh = "client.secret.refresh";
     public const string SecretRevoke = "client.secret.revoke";
     public const string KeyRotate = "key.rotate";
+    public const string KeyReencrypt = "key.reencrypt";
     public const string SigningKeyRotate = "signing_key.rotate";
     public const string ApiTokenCreate = "apitoken.create";
     public const string ApiTokenDelete = "apitoken.delete";
@@ -72,7 +73,7 @@ public static class AuditActions
     public static IReadOnlyList<string> All { get; } =
     [
         ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
-        SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
+        SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, KeyReencrypt, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
     ];
 }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
+using Rekey.Server.Secrets;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRekey();
@@ -8,7 +9,7 @@ app.MapRekey();
 
 try
 {
-    await app.InitializeRekeyAsync();
+    await app.RunAsync();
 }
 catch (OptionsValidationException ex)
 {
@@ -16,8 +17,13 @@ catch (OptionsValidationException ex)
     await Console.Error.WriteLineAsync("rekey: invalid configuration: " + string.Join(" ", ex.Failures));
     return 1;
 }
+catch (SecretDecryptionException ex)
+{
+    // The configured master keys do not open the stored data keys: refuse to start rather than serve errors.
+    await Console.Error.WriteLineAsync("rekey: cannot open the stored data keys with the configured master keys: " + ex.Message);
+    return 1;
+}
 
-await app.RunAsync();
 return 0;
 
 /// <summary>Entry point; public so that tests can host the real application.</summary>

@@ -84,8 +84,11 @@ internal static class ApiTokenApi
         }, RekeyJsonContext.Default.ApiTokenListResponse);
     }
 
-    private static async Task<IResult> DeleteAsync(string tokenId, HttpContext http, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, Changes.For(http), ct)
+    private static async Task<IResult> DeleteAsync(string tokenId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    {
+        var change = Changes.For(http);
+        return RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, change, ct)
             ? Results.NoContent()
-            : AuthleteResults.Error(ResultCodes.ApiTokenNotFound, tokenId);
+            : await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenNotFound, tokenId), null);
+    }
 }

@@ -35,7 +35,9 @@ internal static class RekeyHosting
         services.AddSingleton<AdminToken>();
         services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
-        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>()));
+        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(), sp.GetRequiredService<TimeProvider>()));
+        // Registered before every other hosted service, and hosted services start before Kestrel listens.
+        services.AddHostedService<RekeyInitializer>();
         services.AddSingleton<SecretUsage>();
         services.AddSingleton<SecretVerifier>();
         services.AddSingleton<SecretMaintenance>();
@@ -73,7 +75,7 @@ internal static class RekeyHosting
         return ring;
     }
 
-    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher)
+    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, TimeProvider time)
     {
         var connectionString = options.Storage.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -83,20 +85,9 @@ internal static class RekeyHosting
 
         return options.Storage.Provider.ToLowerInvariant() switch
         {
-            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher),
+            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };
-    }
-
-    /// <summary>Creates the data directory, loads keys and tokens, migrates the store; before the server listens.</summary>
-    public static async Task InitializeRekeyAsync(this WebApplication app)
-    {
-        var options = app.Services.GetRequiredService<IOptions<RekeyOptions>>().Value;
-        Directory.CreateDirectory(options.DataDirectory);
-        app.Services.GetRequiredService<AdminToken>();
-        var store = app.Services.GetRequiredService<IRekeyStore>();
-        await store.MigrateAsync(app.Lifetime.ApplicationStopping);
-        Log.StoreReady(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server"), options.Storage.Provider);
     }
 
     public static WebApplication MapRekey(this WebApplication app)
@@ -165,7 +156,9 @@ internal static class RekeyHosting
     private static RuleViolation Unreadable(HttpContext http, ILogger logger, SecretDecryptionException ex)
     {
         Log.StoredSecretUnreadable(logger, http.TraceIdentifier, ex.Message);
-        var client = http.Request.RouteValues["clientIdentifier"] ?? http.Request.RouteValues["clientId"] ?? "?";
+        // The exception handler re-executes the pipeline without the original route values; the feature keeps them.
+        var routeValues = http.Features.Get<IExceptionHandlerFeature>()?.RouteValues;
+        var client = routeValues?["clientIdentifier"] ?? routeValues?["clientId"] ?? "?";
         return RuleViolation.Of(ResultCodes.StoredSecretUnreadable, client, http.TraceIdentifier);
     }
 

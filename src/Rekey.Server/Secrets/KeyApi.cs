@@ -21,7 +21,7 @@ internal static class KeyApi
         api.MapPost("/keys/rotate", RotateAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyRotate)
             .Documented<DataKeysResponse>("keys_rotate_api", "Rekey extension: add a data key and re-encrypt every stored value under it (resumable).", 200, ResultCodes.DataKeyRotated)
             .WithTags("Rekey extensions");
-        api.MapPost("/keys/reencrypt", ReencryptAsync).RequirePermission(Permissions.Admin)
+        api.MapPost("/keys/reencrypt", ReencryptAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyReencrypt)
             .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyRotated)
             .WithTags("Rekey extensions");
         api.MapPost("/{serviceId}/signing_key/rotate", RotateSigningKeyAsync).RequirePermission(Permissions.ServiceWrite).Audited(AuditActions.SigningKeyRotate)
@@ -54,11 +54,15 @@ internal static class KeyApi
             : await Changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> ReencryptAsync(IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
     {
+        var change = Changes.For(http);
         await store.RefreshDataKeysAsync(ct);
         var keys = await store.ListDataKeysAsync(ct);
-        return await FinishAsync(store, keys[0].KeyId, ct);
+        var result = await FinishAsync(store, keys[0].KeyId, ct);
+        // Re-encryption spans many short transactions; its audit event records that it completed.
+        await store.AppendAuditAsync(new AuditRecord(change, null, null, null, "success", keys[0].KeyId), ct);
+        return result;
     }
 
     private static async Task<IResult> FinishAsync(IRekeyStore store, string keyId, CancellationToken ct)

@@ -92,12 +92,16 @@ internal static class ServiceApi
 
         var updated = await store.UpdateServiceAsync(id, prepared.Document, prepared.Settings, change, ct);
         return updated is null
-            ? AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId)
+            ? await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId), id)
             : Results.Json(ServiceRules.Present(updated), RekeyJsonContext.Default.ServiceDocument);
     }
 
-    private static async Task<IResult> DeleteAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(serviceId, out var id) && await store.DeleteServiceAsync(id, Changes.For(http), ct)
+    private static async Task<IResult> DeleteAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    {
+        var change = Changes.For(http);
+        long? id = RouteIds.TryParse(serviceId, out var parsed) ? parsed : null;
+        return id is { } sid && await store.DeleteServiceAsync(sid, change, ct)
             ? Results.NoContent()
-            : AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+            : await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId), id);
+    }
 }

@@ -91,14 +91,25 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
     [Fact]
     public async Task an_error_status_without_a_rekey_body_is_an_invalid_response_error_with_the_status_and_body()
     {
-        // A path the server does not serve: a plain-text 404 from the status-code pages, not {resultCode, resultMessage}.
+        // A proxy in front of Rekey answering with its own page, not {resultCode, resultMessage}.
+        var proxied = Connect(RekeyHost.AdminToken, new StubHandler(HttpStatusCode.BadGateway, "<html><body>502 Bad Gateway</body></html>"));
+
+        var result = await proxied.ListServicesAsync();
+
+        Assert.Equal(502, result.Error?.HttpStatus);
+        Assert.Equal(RekeyErrorCodes.InvalidResponse, result.Error?.ResultCode);
+        Assert.Contains("Bad Gateway", result.Error?.RawBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_path_the_server_does_not_serve_is_a_404_with_a_result_code()
+    {
         var wrongPrefix = Connect(RekeyHost.AdminToken, baseAddress: new Uri(Host.BaseAddress, "not-rekey/"));
 
         var result = await wrongPrefix.ListServicesAsync();
 
         Assert.Equal(404, result.Error?.HttpStatus);
-        Assert.Equal(RekeyErrorCodes.InvalidResponse, result.Error?.ResultCode);
-        Assert.NotNull(result.Error?.RawBody);
+        Assert.Equal("A000217", result.Error?.ResultCode);
     }
 
     [Fact]

@@ -14,10 +14,12 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     private readonly string _connectionString;
     private readonly string _synchronous;
     private readonly SecretCipher _cipher;
+    private readonly TimeProvider _time;
     private readonly Lazy<SqliteWriteQueue> _writer;
 
-    public SqliteStore(string connectionString, string synchronous, SecretCipher cipher)
+    public SqliteStore(string connectionString, string synchronous, SecretCipher cipher, TimeProvider time)
     {
+        _time = time;
         _connectionString = new SqliteConnectionStringBuilder(connectionString) { Pooling = true }.ToString();
         _synchronous = synchronous;
         _cipher = cipher;
@@ -67,7 +69,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             foreach (var (version, sql) in Migrations.For("sqlite").Where(m => !applied.Contains(m.Version)))
             {
                 Exec(c, sql);
-                Exec(c, "INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)", ("$v", version), ("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                Exec(c, "INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)", ("$v", version), ("$t", _time.GetUtcNow().ToUnixTimeMilliseconds()));
             }
 
             // Rewrap data keys under the newest master key; create the first data key on a new database.
@@ -80,7 +82,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
             if (keys.Count == 0)
             {
-                InsertDataKey(c, _cipher.NewDataKey(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                InsertDataKey(c, _cipher.NewDataKey(_time.GetUtcNow().ToUnixTimeMilliseconds()));
             }
 
             _cipher.Load(LoadDataKeys(c));

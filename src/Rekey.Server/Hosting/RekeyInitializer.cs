@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Options;
+using Rekey.Server.Auth;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Hosting;
+
+/// <summary>
+/// Start-up work, before the server listens: create the data directory, load the admin token, migrate the store and
+/// open its data keys. A failure here stops the host; <c>Program.cs</c> turns it into one line on standard error.
+/// </summary>
+internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceProvider services, ILogger<RekeyInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        Directory.CreateDirectory(o.DataDirectory);
+        services.GetRequiredService<AdminToken>();
+        await services.GetRequiredService<IRekeyStore>().MigrateAsync(cancellationToken);
+        Log.StoreReady(logger, o.Storage.Provider);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
