@@ -110,6 +110,20 @@ public abstract partial class OAuthSuite
     }
 
     [Theory]
+    [InlineData("https://api.example/v1?tenant=a")]
+    [InlineData("urn:example:billing-api")]
+    public async Task an_absolute_uri_is_accepted_as_resource_and_becomes_the_audience(string resource)
+    {
+        var sid = await NewServiceAsync();
+        var client = await NewClientAsync(sid);
+
+        var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("resource", resource));
+
+        AssertIssued(reply);
+        Assert.Equal(resource, Jwt.Decode(reply.Json["access_token"]!.GetValue<string>()).Payload["aud"]!.GetValue<string>());
+    }
+
+    [Theory]
     [InlineData("/relative/path")]
     [InlineData("https://api.example/#fragment")]
     [InlineData("not a uri")]
