@@ -271,6 +271,22 @@ public abstract partial class OAuthSuite
     }
 
     [Fact]
+    public async Task failures_under_zero_padded_forms_of_the_numeric_id_count_for_the_same_client()
+    {
+        var sid = await NewServiceAsync();
+        var client = await NewClientAsync(sid);
+
+        // The store reads "0…0<id>" as <id>; were the limiter keyed on the raw text, each padding would get its own 10.
+        for (var i = 1; i <= 10; i++)
+        {
+            AssertInvalidClient(await TokenAsync(client, identifier: new string('0', i) + client.Id, secret: "guess"));
+        }
+
+        AssertOAuthError(await TokenAsync(client), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+        AssertOAuthError(await TokenAsync(client, identifier: "0" + client.Id), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+    }
+
+    [Fact]
     public async Task nine_failures_do_not_block()
     {
         var sid = await NewServiceAsync();
