@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Duende.IdentityModel.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
@@ -179,7 +180,9 @@ public abstract partial class OAuthSuite
     {
         var sid = await NewServiceAsync();
         var client = await NewClientAsync(sid);
-        await using var proxied = await RekeyHost.StartAsync(Host.Store, new Dictionary<string, string?> { ["Rekey:PublicBaseUrl"] = "https://auth.example.com/" });
+        // A second node on the same store and the same clock, named by its public origin.
+        await using var proxied = await RekeyHost.StartAsync(Host.Store, new Dictionary<string, string?> { ["Rekey:PublicBaseUrl"] = "https://auth.example.com/" },
+            services => services.AddSingleton<TimeProvider>(Time));
         using var http = proxied.CreateClient();
         var publicIssuer = $"https://auth.example.com/oauth2/{sid}";
 
