@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 namespace Rekey.Testing;
 
@@ -13,10 +14,15 @@ public abstract class ServerFixture : IAsyncLifetime
     /// <summary>A fresh, empty store. Return <see langword="null"/> to skip (e.g. no PostgreSQL binaries outside CI).</summary>
     protected abstract Task<TestStore> CreateStoreAsync();
 
+    /// <summary>Replaces server services before start (e.g. a <c>FakeTimeProvider</c>); nothing by default.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var store = await CreateStoreAsync();
-        _host = await RekeyHost.StartAsync(store);
+        _host = await RekeyHost.StartAsync(store, services: ConfigureServices);
     }
 
     public async Task DisposeAsync()

@@ -132,7 +132,7 @@ internal static class AuthleteAuthApi
         {
             var what = missing.Count > 0 ? "scopes" : "subject";
             var challenge = missing.Count > 0
-                ? $"Bearer error=\"insufficient_scope\", error_description=\"The access token does not cover the required scopes.\", scope=\"{string.Join(' ', request.Scopes ?? [])}\""
+                ? $"Bearer error=\"insufficient_scope\", error_description=\"The access token does not cover the required scopes.\", scope=\"{string.Join(' ', (request.Scopes ?? []).Select(ScopeToken))}\""
                 : "Bearer error=\"insufficient_scope\", error_description=\"The access token does not belong to the required subject.\"";
             active = active with
             {
@@ -146,6 +146,13 @@ internal static class AuthleteAuthApi
 
         return Json(active);
     }
+
+    /// <summary>
+    /// The challenge is relayed verbatim into a WWW-Authenticate header, so a required scope is echoed only as
+    /// RFC 6749 §3.3 NQCHARs (no quote, backslash, space or control character); anything else becomes '?'.
+    /// </summary>
+    private static string ScopeToken(string? scope) =>
+        new((scope ?? "").Select(c => c is >= (char)0x21 and <= (char)0x7E and not '"' and not '\\' ? c : '?').ToArray());
 
     private static IntrospectionResponse Answer(ResultCode code, string action, string error, string description) => new()
     {

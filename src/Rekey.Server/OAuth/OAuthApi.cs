@@ -95,6 +95,13 @@ internal static class OAuthApi
         return (form, ClientAuthentication.FromParts(basicId, basicSecret, form), null);
     }
 
+    /// <summary>
+    /// The limiter's name for a presented client identifier. The store reads any digit string as a numeric client ID,
+    /// leading zeros included, so "0…0123" must count as "123": otherwise every padding would be a fresh counter.
+    /// </summary>
+    private static string LimitKey(string? clientId) =>
+        long.TryParse(clientId, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric) ? numeric.ToString(CultureInfo.InvariantCulture) : clientId ?? "";
+
     private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
     {
         if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
@@ -109,7 +116,7 @@ internal static class OAuthApi
         }
 
         var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
-        var limitKey = presented.ClientId ?? "";
+        var limitKey = LimitKey(presented.ClientId);
         if (limiter.RetryAfter(sid, limitKey, address) is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
@@ -146,7 +153,7 @@ internal static class OAuthApi
         }
 
         var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
-        var limitKey = presented.ClientId ?? "";
+        var limitKey = LimitKey(presented.ClientId);
         if (limiter.RetryAfter(sid, limitKey, address) is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);

@@ -95,7 +95,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
         }
 
         var resources = form.TryGetValue("resource", out var r) ? r.OfType<string>().ToList() : [];
-        if (resources.Any(v => !Uri.TryCreate(v, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0 || v.Contains('#', StringComparison.Ordinal)))
+        if (!resources.All(IsAbsoluteUriWithoutFragment))
         {
             // RFC 8707 §2: a resource is an absolute URI without a fragment; the error is invalid_target.
             return TokenFailure.Of(ResultCodes.TokenInvalidRequest, "invalid_target", "A resource is not an absolute URI without a fragment.", 400,
@@ -161,6 +161,16 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
         unknown = Ascii(list.FirstOrDefault(x => !names.Contains(x)) ?? "");
         return unknown.Length == 0;
     }
+
+    /// <summary>
+    /// RFC 8707 §2: an absolute URI (RFC 3986 §4.3) without a fragment. <see cref="Uri.TryCreate(string, UriKind, out Uri)"/>
+    /// alone is not enough: on Unix it takes "/path" for an absolute file URI, and it escapes spaces instead of refusing
+    /// them. So the value must be printable ASCII without spaces and must itself begin with its scheme and a colon.
+    /// </summary>
+    private static bool IsAbsoluteUriWithoutFragment(string value) =>
+        value.All(c => c is > ' ' and < (char)0x7F and not '#')
+        && Uri.TryCreate(value, UriKind.Absolute, out var uri)
+        && value.StartsWith(uri.Scheme + ":", StringComparison.OrdinalIgnoreCase);
 
     private static TokenFailure InvalidRequest(string reason) =>
         TokenFailure.Of(ResultCodes.TokenInvalidRequest, "invalid_request", $"The token request is invalid: {reason}.", 400, reason);

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Rekey.Testing;
+
+namespace Rekey.Tests.OAuth;
+
+/// <summary>
+/// A server whose clock the tests hold: token expiry, grace periods and the failed-authentication window are
+/// proved by moving <see cref="Time"/>, never by sleeping. It starts at the real time so that libraries that read
+/// the system clock (the token validator before it is given <see cref="Time"/>) agree at first.
+/// </summary>
+public abstract class OAuthServerFixture : ServerFixture
+{
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Time);
+}
+
+public sealed class SqliteOAuthServerFixture : OAuthServerFixture
+{
+    protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+}
+
+public sealed class SqliteOAuthTests(SqliteOAuthServerFixture fixture) : OAuthSuite(fixture), IClassFixture<SqliteOAuthServerFixture>;
