@@ -69,9 +69,10 @@ public sealed record IntrospectionResult
     [JsonPropertyName("sub")]
     public string? Sub { get; init; }
 
-    /// <summary>Audience.</summary>
+    /// <summary>Audience: one string, or an array when there are several (RFC 7519 §4.1.3).</summary>
     [JsonPropertyName("aud")]
-    public string? Aud { get; init; }
+    [JsonConverter(typeof(StringOrArrayConverter))]
+    public IReadOnlyList<string>? Aud { get; init; }
 
     /// <summary>Issuer.</summary>
     [JsonPropertyName("iss")]
@@ -294,4 +295,53 @@ public sealed record ServiceScope
     /// <summary>Other properties, kept as sent.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>RFC 7519 §4.1.3: a single value is written as a string, several as an array; both are read.</summary>
+public sealed class StringOrArrayConverter : JsonConverter<IReadOnlyList<string>?>
+{
+    /// <inheritdoc />
+    public override IReadOnlyList<string>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return null;
+            case JsonTokenType.String:
+                return [reader.GetString() ?? ""];
+            case JsonTokenType.StartArray:
+                var values = new List<string>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    values.Add(reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : throw new JsonException("Audience values are strings."));
+                }
+
+                return values;
+            default:
+                throw new JsonException("An audience is a string or an array of strings.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<string>? value, JsonSerializerOptions options)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else if (value.Count == 1)
+        {
+            writer.WriteStringValue(value[0]);
+        }
+        else
+        {
+            writer.WriteStartArray();
+            foreach (var item in value)
+            {
+                writer.WriteStringValue(item);
+            }
+
+            writer.WriteEndArray();
+        }
+    }
 }

@@ -144,8 +144,20 @@ internal static class RekeyHosting
             BadHttpRequestException { StatusCode: 413 } => RuleViolation.Of(ResultCodes.BodyTooLarge, http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes),
             _ => Unhandled(http, logger, error),
         };
+        if (IsOAuthPath(http.Request.Path))
+        {
+            // The standard endpoints speak RFC 6749 errors, also when the server fails.
+            http.Response.StatusCode = result.Code.HttpStatus;
+            http.Response.Headers.CacheControl = "no-store";
+            await http.Response.WriteAsJsonAsync(new OAuthError { Error = "server_error", ErrorDescription = result.Message }, RekeyJsonContext.Default.OAuthError);
+            return;
+        }
+
         await AuthleteResults.WriteAsync(http, result);
     }
+
+    private static bool IsOAuthPath(PathString path) =>
+        path.StartsWithSegments("/oauth2", StringComparison.Ordinal) || path.StartsWithSegments("/.well-known", StringComparison.Ordinal);
 
     private static RuleViolation Unavailable(HttpContext http, ILogger logger, StoreUnavailableException ex)
     {

@@ -18,16 +18,58 @@ internal static class AuthleteAuthApi
 {
     public static RouteGroupBuilder MapAuthleteAuth(this RouteGroupBuilder api)
     {
-        api.MapPost("/{serviceId}/auth/token", TokenAsync).RequirePermission(Permissions.ClientRead)
+        api.MapPost("/{serviceId}/auth/token", GuardedTokenAsync).RequirePermission(Permissions.ClientRead)
             .Documented<TokenResponse>("auth_token_api", "Process a token request (client credentials grant) for an authorization server.", 200,
                 ResultCodes.TokenIssued, ResultCodes.TokenInvalidClient, ResultCodes.TokenUnsupportedGrantType, ResultCodes.TokenInvalidRequest,
                 ResultCodes.TokenUnauthorizedClient, ResultCodes.TokenInvalidScope, ResultCodes.TokenParametersMissing, ResultCodes.ServiceNotFound,
                 ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
-        api.MapPost("/{serviceId}/auth/introspection", IntrospectAsync).RequirePermission(Permissions.ClientRead)
+        api.MapPost("/{serviceId}/auth/introspection", GuardedIntrospectAsync).RequirePermission(Permissions.ClientRead)
             .Documented<IntrospectionResponse>("auth_introspection_api", "Check an access token for a resource server.", 200,
                 ResultCodes.IntrospectionActive, ResultCodes.IntrospectionInactive, ResultCodes.IntrospectionInsufficient, ResultCodes.IntrospectionTokenMissing,
                 ResultCodes.ServiceNotFound, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
         return api;
+    }
+
+    // Authlete answers its own failures inside the envelope (action INTERNAL_SERVER_ERROR), so that the
+    // authorization server relays a 500 to its client instead of failing itself.
+    private static async Task<IResult> GuardedTokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, IOptions<RekeyOptions> options,
+        ILogger<TokenIssuer> logger, CancellationToken ct)
+    {
+        try
+        {
+            return await TokenAsync(serviceId, http, store, issuer, options, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Hosting.Log.UnhandledError(logger, ex, http.TraceIdentifier);
+            return Results.Json(new TokenResponse
+            {
+                ResultCode = ResultCodes.TokenServerError.Code,
+                ResultMessage = ResultCodes.TokenServerError.Format(http.TraceIdentifier),
+                Action = "INTERNAL_SERVER_ERROR",
+                ResponseContent = OAuthApi.Serialize(new OAuthError { Error = "server_error", ErrorDescription = "The token request could not be processed." }),
+            }, RekeyJsonContext.Default.TokenResponse);
+        }
+    }
+
+    private static async Task<IResult> GuardedIntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options,
+        ILogger<Introspector> logger, CancellationToken ct)
+    {
+        try
+        {
+            return await IntrospectAsync(serviceId, http, store, introspector, options, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Hosting.Log.UnhandledError(logger, ex, http.TraceIdentifier);
+            return Json(new IntrospectionResponse
+            {
+                ResultCode = ResultCodes.IntrospectionServerError.Code,
+                ResultMessage = ResultCodes.IntrospectionServerError.Format(http.TraceIdentifier),
+                Action = "INTERNAL_SERVER_ERROR",
+                ResponseContent = "Bearer error=\"server_error\", error_description=\"Introspection could not be performed.\"",
+            });
+        }
     }
 
     private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, IOptions<RekeyOptions> options, CancellationToken ct)

@@ -191,7 +191,7 @@ internal static class OAuthApi
             Exp = claims.ExpiresAt,
             Iat = claims.IssuedAt,
             Sub = claims.Subject,
-            Aud = string.Join(' ', claims.Audience),
+            Aud = claims.Audience,
             Iss = claims.Issuer,
             Jti = claims.TokenId,
         }
