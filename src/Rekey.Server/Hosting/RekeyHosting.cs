@@ -9,6 +9,7 @@ using Rekey.Server.Http;
 using Rekey.Server.Secrets;
 using Rekey.Server.Services;
 using Rekey.Server.Storage;
+using Rekey.Server.Storage.Postgres;
 using Rekey.Server.Storage.Sqlite;
 
 namespace Rekey.Server.Hosting;
@@ -34,7 +35,7 @@ internal static class RekeyHosting
         services.AddSingleton<AdminToken>();
         services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
-        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>()));
+        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SecretUsage>();
         services.AddSingleton<SecretVerifier>();
         services.AddSingleton<SecretMaintenance>();
@@ -68,7 +69,7 @@ internal static class RekeyHosting
         return ring;
     }
 
-    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher)
+    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, ILoggerFactory loggers)
     {
         var connectionString = options.Storage.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -79,6 +80,7 @@ internal static class RekeyHosting
         return options.Storage.Provider.ToLowerInvariant() switch
         {
             "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher),
+            "postgres" => new PostgresStore(connectionString, cipher, loggers.CreateLogger<PostgresStore>()),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };
     }
