@@ -33,3 +33,9 @@ public sealed class SqliteServerFixture : ServerFixture
 {
     protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
 }
+
+/// <summary>A fresh database on the shared PostgreSQL cluster (see <see cref="PostgresCluster"/>).</summary>
+public sealed class PostgresServerFixture : ServerFixture
+{
+    protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
+}
