@@ -9,8 +9,29 @@ namespace Rekey.Tests.Storage;
 
 /// <summary>The database goes away under load and comes back; the server must say so honestly and then recover alone.</summary>
 [RequiresPostgres(OwnCluster = true)]
-public sealed class PostgresOutageTests(ITestOutputHelper output)
+public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITestOutputHelper output) : IClassFixture<PostgresOutageTests.OwnCluster>
 {
+    /// <summary>
+    /// A cluster of this class's own: stopping the shared one would fail every other PostgreSQL test running in
+    /// parallel. The tests of one class run one after the other, and each leaves it running.
+    /// </summary>
+    public sealed class OwnCluster : IAsyncLifetime
+    {
+        private PostgresCluster? _cluster;
+
+        public PostgresCluster Cluster => _cluster ?? throw new InvalidOperationException("Not started.");
+
+        public async Task InitializeAsync() => _cluster = await PostgresCluster.StartNewAsync();
+
+        public async Task DisposeAsync()
+        {
+            if (_cluster is not null)
+            {
+                await _cluster.DisposeAsync();
+            }
+        }
+    }
+
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(45);
 
     private sealed record Attempt(int Caller, int Sequence, string Secret, HttpStatusCode Status, JsonObject Body, string Text);
@@ -18,8 +39,7 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
     [Fact]
     public async Task database_outage_under_load_gives_503_A000102_then_recovers_and_every_acknowledged_update_is_kept()
     {
-        // Its own cluster: stopping the shared one would fail every other PostgreSQL test running in parallel.
-        await using var cluster = await PostgresCluster.StartNewAsync();
+        var cluster = own.Cluster;
         await using var store = await PostgresTestStore.CreateAsync(cluster);
         await using var host = await RekeyHost.StartAsync(store);
         using var admin = host.CreateAdminClient();
@@ -102,6 +122,73 @@ public sealed class PostgresOutageTests(ITestOutputHelper output)
         Assert.Equal(acknowledged.Count, await PostgresMultiNodeTests.CountAsync(store,
             "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId));
         Assert.DoesNotContain(host.Logs.Lines, l => l.Contains("outage-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task pooled_connections_killed_by_a_restart_do_not_fail_the_first_requests_after_it()
+    {
+        var cluster = own.Cluster;
+        await using var store = await PostgresTestStore.CreateAsync(cluster);
+        await using var host = await RekeyHost.StartAsync(store);
+        using var admin = host.CreateAdminClient();
+        using var anonymous = host.CreateClient();
+        var serviceId = await admin.CreateServiceAsync();
+        var client = await admin.CreateClientAsync(serviceId);
+        var clientId = client.ClientId!.Value;
+
+        // Several connections in the pool, all idle when the server restarts underneath them.
+        var warm = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.GetForJsonAsync($"/api/{serviceId}/client/get/{clientId}")));
+        Assert.All(warm, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        await cluster.StopAsync();
+        await cluster.StartAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetForJsonAsync("/healthz")).Status);
+        for (var i = 0; i < 5; i++)
+        {
+            var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"after-restart-{{i}}"}"""));
+            Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+        }
+
+        var reads = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.GetForJsonAsync($"/api/{serviceId}/client/get/{clientId}")));
+        Assert.All(reads, r => Assert.Equal("after-restart-4", r.Body["clientSecret"]?.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task connection_lost_during_commit_is_resolved_by_asking_the_database_what_became_of_the_transaction()
+    {
+        var cluster = own.Cluster;
+        await using var store = await PostgresTestStore.CreateAsync(cluster);
+        await using var host = await RekeyHost.StartAsync(store);
+        using var admin = host.CreateAdminClient();
+        var serviceId = await admin.CreateServiceAsync();
+        var client = await admin.CreateClientAsync(serviceId);
+        var clientId = client.ClientId!.Value;
+
+        // A synchronous standby that never comes: every COMMIT is durable locally, then waits (wait event SyncRep).
+        // Ending that backend is a connection lost during COMMIT of a transaction that did commit.
+        await cluster.ExecuteAsync("ALTER SYSTEM SET synchronous_standby_names = 'rekey_test_ghost'");
+        await cluster.ExecuteAsync("SELECT pg_reload_conf()");
+        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json("""{"clientSecret":"committed-in-doubt"}"""));
+        await WaitUntilAsync(async () => await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
+        await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{store.Database}' AND wait_event = 'SyncRep'");
+        var (status, body) = await update;
+        await cluster.ExecuteAsync("ALTER SYSTEM RESET synchronous_standby_names");
+        await cluster.ExecuteAsync("SELECT pg_reload_conf()");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("committed-in-doubt", body["newClientSecret"]?.GetValue<string>());
+        Assert.Equal(client.ClientSecret, body["oldClientSecret"]?.GetValue<string>());
+        Assert.Equal("committed-in-doubt", await admin.CurrentSecretAsync(serviceId, clientId));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: committed", StringComparison.Ordinal));
+    }
+
+    private static async Task<long> SyncRepWaitersAsync(PostgresCluster cluster, string database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = @d AND wait_event = 'SyncRep'", connection);
+        command.Parameters.AddWithValue("d", database);
+        return (long)(await command.ExecuteScalarAsync() ?? 0L);
     }
 
     private static Dictionary<string, int> ChainOrder(string initial, IReadOnlyList<Attempt> acknowledged)
