@@ -545,17 +545,22 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         Exec(c, "INSERT INTO data_keys (key_id, created_at, master_key_id, wrapped) VALUES ($k, $t, $m, $w)",
             ("$k", key.KeyId), ("$t", key.CreatedAt), ("$m", key.MasterKeyId), ("$w", key.Wrapped));
 
-    public Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct) =>
-        WriteAsync(c =>
+    public async Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct)
+    {
+        var (keyId, keys) = await WriteAsync(c =>
         {
             // Strictly newer than every existing key, so that "newest" is unambiguous on every node.
             var newest = Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", []);
             var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
             InsertDataKey(c, key);
-            _cipher.Load(LoadDataKeys(c));
             Audit(c, change, null, null, null, target: key.KeyId);
-            return key.KeyId;
+            return (key.KeyId, LoadDataKeys(c));
         }, ct);
+
+        // Only after COMMIT: values sealed under a key whose batch then failed to commit could never be opened again.
+        _cipher.Load(keys);
+        return keyId;
+    }
 
     public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
         WriteAsync(c =>
