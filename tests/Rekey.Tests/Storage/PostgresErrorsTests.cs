@@ -21,7 +21,7 @@ public sealed class PostgresErrorsTests
     [InlineData("58030", true, false)]  // io_error
     [InlineData("57014", true, false)]  // query_canceled (statement_timeout)
     [InlineData("55P03", true, false)]  // lock_not_available (lock_timeout)
-    [InlineData("25006", true, false)]  // read_only_sql_transaction: reached a standby
+    [InlineData("25006", true, true)]   // read_only_sql_transaction: reached a standby after a failover
     [InlineData("40P01", true, false)]  // deadlock: retried, 503 when it keeps happening
     [InlineData("40001", true, false)]  // serialization_failure
     [InlineData("23505", false, false)] // unique_violation: an outcome or a bug, never "unavailable"

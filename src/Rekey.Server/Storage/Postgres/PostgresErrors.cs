@@ -34,10 +34,13 @@ internal static class PostgresErrors
         _ => false,
     };
 
-    /// <summary>The connection this failure came from is gone (or was never made): pooled siblings are suspect too.</summary>
+    /// <summary>
+    /// The connection this failure came from is gone (or was never made), or leads to a server that can no longer
+    /// write (a primary demoted by a failover): pooled siblings are suspect too.
+    /// </summary>
     public static bool IsConnectionLoss(Exception ex) => ex switch
     {
-        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState is "57P01" or "57P02" or "57P03" or "53300",
+        PostgresException p => p.SqlState.StartsWith("08", StringComparison.Ordinal) || p.SqlState is "57P01" or "57P02" or "57P03" or "53300" or "25006",
         NpgsqlOperationInProgressException => false,
         NpgsqlException n => n.IsTransient,
         _ => false,
