@@ -29,28 +29,28 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly string? _directory;
     private readonly string? _bin;
     private readonly RunAs? _runAs;
+    private readonly NpgsqlConnectionStringBuilder _admin;
     private int _disposed;
 
     private PostgresCluster(string connectionString)
     {
-        AdminConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+        _admin = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
     }
 
-    private PostgresCluster(string directory, string bin, RunAs? runAs, int port, string password)
+    private PostgresCluster(string directory, string bin, RunAs? runAs, string password)
     {
         _directory = directory;
         _bin = bin;
         _runAs = runAs;
-        AdminConnectionString = new NpgsqlConnectionStringBuilder
+        _admin = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
-            Port = port,
             Username = "postgres",
             Password = password,
             Database = "postgres",
             Pooling = false,
             Timeout = 5,
-        }.ConnectionString;
+        };
     }
 
     /// <summary>
@@ -70,7 +70,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     private static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A connection string for the <c>postgres</c> database as superuser (no pooling: the cluster may stop).</summary>
-    public string AdminConnectionString { get; }
+    public string AdminConnectionString => _admin.ConnectionString;
 
     /// <summary>True for a cluster this process started, which it can stop and start again.</summary>
     public bool CanStop => _directory is not null;
@@ -98,11 +98,25 @@ public sealed class PostgresCluster : IAsyncDisposable
         var runAs = Environment.IsPrivilegedProcess ? await RunAs.FindAsync() : null;
         var directory = Directory.CreateTempSubdirectory("rekey-pg-").FullName;
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var cluster = new PostgresCluster(directory, bin, runAs, FreePort(), password);
+        var cluster = new PostgresCluster(directory, bin, runAs, password);
         try
         {
             await cluster.InitAsync(password);
-            await cluster.StartAsync();
+            for (var attempt = 1; ; attempt++)
+            {
+                // A port found free a moment ago may be taken by now (other test processes bind port 0 too): try another.
+                cluster._admin.Port = FreePort();
+                try
+                {
+                    await cluster.StartAsync();
+                    break;
+                }
+                catch (InvalidOperationException ex) when (attempt < 5 && ex.Message.Contains("could not bind", StringComparison.Ordinal))
+                {
+                    File.Delete(cluster.LogFile);
+                }
+            }
+
             cluster.StartWatchdog();
             AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Destroy();
             return cluster;
@@ -118,7 +132,6 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private string LogFile => Path.Combine(_directory ?? throw NotOwned(), "postgres.log");
 
-    private int Port => new NpgsqlConnectionStringBuilder(AdminConnectionString).Port;
 
     private async Task InitAsync(string password)
     {
@@ -138,7 +151,6 @@ public sealed class PostgresCluster : IAsyncDisposable
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), $"""
 
             listen_addresses = '127.0.0.1'
-            port = {Port.ToString(CultureInfo.InvariantCulture)}
             unix_socket_directories = '{directory}'
             max_connections = 200
             fsync = on
@@ -147,10 +159,11 @@ public sealed class PostgresCluster : IAsyncDisposable
             """);
     }
 
-    /// <summary>Starts the (stopped) cluster and waits until it accepts connections.</summary>
+    /// <summary>Starts the (stopped) cluster on its port and waits until it accepts connections.</summary>
     public async Task StartAsync()
     {
-        await RunAsync(Path.Combine(_bin ?? throw NotOwned(), "pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "start"], asUser: true);
+        var port = _admin.Port.ToString(CultureInfo.InvariantCulture);
+        await RunAsync(Path.Combine(_bin ?? throw NotOwned(), "pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-o", $"-p {port}", "-w", "-t", "60", "start"], asUser: true);
     }
 
     /// <summary>Stops the cluster like an operator would (<c>pg_ctl stop -m fast</c>): sessions are terminated, then a checkpoint.</summary>

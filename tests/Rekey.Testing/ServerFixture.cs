@@ -10,7 +10,7 @@ public abstract class ServerFixture : IAsyncLifetime
 
     public TestStore Store => Host.Store;
 
-    /// <summary>A fresh, empty store. Return <see langword="null"/> to skip (e.g. no PostgreSQL binaries outside CI).</summary>
+    /// <summary>A fresh, empty store. (Classes that need PostgreSQL carry <see cref="RequiresPostgresAttribute"/>: where none can be had, their tests are reported as skipped.)</summary>
     protected abstract Task<TestStore> CreateStoreAsync();
 
     public async Task InitializeAsync()
