@@ -11,7 +11,7 @@ public abstract class ServerFixture : IAsyncLifetime
 
     public TestStore Store => Host.Store;
 
-    /// <summary>A fresh, empty store. Return <see langword="null"/> to skip (e.g. no PostgreSQL binaries outside CI).</summary>
+    /// <summary>A fresh, empty store. (Classes that need PostgreSQL carry <see cref="RequiresPostgresAttribute"/>: where none can be had, their tests are reported as skipped.)</summary>
     protected abstract Task<TestStore> CreateStoreAsync();
 
     /// <summary>Replaces server services before start (e.g. a <c>FakeTimeProvider</c>); nothing by default.</summary>
@@ -38,4 +38,10 @@ public abstract class ServerFixture : IAsyncLifetime
 public sealed class SqliteServerFixture : ServerFixture
 {
     protected override Task<TestStore> CreateStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
+}
+
+/// <summary>A fresh database on the shared PostgreSQL cluster (see <see cref="PostgresCluster"/>).</summary>
+public sealed class PostgresServerFixture : ServerFixture
+{
+    protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
 }

@@ -10,6 +10,7 @@ using Rekey.Server.OAuth;
 using Rekey.Server.Secrets;
 using Rekey.Server.Services;
 using Rekey.Server.Storage;
+using Rekey.Server.Storage.Postgres;
 using Rekey.Server.Storage.Sqlite;
 
 namespace Rekey.Server.Hosting;
@@ -35,7 +36,8 @@ internal static class RekeyHosting
         services.AddSingleton<AdminToken>();
         services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
-        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         // Registered before every other hosted service, and hosted services start before Kestrel listens.
         services.AddHostedService<RekeyInitializer>();
         services.AddSingleton<SecretUsage>();
@@ -75,7 +77,7 @@ internal static class RekeyHosting
         return ring;
     }
 
-    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, TimeProvider time)
+    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, TimeProvider time, ILoggerFactory loggers)
     {
         var connectionString = options.Storage.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -86,6 +88,7 @@ internal static class RekeyHosting
         return options.Storage.Provider.ToLowerInvariant() switch
         {
             "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time),
+            "postgres" => new PostgresStore(connectionString, cipher, loggers.CreateLogger<PostgresStore>(), time),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };
     }

@@ -31,3 +31,6 @@ public abstract partial class ApiSuite(ServerFixture fixture)
 }
 
 public sealed class SqliteApiTests(SqliteServerFixture fixture) : ApiSuite(fixture), IClassFixture<SqliteServerFixture>;
+
+[RequiresPostgres]
+public sealed class PostgresApiTests(PostgresServerFixture fixture) : ApiSuite(fixture), IClassFixture<PostgresServerFixture>;

@@ -579,19 +579,18 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     public async Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct)
     {
-        var keyId = await WriteAsync(c =>
+        var (keyId, keys) = await WriteAsync(c =>
         {
             // Strictly newer than every existing key, so that "newest" is unambiguous on every node.
             var newest = Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", []);
             var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
             InsertDataKey(c, key);
             Audit(c, change, null, null, null, target: key.KeyId);
-            return key.KeyId;
+            return (key.KeyId, LoadDataKeys(c));
         }, ct);
 
-        // Only a committed key may seal anything: loaded inside the transaction, a key whose commit failed would
-        // have sealed later values under a key that exists nowhere but in this process's memory.
-        await RefreshDataKeysAsync(ct);
+        // Only after COMMIT: values sealed under a key whose batch then failed to commit could never be opened again.
+        _cipher.Load(keys);
         return keyId;
     }
 
