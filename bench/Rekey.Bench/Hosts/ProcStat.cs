@@ -42,6 +42,32 @@ internal static class ProcStat
         return (total, idle, steal);
     }
 
+    /// <summary>(wchar, syscw) of <c>/proc/PID/io</c>: bytes passed to write calls (sockets included) and their count.</summary>
+    public static (long Bytes, long Calls) WriteCounters(int pid)
+    {
+        try
+        {
+            long bytes = 0, calls = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid}/io"))
+            {
+                if (line.StartsWith("wchar:", StringComparison.Ordinal))
+                {
+                    bytes = long.Parse(line[6..].Trim(), CultureInfo.InvariantCulture);
+                }
+                else if (line.StartsWith("syscw:", StringComparison.Ordinal))
+                {
+                    calls = long.Parse(line[6..].Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+
+            return (bytes, calls);
+        }
+        catch (IOException)
+        {
+            return (0, 0);
+        }
+    }
+
     public static long? ReadStatusKilobytes(int pid, string key)
     {
         try

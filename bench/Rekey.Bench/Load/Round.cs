@@ -31,6 +31,12 @@ internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> Err
     /// <summary>Load generator CPU per request in microseconds.</summary>
     public double LoadCpuUsPerRequest => Requests == 0 ? double.NaN : Cpu.LoadGenerator / ProcStat.TicksPerSecond * 1e6 / Requests;
 
+    /// <summary>Bytes the server handed to write calls per request (responses on sockets, WAL frames, logs).</summary>
+    public double ServerWriteBytesPerRequest => Requests == 0 ? double.NaN : Cpu.ServerWriteBytes / (double)Requests;
+
+    /// <summary>Write calls of the server per request.</summary>
+    public double ServerWriteCallsPerRequest => Requests == 0 ? double.NaN : Cpu.ServerWriteCalls / (double)Requests;
+
     /// <summary>Share of the machine's CPU time that was busy during the round (all processes, not just ours).</summary>
     public double MachineBusy => Cpu.MachineTotal == 0 ? double.NaN : 1 - (double)Cpu.MachineIdle / Cpu.MachineTotal;
 
@@ -83,6 +89,10 @@ internal sealed class TargetResult(Targets.Target target)
     public double MachineBusy => Median(Rounds.Select(r => r.MachineBusy));
 
     public double Steal => Median(Rounds.Select(r => r.Steal));
+
+    public double WriteBytesPerRequest => Median(Rounds.Select(r => r.ServerWriteBytesPerRequest));
+
+    public double WriteCallsPerRequest => Median(Rounds.Select(r => r.ServerWriteCallsPerRequest));
 
     public double SyncsPerSecond => Median(Rounds.Select(r => r.SyncsPerSecond ?? double.NaN));
 
