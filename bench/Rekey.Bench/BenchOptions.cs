@@ -40,6 +40,9 @@ internal sealed record BenchOptions
     /// <summary>Clients in the large registry of the scale scenario.</summary>
     public int ScaleClients { get; init; } = 1_000_000;
 
+    /// <summary>The longest the scale scenario may spend seeding one registry through the API before it gives up.</summary>
+    public TimeSpan SeedBudget { get; init; } = TimeSpan.FromMinutes(20);
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
@@ -62,6 +65,7 @@ internal sealed record BenchOptions
                 "--keep-data" => options with { KeepData = true },
                 "--out" => options with { OutputDirectory = Value() },
                 "--scale-clients" => options with { ScaleClients = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--seed-budget" => options with { SeedBudget = Seconds(Value()) },
                 _ when arg.StartsWith("--", StringComparison.Ordinal) => throw new ArgumentException($"Unknown option {arg}."),
                 _ => options with { Scenario = arg },
             };
@@ -75,6 +79,8 @@ internal sealed record BenchOptions
                 Duration = explicitly.Contains("--duration") ? options.Duration : TimeSpan.FromSeconds(3),
                 Rounds = explicitly.Contains("--rounds") ? options.Rounds : 3,
                 WarmUp = explicitly.Contains("--warmup") ? options.WarmUp : TimeSpan.FromSeconds(1.5),
+                ScaleClients = explicitly.Contains("--scale-clients") ? options.ScaleClients : 10_000,
+                SeedBudget = explicitly.Contains("--seed-budget") ? options.SeedBudget : TimeSpan.FromMinutes(2),
             };
         }
 
@@ -92,7 +98,8 @@ internal sealed record BenchOptions
     public const string Usage = """
         usage: dotnet run -c Release --project bench/Rekey.Bench -- <scenario|all|list> [options]
 
-          --short                 3 rounds x 3 s, 1.5 s warm-up (about two minutes for "all")
+          --short                 3 rounds x 3 s, 1.5 s warm-up (about two minutes for "all", which then
+                                  leaves out "scale"; "scale --short" compares 1k with 10k clients)
           --duration S            seconds per measured round of each target      (default 10)
           --rounds N              rounds; targets alternate inside each round    (default 5)
           --warmup S              warm-up seconds per target                     (default 5)
@@ -103,5 +110,6 @@ internal sealed record BenchOptions
           --keep-data             keep data directories and server logs
           --out DIR               where JSON and Markdown results go             (default bench/results)
           --scale-clients N       registry size of the scale scenario            (default 1000000)
+          --seed-budget S         give up seeding a registry that would take longer (default 1200)
         """;
 }

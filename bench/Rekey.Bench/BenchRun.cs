@@ -19,7 +19,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
 
     public async Task<RunResult> ExecuteAsync(CancellationToken ct)
     {
-        var scenarios = ScenarioCatalog.Select(options.Scenario);
+        var scenarios = ScenarioCatalog.Select(options.Scenario, options.Short);
         var targets = scenarios.SelectMany(s => s.Targets(options)).DistinctBy(t => t.Key).ToList();
         var checks = scenarios.SelectMany(s => s.Checks(options)).ToList();
         var started = DateTimeOffset.UtcNow;
@@ -36,6 +36,10 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 try
                 {
                     await target.PrepareAsync(fixtures, http, ct);
+                }
+                catch (SeedTooSlowException ex)
+                {
+                    target.MarkUnavailable($"not run: {ex.Message} (budget {options.SeedBudget.TotalMinutes:0} min); a bulk seeding route is needed, see bench/README.md");
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -72,9 +76,12 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 log.WriteLine($"warning: {process.Name} is no longer running; last log lines:\n{process.Tail(10)}");
             }
 
+            var registries = targets.OfType<UpdateTarget>().Select(t => t.Host).OfType<RekeyServerHost>().Distinct()
+                .Select(h => new RegistryInfo(h.Process.Name, h.Pool.Count + 2, h.DatabaseBytes(), h.SeedRate, h.SetupTime, h.Process.PeakResidentBytes()))
+                .ToList();
             var environment = RunEnvironment.Capture(options, fixtures.WorkDirectory);
             var outcomes = checks.Select(c => c.Evaluate(results)).ToList();
-            return new RunResult(options, environment, started, clock.Elapsed, targets.Select(t => results[t.Key]).ToList(), outcomes, servers);
+            return new RunResult(options, environment, started, clock.Elapsed, targets.Select(t => results[t.Key]).ToList(), outcomes, servers, registries);
         }
     }
 }
@@ -82,4 +89,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
 internal sealed record ServerInfo(string Name, int Pid, long? ResidentBytes, long? PeakResidentBytes);
 
 internal sealed record RunResult(BenchOptions Options, RunEnvironment Environment, DateTimeOffset Started, TimeSpan Elapsed,
-    IReadOnlyList<TargetResult> Targets, IReadOnlyList<RatioOutcome> Ratios, IReadOnlyList<ServerInfo> Servers);
+    IReadOnlyList<TargetResult> Targets, IReadOnlyList<RatioOutcome> Ratios, IReadOnlyList<ServerInfo> Servers, IReadOnlyList<RegistryInfo> Registries);
+
+/// <summary>A Rekey server's registry at the end of the run: size on disk, how fast it was seeded, peak memory.</summary>
+internal sealed record RegistryInfo(string Name, int Clients, long DatabaseBytes, double SeedRate, TimeSpan SetupTime, long? PeakResidentBytes);

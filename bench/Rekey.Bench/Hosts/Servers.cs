@@ -53,30 +53,43 @@ internal sealed class RekeyServerHost
 
     public TimeSpan SetupTime { get; private set; }
 
-    public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> Starter(string synchronous) =>
-        (fixtures, ct) => StartAsync(fixtures, synchronous, ct);
+    /// <summary>Seeding through <c>client/create</c>: clients per second, measured over the whole set-up.</summary>
+    public double SeedRate { get; private set; }
 
-    private static async Task<RekeyServerHost> StartAsync(Fixtures fixtures, string synchronous, CancellationToken ct)
+    public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> Starter(string synchronous) =>
+        (fixtures, ct) => StartAsync(fixtures, "rekey-" + synchronous.ToLowerInvariant(), synchronous, fixtures.Options.PoolSize, seedBudget: null, ct);
+
+    /// <summary>
+    /// A server whose registry holds <paramref name="clients"/> clients, seeded through the API in chunks; gives up
+    /// (throws <see cref="SeedTooSlowException"/>) as soon as the measured rate says the seeding would outlast
+    /// <paramref name="seedBudget"/>.
+    /// </summary>
+    public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> Registry(string name, int clients, TimeSpan seedBudget) =>
+        (fixtures, ct) => StartAsync(fixtures, name, "FULL", clients, seedBudget, ct);
+
+    private static async Task<RekeyServerHost> StartAsync(Fixtures fixtures, string name, string synchronous, int poolSize, TimeSpan? seedBudget, CancellationToken ct)
     {
-        var name = "rekey-" + synchronous.ToLowerInvariant();
         var dataDirectory = Path.Combine(fixtures.WorkDirectory, name, "data");
         var process = await fixtures.StartProcessAsync(name, Repo.Executable("src/Rekey.Server", "Rekey.Server"),
             [$"--Rekey:DataDirectory={dataDirectory}", $"--Rekey:AdminToken={AdminToken}", $"--Rekey:Storage:SqliteSynchronous={synchronous}"],
             "/healthz", ct);
         var host = new RekeyServerHost(process, synchronous, dataDirectory);
-        await host.SetUpAsync(fixtures.Options.PoolSize, ct);
+        await host.SetUpAsync(poolSize, seedBudget, ct);
         return host;
     }
 
-    public HttpClient CreateAdminClient(HttpMessageHandler? handler = null)
+    public HttpClient CreateAdminClient()
     {
-        var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        http.BaseAddress = Process.BaseAddress;
+        var http = new HttpClient { BaseAddress = Process.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         return http;
     }
 
-    private async Task SetUpAsync(int poolSize, CancellationToken ct)
+    /// <summary>Bytes of the SQLite files (database, WAL, shared memory) in the data directory.</summary>
+    public long DatabaseBytes() =>
+        Directory.Exists(DataDirectory) ? Directory.EnumerateFiles(DataDirectory, "rekey.db*").Sum(f => new FileInfo(f).Length) : 0;
+
+    private async Task SetUpAsync(int poolSize, TimeSpan? seedBudget, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         using var http = CreateAdminClient();
@@ -85,7 +98,20 @@ internal sealed class RekeyServerHost
         var service = await ReadAsync(serviceResponse, RekeyJsonContext.Default.ServiceDocument, ct);
         ServiceId = service.ApiKey ?? throw new InvalidOperationException("service/create returned no apiKey.");
 
-        var clients = await CreateClientsAsync(http, ServiceId, poolSize + 2, parallelism: 32, ct);
+        var total = poolSize + 2;
+        var clients = new List<BenchClient>(total);
+        const int Chunk = 10_000;
+        while (clients.Count < total)
+        {
+            clients.AddRange(await CreateClientsAsync(http, ServiceId, Math.Min(Chunk, total - clients.Count), parallelism: 64, ct));
+            SeedRate = clients.Count / started.Elapsed.TotalSeconds;
+            var projected = TimeSpan.FromSeconds(total / SeedRate);
+            if (seedBudget is { } budget && projected > budget)
+            {
+                throw new SeedTooSlowException(clients.Count, SeedRate, projected);
+            }
+        }
+
         Pool = clients.Take(poolSize).ToList();
         Hot = clients[poolSize];
         TokenClient = clients[poolSize + 1];
@@ -124,6 +150,13 @@ internal sealed class RekeyServerHost
 
         return JsonSerializer.Deserialize(body, type) ?? throw new InvalidOperationException("Empty answer from " + response.RequestMessage?.RequestUri);
     }
+}
+
+/// <summary>Seeding a large registry through the API would take longer than the run allows.</summary>
+internal sealed class SeedTooSlowException(int seeded, double rate, TimeSpan projected)
+    : Exception($"seeding through client/create runs at {rate:0} clients/s ({seeded} created); the whole registry would take {projected.TotalMinutes:0.0} min")
+{
+    public double Rate { get; } = rate;
 }
 
 /// <summary>The OpenIddict peer (bench/Rekey.Bench.OpenIddict) with one confidential client.</summary>

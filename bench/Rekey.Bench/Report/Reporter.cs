@@ -78,6 +78,21 @@ internal static class Reporter
             md.AppendLine(Inv, $"- {s.Name}: {Mib(s.ResidentBytes)} / {Mib(s.PeakResidentBytes)}");
         }
 
+        if (run.Registries.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Rekey registries (SQLite files at the end of the run, seeding through client/create, peak resident memory):");
+            md.AppendLine();
+            md.AppendLine("| server | clients | db + WAL | bytes per client | seeded at | set-up | peak RSS |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var r in run.Registries)
+            {
+                md.AppendLine(Inv, $"| {r.Name} | {r.Clients} | {Mib(r.DatabaseBytes)} | {r.DatabaseBytes / (double)r.Clients:0} | {r.SeedRate:0} clients/s | {r.SetupTime.TotalSeconds:0.0} s | {Mib(r.PeakResidentBytes)} |");
+            }
+
+            md.AppendLine();
+        }
+
         foreach (var peer in run.Targets.Select(t => t.Target).OfType<TokenTarget>().Where(t => t.PeerInfo is not null))
         {
             md.AppendLine(Inv, $"- {peer.Key} reports: {string.Join(", ", peer.PeerInfo!.Select(kv => $"{kv.Key}={kv.Value}"))}");
@@ -210,6 +225,24 @@ internal static class Reporter
             }
 
             if (s.PeakResidentBytes is { } peak)
+            {
+                w.WriteNumber("peakResidentBytes", peak);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("registries");
+        foreach (var r in run.Registries)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Name);
+            w.WriteNumber("clients", r.Clients);
+            w.WriteNumber("databaseBytes", r.DatabaseBytes);
+            Number(w, "seedClientsPerSecond", r.SeedRate);
+            Number(w, "setupSeconds", r.SetupTime.TotalSeconds);
+            if (r.PeakResidentBytes is { } peak)
             {
                 w.WriteNumber("peakResidentBytes", peak);
             }

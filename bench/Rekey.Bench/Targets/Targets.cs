@@ -39,27 +39,66 @@ internal sealed class CeilingTarget(int concurrency) : Target($"ceiling@{concurr
 /// each time; the answer must carry that secret as <c>newClientSecret</c>. Either spread round-robin over the pool of
 /// clients, or all on one hot client.
 /// </summary>
-internal sealed class UpdateTarget(string synchronous, bool hot, int concurrency)
-    : Target($"update-{synchronous.ToLowerInvariant()}-{(hot ? "hot" : "pool")}@{concurrency}",
-        $"secret update, synchronous={synchronous}, {(hot ? "one hot client" : "pool of clients")}", concurrency)
+internal sealed class UpdateTarget : Target
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private static readonly AuthenticationHeaderValue Bearer = new("Bearer", RekeyServerHost.AdminToken);
-    private Uri[] _uris = [];
+    private readonly string _hostKey;
+    private readonly Func<Fixtures, CancellationToken, Task<RekeyServerHost>> _start;
+    private string _prefix = "";
+    private long[] _clientIds = [];
 
-    public string Synchronous => synchronous;
+    public UpdateTarget(string synchronous, bool hot, int concurrency)
+        : base($"update-{synchronous.ToLowerInvariant()}-{(hot ? "hot" : "pool")}@{concurrency}",
+            $"secret update, synchronous={synchronous}, {(hot ? "one hot client" : "pool of clients")}", concurrency)
+    {
+        Synchronous = synchronous;
+        Hot = hot;
+        _hostKey = "rekey-" + synchronous;
+        _start = RekeyServerHost.Starter(synchronous);
+    }
 
-    public bool Hot => hot;
+    private UpdateTarget(string key, string label, int concurrency, string hostKey, Func<Fixtures, CancellationToken, Task<RekeyServerHost>> start)
+        : base(key, label, concurrency)
+    {
+        Synchronous = "FULL";
+        _hostKey = hostKey;
+        _start = start;
+    }
 
-    public int PoolSize { get; private set; }
+    /// <summary>
+    /// The scale scenario's update: FULL, round-robin over every client of a registry of <paramref name="clients"/>
+    /// (so in a large registry nearly every update touches a client no recent request touched).
+    /// </summary>
+    public static UpdateTarget Registry(int clients, int concurrency, TimeSpan seedBudget)
+    {
+        var name = "rekey-registry-" + Count(clients);
+        return new UpdateTarget($"update-registry-{Count(clients)}@{concurrency}", $"secret update, FULL, registry of {clients} clients", concurrency,
+            name, RekeyServerHost.Registry(name, clients, seedBudget));
+    }
+
+    public static string Count(int n) => n switch
+    {
+        >= 1_000_000 when n % 1_000_000 == 0 => $"{n / 1_000_000}m",
+        >= 1_000 when n % 1_000 == 0 => $"{n / 1_000}k",
+        _ => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public string Synchronous { get; }
+
+    public bool Hot { get; }
+
+    public int PoolSize => _clientIds.Length;
+
+    public RekeyServerHost? Host { get; private set; }
 
     public override async Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct)
     {
-        var host = await fixtures.GetAsync("rekey-" + synchronous, RekeyServerHost.Starter(synchronous), ct);
+        var host = await fixtures.GetAsync(_hostKey, _start, ct);
+        Host = host;
         Server = host.Process;
-        var clients = hot ? [host.Hot] : host.Pool;
-        PoolSize = clients.Count;
-        _uris = clients.Select(c => new Uri(host.Process.BaseAddress, $"api/{host.ServiceId}/client/secret/update/{c.ClientId}")).ToArray();
+        _prefix = new Uri(host.Process.BaseAddress, $"api/{host.ServiceId}/client/secret/update/").ToString();
+        _clientIds = (Hot ? [host.Hot] : host.Pool).Select(c => c.ClientId).ToArray();
         var (status, body) = await ProbeAsync(http, ct);
         if (status != 200)
         {
@@ -73,7 +112,8 @@ internal sealed class UpdateTarget(string synchronous, bool hot, int concurrency
         var body = JsonSerializer.SerializeToUtf8Bytes(new ClientSecretUpdateRequest { ClientSecret = secret }, RekeyJsonContext.Default.ClientSecretUpdateRequest);
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = Json;
-        var request = new HttpRequestMessage(HttpMethod.Post, _uris[sequence % _uris.Length]) { Content = content };
+        var clientId = _clientIds[sequence % _clientIds.Length];
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_prefix + clientId.ToString(System.Globalization.CultureInfo.InvariantCulture))) { Content = content };
         request.Headers.Authorization = Bearer;
         return new Exchange(request, Utf8("\"newClientSecret\":\"" + secret + "\""));
     }
