@@ -35,6 +35,9 @@ internal sealed record BenchOptions
 
     public bool KeepData { get; init; }
 
+    /// <summary>Sample each server with <c>perf record</c> during the last round and keep the top of the profile.</summary>
+    public bool Profile { get; init; }
+
     public string? OutputDirectory { get; init; }
 
     /// <summary>Clients in the large registry of the scale scenario.</summary>
@@ -63,6 +66,7 @@ internal sealed record BenchOptions
                 "--server-log-level" => options with { ServerLogLevel = Value() },
                 "--data-root" => options with { DataRoot = Value() },
                 "--keep-data" => options with { KeepData = true },
+                "--profile" => options with { Profile = true },
                 "--out" => options with { OutputDirectory = Value() },
                 "--scale-clients" => options with { ScaleClients = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--seed-budget" => options with { SeedBudget = Seconds(Value()) },
@@ -108,6 +112,8 @@ internal sealed record BenchOptions
           --server-log-level L    Logging:LogLevel:Default for every server      (default Warning)
           --data-root DIR         where server data directories are created      (default $TMPDIR)
           --keep-data             keep data directories and server logs
+          --profile               perf-sample every server in the last round; profiles go beside the results
+                                  (a diagnostic run: the sampling itself costs CPU, do not quote its figures)
           --out DIR               where JSON and Markdown results go             (default bench/results)
           --scale-clients N       registry size of the scale scenario            (default 1000000)
           --seed-budget S         give up seeding a registry that would take longer (default 1200)

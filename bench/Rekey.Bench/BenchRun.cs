@@ -17,6 +17,9 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
         (round.BusiestThread is { } t ? $"  busiest thread {t.Name} {t.Cores:0.00} cores" : "") +
         (round.SyncsPerSecond is { } s ? $"  fsync/s {s:0}" + (round.RequestsPerSync is { } b ? $" ({b:0.0} req/fsync)" : "") : "");
 
+    /// <summary>Where --profile writes its reports (created on first use).</summary>
+    public string ProfileDirectory { get; } = Path.Combine(options.OutputDirectory ?? Repo.ResultsDirectory, $"profile-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+
     public async Task<RunResult> ExecuteAsync(CancellationToken ct)
     {
         var scenarios = ScenarioCatalog.Select(options.Scenario, options.Short);
@@ -64,7 +67,18 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 foreach (var target in order)
                 {
                     await Task.Delay(options.Gap, ct);
+                    var profile = options.Profile && round == options.Rounds - 1 && target.Server is { } server
+                        ? Profiler.Start(server.Pid, options.Duration, Path.Combine(fixtures.WorkDirectory, target.Key.Replace('@', '-') + ".perf.data"))
+                        : null;
                     var measured = await LoadGenerator.RunAsync(http, target, options.Duration, ct);
+                    if (profile is not null)
+                    {
+                        Directory.CreateDirectory(ProfileDirectory);
+                        var report = Path.Combine(ProfileDirectory, target.Key.Replace('@', '-') + ".perf.txt");
+                        await profile.FinishAsync(report);
+                        log.WriteLine($"profile {target.Key,-28} {report}");
+                    }
+
                     results[target.Key].Rounds.Add(measured);
                     log.WriteLine($"round {round + 1}/{options.Rounds} {target.Key,-28} {measured.Rps,9:0} req/s  p50 {measured.P50Ms,7:0.000} ms  p99 {measured.P99Ms,7:0.000} ms  errors {measured.Errors}{Busiest(measured)}");
                 }

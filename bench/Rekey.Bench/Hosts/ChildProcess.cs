@@ -49,7 +49,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Starts <paramref name="executable"/> on a free loopback port and waits until <paramref name="readyPath"/> answers 200.</summary>
     public static async Task<ChildProcess> StartAsync(string name, string executable, IEnumerable<string> arguments, string workDirectory,
-        string readyPath, CancellationToken ct)
+        string readyPath, IReadOnlyDictionary<string, string> environment, CancellationToken ct)
     {
         Directory.CreateDirectory(workDirectory);
         var port = FreeLoopbackPort();
@@ -86,6 +86,10 @@ internal sealed class ChildProcess : IAsyncDisposable
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         start.Environment.Remove("DOTNET_ENVIRONMENT");
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
 
         var guard = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {name}.");
         var pid = await ReadPidAsync(pidFile, guard, ct);

@@ -47,7 +47,10 @@ internal sealed class Fixtures : IAsyncDisposable
     public async Task<ChildProcess> StartProcessAsync(string name, string executable, IEnumerable<string> arguments, string readyPath, CancellationToken ct)
     {
         var directory = Path.Combine(WorkDirectory, name);
-        var process = await ChildProcess.StartAsync(name, executable, [.. arguments, $"--Logging:LogLevel:Default={Options.ServerLogLevel}"], directory, readyPath, ct);
+        // With --profile, the JIT writes /tmp/perf-PID.map so that perf can name managed frames.
+        var environment = Options.Profile ? new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1" } : [];
+        var process = await ChildProcess.StartAsync(name, executable, [.. arguments, $"--Logging:LogLevel:Default={Options.ServerLogLevel}"], directory, readyPath,
+            environment, ct);
         lock (_gate)
         {
             _processes.Add(process);

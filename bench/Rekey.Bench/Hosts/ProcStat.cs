@@ -68,6 +68,38 @@ internal static class ProcStat
         }
     }
 
+    /// <summary>Context switches (voluntary + involuntary) summed over every thread of <paramref name="pid"/>.</summary>
+    public static long ContextSwitches(int pid)
+    {
+        long total = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            total += long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended while we looked.
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return total;
+        }
+
+        return total;
+    }
+
     public static long? ReadStatusKilobytes(int pid, string key)
     {
         try

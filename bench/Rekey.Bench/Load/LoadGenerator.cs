@@ -128,16 +128,17 @@ internal static class LoadGenerator
 /// CPU ticks of the server, of this process (the load generator) and of the whole machine; the server's write
 /// traffic from <c>/proc/PID/io</c> (bytes handed to write calls, and the number of those calls).
 /// </summary>
-internal readonly record struct CpuSnapshot(long Server, long LoadGenerator, long MachineTotal, long MachineIdle, long MachineSteal, long ServerWriteBytes, long ServerWriteCalls)
+internal readonly record struct CpuSnapshot(long Server, long LoadGenerator, long MachineTotal, long MachineIdle, long MachineSteal, long ServerWriteBytes, long ServerWriteCalls, long ServerContextSwitches)
 {
     public static CpuSnapshot Take(int serverPid)
     {
         var (total, idle, steal) = ProcStat.MachineTicks();
         var (bytes, calls) = serverPid == 0 ? (0, 0) : ProcStat.WriteCounters(serverPid);
-        return new CpuSnapshot(serverPid == 0 ? 0 : ProcStat.ProcessTicks(serverPid) ?? 0, ProcStat.ProcessTicks(Environment.ProcessId) ?? 0, total, idle, steal, bytes, calls);
+        return new CpuSnapshot(serverPid == 0 ? 0 : ProcStat.ProcessTicks(serverPid) ?? 0, ProcStat.ProcessTicks(Environment.ProcessId) ?? 0, total, idle, steal, bytes, calls,
+            serverPid == 0 ? 0 : ProcStat.ContextSwitches(serverPid));
     }
 
     public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) =>
         new(a.Server - b.Server, a.LoadGenerator - b.LoadGenerator, a.MachineTotal - b.MachineTotal, a.MachineIdle - b.MachineIdle, a.MachineSteal - b.MachineSteal,
-            a.ServerWriteBytes - b.ServerWriteBytes, a.ServerWriteCalls - b.ServerWriteCalls);
+            a.ServerWriteBytes - b.ServerWriteBytes, a.ServerWriteCalls - b.ServerWriteCalls, a.ServerContextSwitches - b.ServerContextSwitches);
 }

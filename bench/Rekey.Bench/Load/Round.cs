@@ -34,6 +34,9 @@ internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> Err
     /// <summary>Bytes the server handed to write calls per request (responses on sockets, WAL frames, logs).</summary>
     public double ServerWriteBytesPerRequest => Requests == 0 ? double.NaN : Cpu.ServerWriteBytes / (double)Requests;
 
+    /// <summary>Context switches of the server's threads per request.</summary>
+    public double ServerContextSwitchesPerRequest => Requests == 0 ? double.NaN : Cpu.ServerContextSwitches / (double)Requests;
+
     /// <summary>Write calls of the server per request.</summary>
     public double ServerWriteCallsPerRequest => Requests == 0 ? double.NaN : Cpu.ServerWriteCalls / (double)Requests;
 
@@ -91,6 +94,8 @@ internal sealed class TargetResult(Targets.Target target)
     public double Steal => Median(Rounds.Select(r => r.Steal));
 
     public double WriteBytesPerRequest => Median(Rounds.Select(r => r.ServerWriteBytesPerRequest));
+
+    public double ContextSwitchesPerRequest => Median(Rounds.Select(r => r.ServerContextSwitchesPerRequest));
 
     public double WriteCallsPerRequest => Median(Rounds.Select(r => r.ServerWriteCallsPerRequest));
 

@@ -43,12 +43,12 @@ internal static class Reporter
         md.AppendLine();
         md.AppendLine("What bounds them (medians of rounds; CPU from /proc, fsyncs counted with perf on the syscall tracepoints):");
         md.AppendLine();
-        md.AppendLine("| target | server CPU µs/req | load-gen CPU µs/req | machine busy | steal | busiest server thread (cores) | fsync/s | req/fsync | server write B/req (calls) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+        md.AppendLine("| target | server CPU µs/req | load-gen CPU µs/req | machine busy | steal | busiest server thread (cores) | fsync/s | req/fsync | server write B/req (calls) | server ctx switches/req |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
         foreach (var t in run.Targets.Where(t => t.Measured))
         {
             md.AppendLine(Inv,
-                $"| {t.Target.Key} | {t.ServerCpuUs:0} | {t.LoadCpuUs:0} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {t.WriteBytesPerRequest:0} ({t.WriteCallsPerRequest:0.0}) |");
+                $"| {t.Target.Key} | {t.ServerCpuUs:0} | {t.LoadCpuUs:0} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {t.WriteBytesPerRequest:0} ({t.WriteCallsPerRequest:0.0}) | {t.ContextSwitchesPerRequest:0.0} |");
         }
 
         md.AppendLine();
@@ -108,7 +108,7 @@ internal static class Reporter
         _ => target.Label,
     };
 
-    private static string Num(double value) => double.IsNaN(value) ? "—" : value.ToString(value >= 100 ? "0" : value >= 0.01 ? "0.00" : "0.0000", Inv);
+    private static string Num(double value) => double.IsNaN(value) ? "—" : value == 0 ? "0" : value.ToString(value >= 100 ? "0" : value >= 0.01 ? "0.00" : "0.0000", Inv);
 
     private static string Mib(long? bytes) => bytes is null ? "—" : $"{bytes.Value / 1048576.0:0} MiB";
 
@@ -272,6 +272,7 @@ internal static class Reporter
         Number(w, "steal", r.Steal);
         Number(w, "serverWriteBytesPerRequest", r.ServerWriteBytesPerRequest);
         Number(w, "serverWriteCallsPerRequest", r.ServerWriteCallsPerRequest);
+        Number(w, "serverContextSwitchesPerRequest", r.ServerContextSwitchesPerRequest);
         if (r.Syncs is { } syncs)
         {
             w.WriteNumber("syncs", syncs);
