@@ -40,6 +40,10 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 {
                     await target.PrepareAsync(fixtures, http, ct);
                 }
+                catch (TargetUnavailableException ex)
+                {
+                    target.MarkUnavailable(ex.Message);
+                }
                 catch (SeedTooSlowException ex)
                 {
                     target.MarkUnavailable($"not run: {ex.Message} (budget {options.SeedBudget.TotalMinutes:0} min); a bulk seeding route is needed, see bench/README.md");
@@ -56,7 +60,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
             foreach (var target in live)
             {
                 await Task.Delay(options.Gap, ct);
-                var warm = await LoadGenerator.RunAsync(http, target, options.WarmUp, ct, diagnose: false);
+                var warm = await target.MeasureAsync(http, options.WarmUp, diagnose: false, ct);
                 results[target.Key].WarmUp = warm;
                 log.WriteLine($"warm-up {target.Key,-28} {warm.Rps,9:0} req/s  errors {warm.Errors}");
             }
@@ -70,7 +74,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                     var profile = options.Profile && round == options.Rounds - 1 && target.Server is { } server
                         ? Profiler.Start(server.Pid, options.Duration, Path.Combine(fixtures.WorkDirectory, target.Key.Replace('@', '-') + ".perf.data"))
                         : null;
-                    var measured = await LoadGenerator.RunAsync(http, target, options.Duration, ct);
+                    var measured = await target.MeasureAsync(http, options.Duration, diagnose: true, ct);
                     if (profile is not null)
                     {
                         Directory.CreateDirectory(ProfileDirectory);

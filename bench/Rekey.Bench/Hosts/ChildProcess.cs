@@ -51,9 +51,26 @@ internal sealed class ChildProcess : IAsyncDisposable
     public static async Task<ChildProcess> StartAsync(string name, string executable, IEnumerable<string> arguments, string workDirectory,
         string readyPath, IReadOnlyDictionary<string, string> environment, CancellationToken ct)
     {
-        Directory.CreateDirectory(workDirectory);
         var port = FreeLoopbackPort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        List<string> command = executable.EndsWith(".dll", StringComparison.Ordinal) ? ["dotnet", executable] : [executable];
+        command.AddRange(["--urls", baseAddress.ToString().TrimEnd('/')]);
+        command.AddRange(arguments);
+        return await LaunchAsync(name, command, workDirectory, environment, baseAddress, child => child.WaitReadyAsync(readyPath, ct), ct);
+    }
+
+    /// <summary>
+    /// Starts any command under the guard (a database server, say) and waits for <paramref name="ready"/>, which is
+    /// polled every 100 ms for up to a minute.
+    /// </summary>
+    public static Task<ChildProcess> StartCommandAsync(string name, IReadOnlyList<string> command, string workDirectory, Uri address,
+        Func<CancellationToken, Task<bool>> ready, CancellationToken ct) =>
+        LaunchAsync(name, command, workDirectory, new Dictionary<string, string>(), address, child => child.PollAsync(ready, ct), ct);
+
+    private static async Task<ChildProcess> LaunchAsync(string name, IReadOnlyList<string> command, string workDirectory,
+        IReadOnlyDictionary<string, string> environment, Uri baseAddress, Func<ChildProcess, Task> waitReady, CancellationToken ct)
+    {
+        Directory.CreateDirectory(workDirectory);
         var logPath = Path.Combine(workDirectory, name + ".log");
         var pidFile = Path.Combine(workDirectory, name + ".pid");
         File.Delete(pidFile);
@@ -67,17 +84,9 @@ internal sealed class ChildProcess : IAsyncDisposable
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(Guard);
         start.ArgumentList.Add("rekey-bench-guard");
-        if (executable.EndsWith(".dll", StringComparison.Ordinal))
+        foreach (var part in command)
         {
-            start.ArgumentList.Add("dotnet");
-        }
-
-        start.ArgumentList.Add(executable);
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
+            start.ArgumentList.Add(part);
         }
 
         start.Environment["REKEY_BENCH_LOG"] = logPath;
@@ -96,7 +105,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         var child = new ChildProcess(name, guard, pid, baseAddress, logPath);
         try
         {
-            await child.WaitReadyAsync(readyPath, TimeSpan.FromSeconds(60), ct);
+            await waitReady(child);
         }
         catch
         {
@@ -105,6 +114,27 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         return child;
+    }
+
+    private async Task PollAsync(Func<CancellationToken, Task<bool>> ready, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(1))
+        {
+            if (!IsRunning)
+            {
+                throw new InvalidOperationException($"{Name} exited during start-up. Last lines of {LogPath}:\n{Tail(20)}");
+            }
+
+            if (await ready(ct))
+            {
+                return;
+            }
+
+            await Task.Delay(100, ct);
+        }
+
+        throw new TimeoutException($"{Name} was not ready within a minute. Last lines of {LogPath}:\n{Tail(20)}");
     }
 
     private static async Task<int> ReadPidAsync(string pidFile, Process guard, CancellationToken ct)
@@ -127,7 +157,13 @@ internal sealed class ChildProcess : IAsyncDisposable
         throw new InvalidOperationException("The child process did not start.");
     }
 
-    private async Task WaitReadyAsync(string readyPath, TimeSpan timeout, CancellationToken ct)
+    private async Task WaitReadyAsync(string readyPath, CancellationToken ct)
+    {
+        var timeout = TimeSpan.FromSeconds(60);
+        await WaitReadyCoreAsync(readyPath, timeout, ct);
+    }
+
+    private async Task WaitReadyCoreAsync(string readyPath, TimeSpan timeout, CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();

@@ -59,6 +59,18 @@ internal sealed class Fixtures : IAsyncDisposable
         return process;
     }
 
+    /// <summary>Starts a non-HTTP server (PostgreSQL) under the same guard and bookkeeping.</summary>
+    public async Task<ChildProcess> StartCommandAsync(string name, IReadOnlyList<string> command, Uri address, Func<CancellationToken, Task<bool>> ready, CancellationToken ct)
+    {
+        var process = await ChildProcess.StartCommandAsync(name, command, Path.Combine(WorkDirectory, name), address, ready, ct);
+        lock (_gate)
+        {
+            _processes.Add(process);
+        }
+
+        return process;
+    }
+
     private void KillAll()
     {
         foreach (var process in Processes)

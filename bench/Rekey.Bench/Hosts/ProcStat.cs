@@ -30,6 +30,49 @@ internal static class ProcStat
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     }
 
+    /// <summary><paramref name="pid"/> and all its descendants (a PostgreSQL postmaster's backends, for instance).</summary>
+    public static List<int> Tree(int pid)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            {
+                continue;
+            }
+
+            try
+            {
+                var text = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                var parent = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (!children.TryGetValue(parent, out var list))
+                {
+                    children[parent] = list = [];
+                }
+
+                list.Add(p);
+            }
+            catch (IOException)
+            {
+                // Gone while we looked.
+            }
+        }
+
+        var tree = new List<int>();
+        var pending = new Stack<int>([pid]);
+        while (pending.TryPop(out var next))
+        {
+            tree.Add(next);
+            foreach (var child in children.GetValueOrDefault(next) ?? [])
+            {
+                pending.Push(child);
+            }
+        }
+
+        return tree;
+    }
+
     /// <summary>Machine-wide CPU ticks: (total, idle + iowait, steal).</summary>
     public static (long Total, long Idle, long Steal) MachineTicks()
     {

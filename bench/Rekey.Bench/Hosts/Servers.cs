@@ -67,11 +67,12 @@ internal sealed class RekeyServerHost
     public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> Registry(string name, int clients, TimeSpan seedBudget) =>
         (fixtures, ct) => StartAsync(fixtures, name, "FULL", clients, seedBudget, ct);
 
-    private static async Task<RekeyServerHost> StartAsync(Fixtures fixtures, string name, string synchronous, int poolSize, TimeSpan? seedBudget, CancellationToken ct)
+    public static async Task<RekeyServerHost> StartAsync(Fixtures fixtures, string name, string synchronous, int poolSize, TimeSpan? seedBudget, CancellationToken ct,
+        params string[] extraArguments)
     {
         var dataDirectory = Path.Combine(fixtures.WorkDirectory, name, "data");
         var process = await fixtures.StartProcessAsync(name, Repo.Executable("src/Rekey.Server", "Rekey.Server"),
-            [$"--Rekey:DataDirectory={dataDirectory}", $"--Rekey:AdminToken={AdminToken}", $"--Rekey:Storage:SqliteSynchronous={synchronous}"],
+            [$"--Rekey:DataDirectory={dataDirectory}", $"--Rekey:AdminToken={AdminToken}", $"--Rekey:Storage:SqliteSynchronous={synchronous}", .. extraArguments],
             "/healthz", ct);
         var host = new RekeyServerHost(process, synchronous, dataDirectory);
         await host.SetUpAsync(poolSize, seedBudget, ct);

@@ -130,12 +130,21 @@ internal static class LoadGenerator
 /// </summary>
 internal readonly record struct CpuSnapshot(long Server, long LoadGenerator, long MachineTotal, long MachineIdle, long MachineSteal, long ServerWriteBytes, long ServerWriteCalls, long ServerContextSwitches)
 {
+    /// <summary>Readings of the server's whole process tree (a .NET server is one process; PostgreSQL is many).</summary>
     public static CpuSnapshot Take(int serverPid)
     {
         var (total, idle, steal) = ProcStat.MachineTicks();
-        var (bytes, calls) = serverPid == 0 ? (0, 0) : ProcStat.WriteCounters(serverPid);
-        return new CpuSnapshot(serverPid == 0 ? 0 : ProcStat.ProcessTicks(serverPid) ?? 0, ProcStat.ProcessTicks(Environment.ProcessId) ?? 0, total, idle, steal, bytes, calls,
-            serverPid == 0 ? 0 : ProcStat.ContextSwitches(serverPid));
+        long ticks = 0, bytes = 0, calls = 0, switches = 0;
+        foreach (var pid in serverPid == 0 ? [] : ProcStat.Tree(serverPid))
+        {
+            ticks += ProcStat.ProcessTicks(pid) ?? 0;
+            var (b, c) = ProcStat.WriteCounters(pid);
+            bytes += b;
+            calls += c;
+            switches += ProcStat.ContextSwitches(pid);
+        }
+
+        return new CpuSnapshot(ticks, ProcStat.ProcessTicks(Environment.ProcessId) ?? 0, total, idle, steal, bytes, calls, switches);
     }
 
     public static CpuSnapshot operator -(CpuSnapshot a, CpuSnapshot b) =>

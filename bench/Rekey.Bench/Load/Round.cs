@@ -29,7 +29,7 @@ internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> Err
     public double ServerCpuUsPerRequest => Requests == 0 ? double.NaN : Cpu.Server / ProcStat.TicksPerSecond * 1e6 / Requests;
 
     /// <summary>Load generator CPU per request in microseconds.</summary>
-    public double LoadCpuUsPerRequest => Requests == 0 ? double.NaN : Cpu.LoadGenerator / ProcStat.TicksPerSecond * 1e6 / Requests;
+    public double LoadCpuUsPerRequest => Requests == 0 || Cpu.LoadGenerator < 0 ? double.NaN : Cpu.LoadGenerator / ProcStat.TicksPerSecond * 1e6 / Requests;
 
     /// <summary>Bytes the server handed to write calls per request (responses on sockets, WAL frames, logs).</summary>
     public double ServerWriteBytesPerRequest => Requests == 0 ? double.NaN : Cpu.ServerWriteBytes / (double)Requests;

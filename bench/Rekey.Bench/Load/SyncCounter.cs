@@ -16,12 +16,19 @@ internal sealed class SyncCounter
 
     private SyncCounter(Process? perf) => _perf = perf;
 
-    public static SyncCounter Start(int pid, TimeSpan duration)
+    public static SyncCounter Start(int pid, TimeSpan duration) => Start(pid == 0 ? [] : [pid], duration);
+
+    /// <summary>Counts over <paramref name="pid"/> and its current descendants (PostgreSQL's backends, WAL writer, checkpointer).</summary>
+    public static SyncCounter StartTree(int pid, TimeSpan duration) => Start(Hosts.ProcStat.Tree(pid), duration);
+
+    private static SyncCounter Start(IReadOnlyList<int> pids, TimeSpan duration)
     {
-        if (pid == 0 || !Available.Value)
+        if (pids.Count == 0 || !Available.Value)
         {
             return new SyncCounter(null);
         }
+
+        var pid = string.Join(',', pids);
 
         var start = new ProcessStartInfo("perf")
         {
@@ -29,7 +36,7 @@ internal sealed class SyncCounter
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "stat", "-x", ",", "-e", "syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync", "-p", pid.ToString(CultureInfo.InvariantCulture),
+        foreach (var arg in new[] { "stat", "-x", ",", "-e", "syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync", "-p", pid,
                      "--", "sleep", duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);

@@ -48,7 +48,7 @@ internal static class Reporter
         foreach (var t in run.Targets.Where(t => t.Measured))
         {
             md.AppendLine(Inv,
-                $"| {t.Target.Key} | {t.ServerCpuUs:0} | {t.LoadCpuUs:0} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {t.WriteBytesPerRequest:0} ({t.WriteCallsPerRequest:0.0}) | {t.ContextSwitchesPerRequest:0.0} |");
+                $"| {t.Target.Key} | {Whole(t.ServerCpuUs)} | {Whole(t.LoadCpuUs)} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {Whole(t.WriteBytesPerRequest)} ({t.WriteCallsPerRequest:0.0}) | {t.ContextSwitchesPerRequest:0.0} |");
         }
 
         md.AppendLine();
@@ -109,6 +109,8 @@ internal static class Reporter
     };
 
     private static string Num(double value) => double.IsNaN(value) ? "—" : value == 0 ? "0" : value.ToString(value >= 100 ? "0" : value >= 0.01 ? "0.00" : "0.0000", Inv);
+
+    private static string Whole(double value) => double.IsNaN(value) ? "—" : value.ToString("0", Inv);
 
     private static string Mib(long? bytes) => bytes is null ? "—" : $"{bytes.Value / 1048576.0:0} MiB";
 

@@ -111,12 +111,11 @@ internal static class ScenarioCatalog
                 new($"OpenIddict rps / ceiling rps @{o.Concurrency}", $"token-openiddict@{o.Concurrency}", $"ceiling@{o.Concurrency}", Metric.Rps),
             ]),
         new("postgres",
-            "Secret update on PostgreSQL vs pgbench -N on the same cluster (extension point).",
-            _ => [],
-            _ =>
+            "Secret update on a PostgreSQL store vs pgbench -N on the same throwaway cluster, same number of clients.",
+            o => [new PgbenchTarget(o.Concurrency), UpdateTarget.Postgres(o.Concurrency)],
+            o =>
             [
-                new("PostgreSQL update rps / pgbench -N TPS", "update-postgres-pool@32", "pgbench-N@32", Metric.Rps, AtLeast: 0.6,
-                    NotRunReason: "not implemented yet: needs the server's postgres provider (RekeyHosting.CreateStore knows only sqlite) and a throwaway cluster; see bench/README.md"),
+                new($"PostgreSQL update rps / pgbench -N TPS @{o.Concurrency}", $"update-postgres-pool@{o.Concurrency}", $"pgbench-N@{o.Concurrency}", Metric.Rps, AtLeast: 0.6),
             ]),
         new("scale",
             "1 thousand vs N (default 1 million) clients, seeded through client/create: update latency, db size per client, server peak memory.",

@@ -31,6 +31,10 @@ internal abstract class Target(string key, string label, int concurrency)
     /// <summary>Starts (or reuses) the server and checks, with one real request, that the target answers.</summary>
     public abstract Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct);
 
+    /// <summary>One measured window: by default the HTTP load generator; a target may drive its own load (pgbench).</summary>
+    public virtual Task<Load.Round> MeasureAsync(HttpClient http, TimeSpan duration, bool diagnose, CancellationToken ct) =>
+        Load.LoadGenerator.RunAsync(http, this, duration, ct, diagnose);
+
     /// <summary>A new, distinct request. Called concurrently by the workers.</summary>
     public abstract Exchange Create(long sequence);
 

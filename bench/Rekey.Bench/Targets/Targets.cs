@@ -77,6 +77,27 @@ internal sealed class UpdateTarget : Target
             name, RekeyServerHost.Registry(name, clients, seedBudget));
     }
 
+    /// <summary>
+    /// The postgres scenario's update: the pool on a server whose store is the run's PostgreSQL cluster. Reported as
+    /// not available when the server refuses the provider (it has none yet) — the last line of its log says why.
+    /// </summary>
+    public static UpdateTarget Postgres(int concurrency) =>
+        new($"update-postgres-pool@{concurrency}", "secret update, PostgreSQL store, pool of clients", concurrency, "rekey-postgres",
+            async (fixtures, ct) =>
+            {
+                var cluster = await fixtures.GetAsync("postgres", PostgresCluster.StartAsync, ct);
+                try
+                {
+                    return await RekeyServerHost.StartAsync(fixtures, "rekey-postgres", "FULL", fixtures.Options.PoolSize, seedBudget: null, ct,
+                        "--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={cluster.ConnectionString("rekey")}");
+                }
+                catch (InvalidOperationException ex) when (ex.Message.Contains("exited during start-up", StringComparison.Ordinal))
+                {
+                    var reason = ex.Message.Split('\n').LastOrDefault(l => l.Contains("rekey:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal))?.Trim();
+                    throw new TargetUnavailableException($"not available: the server did not start on PostgreSQL ({reason ?? "see its log"})");
+                }
+            });
+
     public static string Count(int n) => n switch
     {
         >= 1_000_000 when n % 1_000_000 == 0 => $"{n / 1_000_000}m",
