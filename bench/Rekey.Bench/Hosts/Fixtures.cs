@@ -77,6 +77,18 @@ internal sealed class Fixtures : IAsyncDisposable
         {
             process.KillNow();
         }
+
+        if (!Options.KeepData)
+        {
+            try
+            {
+                Directory.Delete(WorkDirectory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Exiting anyway; the directory is under the data root the user chose.
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
