@@ -40,8 +40,15 @@ static string ArtifactsPath()
 // The target: verification costs at most 1% of PBKDF2-HMAC-SHA256 with 10,000 iterations.
 static void PrintRatios(IReadOnlyList<Summary> summaries)
 {
-    var reports = summaries.SelectMany(s => s.Reports).Where(r => r.ResultStatistics is not null)
-        .ToDictionary(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name, r => r.ResultStatistics!.Median);
+    var reports = new Dictionary<string, double>(StringComparer.Ordinal);
+    foreach (var report in summaries.SelectMany(s => s.Reports))
+    {
+        if (report.ResultStatistics is { } statistics)
+        {
+            reports[report.BenchmarkCase.Descriptor.WorkloadMethod.Name] = statistics.Median;
+        }
+    }
+
     if (!reports.TryGetValue(nameof(SecretVerification.Hmac), out var hmac))
     {
         return;

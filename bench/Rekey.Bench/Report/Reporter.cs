@@ -93,9 +93,12 @@ internal static class Reporter
             md.AppendLine();
         }
 
-        foreach (var peer in run.Targets.Select(t => t.Target).OfType<TokenTarget>().Where(t => t.PeerInfo is not null))
+        foreach (var peer in run.Targets.Select(t => t.Target).OfType<TokenTarget>())
         {
-            md.AppendLine(Inv, $"- {peer.Key} reports: {string.Join(", ", peer.PeerInfo!.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            if (peer.PeerInfo is { } info)
+            {
+                md.AppendLine(Inv, $"- {peer.Key} reports: {string.Join(", ", info.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            }
         }
 
         return md.ToString();
