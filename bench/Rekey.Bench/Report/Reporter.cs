@@ -1,0 +1,318 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Rekey.Bench.Load;
+using Rekey.Bench.Targets;
+
+namespace Rekey.Bench.Report;
+
+/// <summary>The run as a Markdown document (also what the console shows) and as JSON with every round.</summary>
+internal static class Reporter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Markdown(RunResult run)
+    {
+        var o = run.Options;
+        var e = run.Environment;
+        var md = new StringBuilder();
+        md.AppendLine(Inv, $"# Rekey load benchmark — {o.Scenario}{(o.Short ? " (short)" : "")}");
+        md.AppendLine();
+        md.AppendLine(Inv, $"- date (UTC): {run.Started:yyyy-MM-dd HH:mm:ss}, took {run.Elapsed.TotalSeconds:0} s");
+        md.AppendLine(Inv, $"- machine: nproc {e.ProcessorCount}, {e.Cpu}, Linux {e.Kernel}, {e.Runtime}, {e.Configuration} build, commit {e.Commit}");
+        md.AppendLine(Inv, $"- data directories: {e.DataFileSystem}");
+        md.AppendLine(Inv, $"- load: closed loop, {o.Rounds} rounds x {o.Duration.TotalSeconds:0.#} s per target, alternating (forward, backward, …), {o.WarmUp.TotalSeconds:0.#} s warm-up each; " +
+            $"one SocketsHttpHandler, keep-alive; pool of {o.PoolSize} clients; servers' log level {o.ServerLogLevel}");
+        md.AppendLine("- figures: medians of rounds (max: worst round); any error marks a figure invalid (✗)");
+        md.AppendLine();
+        md.AppendLine("| target | callers | req/s | rounds min–max | p50 ms | p99 ms | max ms | errors |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in run.Targets)
+        {
+            if (t.Target.Unavailable is { } reason)
+            {
+                md.AppendLine(Inv, $"| {t.Target.Key} — {t.Target.Label} | {t.Target.Concurrency} | {reason} | | | | | |");
+                continue;
+            }
+
+            var mark = t.Valid ? "" : " ✗";
+            md.AppendLine(Inv,
+                $"| {t.Target.Key} — {Describe(t.Target)} | {t.Target.Concurrency} | {t.Rps:0}{mark} | {t.RpsMin:0}–{t.RpsMax:0} | {t.P50Ms:0.000} | {t.P99Ms:0.000} | {t.MaxMs:0.0} | {t.Errors} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("What bounds them (medians of rounds; CPU from /proc, fsyncs counted with perf on the syscall tracepoints):");
+        md.AppendLine();
+        md.AppendLine("| target | server CPU µs/req | load-gen CPU µs/req | machine busy | steal | busiest server thread (cores) | fsync/s | req/fsync | server write B/req (calls) | server ctx switches/req |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+        foreach (var t in run.Targets.Where(t => t.Measured))
+        {
+            md.AppendLine(Inv,
+                $"| {t.Target.Key} | {Whole(t.ServerCpuUs)} | {Whole(t.LoadCpuUs)} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {Whole(t.WriteBytesPerRequest)} ({t.WriteCallsPerRequest:0.0}) | {t.ContextSwitchesPerRequest:0.0} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("| ratio (same run, paired by round) | value | rounds min–max | target | status | note |");
+        md.AppendLine("| --- | ---: | ---: | ---: | --- | --- |");
+        foreach (var r in run.Ratios)
+        {
+            md.AppendLine(Inv, $"| {r.Check.Name} | {Num(r.Ratio)} | {Num(r.Min)}–{Num(r.Max)} | {r.Check.Bound} | {r.Status} | {r.Note} |");
+        }
+
+        var errors = run.Targets.Where(t => t.Errors > 0 || (t.WarmUp?.Errors ?? 0) > 0).ToList();
+        if (errors.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Errors seen:");
+            foreach (var t in errors)
+            {
+                var samples = t.Rounds.SelectMany(r => r.ErrorSamples).Concat(t.WarmUp?.ErrorSamples ?? []).Distinct().Take(3);
+                md.AppendLine(Inv, $"- {t.Target.Key}: {t.Errors} in rounds, {t.WarmUp?.Errors ?? 0} in warm-up; e.g. {string.Join(" | ", samples)}");
+            }
+        }
+
+        md.AppendLine();
+        md.AppendLine("Servers (resident memory at the end / peak):");
+        foreach (var s in run.Servers)
+        {
+            md.AppendLine(Inv, $"- {s.Name}: {Mib(s.ResidentBytes)} / {Mib(s.PeakResidentBytes)}");
+        }
+
+        if (run.Registries.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Rekey registries (SQLite files at the end of the run, seeding through client/create, peak resident memory):");
+            md.AppendLine();
+            md.AppendLine("| server | clients | db + WAL | bytes per client | seeded at | set-up | peak RSS |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var r in run.Registries)
+            {
+                md.AppendLine(Inv, $"| {r.Name} | {r.Clients} | {Mib(r.DatabaseBytes)} | {r.DatabaseBytes / (double)r.Clients:0} | {r.SeedRate:0} clients/s | {r.SetupTime.TotalSeconds:0.0} s | {Mib(r.PeakResidentBytes)} |");
+            }
+
+            md.AppendLine();
+        }
+
+        foreach (var peer in run.Targets.Select(t => t.Target).OfType<TokenTarget>())
+        {
+            if (peer.PeerInfo is { } info)
+            {
+                md.AppendLine(Inv, $"- {peer.Key} reports: {string.Join(", ", info.Select(kv => $"{kv.Key}={kv.Value}"))}");
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static string Describe(Target target) => target switch
+    {
+        UpdateTarget { Hot: true } u => $"secret update, {u.Synchronous}, one hot client",
+        UpdateTarget u => $"secret update, {u.Synchronous}, round-robin over {u.PoolSize} clients",
+        _ => target.Label,
+    };
+
+    private static string Num(double value) => double.IsNaN(value) ? "—" : value == 0 ? "0" : value.ToString(value >= 100 ? "0" : value >= 0.01 ? "0.00" : "0.0000", Inv);
+
+    private static string Whole(double value) => double.IsNaN(value) ? "—" : value.ToString("0", Inv);
+
+    private static string Mib(long? bytes) => bytes is null ? "—" : $"{bytes.Value / 1048576.0:0} MiB";
+
+    public static void WriteJson(RunResult run, Stream stream)
+    {
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("scenario", run.Options.Scenario);
+        w.WriteBoolean("short", run.Options.Short);
+        w.WriteString("startedUtc", run.Started);
+        w.WriteNumber("elapsedSeconds", Math.Round(run.Elapsed.TotalSeconds, 1));
+        w.WriteStartObject("options");
+        w.WriteNumber("durationSeconds", run.Options.Duration.TotalSeconds);
+        w.WriteNumber("rounds", run.Options.Rounds);
+        w.WriteNumber("warmUpSeconds", run.Options.WarmUp.TotalSeconds);
+        w.WriteNumber("concurrency", run.Options.Concurrency);
+        w.WriteNumber("poolSize", run.Options.PoolSize);
+        w.WriteString("serverLogLevel", run.Options.ServerLogLevel);
+        w.WriteEndObject();
+        w.WriteStartObject("environment");
+        var e = run.Environment;
+        w.WriteNumber("nproc", e.ProcessorCount);
+        w.WriteString("cpu", e.Cpu);
+        w.WriteString("kernel", e.Kernel);
+        w.WriteString("runtime", e.Runtime);
+        w.WriteString("configuration", e.Configuration);
+        w.WriteString("dataFileSystem", e.DataFileSystem);
+        w.WriteString("commit", e.Commit);
+        w.WriteEndObject();
+        w.WriteStartArray("targets");
+        foreach (var t in run.Targets)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", t.Target.Key);
+            w.WriteString("label", t.Target.Label);
+            w.WriteNumber("concurrency", t.Target.Concurrency);
+            if (t.Target.Unavailable is { } reason)
+            {
+                w.WriteString("unavailable", reason);
+            }
+            else
+            {
+                w.WriteBoolean("valid", t.Valid);
+                Number(w, "rps", t.Rps);
+                Number(w, "p50Ms", t.P50Ms);
+                Number(w, "p99Ms", t.P99Ms);
+                Number(w, "maxMs", t.MaxMs);
+                w.WriteNumber("errors", t.Errors);
+                Number(w, "serverCpuUsPerRequest", t.ServerCpuUs);
+                Number(w, "loadGeneratorCpuUsPerRequest", t.LoadCpuUs);
+                Number(w, "machineBusy", t.MachineBusy);
+                Number(w, "steal", t.Steal);
+                if (t.WarmUp is { } warm)
+                {
+                    w.WritePropertyName("warmUp");
+                    WriteRound(w, warm);
+                }
+
+                w.WriteStartArray("rounds");
+                foreach (var r in t.Rounds)
+                {
+                    WriteRound(w, r);
+                }
+
+                w.WriteEndArray();
+            }
+
+            if (t.Target is TokenTarget { PeerInfo: { } info })
+            {
+                w.WriteStartObject("peer");
+                foreach (var (key, value) in info)
+                {
+                    w.WritePropertyName(key);
+                    value.WriteTo(w);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("ratios");
+        foreach (var r in run.Ratios)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Check.Name);
+            w.WriteString("numerator", r.Check.Numerator);
+            w.WriteString("denominator", r.Check.Denominator);
+            w.WriteString("metric", r.Check.Metric.ToString());
+            w.WriteString("bound", r.Check.Bound);
+            Number(w, "ratio", r.Ratio);
+            Number(w, "min", r.Min);
+            Number(w, "max", r.Max);
+            w.WriteString("status", r.Status);
+            if (r.Note is not null)
+            {
+                w.WriteString("note", r.Note);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("servers");
+        foreach (var s in run.Servers)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", s.Name);
+            if (s.ResidentBytes is { } rss)
+            {
+                w.WriteNumber("residentBytes", rss);
+            }
+
+            if (s.PeakResidentBytes is { } peak)
+            {
+                w.WriteNumber("peakResidentBytes", peak);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("registries");
+        foreach (var r in run.Registries)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", r.Name);
+            w.WriteNumber("clients", r.Clients);
+            w.WriteNumber("databaseBytes", r.DatabaseBytes);
+            Number(w, "seedClientsPerSecond", r.SeedRate);
+            Number(w, "setupSeconds", r.SetupTime.TotalSeconds);
+            if (r.PeakResidentBytes is { } peak)
+            {
+                w.WriteNumber("peakResidentBytes", peak);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteRound(Utf8JsonWriter w, Round r)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("requests", r.Requests);
+        w.WriteNumber("errors", r.Errors);
+        Number(w, "seconds", r.Seconds);
+        Number(w, "rps", r.Rps);
+        Number(w, "p50Ms", r.P50Ms);
+        Number(w, "p90Ms", r.Percentile(0.90));
+        Number(w, "p99Ms", r.P99Ms);
+        Number(w, "p999Ms", r.Percentile(0.999));
+        Number(w, "maxMs", r.MaxMs);
+        Number(w, "serverCpuUsPerRequest", r.ServerCpuUsPerRequest);
+        Number(w, "loadGeneratorCpuUsPerRequest", r.LoadCpuUsPerRequest);
+        Number(w, "machineBusy", r.MachineBusy);
+        Number(w, "steal", r.Steal);
+        Number(w, "serverWriteBytesPerRequest", r.ServerWriteBytesPerRequest);
+        Number(w, "serverWriteCallsPerRequest", r.ServerWriteCallsPerRequest);
+        Number(w, "serverContextSwitchesPerRequest", r.ServerContextSwitchesPerRequest);
+        if (r.Syncs is { } syncs)
+        {
+            w.WriteNumber("syncs", syncs);
+        }
+
+        w.WriteStartObject("serverThreadsCores");
+        foreach (var (name, ticks) in r.ServerThreads.Take(6))
+        {
+            Number(w, name, ticks / Hosts.ProcStat.TicksPerSecond / r.Seconds);
+        }
+
+        w.WriteEndObject();
+        if (r.ErrorSamples.Count > 0)
+        {
+            w.WriteStartArray("errorSamples");
+            foreach (var sample in r.ErrorSamples)
+            {
+                w.WriteStringValue(sample);
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndObject();
+    }
+
+    private static void Number(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsNaN(value) || double.IsInfinity(value))
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteNumber(name, Math.Round(value, 4));
+        }
+    }
+}

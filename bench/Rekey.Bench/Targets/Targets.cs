@@ -1,0 +1,208 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Rekey.Bench.Hosts;
+using Rekey.Contracts;
+
+namespace Rekey.Bench.Targets;
+
+/// <summary>The ceiling: the update's JSON body against the no-op endpoint of bench/Rekey.Bench.Ceiling.</summary>
+internal sealed class CeilingTarget(int concurrency) : Target($"ceiling@{concurrency}", "no-op endpoint, same stack (ceiling)", concurrency)
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly byte[] Expect = Utf8("\"resultCode\"");
+    private Uri _uri = new("http://127.0.0.1/");
+
+    public override async Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct)
+    {
+        var host = await fixtures.GetAsync("ceiling", CeilingHost.StartAsync, ct);
+        Server = host.Process;
+        _uri = new Uri(host.Process.BaseAddress, "noop/123456789012/client/secret/update/123456789013");
+        var (status, body) = await ProbeAsync(http, ct);
+        if (status != 200)
+        {
+            Unavailable = $"probe failed: {status} {Snippet(body)}";
+        }
+    }
+
+    public override Exchange Create(long sequence)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ClientSecretUpdateRequest { ClientSecret = Secrets.Next(sequence) }, RekeyJsonContext.Default.ClientSecretUpdateRequest);
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = Json;
+        return new Exchange(new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content }, Expect);
+    }
+}
+
+/// <summary>
+/// <c>POST /api/{serviceId}/client/secret/update/{clientId}</c> through the real server, with a distinct valid secret
+/// each time; the answer must carry that secret as <c>newClientSecret</c>. Either spread round-robin over the pool of
+/// clients, or all on one hot client.
+/// </summary>
+internal sealed class UpdateTarget : Target
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly AuthenticationHeaderValue Bearer = new("Bearer", RekeyServerHost.AdminToken);
+    private readonly string _hostKey;
+    private readonly Func<Fixtures, CancellationToken, Task<RekeyServerHost>> _start;
+    private string _prefix = "";
+    private long[] _clientIds = [];
+
+    public UpdateTarget(string synchronous, bool hot, int concurrency)
+        : base($"update-{synchronous.ToLowerInvariant()}-{(hot ? "hot" : "pool")}@{concurrency}",
+            $"secret update, synchronous={synchronous}, {(hot ? "one hot client" : "pool of clients")}", concurrency)
+    {
+        Synchronous = synchronous;
+        Hot = hot;
+        _hostKey = "rekey-" + synchronous;
+        _start = RekeyServerHost.Starter(synchronous);
+    }
+
+    private UpdateTarget(string key, string label, int concurrency, string hostKey, Func<Fixtures, CancellationToken, Task<RekeyServerHost>> start)
+        : base(key, label, concurrency)
+    {
+        Synchronous = "FULL";
+        _hostKey = hostKey;
+        _start = start;
+    }
+
+    /// <summary>
+    /// The scale scenario's update: FULL, round-robin over every client of a registry of <paramref name="clients"/>
+    /// (so in a large registry nearly every update touches a client no recent request touched).
+    /// </summary>
+    public static UpdateTarget Registry(int clients, int concurrency, TimeSpan seedBudget)
+    {
+        var name = "rekey-registry-" + Count(clients);
+        return new UpdateTarget($"update-registry-{Count(clients)}@{concurrency}", $"secret update, FULL, registry of {clients} clients", concurrency,
+            name, RekeyServerHost.Registry(name, clients, seedBudget));
+    }
+
+    /// <summary>
+    /// The postgres scenario's update: the pool on a server whose store is the run's PostgreSQL cluster. Reported as
+    /// not available when the server refuses the provider (it has none yet) — the last line of its log says why.
+    /// </summary>
+    public static UpdateTarget Postgres(int concurrency) =>
+        new($"update-postgres-pool@{concurrency}", "secret update, PostgreSQL store, pool of clients", concurrency, "rekey-postgres",
+            async (fixtures, ct) =>
+            {
+                var cluster = await fixtures.GetAsync("postgres", PostgresCluster.StartAsync, ct);
+                try
+                {
+                    return await RekeyServerHost.StartAsync(fixtures, "rekey-postgres", "FULL", fixtures.Options.PoolSize, seedBudget: null, ct,
+                        "--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={cluster.ConnectionString("rekey")}");
+                }
+                catch (InvalidOperationException ex) when (ex.Message.Contains("exited during start-up", StringComparison.Ordinal))
+                {
+                    var reason = ex.Message.Split('\n').LastOrDefault(l => l.Contains("rekey:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal))?.Trim();
+                    throw new TargetUnavailableException($"not available: the server did not start on PostgreSQL ({reason ?? "see its log"})");
+                }
+            });
+
+    public static string Count(int n) => n switch
+    {
+        >= 1_000_000 when n % 1_000_000 == 0 => $"{n / 1_000_000}m",
+        >= 1_000 when n % 1_000 == 0 => $"{n / 1_000}k",
+        _ => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    public string Synchronous { get; }
+
+    public bool Hot { get; }
+
+    public int PoolSize => _clientIds.Length;
+
+    public RekeyServerHost? Host { get; private set; }
+
+    public override async Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct)
+    {
+        var host = await fixtures.GetAsync(_hostKey, _start, ct);
+        Host = host;
+        Server = host.Process;
+        _prefix = new Uri(host.Process.BaseAddress, $"api/{host.ServiceId}/client/secret/update/").ToString();
+        _clientIds = (Hot ? [host.Hot] : host.Pool).Select(c => c.ClientId).ToArray();
+        var (status, body) = await ProbeAsync(http, ct);
+        if (status != 200)
+        {
+            Unavailable = $"probe failed: {status} {Snippet(body)}";
+        }
+    }
+
+    public override Exchange Create(long sequence)
+    {
+        var secret = Secrets.Next(sequence);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ClientSecretUpdateRequest { ClientSecret = secret }, RekeyJsonContext.Default.ClientSecretUpdateRequest);
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = Json;
+        var clientId = _clientIds[sequence % _clientIds.Length];
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_prefix + clientId.ToString(System.Globalization.CultureInfo.InvariantCulture))) { Content = content };
+        request.Headers.Authorization = Bearer;
+        return new Exchange(request, Utf8("\"newClientSecret\":\"" + secret + "\""));
+    }
+}
+
+/// <summary>
+/// An RFC 6749 §4.4 client-credentials token request: <c>POST</c>, <c>application/x-www-form-urlencoded</c> body
+/// <c>grant_type=client_credentials</c>, client authenticated with HTTP Basic (§2.3.1: client ID and secret each
+/// form-urlencoded, then base64). Success is a 200 whose JSON carries <c>access_token</c> (§4.4.3, §5.1).
+/// The body is the same for every request — the grant has no other required parameter — so requests differ only
+/// where the protocol lets them; all go to one client, as on the peer.
+/// </summary>
+internal sealed class TokenTarget : Target
+{
+    private static readonly MediaTypeHeaderValue Form = new("application/x-www-form-urlencoded");
+    private static readonly byte[] Body = Utf8("grant_type=client_credentials");
+    private static readonly byte[] Expect = Utf8("\"access_token\"");
+    private readonly Func<Fixtures, CancellationToken, Task<(ChildProcess Process, Uri Endpoint, string ClientId, string Secret, Dictionary<string, JsonElement>? Info)>> _start;
+    private Uri _uri = new("http://127.0.0.1/");
+    private AuthenticationHeaderValue _basic = new("Basic", "");
+
+    private TokenTarget(string key, string label, int concurrency, Func<Fixtures, CancellationToken, Task<(ChildProcess, Uri, string, string, Dictionary<string, JsonElement>?)>> start)
+        : base(key, label, concurrency) => _start = start;
+
+    public Dictionary<string, JsonElement>? PeerInfo { get; private set; }
+
+    /// <summary>Rekey's <c>POST /oauth2/{serviceId}/token</c>, FULL store, its dedicated client.</summary>
+    public static TokenTarget Rekey(int concurrency) => new($"token-rekey@{concurrency}", "client credentials, Rekey /oauth2/{serviceId}/token", concurrency,
+        async (fixtures, ct) =>
+        {
+            var host = await fixtures.GetAsync("rekey-FULL", RekeyServerHost.Starter("FULL"), ct);
+            return (host.Process, new Uri(host.Process.BaseAddress, $"oauth2/{host.ServiceId}/token"), host.TokenClient.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture), host.TokenClient.Secret,
+                (Dictionary<string, JsonElement>?)null);
+        });
+
+    /// <summary>OpenIddict's token endpoint; <paramref name="lean"/> turns off token storage and access token encryption.</summary>
+    public static TokenTarget OpenIddict(bool lean, int concurrency) => new(
+        lean ? $"token-openiddict-lean@{concurrency}" : $"token-openiddict@{concurrency}",
+        lean ? "client credentials, OpenIddict, no token storage, JWS only" : "client credentials, OpenIddict defaults",
+        concurrency, async (fixtures, ct) =>
+        {
+            var host = await fixtures.GetAsync(lean ? "openiddict-lean" : "openiddict", PeerHost.Starter(lean), ct);
+            return (host.Process, new Uri(host.Process.BaseAddress, "connect/token"), PeerHost.ClientId, host.ClientSecret, host.Info);
+        });
+
+    public override async Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct)
+    {
+        var (process, endpoint, clientId, secret, info) = await _start(fixtures, ct);
+        Server = process;
+        PeerInfo = info;
+        _uri = endpoint;
+        var credentials = Uri.EscapeDataString(clientId) + ":" + Uri.EscapeDataString(secret);
+        _basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        var (status, body) = await ProbeAsync(http, ct);
+        Unavailable = status switch
+        {
+            200 => null,
+            404 or 405 => $"not available: POST {endpoint.AbsolutePath} answered {status} (no token endpoint in this server build)",
+            _ => $"probe failed: {status} {Snippet(body)}",
+        };
+    }
+
+    public override Exchange Create(long sequence)
+    {
+        var content = new ByteArrayContent(Body);
+        content.Headers.ContentType = Form;
+        var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
+        request.Headers.Authorization = _basic;
+        return new Exchange(request, Expect);
+    }
+}
