@@ -320,7 +320,8 @@ public abstract partial class ApiSuite
     public async Task update_with_invalid_utf8_bytes_is_rejected_as_malformed_and_secret_unchanged()
     {
         byte[] body = [.. """{"clientSecret":"ab"""u8, 0xFF, 0xFE, .. "\"}"u8];
-        await AssertUpdateRefusedAsync(Body(JsonType, body), HttpStatusCode.BadRequest, ResultCodes.MalformedJson);
+        await AssertUpdateRefusedAsync(Body(JsonType, body), HttpStatusCode.BadRequest, ResultCodes.MalformedJson,
+            "[A000205] The request body is not well-formed JSON (line 1, byte 17).");
     }
 
     [Theory]

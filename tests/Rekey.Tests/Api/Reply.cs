@@ -62,6 +62,12 @@ public sealed record Reply(HttpStatusCode Status, string Text, JsonObject? Body,
 
     public bool Has(string name) => Json.ContainsKey(name);
 
+    /// <summary>An array property whose items are all objects; fails otherwise.</summary>
+    public IReadOnlyList<JsonObject> Objects(string name) =>
+        Json[name] is JsonArray array
+            ? array.Select(item => item as JsonObject ?? throw new XunitException($"'{name}' holds a non-object: {this}")).ToList()
+            : throw new XunitException($"'{name}' is not a JSON array: {this}");
+
     public override string ToString() => $"HTTP {(int)Status} {Text}";
 }
 
@@ -70,6 +76,10 @@ public static class JsonWire
 {
     public const long MinId = 100_000_000_000;
     public const long MaxIdExclusive = 1L << 53;
+
+    /// <summary>Parses <paramref name="json"/>, which the test wrote, as an object.</summary>
+    public static JsonObject Object(string json) =>
+        JsonNode.Parse(json) as JsonObject ?? throw new XunitException("Not a JSON object: " + json);
 
     /// <summary>Fails on the first <c>null</c> anywhere in <paramref name="node"/>, naming its JSON path.</summary>
     public static void AssertNoNulls(JsonNode? node, string where)
@@ -93,7 +103,7 @@ public static class JsonWire
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.ToJsonString().All(c => char.IsAsciiDigit(c) || c == '-');
 
     public static long Integer(JsonNode? node, string name) =>
-        IsInteger(node) && long.TryParse(node!.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+        node is not null && IsInteger(node) && long.TryParse(node.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new XunitException($"'{name}' is not a JSON integer: {node?.ToJsonString() ?? "(absent)"}");
 
