@@ -107,6 +107,13 @@ internal static class RequestBody
         JsonNode? node;
         try
         {
+            if (FirstUndecodableString(body) is { } offset)
+            {
+                var lineStart = Array.LastIndexOf(body, (byte)'\n', Math.Max(0, offset - 1)) + 1;
+                var line = body.AsSpan(0, lineStart).Count((byte)'\n') + 1;
+                return RuleViolation.Of(ResultCodes.MalformedJson, line, offset - lineStart + 1);
+            }
+
             node = JsonNode.Parse(body, documentOptions: DocumentOptions);
         }
         catch (JsonException ex)
@@ -114,21 +121,15 @@ internal static class RequestBody
             return RuleViolation.Of(ResultCodes.MalformedJson, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1);
         }
 
-        if (FirstUndecodableString(body) is { } offset)
-        {
-            var lineStart = Array.LastIndexOf(body, (byte)'\n', Math.Max(0, offset - 1)) + 1;
-            var line = body.AsSpan(0, lineStart).Count((byte)'\n') + 1;
-            return RuleViolation.Of(ResultCodes.MalformedJson, line, offset - lineStart + 1);
-        }
-
         return node is JsonObject obj ? obj : RuleViolation.Of(ResultCodes.BodyNotObject);
     }
 
     /// <summary>
-    /// The parse above checks the syntax but decodes strings only when a handler reads them, so a string that is not
-    /// Unicode text (invalid UTF-8 bytes, a lone surrogate escape such as <c>"\ud800"</c>) would surface as an
-    /// exception deep in a handler: a 500 instead of a 400. Decoding every name and string once here refuses such a
-    /// body as malformed JSON (RFC 8259 §8.1, RFC 7493 §2.1). Returns the byte offset of the first bad string.
+    /// JsonNode checks the syntax but decodes strings only when someone reads them, so a string that is not Unicode
+    /// text (invalid UTF-8 bytes, a lone surrogate escape such as <c>"\ud800"</c>) would surface as an exception
+    /// later: in the duplicate-name check for a property name, in a handler for a value; a 500 either way. Decoding
+    /// every name and string once, before the parse, refuses such a body as malformed JSON (RFC 8259 §8.1,
+    /// RFC 7493 §2.1). Returns the byte offset of the first bad string; a syntax error throws as it would in the parse.
     /// </summary>
     private static int? FirstUndecodableString(byte[] body)
     {
