@@ -185,6 +185,23 @@ public abstract partial class ApiSuite
         Assert.Empty(beyond.Objects("services"));
     }
 
+    [Fact]
+    public async Task service_list_with_a_start_beyond_the_default_end_and_no_end_is_an_empty_page()
+    {
+        for (var i = 0; i < 7; i++)
+        {
+            await NewServiceAsync();
+        }
+
+        var page = await GetAsync("/api/service/get/list?start=6");
+
+        AssertOk(page);
+        Assert.Equal(6, page.Int("start"));
+        Assert.Equal(6, page.Int("end"));
+        Assert.True(page.Int("totalCount") >= 7);
+        Assert.Empty(page.Objects("services"));
+    }
+
     [Theory]
     [InlineData("start=-1", "start")]
     [InlineData("end=x", "end")]
