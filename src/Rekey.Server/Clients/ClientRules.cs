@@ -95,9 +95,12 @@ internal static class ClientRules
         return null;
     }
 
-    /// <summary>Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128.</summary>
+    /// <summary>
+    /// Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128. "." and ".." are dot-segments
+    /// that clients and servers remove from a path (RFC 3986 §5.2.4), so such an alias could never be addressed.
+    /// </summary>
     private static bool IsValidAlias(string alias) =>
-        alias.Length is > 0 and <= MaxAliasLength &&
+        alias.Length is > 0 and <= MaxAliasLength && alias is not ("." or "..") &&
         alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or ':' or '@');
 
     public static ClientDocument Present(StoredClient stored, bool withSecret)
