@@ -746,6 +746,18 @@ public abstract partial class ApiSuite
     public async Task a_redirect_uri_that_is_relative_or_has_a_fragment_is_rejected_naming_its_index(string uri) =>
         await AssertCreateRefusedAsync($$"""{"redirectUris":["https://ok.example/cb","{{uri}}"]}""", HttpStatusCode.BadRequest, ResultCodes.InvalidRedirectUri, 1);
 
+    [Theory]
+    [InlineData("https://a.example/cb?x=1")]
+    [InlineData("http://localhost:8080/cb")]
+    [InlineData("com.example.app:/oauth2redirect")]
+    [InlineData("urn:ietf:wg:oauth:2.0:oob")]
+    public async Task an_absolute_redirect_uri_of_any_scheme_is_accepted(string uri)
+    {
+        var client = await NewClientAsync(json: $$"""{"redirectUris":["{{uri}}"]}""");
+
+        Assert.Equal(uri, Assert.Single(client.Created.Json["redirectUris"]?.AsArray() ?? [])?.GetValue<string>());
+    }
+
     [Fact]
     public async Task malformed_or_oversized_client_documents_are_rejected_and_nothing_is_created()
     {
