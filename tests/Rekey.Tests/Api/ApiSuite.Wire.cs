@@ -250,6 +250,26 @@ public abstract partial class ApiSuite
         Assert.Equal(client.Secret, await StoredSecretAsync(client));
     }
 
+    [Theory(Skip = "BUG (Hosting/RekeyHosting.cs + Contracts/ResultCodes.cs, not ours to edit): an /api path that matches no route (404) or " +
+        "a known path with the wrong method (405) is answered by UseStatusCodePages with text/plain 'Status Code: 404; Not Found' (and " +
+        "padding), not {resultCode, resultMessage}; COMPATIBILITY.md rule 5. The catalogue has no code for either case yet.")]
+    [InlineData("GET", "/api/{s}/client/get/")]
+    [InlineData("GET", "/api/{s}/client/unknown")]
+    [InlineData("GET", "/api/{s}/client/secret/update/{c}")]
+    [InlineData("POST", "/api/{s}/client/secret/refresh/{c}")]
+    [InlineData("PUT", "/api/{s}/client/update/{c}")]
+    public async Task an_unknown_api_route_or_method_answers_json_with_a_result_code(string method, string path)
+    {
+        var client = await NewClientAsync();
+
+        var reply = await SendAsync(Admin, new HttpMethod(method), path.Replace("{s}", client.ServiceId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{c}", client.Id, StringComparison.Ordinal));
+
+        Assert.True(reply.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, reply.ToString());
+        Assert.Matches("^A000[0-9]{3}$", reply.Str("resultCode"));
+        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+    }
+
     // ---- golden shapes -----------------------------------------------------------------------------
 
     private static Dictionary<string, string> Bind(params (string Name, string Value)[] values) =>
