@@ -47,7 +47,10 @@ public sealed class RekeyHost : IAsyncDisposable
         }
 
         var factory = new Factory(all, services);
-        factory.UseKestrel(0);
+        // Kestrel picks the port itself. UseKestrel(0) would have the factory rewrite the server's address list after
+        // the app was built, racing the app's own start on its thread: "IServerAddressesFeature.Addresses cannot be
+        // modified after the server has started" (dotnet/aspnetcore#67714), seen on restarts over a migrated store.
+        factory.UseKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
         factory.StartServer();
         return Task.FromResult(new RekeyHost(factory, store));
     }

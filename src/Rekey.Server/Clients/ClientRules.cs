@@ -85,9 +85,10 @@ internal static class ClientRules
         var redirectUris = client.RedirectUris ?? [];
         for (var i = 0; i < redirectUris.Count; i++)
         {
-            // RFC 6749 §3.1.2: absolute, no fragment.
+            // RFC 6749 §3.1.2: absolute, no fragment. The explicit scheme check matters: on Unix, Uri.TryCreate reads
+            // "/cb" as the absolute file:///cb.
             var uri = redirectUris[i];
-            if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0 || uri.Contains('#', StringComparison.Ordinal))
+            if (!HasScheme(uri) || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed) || parsed.Fragment.Length > 0 || uri.Contains('#', StringComparison.Ordinal))
             {
                 return RuleViolation.Of(ResultCodes.InvalidRedirectUri, i);
             }
@@ -96,10 +97,23 @@ internal static class ClientRules
         return null;
     }
 
-    /// <summary>Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128.</summary>
+    /// <summary>
+    /// Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128. "." and ".." are dot-segments
+    /// that clients and servers remove from a path (RFC 3986 §5.2.4), so such an alias could never be addressed.
+    /// </summary>
     private static bool IsValidAlias(string alias) =>
-        alias.Length is > 0 and <= MaxAliasLength &&
+        alias.Length is > 0 and <= MaxAliasLength && alias is not ("." or "..") &&
         alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or ':' or '@');
+
+    /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':'.</summary>
+    private static bool HasScheme(string uri)
+    {
+        var colon = uri.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && char.IsAsciiLetter(uri[0]) && !uri.AsSpan(0, colon).ContainsAnyExcept(SchemeCharacters);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> SchemeCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-.");
 
     public static ClientDocument Present(StoredClient stored, bool withSecret)
     {

@@ -51,7 +51,8 @@ internal static class DocumentNormalizer
     {
         switch (value.GetValueKind())
         {
-            case JsonValueKind.Number when value.GetValue<decimal>() == 0:
+            // TryGetValue, not GetValue: a number outside decimal's range (1e400) is a wrong type, not an exception.
+            case JsonValueKind.Number when value.AsValue().TryGetValue<decimal>(out var number) && number == 0:
                 return new Kept(null);
             case JsonValueKind.String:
                 var text = value.GetValue<string>();

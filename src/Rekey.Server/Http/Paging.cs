@@ -17,7 +17,13 @@ internal readonly record struct Paging(int Start, int End)
             return RuleViolation.Of(ResultCodes.InvalidQueryParameter, "start", int.MaxValue);
         }
 
-        if (request.Query.TryGetValue("end", out var e) && (!TryParse(e, out end) || end < start))
+        if (!request.Query.TryGetValue("end", out var e))
+        {
+            // The default end (5) below a given start is an empty range, not an error the caller did not make,
+            // and never a negative page size (which a store would read as LIMIT -1: no limit at all).
+            end = Math.Max(end, start);
+        }
+        else if (!TryParse(e, out end) || end < start)
         {
             return RuleViolation.Of(ResultCodes.InvalidQueryParameter, "end", int.MaxValue);
         }

@@ -104,15 +104,54 @@ internal static class RequestBody
 
     private static Outcome<JsonObject> ParseJson(byte[] body)
     {
+        JsonNode? node;
         try
         {
-            var node = JsonNode.Parse(body, documentOptions: DocumentOptions);
-            return node is JsonObject obj ? obj : RuleViolation.Of(ResultCodes.BodyNotObject);
+            if (FirstUndecodableString(body) is { } offset)
+            {
+                var lineStart = Array.LastIndexOf(body, (byte)'\n', Math.Max(0, offset - 1)) + 1;
+                var line = body.AsSpan(0, lineStart).Count((byte)'\n') + 1;
+                return RuleViolation.Of(ResultCodes.MalformedJson, line, offset - lineStart + 1);
+            }
+
+            node = JsonNode.Parse(body, documentOptions: DocumentOptions);
         }
         catch (JsonException ex)
         {
             return RuleViolation.Of(ResultCodes.MalformedJson, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1);
         }
+
+        return node is JsonObject obj ? obj : RuleViolation.Of(ResultCodes.BodyNotObject);
+    }
+
+    /// <summary>
+    /// JsonNode checks the syntax but decodes strings only when someone reads them, so a string that is not Unicode
+    /// text (invalid UTF-8 bytes, a lone surrogate escape such as <c>"\ud800"</c>) would surface as an exception
+    /// later: in the duplicate-name check for a property name, in a handler for a value; a 500 either way. Decoding
+    /// every name and string once, before the parse, refuses such a body as malformed JSON (RFC 8259 §8.1,
+    /// RFC 7493 §2.1). Returns the byte offset of the first bad string; a syntax error throws as it would in the parse.
+    /// </summary>
+    private static int? FirstUndecodableString(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+            {
+                continue;
+            }
+
+            try
+            {
+                reader.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                return (int)reader.TokenStartIndex;
+            }
+        }
+
+        return null;
     }
 
     private static Outcome<JsonObject> ParseForm(string text, JsonTypeInfo? target)

@@ -1,32 +1,185 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Rekey.Contracts;
 using Rekey.Testing;
 
 namespace Rekey.Tests.Api;
 
 /// <summary>
 /// The end-to-end suite: every test drives the real server over HTTP. It runs unchanged against each store; a
-/// subclass per store supplies the fixture.
+/// subclass per store supplies the fixture. Nothing here may assume a particular store: checks of a store's files
+/// live in that store's own test classes. Each test makes its own service, so tests never see each other's clients.
+/// The areas are split into partial files: Secrets, Clients, Services, Auth, Wire.
 /// </summary>
-public abstract partial class ApiSuite(ServerFixture fixture)
+public abstract partial class ApiSuite(ServerFixture fixture) : IDisposable
 {
+    protected const string JsonType = "application/json";
+    protected const string FormType = "application/x-www-form-urlencoded";
+
+    private readonly List<HttpClient> _clients = [];
+    private HttpClient? _admin;
+
     protected RekeyHost Host => fixture.Host;
 
-    protected HttpClient Admin { get; } = fixture.Host.CreateAdminClient();
+    /// <summary>Carries the organisation (admin) token.</summary>
+    protected HttpClient Admin => _admin ??= Track(Host.CreateAdminClient());
 
-    [Fact]
-    public async Task update_with_json_body_returns_new_and_old_secret_and_stores_the_new_one()
+    /// <summary>Carries no token at all.</summary>
+    protected HttpClient Anonymous() => Track(Host.CreateClient());
+
+    /// <summary>Carries <paramref name="token"/>.</summary>
+    protected HttpClient As(string token) => Track(Host.CreateClient(token));
+
+    private HttpClient Track(HttpClient client)
     {
-        var serviceId = await Admin.CreateServiceAsync();
-        var client = await Admin.CreateClientAsync(serviceId);
+        _clients.Add(client);
+        return client;
+    }
 
-        var (status, body) = await Admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{client.ClientId}", Testing.Api.Json("""{"clientSecret":"my_new-Secret1"}"""));
+    public void Dispose()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
 
-        Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("A149001", body["resultCode"]!.GetValue<string>());
-        Assert.Equal($"[A149001] Successfully updated the client secret of the client (ID = {client.ClientId}).", body["resultMessage"]!.GetValue<string>());
-        Assert.Equal("my_new-Secret1", body["newClientSecret"]!.GetValue<string>());
-        Assert.Equal(client.ClientSecret, body["oldClientSecret"]!.GetValue<string>());
-        Assert.Equal("my_new-Secret1", await Admin.CurrentSecretAsync(serviceId, client.ClientId!.Value));
+        GC.SuppressFinalize(this);
+    }
+
+    // ---- requests ----------------------------------------------------------------------------------
+
+    protected static async Task<Reply> SendAsync(HttpClient caller, HttpMethod method, string path, HttpContent? content = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        using var response = await caller.SendAsync(request);
+        return await Reply.ReadAsync(response);
+    }
+
+    protected Task<Reply> GetAsync(string path, HttpClient? caller = null) => SendAsync(caller ?? Admin, HttpMethod.Get, path);
+
+    protected Task<Reply> DeleteAsync(string path, HttpClient? caller = null) => SendAsync(caller ?? Admin, HttpMethod.Delete, path);
+
+    protected Task<Reply> PostJsonAsync(string path, string json, HttpClient? caller = null) =>
+        SendAsync(caller ?? Admin, HttpMethod.Post, path, Body(JsonType, json));
+
+    /// <summary>Posts <paramref name="form"/> exactly as written (already URL-encoded), so tests control every byte.</summary>
+    protected Task<Reply> PostFormAsync(string path, string form, HttpClient? caller = null) =>
+        SendAsync(caller ?? Admin, HttpMethod.Post, path, Body(FormType, form));
+
+    /// <summary>A body with exactly this media type (none when <see langword="null"/>) and these UTF-8 bytes (no body when <see langword="null"/>).</summary>
+    protected static ByteArrayContent? Body(string? mediaType, string? text) => Body(mediaType, text is null ? null : Encoding.UTF8.GetBytes(text));
+
+    protected static ByteArrayContent? Body(string? mediaType, byte[]? bytes)
+    {
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        var content = new ByteArrayContent(bytes);
+        if (mediaType is not null)
+        {
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(mediaType);
+        }
+
+        return content;
+    }
+
+    // ---- things to test on -------------------------------------------------------------------------
+
+    /// <summary>A client as created: its service, numeric ID, generated secret and document.</summary>
+    protected sealed record TestClient(long ServiceId, long ClientId, string Secret, Reply Created)
+    {
+        public string Id => ClientId.ToString(CultureInfo.InvariantCulture);
+
+        public string SecretUpdatePath(string? identifier = null) => $"/api/{ServiceId}/client/secret/update/{identifier ?? Id}";
+
+        public string SecretRefreshPath(string? identifier = null) => $"/api/{ServiceId}/client/secret/refresh/{identifier ?? Id}";
+
+        public string GetPath(string? identifier = null) => $"/api/{ServiceId}/client/get/{identifier ?? Id}";
+
+        public string UpdatePath(string? identifier = null) => $"/api/{ServiceId}/client/update/{identifier ?? Id}";
+
+        public string DeletePath(string? identifier = null) => $"/api/{ServiceId}/client/delete/{identifier ?? Id}";
+
+        public string LockPath(string? identifier = null) => $"/api/{ServiceId}/client/lock_flag/update/{identifier ?? Id}";
+    }
+
+    protected async Task<long> NewServiceAsync(string json = """{"serviceName":"suite service"}""")
+    {
+        var reply = await PostJsonAsync("/api/service/create", json);
+        AssertOk(reply);
+        return JsonWire.AssertId(reply.Json["apiKey"], "apiKey");
+    }
+
+    protected async Task<TestClient> NewClientAsync(long? serviceId = null, string json = """{"clientName":"suite client"}""")
+    {
+        var sid = serviceId ?? await NewServiceAsync();
+        var reply = await PostJsonAsync($"/api/{sid}/client/create", json);
+        AssertOk(reply);
+        return new TestClient(sid, JsonWire.AssertId(reply.Json["clientId"], "clientId"), reply.Str("clientSecret"), reply);
+    }
+
+    /// <summary>Creates an API token for <paramref name="serviceId"/> with exactly <paramref name="permissions"/>.</summary>
+    protected async Task<(string Token, long TokenId)> NewTokenAsync(long serviceId, params string[] permissions)
+    {
+        var list = string.Join(",", permissions.Select(p => $"\"{p}\""));
+        var reply = await PostJsonAsync("/api/apitoken/create", $$"""{"serviceId":{{serviceId}},"permissions":[{{list}}],"description":"suite token"}""");
+        AssertOk(reply);
+        return (reply.Str("token"), JsonWire.AssertId(reply.Json["tokenId"], "tokenId"));
+    }
+
+    /// <summary>A client carrying a new API token for <paramref name="serviceId"/> with exactly <paramref name="permissions"/>.</summary>
+    protected async Task<HttpClient> TokenClientAsync(long serviceId, params string[] permissions) =>
+        As((await NewTokenAsync(serviceId, permissions)).Token);
+
+    /// <summary>The secret the server holds now, read back through client/get with the admin token.</summary>
+    protected async Task<string> StoredSecretAsync(TestClient client)
+    {
+        var reply = await GetAsync(client.GetPath());
+        AssertOk(reply);
+        return reply.Str("clientSecret");
+    }
+
+    // ---- assertions --------------------------------------------------------------------------------
+
+    protected static void AssertOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, "Expected 200: " + reply);
+
+    /// <summary>
+    /// An Authlete result body: exactly <c>resultCode</c> and <c>resultMessage</c>, the expected HTTP status (stated
+    /// by the test, not taken from the catalogue), and the message the catalogue builds from <paramref name="args"/>.
+    /// </summary>
+    protected static void AssertResult(Reply reply, HttpStatusCode status, ResultCode code, params object?[] args)
+    {
+        Assert.True(reply.Status == status && reply.Body?["resultCode"]?.ToString() == code.Code,
+            $"Expected {(int)status} {code.Code}, got {reply}");
+        Assert.Equal((int)status, code.HttpStatus);
+        AssertProperties(reply, "resultCode", "resultMessage");
+        Assert.Equal(code.Format(args), reply.Str("resultMessage"));
+    }
+
+    /// <summary>Like <see cref="AssertResult"/> but only the message's prefix is fixed (it carries a position or a request ID).</summary>
+    protected static void AssertResultCode(Reply reply, HttpStatusCode status, ResultCode code)
+    {
+        Assert.True(reply.Status == status && reply.Body?["resultCode"]?.ToString() == code.Code,
+            $"Expected {(int)status} {code.Code}, got {reply}");
+        AssertProperties(reply, "resultCode", "resultMessage");
+        Assert.StartsWith($"[{code.Code}] ", reply.Str("resultMessage"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The body's property names are exactly <paramref name="names"/>: none missing, none extra.</summary>
+    protected static void AssertProperties(Reply reply, params string[] names) =>
+        Assert.Equal(names.Order(StringComparer.Ordinal).ToArray(), reply.Json.Select(p => p.Key).Order(StringComparer.Ordinal).ToArray());
+
+    /// <summary>A 204 with nothing after the headers: no body bytes and no content type.</summary>
+    protected static void AssertNoContent(Reply reply)
+    {
+        Assert.True(reply.Status == HttpStatusCode.NoContent, "Expected 204: " + reply);
+        Assert.Equal("", reply.Text);
+        Assert.Null(reply.MediaType);
+        Assert.True(reply.Header("Content-Length") is null or "0", "Content-Length: " + reply.Header("Content-Length"));
     }
 }
 

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Rekey.Contracts;
+using Rekey.Testing;
+using Rekey.Tests.Api;
+
+namespace Rekey.Tests.Sqlite;
+
+/// <summary>
+/// What only the SQLite store can be asked: does an acknowledged write survive a restart of the process on the same
+/// file, and do the files on disk hold anything a thief could use? Each test owns its store and its servers.
+/// </summary>
+public sealed class SqliteStoreTests
+{
+    private static async Task<Reply> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        }
+
+        using var response = await http.SendAsync(request);
+        return await Reply.ReadAsync(response);
+    }
+
+    private static async Task<Reply> OkAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
+    {
+        var reply = await SendAsync(http, method, path, json, mediaType);
+        Assert.True(reply.Status == HttpStatusCode.OK, $"{method} {path}: {reply}");
+        return reply;
+    }
+
+    [Fact]
+    public async Task data_survives_a_server_restart_on_the_same_file()
+    {
+        await using var store = new SqliteTestStore();
+        long serviceId;
+        long clientId;
+        string token;
+        JsonObject serviceBefore;
+        JsonObject clientBefore;
+
+        await using (var first = await RekeyHost.StartAsync(store))
+        {
+            using var admin = first.CreateAdminClient();
+            serviceId = (await OkAsync(admin, HttpMethod.Post, "/api/service/create",
+                """{"serviceName":"durable","issuer":"https://durable.example","custom":{"k":[1,2.50]}}""")).Int("apiKey");
+            clientId = (await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create",
+                """{"clientName":"durable client","clientIdAlias":"durable","developer":"dev","redirectUris":["https://durable.example/cb"]}""")).Int("clientId");
+            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/durable", """{"clientSecret":"survives-restart-1"}""");
+            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/lock_flag/update/{clientId}", """{"clientLocked":true}""");
+            token = (await OkAsync(admin, HttpMethod.Post, "/api/apitoken/create",
+                $$"""{"serviceId":{{serviceId}},"permissions":["service.read","client.read","client.secret.read"]}""")).Str("token");
+            serviceBefore = (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/service/get")).Json;
+            clientBefore = (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Json;
+            Assert.True(clientBefore["locked"]?.GetValue<bool>());
+        }
+
+        await using var second = await RekeyHost.StartAsync(store);
+        using var admin2 = second.CreateAdminClient();
+        using var tokenClient = second.CreateClient(token);
+
+        var service = await OkAsync(admin2, HttpMethod.Get, $"/api/{serviceId}/service/get");
+        Assert.True(JsonNode.DeepEquals(serviceBefore, service.Json), $"{serviceBefore.ToJsonString()}\n{service.Text}");
+        var client = await OkAsync(admin2, HttpMethod.Get, $"/api/{serviceId}/client/get/durable");
+        Assert.True(JsonNode.DeepEquals(clientBefore, client.Json), $"{clientBefore.ToJsonString()}\n{client.Text}");
+        Assert.Equal("survives-restart-1", client.Str("clientSecret"));
+        Assert.True(client.Bool("locked"));
+        Assert.Equal("survives-restart-1", (await OkAsync(tokenClient, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Str("clientSecret"));
+
+        var rotated = await OkAsync(admin2, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/{clientId}", """{"clientSecret":"after-restart-2"}""");
+        Assert.Equal("survives-restart-1", rotated.Str("oldClientSecret"));
+        var next = await OkAsync(admin2, HttpMethod.Post, $"/api/{serviceId}/client/create", """{"clientName":"after restart"}""");
+        Assert.NotEqual(clientId, next.Int("clientId"));
+        Assert.True(next.Int("number") > clientBefore["number"]?.GetValue<long>());
+        var duplicate = await SendAsync(admin2, HttpMethod.Post, $"/api/{serviceId}/client/create", """{"clientIdAlias":"durable"}""");
+        Assert.Equal("A120203", duplicate.Str("resultCode"));
+    }
+
+    [Fact]
+    public async Task the_sqlite_files_never_hold_a_plaintext_secret_or_token()
+    {
+        await using var store = new SqliteTestStore();
+        const string marker = "plaintext-probe-marker-7f3a91";
+        var forbidden = new List<string>
+        {
+            RekeyHost.AdminToken,
+            "sent-in-create-body-probe-0001",
+            "chosen-Probe-Secret-0002-abcdefghijklmnop",
+            "form-Probe-Secret-0003-qrstuvwxyz",
+            "sent-in-update-body-probe-0004",
+        };
+
+        await using (var host = await RekeyHost.StartAsync(store))
+        {
+            using var admin = host.CreateAdminClient();
+            var serviceId = (await OkAsync(admin, HttpMethod.Post, "/api/service/create", $$"""{"serviceName":"{{marker}}"}""")).Int("apiKey");
+            var created = await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create",
+                $$"""{"clientName":"{{marker}}","clientSecret":"{{forbidden[1]}}"}""");
+            var clientId = created.Int("clientId");
+            forbidden.Add(created.Str("clientSecret"));
+            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/{clientId}", $$"""{"clientSecret":"{{forbidden[2]}}"}""");
+            forbidden.Add((await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/secret/refresh/{clientId}")).Str("newClientSecret"));
+            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/{clientId}", "clientSecret=" + forbidden[3], "application/x-www-form-urlencoded");
+            var document = (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Json;
+            document["clientSecret"] = forbidden[4];
+            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/update/{clientId}", document.ToJsonString());
+            forbidden.Add((await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create", """{"clientName":"second"}""")).Str("clientSecret"));
+            forbidden.Add((await OkAsync(admin, HttpMethod.Post, "/api/apitoken/create",
+                $$"""{"serviceId":{{serviceId}},"permissions":["client.read"],"description":"{{marker}}"}""")).Str("token"));
+            Assert.Equal(forbidden[3], (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Str("clientSecret"));
+
+            AssertFilesHoldNoPlaintext(store, marker, forbidden, "while the server runs");
+        }
+
+        AssertFilesHoldNoPlaintext(store, marker, forbidden, "after shutdown (WAL checkpointed)");
+    }
+
+    /// <summary>
+    /// Reads every file of the data directory (the database, its -wal and -shm) as bytes. The non-secret marker must
+    /// be found, which proves the scan sees the data; no secret may be found, neither as UTF-8 nor as UTF-16.
+    /// </summary>
+    private static void AssertFilesHoldNoPlaintext(SqliteTestStore store, string marker, IReadOnlyList<string> forbidden, string when)
+    {
+        var files = Directory.GetFiles(store.DataDirectory, "*", SearchOption.AllDirectories);
+        Assert.Contains(store.DatabasePath, files);
+        var contents = files.ToDictionary(f => Path.GetFileName(f), ReadShared);
+        var all = contents.Values.SelectMany(b => b).ToArray();
+
+        Assert.True(all.AsSpan().IndexOf(Encoding.UTF8.GetBytes(marker)) >= 0, $"{when}: the marker is in none of {string.Join(", ", contents.Keys)}; the scan sees nothing.");
+        foreach (var secret in forbidden)
+        {
+            foreach (var (name, bytes) in contents)
+            {
+                Assert.False(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(secret)) >= 0, $"{when}: {name} holds a secret in plaintext (UTF-8).");
+                Assert.False(bytes.AsSpan().IndexOf(Encoding.Unicode.GetBytes(secret)) >= 0, $"{when}: {name} holds a secret in plaintext (UTF-16).");
+            }
+        }
+    }
+
+    private static byte[] ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    [Fact]
+    public async Task the_file_scan_finds_a_secret_that_is_stored_in_plaintext()
+    {
+        // The scan above must be able to fail: a secret the caller puts in an ordinary (stored) property is found.
+        await using var store = new SqliteTestStore();
+        const string visible = "stored-on-purpose-in-a-custom-property-0005";
+        await using (var host = await RekeyHost.StartAsync(store))
+        {
+            using var admin = host.CreateAdminClient();
+            await OkAsync(admin, HttpMethod.Post, "/api/service/create", $$"""{"serviceName":"control","note":"{{visible}}"}""");
+        }
+
+        var error = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertFilesHoldNoPlaintext(store, "control", [visible], "control"));
+        Assert.Contains("plaintext", error.Message, StringComparison.Ordinal);
+    }
+}
