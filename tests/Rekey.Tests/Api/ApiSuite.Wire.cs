@@ -250,9 +250,7 @@ public abstract partial class ApiSuite
         Assert.Equal(client.Secret, await StoredSecretAsync(client));
     }
 
-    [Theory(Skip = "BUG (Hosting/RekeyHosting.cs + Contracts/ResultCodes.cs, not ours to edit): an /api path that matches no route (404) or " +
-        "a known path with the wrong method (405) is answered by UseStatusCodePages with text/plain 'Status Code: 404; Not Found' (and " +
-        "padding), not {resultCode, resultMessage}; COMPATIBILITY.md rule 5. The catalogue has no code for either case yet.")]
+    [Theory]
     [InlineData("GET", "/api/{s}/client/get/")]
     [InlineData("GET", "/api/{s}/client/unknown")]
     [InlineData("GET", "/api/{s}/client/secret/update/{c}")]

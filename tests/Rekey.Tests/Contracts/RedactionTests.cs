@@ -72,9 +72,9 @@ public sealed class RedactionTests
     [Fact]
     public void server_records_that_carry_a_secret_hide_it()
     {
-        var stored = new StoredClient(1, 1, 123456789012, 1, "alias", null, false, "{}", 0, 0, Secret);
-        var created = new NewClient(1, "alias", null, false, "{}", Secret, 0);
-        var rotation = new SecretRotation(123456789012, Other, Secret);
+        var stored = new StoredClient(1, 1, 123456789012, 1, "alias", null, false, "{}", 0, 0, Secret, null);
+        var created = new NewClient(1, "alias", null, false, "{}", Secret);
+        var rotation = new SecretRotation(123456789012, 987654321098, Other, Secret);
 
         foreach (var text in new[] { stored.ToString(), created.ToString(), rotation.ToString() })
         {

@@ -153,6 +153,6 @@ public sealed class GoldenJsonTests
     }
 
     [Fact]
-    public void the_five_golden_files_exist() =>
-        Assert.Equal("client-create.json error-secret-too-long.json lock-flag.json secret-refresh.json secret-update.json", string.Join(" ", GoldenFileNames()));
+    public void the_five_wire_golden_files_exist() =>
+        Assert.Subset(GoldenFileNames().ToHashSet(), new HashSet<string> { "client-create.json", "error-secret-too-long.json", "lock-flag.json", "secret-refresh.json", "secret-update.json" });
 }

@@ -250,7 +250,7 @@ public abstract class RotationSuite : SecuritySuite
         var (clientId, secret) = await admin.NewClientAsync(serviceId);
         var expiresAt = Start.AddDays(1).ToUnixTimeMilliseconds();
 
-        var document = await admin.GetFromJsonAsync($"/api/{serviceId}/client/get/{clientId}", Contracts.RekeyJsonContext.Default.ClientDocument);
+        var document = await admin.GetFromJsonAsync($"/api/{serviceId}/client/get/{clientId}", global::Rekey.Contracts.RekeyJsonContext.Default.ClientDocument);
         Assert.Equal(expiresAt, document!.ClientSecretExpiresAt);
         Assert.Equal(expiresAt, (await admin.ListSecretsAsync(serviceId, clientId))[0]!["expiresAt"]!.GetValue<long>());
 
@@ -264,7 +264,7 @@ public abstract class RotationSuite : SecuritySuite
         // A new secret gets a new lifetime from now.
         var replacement = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
         Assert.True(await host.VerifiesAsync(serviceId, clientId, replacement));
-        var renewed = await admin.GetFromJsonAsync($"/api/{serviceId}/client/get/{clientId}", Contracts.RekeyJsonContext.Default.ClientDocument);
+        var renewed = await admin.GetFromJsonAsync($"/api/{serviceId}/client/get/{clientId}", global::Rekey.Contracts.RekeyJsonContext.Default.ClientDocument);
         Assert.Equal(Start.AddDays(2).ToUnixTimeMilliseconds(), renewed!.ClientSecretExpiresAt);
     }
 
