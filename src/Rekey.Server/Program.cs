@@ -2,7 +2,9 @@ using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
 using Rekey.Server.Secrets;
 
-var builder = WebApplication.CreateBuilder(args);
+// Configuration is read once and validated at start; watching the content root for changes would wake a thread on
+// every database write when the data directory lies inside it (measured in bench/README.md).
+var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
 builder.AddRekey();
 var app = builder.Build();
 app.MapRekey();
