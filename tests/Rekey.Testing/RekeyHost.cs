@@ -43,7 +43,15 @@ public sealed class RekeyHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            all[key] = value;
+            // A null value removes a default (e.g. no admin token: let the server generate one).
+            if (value is null)
+            {
+                all.Remove(key);
+            }
+            else
+            {
+                all[key] = value;
+            }
         }
 
         var factory = new Factory(all, services);

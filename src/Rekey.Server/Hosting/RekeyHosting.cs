@@ -79,9 +79,11 @@ internal static class RekeyHosting
 
     private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, TimeProvider time, ILoggerFactory loggers)
     {
-        var connectionString = options.Storage.ConnectionString;
-        if (string.IsNullOrWhiteSpace(connectionString))
+        var connectionString = options.Storage.ConnectionString ?? "";
+        if (connectionString.Length == 0 && options.Storage.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {
+            // Hosted services are all constructed before any starts, so the store may be built before the initializer runs.
+            Directory.CreateDirectory(options.DataDirectory);
             connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDirectory, "rekey.db"))}";
         }
 

@@ -84,6 +84,8 @@ internal static class PrivateFile
 {
     public static void WriteNew(string path, string content)
     {
+        // The first file written may be the first thing in a data directory that does not exist yet.
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
