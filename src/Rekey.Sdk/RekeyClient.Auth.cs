@@ -13,7 +13,7 @@ public sealed partial class RekeyClient
     /// The outcome of the token request itself is in the answer, not in the result: the server answers HTTP 200 with
     /// <see cref="TokenResponse.Action"/> (<c>OK</c>, <c>INVALID_CLIENT</c>, <c>BAD_REQUEST</c>,
     /// <c>INTERNAL_SERVER_ERROR</c>) and the <see cref="TokenResponse.ResponseContent"/> to relay to the client, and
-    /// the SDK returns that as a success. An error result means the call failed (unknown service, wrong token,
+    /// the SDK returns that as a success. An error result means the call failed (unknown service, wrong bearer token,
     /// malformed body). The answer carries the access token; its <c>ToString()</c> does not.
     /// </remarks>
     /// <param name="serviceId">The service ID.</param>
