@@ -7,10 +7,19 @@ internal static partial class Commands
 {
     private static Command Secrets(Session session)
     {
-        return new Command("secret", "Rotate client secrets") { SecretUpdate(session), SecretRefresh(session) };
+        return new Command("secret", "Rotate client secrets, list them (never their values) and revoke previous ones")
+        {
+            SecretUpdate(session), SecretRefresh(session), SecretList(session), SecretRevoke(session),
+        };
     }
 
     private static Option<bool> ShowOld() => new("--show-old") { Description = "Also print the old secret (it is withheld by default)" };
+
+    private static Option<long?> Grace() => new("--grace")
+    {
+        Description = "Seconds the old secret stays valid, instead of the service's clientSecretGracePeriod (0: it stops working at once; at most 30 days)",
+        HelpName = "seconds",
+    };
 
     private static Command SecretUpdate(Session session)
     {
@@ -18,11 +27,12 @@ internal static partial class Commands
         var file = new Option<FileInfo>("--secret-file") { Description = "Read the new secret from this file (one line; a trailing newline is stripped)", HelpName = "path" };
         var value = new Option<string>("--secret") { Description = "The new secret on the command line (discouraged: it lands in shell history)", HelpName = "secret" };
         var showOld = ShowOld();
+        var grace = Grace();
         var update = new Command("update",
             "Set a client's secret to a value of your choosing, read from standard input (one line) or --secret-file. " +
             "Allowed: 1 to 86 characters of A-Z a-z 0-9 - _. Prints the new secret.")
         {
-            id, file, value, showOld,
+            id, file, value, showOld, grace,
         };
         update.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
@@ -31,7 +41,7 @@ internal static partial class Commands
             var client = session.Client(parse);
 
             // The SDK checks ClientSecretRules before sending; a broken rule comes back as a local error (exit code 2).
-            var result = await client.UpdateClientSecretAsync(serviceId, parse.GetRequiredValue(id), new ClientSecretUpdateRequest { ClientSecret = secret }, ct);
+            var result = await client.UpdateClientSecretAsync(serviceId, parse.GetRequiredValue(id), new ClientSecretUpdateRequest { ClientSecret = secret, GracePeriod = parse.GetValue(grace) }, ct);
             var show = parse.GetValue(showOld);
             return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"));
         }, ct));
@@ -42,15 +52,46 @@ internal static partial class Commands
     {
         var id = ClientIdentifier();
         var showOld = ShowOld();
-        var refresh = new Command("refresh", "Replace a client's secret with a generated one (86 characters); prints the new secret") { id, showOld };
+        var grace = Grace();
+        var refresh = new Command("refresh", "Replace a client's secret with a generated one (86 characters); prints the new secret") { id, showOld, grace };
         refresh.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            var result = await session.Client(parse).RefreshClientSecretAsync(serviceId, parse.GetRequiredValue(id), ct);
+            var result = await session.Client(parse).RefreshClientSecretAsync(serviceId, parse.GetRequiredValue(id), parse.GetValue(grace), ct);
             var show = parse.GetValue(showOld);
             return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"));
         }, ct));
         return refresh;
+    }
+
+    private static Command SecretList(Session session)
+    {
+        var id = ClientIdentifier();
+        var list = new Command("list", "List a client's secrets, newest first: status, times and hint, never the values") { id };
+        list.SetAction((parse, ct) => session.RunAsync(async ct =>
+        {
+            var serviceId = session.ServiceId(parse);
+            var result = await session.Client(parse).ListClientSecretsAsync(serviceId, parse.GetRequiredValue(id), ct);
+            return session.Print(parse, result, Show.Secrets);
+        }, ct));
+        return list;
+    }
+
+    private static Command SecretRevoke(Session session)
+    {
+        var id = ClientIdentifier();
+        var secretId = new Argument<long>("secretId") { Description = "The secret's ID, from 'rekey secret list' (not the secret)" };
+        var revoke = new Command("revoke", "Revoke a previous secret now, ending its grace period (the current secret cannot be revoked: update or refresh it)")
+        {
+            id, secretId,
+        };
+        revoke.SetAction((parse, ct) => session.RunAsync(async ct =>
+        {
+            var serviceId = session.ServiceId(parse);
+            var result = await session.Client(parse).RevokeClientSecretAsync(serviceId, parse.GetRequiredValue(id), parse.GetValue(secretId), ct);
+            return session.Print(parse, result, Show.Result);
+        }, ct));
+        return revoke;
     }
 
     /// <summary>The new secret from <c>--secret</c> (with a warning), <c>--secret-file</c>, or one line of standard input.</summary>

@@ -13,7 +13,7 @@ internal static partial class Commands
     public static Command Build(Session session)
     {
         var root = new Command("rekey",
-            "rekey: manage Rekey services, clients, client secrets and API tokens.\n" +
+            "rekey: manage Rekey services, clients, client secrets and API tokens; read the audit trail; rotate encryption and signing keys.\n" +
             $"Configuration: --url or {Session.UrlVariable} (default {RekeyCli.DefaultUrl}), --token or {Session.TokenVariable}, " +
             $"--service or {Session.ServiceVariable}.\n" +
             "Errors go to standard error as 'error: <resultCode> <resultMessage>'.\n" +
@@ -23,6 +23,9 @@ internal static partial class Commands
             Clients(session),
             Secrets(session),
             ApiTokens(session),
+            Audit(session),
+            Keys(session),
+            SigningKey(session),
         };
         root.Options.Add(session.Url);
         root.Options.Add(session.Token);

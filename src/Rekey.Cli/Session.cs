@@ -47,7 +47,7 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
 
     public Option<string> Service { get; } = new("--service")
     {
-        Description = $"Service ID (apiKey) for service, client and secret commands [env: {ServiceVariable}]",
+        Description = $"Service ID (apiKey) for service, client, secret, audit and signing-key commands [env: {ServiceVariable}]",
         Recursive = true,
         HelpName = "id",
     };

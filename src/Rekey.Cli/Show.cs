@@ -83,6 +83,52 @@ internal static class Show
         Page(o, list, list.ApiTokens.Count, "API tokens");
     }
 
+    /// <summary>A client's secrets: never a value, only the hint the server gives for long secrets.</summary>
+    public static void Secrets(TextWriter o, ClientSecretListResponse list)
+    {
+        Human.Table(o, ["SECRET ID", "STATUS", "CREATED", "VALID UNTIL", "LAST USED", "HINT"],
+            list.Secrets.Select(s => new[] { Human.Number(s.SecretId), s.Status, Human.Time(s.CreatedAt), ValidUntil(s), Human.Time(s.LastUsedAt), s.Hint }));
+        o.WriteLine($"{list.Secrets.Count} secrets of client {list.ClientId}");
+    }
+
+    /// <summary>
+    /// When the secret stops (or stopped) verifying: its revocation; else the earlier of its expiry and, for a
+    /// previous secret, the end of its grace period; "never" for a secret without either.
+    /// </summary>
+    private static string? ValidUntil(ClientSecretInfo s) =>
+        s.RevokedAt is { } revoked ? Human.Time(revoked)
+        : (s.ExpiresAt, s.ValidUntil) switch
+        {
+            ({ } expires, { } grace) => Human.Time(Math.Min(expires, grace)),
+            ({ } expires, null) => Human.Time(expires),
+            (null, { } grace) => Human.Time(grace),
+            _ => "never",
+        };
+
+    public static void AuditEvents(TextWriter o, AuditListResponse list)
+    {
+        Human.Table(o, ["EVENT ID", "TIME", "ACTION", "OUTCOME", "SERVICE ID", "CLIENT ID", "SECRET ID", "ACTOR", "ADDRESS", "TARGET"],
+            list.Events.Select(e => new[]
+            {
+                Human.Number(e.EventId), Human.Time(e.OccurredAt), e.Action, e.Outcome, Human.Number(e.ServiceId), Human.Number(e.ClientId),
+                Human.Number(e.SecretId), e.ActorTokenId is { } token ? $"token {Human.Number(token)}" : e.ActorKind, e.RemoteAddress, e.Target,
+            }));
+        Page(o, list, list.Events.Count, "audit events");
+    }
+
+    public static void DataKeys(TextWriter o, DataKeysResponse r)
+    {
+        Human.KeyValues(o,
+        [
+            ("resultCode", r.ResultCode),
+            ("resultMessage", r.ResultMessage),
+            ("reencrypted", Human.Number(r.Reencrypted)),
+        ]);
+        o.WriteLine();
+        Human.Table(o, ["KEY ID", "CREATED", "CURRENT", "VALUES"],
+            r.Keys.Select(k => new[] { k.KeyId, Human.Time(k.CreatedAt), Human.Flag(k.Current), Human.Number(k.Values) }));
+    }
+
     private static void Page(TextWriter o, ListResponse list, int count, string what) =>
         o.WriteLine($"{count} of {list.TotalCount} {what} (start {list.Start}, end {list.End})");
 }

@@ -9,7 +9,7 @@ namespace Rekey.Sdk;
 
 /// <summary>
 /// Typed client for the Rekey server: one method per endpoint, each returning a <see cref="RekeyResult{T}"/> (or a
-/// <see cref="RekeyResult"/> for deletes) that carries the response or the error. Methods throw only when the
+/// <see cref="RekeyResult"/> for the deletes answered with HTTP 204 and no body) that carries the response or the error. Methods throw only when the
 /// caller's <see cref="CancellationToken"/> is cancelled (<see cref="OperationCanceledException"/>) or for
 /// programming errors (null or empty arguments). Thread-safe; create one per <see cref="HttpClient"/>, or register it
 /// with <c>services.AddRekeyClient(…)</c>.
@@ -197,6 +197,9 @@ public sealed partial class RekeyClient
 
         return query.ToString();
     }
+
+    /// <summary>A number for the query string, in invariant digits; <see langword="null"/> leaves the parameter out.</summary>
+    private static string? Number(long? value) => value?.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A paging index for the query string; negative indexes are a programming error.</summary>
     private static string? Index(int? value, string paramName)

@@ -61,7 +61,8 @@ public sealed class RekeyResult<T>
 }
 
 /// <summary>
-/// The outcome of a call that returns no value (the deletes: HTTP 204): success, or <see cref="Error"/>.
+/// The outcome of a call that returns no value (the deletes answered with HTTP 204; revoking a secret answers with a
+/// body and returns a <see cref="RekeyResult{T}"/>): success, or <see cref="Error"/>.
 /// </summary>
 public sealed class RekeyResult
 {

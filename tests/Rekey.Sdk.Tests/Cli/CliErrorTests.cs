@@ -75,6 +75,16 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [InlineData("--url", "not a url", "service", "list")]
     [InlineData("--timeout", "0", "service", "list")]
     [InlineData("--timeout", "2147483647", "service", "list")]
+    [InlineData("secret", "list")]
+    [InlineData("secret", "revoke", "x")]
+    [InlineData("secret", "revoke", "x", "not-a-number")]
+    [InlineData("--service", "1", "secret", "refresh", "x", "--grace", "ten")]
+    [InlineData("audit")]
+    [InlineData("audit", "--client", "0", "--all-services")]
+    [InlineData("audit", "--all-services", "--start", "-1")]
+    [InlineData("keys")]
+    [InlineData("keys", "spin")]
+    [InlineData("signing-key", "rotate")]
     [InlineData()]
     public async Task bad_usage_exits_2_without_calling_the_server(params string[] args)
     {
@@ -188,7 +198,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         Assert.Equal(ExitCodes.Success, run.ExitCode);
         Assert.Contains("rekey [command] [options]", run.Out, StringComparison.Ordinal);
         Assert.Contains("Exit codes: 0 success; 1 the server refused", run.Out, StringComparison.Ordinal);
-        foreach (var command in new[] { "service", "client", "secret", "apitoken" })
+        foreach (var command in new[] { "service", "client", "secret", "apitoken", "audit", "keys", "signing-key" })
         {
             Assert.Contains("  " + command + " ", run.Out, StringComparison.Ordinal);
         }

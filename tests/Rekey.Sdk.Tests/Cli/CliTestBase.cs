@@ -15,6 +15,37 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
         .Select(l => l[(key.Length + 1)..].Trim())
         .FirstOrDefault();
 
+    /// <summary>
+    /// The rows of the human table whose header starts with <paramref name="headers"/>[0], as cells by header (cells
+    /// are cut at the header's column offsets, so empty cells stay in place). The summary line under a list
+    /// (<c>3 of 12 …</c>, <c>2 secrets of client …</c>) is not a row.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> Table(params string[] headers)
+    {
+        var lines = Out.Split('\n');
+        var at = Array.FindIndex(lines, l => l.StartsWith(headers[0] + "  ", StringComparison.Ordinal));
+        if (at < 0)
+        {
+            throw new InvalidOperationException($"no table headed {headers[0]}: {this}");
+        }
+
+        var offsets = new int[headers.Length];
+        for (var i = 0; i < headers.Length; i++)
+        {
+            offsets[i] = lines[at].IndexOf(headers[i], i == 0 ? 0 : offsets[i - 1] + 1, StringComparison.Ordinal);
+            Assert.True(offsets[i] >= 0, $"no column {headers[i]}: {lines[at]}");
+        }
+
+        return lines.Skip(at + 1)
+            .TakeWhile(l => l.Length > 0)
+            .Where(l => !System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d+ (of \d+ |secrets of client )"))
+            .Select(l => (IReadOnlyDictionary<string, string>)headers.Select((h, i) => (h, Cell(l, offsets[i], i + 1 < offsets.Length ? offsets[i + 1] : l.Length)))
+                .ToDictionary(c => c.h, c => c.Item2))
+            .ToList();
+    }
+
+    private static string Cell(string line, int from, int to) => from >= line.Length ? "" : line[from..Math.Min(to, line.Length)].Trim();
+
     /// <summary>Standard output read as the server's JSON shape.</summary>
     public T Json<T>(JsonTypeInfo<T> type) =>
         JsonSerializer.Deserialize(Out, type) ?? throw new InvalidOperationException("null JSON: " + Out);

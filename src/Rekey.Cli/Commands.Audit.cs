@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Globalization;
+using Rekey.Contracts;
+
+namespace Rekey.Cli;
+
+internal static partial class Commands
+{
+    private static Command Audit(Session session)
+    {
+        var client = new Option<string>("--client")
+        {
+            Description = "Only the events of this client: its numeric client ID (events name clients, tokens and secrets by ID, never by value)",
+            HelpName = "id",
+        };
+        var action = new Option<string>("--action") { Description = $"Only the events of this action: {string.Join(", ", AuditActions.All)}", HelpName = "name" };
+        var allServices = new Option<bool>("--all-services")
+        {
+            Description = "The organisation's trail, every service (organisation token); --service and REKEY_SERVICE are ignored",
+        };
+        var start = Start();
+        var end = End();
+        var audit = new Command("audit", "Show the audit trail of the service given by --service, or of all with --all-services; newest first")
+        {
+            client, action, allServices, start, end,
+        };
+        audit.SetAction((parse, ct) => session.RunAsync(async ct =>
+        {
+            var clientId = parse.GetValue(client) is { } text ? ParseClientId(text) : (long?)null;
+            var startIndex = Session.Index(parse, start);
+            var endIndex = Session.Index(parse, end);
+            var result = parse.GetValue(allServices)
+                ? await session.Client(parse).ListOrganisationAuditEventsAsync(null, clientId, parse.GetValue(action), startIndex, endIndex, ct)
+                : await session.Client(parse).ListAuditEventsAsync(session.ServiceId(parse), clientId, parse.GetValue(action), startIndex, endIndex, ct);
+            return session.Print(parse, result, Show.AuditEvents);
+        }, ct));
+        return audit;
+    }
+
+    private static long ParseClientId(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
+            ? id
+            : throw new UsageException($"--client '{text}' is not a numeric client ID; audit events record clients by ID ('rekey client get <alias>' shows it).");
+}

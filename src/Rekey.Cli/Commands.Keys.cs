@@ -1,0 +1,38 @@
+using System.CommandLine;
+
+namespace Rekey.Cli;
+
+internal static partial class Commands
+{
+    private static Command Keys(Session session)
+    {
+        var rotate = new Command("rotate",
+            "Add a data encryption key and re-encrypt every stored value under it (organisation token). " +
+            "If it is interrupted, finish with 'rekey keys reencrypt'.");
+        rotate.SetAction((parse, ct) => session.RunAsync(async ct =>
+            session.Print(parse, await session.Client(parse).RotateDataKeyAsync(ct), Show.DataKeys), ct));
+
+        var reencrypt = new Command("reencrypt",
+            "Finish an interrupted rotation: re-encrypt under the current key what is still under older ones (organisation token)");
+        reencrypt.SetAction((parse, ct) => session.RunAsync(async ct =>
+            session.Print(parse, await session.Client(parse).ReencryptStoredValuesAsync(ct), Show.DataKeys), ct));
+
+        var list = new Command("list", "List the data encryption keys and how many stored values each seals (organisation token; never key material)");
+        list.SetAction((parse, ct) => session.RunAsync(async ct =>
+            session.Print(parse, await session.Client(parse).ListDataKeysAsync(ct), Show.DataKeys), ct));
+
+        return new Command("keys", "Manage the data encryption keys that seal stored secrets (organisation token)") { rotate, reencrypt, list };
+    }
+
+    private static Command SigningKey(Session session)
+    {
+        var rotate = new Command("rotate",
+            "Give the service given by --service a new ES256 key for its access tokens (permission service.write); the previous key stays in the JWKS");
+        rotate.SetAction((parse, ct) => session.RunAsync(async ct =>
+        {
+            var serviceId = session.ServiceId(parse);
+            return session.Print(parse, await session.Client(parse).RotateSigningKeyAsync(serviceId, ct), Show.Result);
+        }, ct));
+        return new Command("signing-key", "Manage the key that signs the service's access tokens") { rotate };
+    }
+}

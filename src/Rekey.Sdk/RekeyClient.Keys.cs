@@ -1,0 +1,46 @@
+using Rekey.Contracts;
+
+namespace Rekey.Sdk;
+
+public sealed partial class RekeyClient
+{
+    /// <summary>
+    /// Rotates the data encryption key: adds a new key and re-encrypts every stored value (client secrets, signing
+    /// keys) under it (<c>POST /api/keys/rotate</c>; Rekey extension, organisation token). Success is result code
+    /// <c>A180001</c> with <see cref="DataKeysResponse.Reencrypted"/> and every key with the values it still seals.
+    /// The server keeps serving meanwhile. If the call is interrupted (timeout, network, restart), finish with
+    /// <see cref="ReencryptStoredValuesAsync"/> rather than rotating again.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<DataKeysResponse>> RotateDataKeyAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "api/keys/rotate", null, Json.DataKeysResponse, cancellationToken);
+
+    /// <summary>
+    /// Finishes an interrupted rotation: re-encrypts under the current data key every value still under an older
+    /// one (<c>POST /api/keys/reencrypt</c>; Rekey extension, organisation token). Success is result code
+    /// <c>A180001</c>; calling it when nothing is left to do is harmless (<see cref="DataKeysResponse.Reencrypted"/> 0).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<DataKeysResponse>> ReencryptStoredValuesAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "api/keys/reencrypt", null, Json.DataKeysResponse, cancellationToken);
+
+    /// <summary>
+    /// Lists the data encryption keys, newest first, with the number of stored values each still seals
+    /// (<c>GET /api/keys/get/list</c>; Rekey extension, organisation token). Success is result code <c>A181001</c>.
+    /// Never key material.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<DataKeysResponse>> ListDataKeysAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, "api/keys/get/list", null, Json.DataKeysResponse, cancellationToken);
+
+    /// <summary>
+    /// Rotates a service's signing key: a new ES256 key signs its access tokens from now on, and the previous key
+    /// stays published in the JWKS so that tokens already issued still verify
+    /// (<c>POST /api/{serviceId}/signing_key/rotate</c>; Rekey extension, permission <c>service.write</c>). Success
+    /// is result code <c>A182001</c>, naming the new key ID.
+    /// </summary>
+    /// <param name="serviceId">The service ID.</param>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<ResultResponse>> RotateSigningKeyAsync(long serviceId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/{serviceId}/signing_key/rotate", null, Json.ResultResponse, cancellationToken);
+}

@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Rekey.Testing;
+
+namespace Rekey.Sdk.Tests.Sdk;
+
+/// <summary>
+/// The SDK has one method per server endpoint under <c>/api</c>: a new endpoint without a method here (or a method
+/// for an endpoint that went away) fails this test.
+/// </summary>
+public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>
+{
+    /// <summary>"METHOD pattern" of each /api endpoint → the SDK method(s) that call it.</summary>
+    private static readonly Dictionary<string, string[]> Methods = new(StringComparer.Ordinal)
+    {
+        ["POST /api/service/create"] = [nameof(RekeyClient.CreateServiceAsync)],
+        ["GET /api/{serviceId}/service/get"] = [nameof(RekeyClient.GetServiceAsync)],
+        ["GET /api/service/get/list"] = [nameof(RekeyClient.ListServicesAsync)],
+        ["POST /api/{serviceId}/service/update"] = [nameof(RekeyClient.UpdateServiceAsync)],
+        ["DELETE /api/{serviceId}/service/delete"] = [nameof(RekeyClient.DeleteServiceAsync)],
+        ["POST /api/{serviceId}/client/create"] = [nameof(RekeyClient.CreateClientAsync)],
+        ["GET /api/{serviceId}/client/get/{clientId}"] = [nameof(RekeyClient.GetClientAsync)],
+        ["GET /api/{serviceId}/client/get/list"] = [nameof(RekeyClient.ListClientsAsync)],
+        ["POST /api/{serviceId}/client/update/{clientId}"] = [nameof(RekeyClient.UpdateClientAsync)],
+        ["DELETE /api/{serviceId}/client/delete/{clientId}"] = [nameof(RekeyClient.DeleteClientAsync)],
+        ["POST /api/{serviceId}/client/lock_flag/update/{clientIdentifier}"] = [nameof(RekeyClient.UpdateClientLockFlagAsync)],
+        ["POST /api/{serviceId}/client/secret/update/{clientIdentifier}"] = [nameof(RekeyClient.UpdateClientSecretAsync)],
+        ["GET /api/{serviceId}/client/secret/refresh/{clientIdentifier}"] = [nameof(RekeyClient.RefreshClientSecretAsync)],
+        ["GET /api/{serviceId}/client/secret/list/{clientIdentifier}"] = [nameof(RekeyClient.ListClientSecretsAsync)],
+        ["DELETE /api/{serviceId}/client/secret/delete/{clientIdentifier}/{secretId}"] = [nameof(RekeyClient.RevokeClientSecretAsync)],
+        ["POST /api/apitoken/create"] = [nameof(RekeyClient.CreateApiTokenAsync)],
+        ["GET /api/apitoken/get/list"] = [nameof(RekeyClient.ListApiTokensAsync)],
+        ["DELETE /api/apitoken/delete/{tokenId}"] = [nameof(RekeyClient.DeleteApiTokenAsync)],
+        ["GET /api/{serviceId}/audit/get/list"] = [nameof(RekeyClient.ListAuditEventsAsync)],
+        ["GET /api/audit/get/list"] = [nameof(RekeyClient.ListOrganisationAuditEventsAsync)],
+        ["POST /api/keys/rotate"] = [nameof(RekeyClient.RotateDataKeyAsync)],
+        ["POST /api/keys/reencrypt"] = [nameof(RekeyClient.ReencryptStoredValuesAsync)],
+        ["GET /api/keys/get/list"] = [nameof(RekeyClient.ListDataKeysAsync)],
+        ["POST /api/{serviceId}/signing_key/rotate"] = [nameof(RekeyClient.RotateSigningKeyAsync)],
+        ["POST /api/{serviceId}/auth/token"] = [nameof(RekeyClient.ProcessTokenRequestAsync)],
+        ["POST /api/{serviceId}/auth/introspection"] = [nameof(RekeyClient.IntrospectTokenAsync)],
+    };
+
+    [Fact]
+    public void every_api_endpoint_of_the_server_has_an_sdk_method()
+    {
+        var served = fixture.Host.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {e.RoutePattern.RawText}"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Equal(Methods.Keys.Order(StringComparer.Ordinal), served);
+        var sdk = typeof(RekeyClient).GetMethods().Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.All(Methods.Values.SelectMany(m => m), name => Assert.Contains(name, sdk));
+    }
+
+    [Fact]
+    public void every_public_sdk_call_is_async_and_takes_a_cancellation_token_last()
+    {
+        var calls = typeof(RekeyClient).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
+            .Where(m => !m.IsSpecialName)
+            .ToList();
+
+        Assert.All(calls, m =>
+        {
+            Assert.EndsWith("Async", m.Name, StringComparison.Ordinal);
+            Assert.Equal(typeof(CancellationToken), m.GetParameters()[^1].ParameterType);
+            Assert.True(m.GetParameters()[^1].HasDefaultValue, m.Name);
+        });
+        Assert.Equal(Methods.Values.SelectMany(m => m).Distinct().Order(StringComparer.Ordinal),
+            calls.Select(m => m.Name).Distinct().Order(StringComparer.Ordinal));
+    }
+}
