@@ -158,6 +158,8 @@ public static class ResultCodes
     public static readonly ResultCode DataKeyRotated = new("A180001", 200, "Rotated the data encryption key to {0}; re-encrypted {1} stored values, {2} remain under older keys.");
     /// <summary>A service's access-token signing key rotated.</summary>
     public static readonly ResultCode SigningKeyRotated = new("A182001", 200, "Rotated the signing key of the service {0}; new key ID {1}. The previous key stays published in the JWKS.");
+    /// <summary>An interrupted rotation finished: values re-encrypted under the current data key, no key added.</summary>
+    public static readonly ResultCode DataKeyReencrypted = new("A180002", 200, "Re-encrypted {1} stored values under the current data key {0}; {2} remain under older keys.");
     /// <summary>Key status listed.</summary>
     public static readonly ResultCode DataKeysListed = new("A181001", 200, "Listed {0} data encryption keys.");
 

@@ -18,7 +18,7 @@ public sealed partial class RekeyClient
     /// <summary>
     /// Finishes an interrupted rotation: re-encrypts under the current data key every value still under an older
     /// one (<c>POST /api/keys/reencrypt</c>; Rekey extension, organisation token). Success is result code
-    /// <c>A180001</c>; calling it when nothing is left to do is harmless (<see cref="DataKeysResponse.Reencrypted"/> 0).
+    /// <c>A180002</c>; calling it when nothing is left to do is harmless (<see cref="DataKeysResponse.Reencrypted"/> 0).
     /// </summary>
     /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
     public Task<RekeyResult<DataKeysResponse>> ReencryptStoredValuesAsync(CancellationToken cancellationToken = default) =>

@@ -22,7 +22,7 @@ internal static class KeyApi
             .Documented<DataKeysResponse>("keys_rotate_api", "Rekey extension: add a data key and re-encrypt every stored value under it (resumable).", 200, ResultCodes.DataKeyRotated)
             .WithTags("Rekey extensions");
         api.MapPost("/keys/reencrypt", ReencryptAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyReencrypt)
-            .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyRotated)
+            .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyReencrypted)
             .WithTags("Rekey extensions");
         api.MapPost("/{serviceId}/signing_key/rotate", RotateSigningKeyAsync).RequirePermission(Permissions.ServiceWrite).Audited(AuditActions.SigningKeyRotate)
             .Documented<ResultResponse>("signing_key_rotate_api", "Rekey extension: new ES256 key for the service's access tokens; the previous key stays in the JWKS.", 200,
@@ -37,7 +37,7 @@ internal static class KeyApi
     private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
     {
         var keyId = await store.AddDataKeyAsync(Changes.For(http), ct);
-        return await FinishAsync(store, keyId, ct);
+        return await FinishAsync(store, keyId, ResultCodes.DataKeyRotated, ct);
     }
 
     private static async Task<IResult> RotateSigningKeyAsync(string serviceId, HttpContext http, OAuth.SigningKeys keys, CancellationToken ct)
@@ -59,13 +59,13 @@ internal static class KeyApi
         var change = Changes.For(http);
         await store.RefreshDataKeysAsync(ct);
         var keys = await store.ListDataKeysAsync(ct);
-        var result = await FinishAsync(store, keys[0].KeyId, ct);
+        var result = await FinishAsync(store, keys[0].KeyId, ResultCodes.DataKeyReencrypted, ct);
         // Re-encryption spans many short transactions; its audit event records that it completed.
         await store.AppendAuditAsync(new AuditRecord(change, null, null, null, "success", keys[0].KeyId), ct);
         return result;
     }
 
-    private static async Task<IResult> FinishAsync(IRekeyStore store, string keyId, CancellationToken ct)
+    private static async Task<IResult> FinishAsync(IRekeyStore store, string keyId, ResultCode code, CancellationToken ct)
     {
         long total = 0;
         int done;
@@ -76,7 +76,7 @@ internal static class KeyApi
 
         var keys = await store.ListDataKeysAsync(ct);
         var remaining = keys.Where(k => k.KeyId != keyId).Sum(k => k.Values);
-        return Results.Json(Response(ResultCodes.DataKeyRotated.Code, ResultCodes.DataKeyRotated.Format(keyId, total, remaining), keys, keyId, total),
+        return Results.Json(Response(code.Code, code.Format(keyId, total, remaining), keys, keyId, total),
             RekeyJsonContext.Default.DataKeysResponse);
     }
 

@@ -21,6 +21,9 @@ internal static class SecretPolicy
     /// <summary>Secrets shorter than this get no hint: four characters of a short secret reveal too much.</summary>
     public const int HintMinLength = 32;
 
+    // Only the current secret is ever decrypted (client/get, the oldClientSecret of a rotation); verification uses the
+    // digest. So a demoted secret keeps no ciphertext, and a revoked one keeps neither ciphertext nor digest: less
+    // secret material at rest, and nothing for a key rotation to carry along.
     public const int StateCurrent = 0;
     public const int StatePrevious = 1;
     public const int StateRevoked = 2;

@@ -137,7 +137,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Single(listed.Keys, k => k.Current);
 
         var reencrypted = await RekeyAsync("--json", "keys", "reencrypt");
-        Assert.Equal("A180001", reencrypted.Json(RekeyJsonContext.Default.DataKeysResponse).ResultCode);
+        Assert.Equal("A180002", reencrypted.Json(RekeyJsonContext.Default.DataKeysResponse).ResultCode);
 
         var signing = await RunAsync(env, null, "--json", "signing-key", "rotate");
         Assert.Equal("A182001", signing.Json(RekeyJsonContext.Default.ResultResponse).ResultCode);

@@ -47,7 +47,7 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
         var finished = await Rekey.ReencryptStoredValuesAsync();
 
         Assert.True(finished.IsSuccess, finished.ToString());
-        Assert.Equal(ResultCodes.DataKeyRotated.Code, finished.Value.ResultCode);
+        Assert.Equal(ResultCodes.DataKeyReencrypted.Code, finished.Value.ResultCode);
         Assert.Equal(0, finished.Value.Reencrypted);
         Assert.All(finished.Value.Keys.Where(k => !k.Current), k => Assert.Equal(0, k.Values));
     }

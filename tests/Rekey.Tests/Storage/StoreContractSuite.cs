@@ -681,7 +681,8 @@ public abstract class StoreContractSuite : IAsyncLifetime
 
         await RotateAsync(serviceId, clients[0].ClientId.ToString(), "rotated0");
         var oldKey = Assert.Single(await Store.ListDataKeysAsync(None));
-        Assert.Equal(8, oldKey.Values);
+        // Sealed values are the current secrets only: a demoted secret keeps its digest, not its ciphertext.
+        Assert.Equal(7, oldKey.Values);
 
         var newKeyId = await Store.AddDataKeyAsync(Change(AuditActions.KeyRotate), None);
         var afterAdd = await Store.ListDataKeysAsync(None);
@@ -690,7 +691,7 @@ public abstract class StoreContractSuite : IAsyncLifetime
 
         // Written after the rotation: sealed under the new key already.
         await RotateAsync(serviceId, clients[1].ClientId.ToString(), "rotated1");
-        Assert.Equal([1L, 8L], (await Store.ListDataKeysAsync(None)).Select(k => k.Values));
+        Assert.Equal([1L, 6L], (await Store.ListDataKeysAsync(None)).Select(k => k.Values));
 
         var batches = new List<int>();
         int done;
@@ -699,20 +700,24 @@ public abstract class StoreContractSuite : IAsyncLifetime
             batches.Add(done);
         }
 
-        Assert.Equal([3, 3, 2], batches);
-        Assert.Equal([9L, 0L], (await Store.ListDataKeysAsync(None)).Select(k => k.Values));
+        Assert.Equal([3, 3], batches);
+        Assert.Equal([7L, 0L], (await Store.ListDataKeysAsync(None)).Select(k => k.Values));
         var listed = (await Store.ListClientsAsync(serviceId, null, 0, 10, withSecret: true, None)).Value;
         Assert.NotNull(listed);
         Assert.Equal(["rotated0", "rotated1", "before2", "before3", "before4", "before5", "before6"], listed.Items.Select(c => c.CurrentSecret));
         var audit = await AuditAsync();
         Assert.Equal(newKeyId, Assert.Single(audit, e => e.Action == AuditActions.KeyRotate).Target);
 
-        // A restarted node (fresh cipher) opens everything, old previous secrets included.
+        // A restarted node (fresh cipher) opens everything. The previous secret's digest stays under the key it was
+        // made with (data keys are never deleted), so it still verifies; only the current secret moved.
         var restarted = await OpenAnotherAsync();
         Assert.Equal("rotated0", (await restarted.GetClientAsync(serviceId, clients[0].ClientId.ToString(), true, None)).Value?.CurrentSecret);
         var credentials = (await restarted.FindCredentialsAsync(serviceId, clients[0].ClientId.ToString(), None)).Value;
         Assert.NotNull(credentials);
-        Assert.All(credentials.Secrets, s => Assert.Equal(newKeyId, s.KeyId));
+        Assert.Equal(newKeyId, Assert.Single(credentials.Secrets, s => s.State == SecretPolicy.StateCurrent).KeyId);
+        var previous = Assert.Single(credentials.Secrets, s => s.State == SecretPolicy.StatePrevious);
+        Assert.Equal(oldKey.KeyId, previous.KeyId);
+        Assert.True(_cipher.Matches(previous.KeyId, previous.Digest, "before0", SecretCipher.AssociatedData(serviceId, clients[0].ClientId, previous.SecretId)));
     }
 }
 

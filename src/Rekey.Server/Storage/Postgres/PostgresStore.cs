@@ -488,17 +488,17 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             var grace = request.GracePeriodSeconds ?? found.Settings.GracePeriodSeconds;
             if (grace > 0)
             {
-                await ExecAsync(c, "UPDATE client_secrets SET state = 1, valid_until = @until WHERE client_id = @c AND state = 0", ct,
+                await ExecAsync(c, "UPDATE client_secrets SET state = 1, valid_until = @until, ciphertext = ''::bytea WHERE client_id = @c AND state = 0", ct,
                     Long("until", now + (grace * 1000)), Long("c", clientId));
                 await ExecAsync(c, """
-                    UPDATE client_secrets SET state = 2, revoked_at = @now WHERE secret_id IN
+                    UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id IN
                       (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state = 1 AND valid_until > @now
                        ORDER BY created_at DESC, secret_id DESC OFFSET @max)
                     """, ct, Long("now", now), Long("c", clientId), Int("max", SecretPolicy.MaxValidPrevious));
             }
             else
             {
-                await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = @now WHERE client_id = @c AND state = 0", ct, Long("now", now), Long("c", clientId));
+                await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE client_id = @c AND state = 0", ct, Long("now", now), Long("c", clientId));
             }
 
             var newSecretId = await InsertCurrentSecretAsync(c, request.ServiceId, clientId, request.NewSecret, createdAt, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds), ct);
@@ -547,7 +547,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 return RuleViolation.Of(ResultCodes.CannotRevokeCurrentSecret, secretId);
             }
 
-            await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, @now) WHERE secret_id = @id", ct, Long("now", change.At), Long("id", secretId));
+            await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, @now), ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id = @id", ct, Long("now", change.At), Long("id", secretId));
             await AuditAsync(c, change, serviceId, clientId, secretId, ct);
             return clientId;
         }, ct);
@@ -719,7 +719,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             var rows = await QueryAsync(c, """
                 SELECT cs.secret_id, cs.client_id, c.service_id, cs.key_id, cs.ciphertext
                 FROM client_secrets cs JOIN clients c ON c.client_id = cs.client_id
-                WHERE cs.key_id <> @k ORDER BY cs.secret_id LIMIT @n FOR UPDATE OF cs
+                WHERE cs.key_id <> @k AND octet_length(cs.ciphertext) > 0 ORDER BY cs.secret_id LIMIT @n FOR UPDATE OF cs
                 """, [Text("k", current), Int("n", batchSize)],
                 r => (SecretId: r.GetInt64(0), ClientId: r.GetInt64(1), ServiceId: r.GetInt64(2), KeyId: r.GetString(3), Ciphertext: r.GetFieldValue<byte[]>(4)), ct);
             foreach (var row in rows)
@@ -749,7 +749,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>
         ReadAsync<IReadOnlyList<DataKeyUsage>>(async (c, ct) => await QueryAsync(c, """
             SELECT k.key_id, k.created_at,
-                   (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
+                   (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id AND octet_length(cs.ciphertext) > 0) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
             FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
             """, [], r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct), ct);
 

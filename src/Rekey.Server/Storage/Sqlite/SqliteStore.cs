@@ -401,16 +401,16 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             var grace = request.GracePeriodSeconds ?? found.Settings.GracePeriodSeconds;
             if (grace > 0)
             {
-                Exec(c, "UPDATE client_secrets SET state = 1, valid_until = $until WHERE client_id = $c AND state = 0", ("$until", now + (grace * 1000)), ("$c", clientId));
+                Exec(c, "UPDATE client_secrets SET state = 1, valid_until = $until, ciphertext = X'' WHERE client_id = $c AND state = 0", ("$until", now + (grace * 1000)), ("$c", clientId));
                 Exec(c, """
-                    UPDATE client_secrets SET state = 2, revoked_at = $now WHERE secret_id IN
+                    UPDATE client_secrets SET state = 2, revoked_at = $now, ciphertext = X'', digest = X'' WHERE secret_id IN
                       (SELECT secret_id FROM client_secrets WHERE client_id = $c AND state = 1 AND valid_until > $now
                        ORDER BY created_at DESC, secret_id DESC LIMIT -1 OFFSET $max)
                     """, ("$now", now), ("$c", clientId), ("$max", SecretPolicy.MaxValidPrevious));
             }
             else
             {
-                Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
+                Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now, ciphertext = X'', digest = X'' WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
             }
 
             var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, createdAt, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
@@ -459,7 +459,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 return RuleViolation.Of(ResultCodes.CannotRevokeCurrentSecret, secretId);
             }
 
-            Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, $now) WHERE secret_id = $id", ("$now", change.At), ("$id", secretId));
+            Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, $now), ciphertext = X'', digest = X'' WHERE secret_id = $id", ("$now", change.At), ("$id", secretId));
             Audit(c, change, serviceId, clientId, secretId);
             return clientId;
         }, ct);
@@ -602,7 +602,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             var rows = Query(c, """
                 SELECT cs.secret_id, cs.client_id, c.service_id, cs.key_id, cs.ciphertext
                 FROM client_secrets cs JOIN clients c ON c.client_id = cs.client_id
-                WHERE cs.key_id <> $k LIMIT $n
+                WHERE cs.key_id <> $k AND length(cs.ciphertext) > 0 LIMIT $n
                 """, [("$k", current), ("$n", batchSize)],
                 r => (SecretId: r.GetInt64(0), ClientId: r.GetInt64(1), ServiceId: r.GetInt64(2), KeyId: r.GetString(3), Ciphertext: (byte[])r.GetValue(4)));
             foreach (var row in rows)
@@ -629,7 +629,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>
         ReadAsync<IReadOnlyList<DataKeyUsage>>(c => Query(c, """
             SELECT k.key_id, k.created_at,
-                   (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
+                   (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id AND length(cs.ciphertext) > 0) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
             FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
             """, [], r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2))), ct);
 
