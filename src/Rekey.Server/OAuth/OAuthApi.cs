@@ -102,33 +102,47 @@ internal static class OAuthApi
     private static string LimitKey(string? clientId) =>
         long.TryParse(clientId, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric) ? numeric.ToString(CultureInfo.InvariantCulture) : clientId ?? "";
 
-    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
+    /// <summary>A request of a client to the token or introspection endpoint, read and past the limiter.</summary>
+    private sealed record ClientRequest(long ServiceId, ServiceDocument Service, Dictionary<string, StringValues> Form, PresentedClient Presented, string Address, string LimitKey);
+
+    /// <summary>What both client-authenticated endpoints do first: find the service, read the form and the credentials, apply the limiter.</summary>
+    private static async Task<(ClientRequest? Request, IResult? Error)> BeginAsync(string serviceId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter, CancellationToken ct)
     {
         if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
         {
-            return Error(http, 404, "invalid_request", "Unknown service.");
+            return (null, Error(http, 404, "invalid_request", "Unknown service."));
         }
 
         var (form, presented, error) = await ReadClientRequestAsync(http, ct);
         if (error is not null || form is null || presented is null)
         {
-            return error ?? Error(http, 400, "invalid_request", "The request could not be read.");
+            return (null, error ?? Error(http, 400, "invalid_request", "The request could not be read."));
         }
 
-        var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
-        var limitKey = LimitKey(presented.ClientId);
-        if (limiter.RetryAfter(sid, limitKey, address) is { } wait)
+        var request = new ClientRequest(sid, service, form, presented, http.Connection.RemoteIpAddress?.ToString() ?? "", LimitKey(presented.ClientId));
+        if (limiter.RetryAfter(sid, request.LimitKey, request.Address) is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
+            return (null, Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait)));
         }
 
-        var result = await issuer.IssueAsync(service, sid, Issuer(http.Request, sid), form, presented, ct);
+        return (request, null);
+    }
+
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
+    {
+        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, ct);
+        if (request is null)
+        {
+            return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
+        }
+
+        var result = await issuer.IssueAsync(request.Service, request.ServiceId, Issuer(http.Request, request.ServiceId), request.Form, request.Presented, ct);
         if (result.Failure is { } failure)
         {
             if (failure.IsClientAuthenticationFailure)
             {
-                limiter.RecordFailure(sid, limitKey, address);
+                limiter.RecordFailure(request.ServiceId, request.LimitKey, request.Address);
             }
 
             return Error(http, failure.HttpStatus, failure.Error, failure.Description);
@@ -141,25 +155,13 @@ internal static class OAuthApi
     private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, Introspector introspector,
         FailedAuthLimiter limiter, CancellationToken ct)
     {
-        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid })
+        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, ct);
+        if (request is null)
         {
-            return Error(http, 404, "invalid_request", "Unknown service.");
+            return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
         }
 
-        var (form, presented, error) = await ReadClientRequestAsync(http, ct);
-        if (error is not null || form is null || presented is null)
-        {
-            return error ?? Error(http, 400, "invalid_request", "The request could not be read.");
-        }
-
-        var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
-        var limitKey = LimitKey(presented.ClientId);
-        if (limiter.RetryAfter(sid, limitKey, address) is { } wait)
-        {
-            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
-        }
-
+        var (sid, form, presented) = (request.ServiceId, request.Form, request.Presented);
         if (presented.Problem is not null)
         {
             return Error(http, 400, "invalid_request", $"The request is invalid: {presented.Problem}.");
@@ -167,7 +169,7 @@ internal static class OAuthApi
 
         if (!(await issuer.AuthenticateAsync(sid, presented, ct)).IsOk(out _, out _))
         {
-            limiter.RecordFailure(sid, limitKey, address);
+            limiter.RecordFailure(sid, request.LimitKey, request.Address);
             return Error(http, 401, "invalid_client", "Client authentication failed.");
         }
 
