@@ -125,32 +125,13 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             Arg[] args = [Long("s", q.ServiceId), Long("c", q.ClientId), Text("a", NoNul(q.Action))];
             var total = await ScalarAsync(c, "SELECT COUNT(*) FROM audit_events " + filter, args, ct);
             var items = await QueryAsync(c, $"""
-                SELECT event_id, occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target
+                SELECT {Rows.AuditColumns}
                 FROM audit_events {filter} ORDER BY event_id DESC LIMIT @limit OFFSET @offset
-                """, [.. args, Int("limit", q.End - q.Start), Int("offset", q.Start)], r => new AuditEvent
-                {
-                    EventId = r.GetInt64(0),
-                    OccurredAt = r.GetInt64(1),
-                    ActorKind = r.GetString(2),
-                    ActorTokenId = NullableLong(r, 3),
-                    RemoteAddress = NullableString(r, 4),
-                    RequestId = NullableString(r, 5),
-                    ServiceId = NullableLong(r, 6),
-                    ClientId = NullableLong(r, 7),
-                    Action = r.GetString(8),
-                    SecretId = NullableLong(r, 9),
-                    Outcome = r.GetString(10),
-                    Target = NullableString(r, 11),
-                }, ct);
+                """, [.. args, Int("limit", q.End - q.Start), Int("offset", q.Start)], Rows.AuditEvent, ct);
             return new Page<AuditEvent>(items, (int)total);
         }, ct);
 
     // ---- services -----------------------------------------------------------------------------------
-
-    private const string ServiceColumns = "service_id, number, document, created_at, modified_at";
-
-    private static StoredService ReadService(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4));
 
     public Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
         WriteAsync(async (c, ct) =>
@@ -161,10 +142,10 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 var id = SecretGenerator.NewId();
                 var service = (await QueryAsync(c, $"""
                     INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
-                    VALUES (@id, @doc, @grace, @life, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {ServiceColumns}
+                    VALUES (@id, @doc, @grace, @life, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
                     """,
                     [Long("id", id), Text("doc", document), Long("grace", settings.GracePeriodSeconds), Long("life", settings.SecretLifetimeSeconds), Long("now", change.At)],
-                    ReadService, ct)).SingleOrDefault();
+                    Rows.Service, ct)).SingleOrDefault();
                 if (service is not null)
                 {
                     await AuditAsync(c, change, id, null, null, ct);
@@ -174,15 +155,15 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct) =>
-        ReadAsync(async (c, ct) => (await QueryAsync(c, $"SELECT {ServiceColumns} FROM services WHERE service_id = @id", [Long("id", serviceId)], ReadService, ct)).SingleOrDefault(), ct);
+        ReadAsync(async (c, ct) => (await QueryAsync(c, $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = @id", [Long("id", serviceId)], Rows.Service, ct)).SingleOrDefault(), ct);
 
     public Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct) =>
         ReadAsync(async (c, ct) =>
         {
             const string filter = " WHERE (@only IS NULL OR service_id = @only)";
             var total = await ScalarAsync(c, "SELECT COUNT(*) FROM services" + filter, [Long("only", onlyServiceId)], ct);
-            var items = await QueryAsync(c, $"SELECT {ServiceColumns} FROM services{filter} ORDER BY number LIMIT @limit OFFSET @offset",
-                [Long("only", onlyServiceId), Int("limit", end - start), Int("offset", start)], ReadService, ct);
+            var items = await QueryAsync(c, $"SELECT {Rows.ServiceColumns} FROM services{filter} ORDER BY number LIMIT @limit OFFSET @offset",
+                [Long("only", onlyServiceId), Int("limit", end - start), Int("offset", start)], Rows.Service, ct);
             return new Page<StoredService>(items, (int)total);
         }, ct);
 
@@ -191,10 +172,10 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         {
             var service = (await QueryAsync(c, $"""
                 UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, modified_at = @now
-                WHERE service_id = @id RETURNING {ServiceColumns}
+                WHERE service_id = @id RETURNING {Rows.ServiceColumns}
                 """,
                 [Long("id", serviceId), Text("doc", document), Long("grace", settings.GracePeriodSeconds), Long("life", settings.SecretLifetimeSeconds), Long("now", change.At)],
-                ReadService, ct)).SingleOrDefault();
+                Rows.Service, ct)).SingleOrDefault();
             if (service is not null)
             {
                 await AuditAsync(c, change, serviceId, null, null, ct);
@@ -519,11 +500,11 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 return error;
             }
 
-            var secrets = await QueryAsync(c, """
-                SELECT secret_id, state, created_at, expires_at, valid_until, revoked_at, last_used_at, hint
+            var secrets = await QueryAsync(c, $"""
+                SELECT {Rows.SecretColumns}
                 FROM client_secrets WHERE client_id = @c ORDER BY created_at DESC, secret_id DESC
                 """, [Long("c", found.Client.ClientId)],
-                r => new StoredSecret(r.GetInt64(0), r.GetInt16(1), r.GetInt64(2), NullableLong(r, 3), NullableLong(r, 4), NullableLong(r, 5), NullableLong(r, 6), NullableString(r, 7)), ct);
+                Rows.Secret, ct);
             return new ClientSecrets(found.Client.ClientId, secrets);
         }, ct);
 
@@ -590,11 +571,6 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- API tokens ---------------------------------------------------------------------------------
 
-    private const string TokenColumns = "token_id, service_id, permissions, description, created_at";
-
-    private static StoredApiToken ReadToken(NpgsqlDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries), NullableString(r, 3), r.GetInt64(4));
-
     public Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct) =>
         WriteAsync(async (c, ct) =>
         {
@@ -603,10 +579,10 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 var id = SecretGenerator.NewId();
                 var token = (await QueryAsync(c, $"""
                     INSERT INTO api_tokens (token_id, service_id, token_hash, permissions, description, created_at)
-                    VALUES (@id, @s, @h, @p, @d, @now) ON CONFLICT (token_id) DO NOTHING RETURNING {TokenColumns}
+                    VALUES (@id, @s, @h, @p, @d, @now) ON CONFLICT (token_id) DO NOTHING RETURNING {Rows.ApiTokenColumns}
                     """,
                     [Long("id", id), Long("s", serviceId), Bytes("h", tokenHash), Text("p", string.Join(' ', permissions)), Text("d", description), Long("now", change.At)],
-                    ReadToken, ct)).SingleOrDefault();
+                    Rows.ApiToken, ct)).SingleOrDefault();
                 if (token is not null)
                 {
                     await AuditAsync(c, change, serviceId, null, null, ct, target: id.ToString(CultureInfo.InvariantCulture));
@@ -616,14 +592,14 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<StoredApiToken?> FindApiTokenAsync(byte[] tokenHash, CancellationToken ct) =>
-        ReadAsync(async (c, ct) => (await QueryAsync(c, $"SELECT {TokenColumns} FROM api_tokens WHERE token_hash = @h", [Bytes("h", tokenHash)], ReadToken, ct)).SingleOrDefault(), ct);
+        ReadAsync(async (c, ct) => (await QueryAsync(c, $"SELECT {Rows.ApiTokenColumns} FROM api_tokens WHERE token_hash = @h", [Bytes("h", tokenHash)], Rows.ApiToken, ct)).SingleOrDefault(), ct);
 
     public Task<Page<StoredApiToken>> ListApiTokensAsync(int start, int end, CancellationToken ct) =>
         ReadAsync(async (c, ct) =>
         {
             var total = await ScalarAsync(c, "SELECT COUNT(*) FROM api_tokens", [], ct);
-            var items = await QueryAsync(c, $"SELECT {TokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT @limit OFFSET @offset",
-                [Int("limit", end - start), Int("offset", start)], ReadToken, ct);
+            var items = await QueryAsync(c, $"SELECT {Rows.ApiTokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT @limit OFFSET @offset",
+                [Int("limit", end - start), Int("offset", start)], Rows.ApiToken, ct);
             return new Page<StoredApiToken>(items, (int)total);
         }, ct);
 

@@ -131,32 +131,13 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             (string, object?)[] args = [("$s", q.ServiceId), ("$c", q.ClientId), ("$a", q.Action), ("$limit", q.End - q.Start), ("$offset", q.Start)];
             var total = Scalar(c, "SELECT COUNT(*) FROM audit_events " + filter, args);
             var items = Query(c, $"""
-                SELECT event_id, occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target
+                SELECT {Rows.AuditColumns}
                 FROM audit_events {filter} ORDER BY event_id DESC LIMIT $limit OFFSET $offset
-                """, args, r => new AuditEvent
-                {
-                    EventId = r.GetInt64(0),
-                    OccurredAt = r.GetInt64(1),
-                    ActorKind = r.GetString(2),
-                    ActorTokenId = NullableLong(r, 3),
-                    RemoteAddress = NullableString(r, 4),
-                    RequestId = NullableString(r, 5),
-                    ServiceId = NullableLong(r, 6),
-                    ClientId = NullableLong(r, 7),
-                    Action = r.GetString(8),
-                    SecretId = NullableLong(r, 9),
-                    Outcome = r.GetString(10),
-                    Target = NullableString(r, 11),
-                });
+                """, args, Rows.AuditEvent);
             return new Page<AuditEvent>(items, (int)total);
         }, ct);
 
     // ---- services -----------------------------------------------------------------------------------
-
-    private const string ServiceColumns = "service_id, number, document, created_at, modified_at";
-
-    private static StoredService ReadService(SqliteDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4));
 
     public Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
         WriteAsync(c =>
@@ -164,15 +145,15 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             var id = NewUniqueId(c, "SELECT COUNT(*) FROM services WHERE service_id = $id");
             var service = Query(c, $"""
                 INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
-                VALUES ($id, $doc, $grace, $life, $now, $now) RETURNING {ServiceColumns}
+                VALUES ($id, $doc, $grace, $life, $now, $now) RETURNING {Rows.ServiceColumns}
                 """,
-                [("$id", id), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], ReadService).Single();
+                [("$id", id), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], Rows.Service).Single();
             Audit(c, change, id, null, null);
             return service;
         }, ct);
 
     public Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct) =>
-        ReadAsync(c => Query(c, $"SELECT {ServiceColumns} FROM services WHERE service_id = $id", [("$id", serviceId)], ReadService).SingleOrDefault(), ct);
+        ReadAsync(c => Query(c, $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = $id", [("$id", serviceId)], Rows.Service).SingleOrDefault(), ct);
 
     public Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct) =>
         ReadAsync(c =>
@@ -180,7 +161,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             var filter = " WHERE ($only IS NULL OR service_id = $only)";
             (string, object?)[] args = [("$only", onlyServiceId), ("$limit", end - start), ("$offset", start)];
             var total = Scalar(c, "SELECT COUNT(*) FROM services" + filter, args);
-            var items = Query(c, $"SELECT {ServiceColumns} FROM services{filter} ORDER BY number LIMIT $limit OFFSET $offset", args, ReadService);
+            var items = Query(c, $"SELECT {Rows.ServiceColumns} FROM services{filter} ORDER BY number LIMIT $limit OFFSET $offset", args, Rows.Service);
             return new Page<StoredService>(items, (int)total);
         }, ct);
 
@@ -189,9 +170,9 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         {
             var service = Query(c, $"""
                 UPDATE services SET document = $doc, secret_grace_s = $grace, secret_lifetime_s = $life, modified_at = $now
-                WHERE service_id = $id RETURNING {ServiceColumns}
+                WHERE service_id = $id RETURNING {Rows.ServiceColumns}
                 """,
-                [("$id", serviceId), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], ReadService).SingleOrDefault();
+                [("$id", serviceId), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], Rows.Service).SingleOrDefault();
             if (service is not null)
             {
                 Audit(c, change, serviceId, null, null);
@@ -431,11 +412,11 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 return error;
             }
 
-            var secrets = Query(c, """
-                SELECT secret_id, state, created_at, expires_at, valid_until, revoked_at, last_used_at, hint
+            var secrets = Query(c, $"""
+                SELECT {Rows.SecretColumns}
                 FROM client_secrets WHERE client_id = $c ORDER BY created_at DESC, secret_id DESC
                 """, [("$c", found.Client.ClientId)],
-                r => new StoredSecret(r.GetInt64(0), r.GetInt32(1), r.GetInt64(2), NullableLong(r, 3), NullableLong(r, 4), NullableLong(r, 5), NullableLong(r, 6), NullableString(r, 7)));
+                Rows.Secret);
             return new ClientSecrets(found.Client.ClientId, secrets);
         }, ct);
 
@@ -498,33 +479,28 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     // ---- API tokens ---------------------------------------------------------------------------------
 
-    private const string TokenColumns = "token_id, service_id, permissions, description, created_at";
-
-    private static StoredApiToken ReadToken(SqliteDataReader r) =>
-        new(r.GetInt64(0), r.GetInt64(1), r.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries), NullableString(r, 3), r.GetInt64(4));
-
     public Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct) =>
         WriteAsync(c =>
         {
             var id = NewUniqueId(c, "SELECT COUNT(*) FROM api_tokens WHERE token_id = $id");
             var token = Query(c, $"""
                 INSERT INTO api_tokens (token_id, service_id, token_hash, permissions, description, created_at)
-                VALUES ($id, $s, $h, $p, $d, $now) RETURNING {TokenColumns}
+                VALUES ($id, $s, $h, $p, $d, $now) RETURNING {Rows.ApiTokenColumns}
                 """,
-                [("$id", id), ("$s", serviceId), ("$h", tokenHash), ("$p", string.Join(' ', permissions)), ("$d", description), ("$now", change.At)], ReadToken).Single();
+                [("$id", id), ("$s", serviceId), ("$h", tokenHash), ("$p", string.Join(' ', permissions)), ("$d", description), ("$now", change.At)], Rows.ApiToken).Single();
             Audit(c, change, serviceId, null, null, target: id.ToString(CultureInfo.InvariantCulture));
             return token;
         }, ct);
 
     public Task<StoredApiToken?> FindApiTokenAsync(byte[] tokenHash, CancellationToken ct) =>
-        ReadAsync(c => Query(c, $"SELECT {TokenColumns} FROM api_tokens WHERE token_hash = $h", [("$h", tokenHash)], ReadToken).SingleOrDefault(), ct);
+        ReadAsync(c => Query(c, $"SELECT {Rows.ApiTokenColumns} FROM api_tokens WHERE token_hash = $h", [("$h", tokenHash)], Rows.ApiToken).SingleOrDefault(), ct);
 
     public Task<Page<StoredApiToken>> ListApiTokensAsync(int start, int end, CancellationToken ct) =>
         ReadAsync(c =>
         {
             var total = Scalar(c, "SELECT COUNT(*) FROM api_tokens", []);
-            var items = Query(c, $"SELECT {TokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT $limit OFFSET $offset",
-                [("$limit", end - start), ("$offset", start)], ReadToken);
+            var items = Query(c, $"SELECT {Rows.ApiTokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT $limit OFFSET $offset",
+                [("$limit", end - start), ("$offset", start)], Rows.ApiToken);
             return new Page<StoredApiToken>(items, (int)total);
         }, ct);
 
