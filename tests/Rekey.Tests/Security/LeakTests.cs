@@ -53,7 +53,7 @@ public abstract class LeakSuite : SecuritySuite
         forbidden.Add("second master key (hex)", Convert.ToHexString(SecondMasterKey));
         var verbose = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace" };
 
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var host = await StartAsync(store, settings: verbose);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 3600);

@@ -67,7 +67,7 @@ public abstract class VerificationSuite : SecuritySuite
     public async Task last_use_is_recorded_in_memory_and_written_in_one_batch_by_maintenance()
     {
         var time = new FakeTimeProvider(Start);
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var host = await StartAsync(store, time);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 3600);
@@ -109,7 +109,7 @@ public abstract class VerificationSuite : SecuritySuite
     public async Task a_secret_past_its_grace_period_is_refused_and_its_attempt_is_not_recorded_as_use()
     {
         var time = new FakeTimeProvider(Start);
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var host = await StartAsync(store, time);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 60);
