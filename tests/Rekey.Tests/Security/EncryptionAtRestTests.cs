@@ -145,3 +145,9 @@ public sealed class SqliteEncryptionAtRestTests : EncryptionAtRestSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
 }
+
+[RequiresPostgres]
+public sealed class PostgresEncryptionAtRestTests : EncryptionAtRestSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
+}

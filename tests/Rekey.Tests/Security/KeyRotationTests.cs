@@ -271,3 +271,9 @@ public sealed class SqliteKeyRotationTests : KeyRotationSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
 }
+
+[RequiresPostgres]
+public sealed class PostgresKeyRotationTests : KeyRotationSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
+}

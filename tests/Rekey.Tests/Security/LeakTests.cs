@@ -214,3 +214,9 @@ public sealed class SqliteLeakTests : LeakSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
 }
+
+[RequiresPostgres]
+public sealed class PostgresLeakTests : LeakSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
+}

@@ -392,3 +392,9 @@ public sealed class SqliteRotationTests : RotationSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
 }
+
+[RequiresPostgres]
+public sealed class PostgresRotationTests : RotationSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
+}

@@ -136,3 +136,9 @@ public sealed class SqliteVerificationTests : VerificationSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
 }
+
+[RequiresPostgres]
+public sealed class PostgresVerificationTests : VerificationSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
+}
