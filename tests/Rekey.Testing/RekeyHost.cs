@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -47,7 +48,10 @@ public sealed class RekeyHost : IAsyncDisposable
         }
 
         var factory = new Factory(all, services);
-        factory.UseKestrel(0);
+        // Loopback, a port of the OS's choosing. Not UseKestrel(0): that rewrites the server's addresses after the app
+        // has built its host, racing Kestrel's bind on the app's own thread ("IServerAddressesFeature.Addresses cannot
+        // be modified after the server has started", dotnet/aspnetcore#67714); an endpoint given to Kestrel cannot race.
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         return Task.FromResult(new RekeyHost(factory, store));
     }
