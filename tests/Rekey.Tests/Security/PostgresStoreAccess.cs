@@ -20,14 +20,14 @@ namespace Rekey.Tests.Security;
 /// </summary>
 public sealed partial class PostgresStoreAccess : StoreAccess
 {
-    /// <summary>When each store was created, less a margin for the file system's clock granularity.</summary>
-    private readonly ConcurrentDictionary<string, DateTime> _created = new(StringComparer.Ordinal);
+    /// <summary>When each store was created (database name → time, less a margin for the file system's clock).</summary>
+    private static readonly ConcurrentDictionary<string, DateTime> Created = new(StringComparer.Ordinal);
 
     public override async Task<TestStore> NewStoreAsync()
     {
         var since = DateTime.UtcNow.AddSeconds(-2);
         var store = await PostgresTestStore.CreateAsync();
-        _created[store.Database] = since;
+        Created[store.Database] = since;
         return store;
     }
 
@@ -76,7 +76,7 @@ public sealed partial class PostgresStoreAccess : StoreAccess
         }
 
         var ownDirectory = Path.Combine(dataDirectory, "base", oid.ToString(CultureInfo.InvariantCulture));
-        var since = _created.TryGetValue(postgres.Database, out var created) ? created : DateTime.MinValue;
+        var since = Created.TryGetValue(postgres.Database, out var created) ? created : DateTime.MinValue;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = 0 };
         var files = Directory.EnumerateFiles(dataDirectory, "*", options)
             .Where(f => !IsOtherDatabase(dataDirectory, ownDirectory, f))
