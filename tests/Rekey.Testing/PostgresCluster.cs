@@ -75,6 +75,12 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>True for a cluster this process started, which it can stop and start again.</summary>
     public bool CanStop => _directory is not null;
 
+    /// <summary>Where initdb, pg_ctl (and normally pg_dump) were found, or null.</summary>
+    public static string? BinDirectory => Bin.Value;
+
+    /// <summary>The data directory of a cluster this process started; null for a server given by <c>REKEY_TEST_POSTGRES</c>.</summary>
+    public string? DataDirectoryPath => _directory is null ? null : DataDirectory;
+
     /// <summary>The cluster every PostgreSQL test shares (one per test run).</summary>
     public static Task<PostgresCluster> SharedAsync() => Shared.Value;
 

@@ -91,6 +91,14 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// One flush at a time: a stop that finds nothing left to drain must still wait for the write of what another
+    /// flush drained. A host can be stopped twice at once (the test host is: the factory and the application's own
+    /// RunAsync, which disposes the store right after); without this the second stop returns, the store is disposed
+    /// under the first one's write, and those last-use times are lost.
+    /// </summary>
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
@@ -135,10 +143,18 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
 
     private async Task FlushAsync(CancellationToken ct)
     {
-        var pending = usage.Drain();
-        if (pending.Count > 0)
+        await _flushing.WaitAsync(ct);
+        try
         {
-            await store.RecordSecretUseAsync(pending, ct);
+            var pending = usage.Drain();
+            if (pending.Count > 0)
+            {
+                await store.RecordSecretUseAsync(pending, ct);
+            }
+        }
+        finally
+        {
+            _flushing.Release();
         }
     }
 

@@ -22,3 +22,12 @@ public sealed class SqliteOAuthServerFixture : OAuthServerFixture
 }
 
 public sealed class SqliteOAuthTests(SqliteOAuthServerFixture fixture) : OAuthSuite(fixture), IClassFixture<SqliteOAuthServerFixture>;
+
+/// <summary>A fresh database on the shared PostgreSQL cluster, for the whole class.</summary>
+public sealed class PostgresOAuthServerFixture : OAuthServerFixture
+{
+    protected override async Task<TestStore> CreateStoreAsync() => await PostgresTestStore.CreateAsync();
+}
+
+[RequiresPostgres]
+public sealed class PostgresOAuthTests(PostgresOAuthServerFixture fixture) : OAuthSuite(fixture), IClassFixture<PostgresOAuthServerFixture>;

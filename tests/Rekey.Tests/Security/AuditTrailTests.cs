@@ -255,3 +255,9 @@ public sealed class SqliteAuditTrailTests : AuditTrailSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
 }
+
+[RequiresPostgres]
+public sealed class PostgresAuditTrailTests : AuditTrailSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
+}

@@ -122,7 +122,7 @@ public abstract class KeyRotationSuite : SecuritySuite
     [Fact]
     public async Task appending_a_master_key_rewraps_every_data_key_at_start_up()
     {
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var first = await StartAsync(store);
         var world = await PopulateAsync(first.CreateAdminClient());
         var (rotated, _) = await first.CreateAdminClient().PostForJsonAsync("/api/keys/rotate", null);
@@ -156,7 +156,7 @@ public abstract class KeyRotationSuite : SecuritySuite
     [MemberData(nameof(WrongMasterKeys))]
     public async Task a_server_without_the_right_master_key_refuses_to_start_and_says_why_without_key_material(string id, string reason)
     {
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var first = await StartAsync(store);
         await PopulateAsync(first.CreateAdminClient(), clients: 1);
         await StopAsync(first);
@@ -224,7 +224,7 @@ public abstract class KeyRotationSuite : SecuritySuite
     [Fact]
     public async Task a_node_that_lacks_a_new_master_key_keeps_serving_with_the_data_keys_it_has()
     {
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var old = await StartAsync(store);
         var world = await PopulateAsync(old.CreateAdminClient(), clients: 2);
 
@@ -238,29 +238,22 @@ public abstract class KeyRotationSuite : SecuritySuite
         Assert.Contains(old.Logs.Lines, l => l.Contains("not configured", StringComparison.Ordinal) && l.Contains("Warning", StringComparison.Ordinal));
         await AssertEverythingReadsAndVerifiesAsync(old, world);
     }
-}
-
-public sealed class SqliteKeyRotationTests : KeyRotationSuite
-{
-    protected override StoreAccess Access { get; } = new SqliteAccess();
 
     [Fact]
     public async Task a_data_key_rotation_that_does_not_commit_leaves_no_phantom_key_behind()
     {
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var host = await StartAsync(store);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
         var (before, _) = await admin.NewClientAsync(serviceId);
 
         // The rotation's last statement (its audit event) fails: the whole transaction rolls back.
-        SqliteAccess.Execute(store, """
-            CREATE TRIGGER fail_key_rotation BEFORE INSERT ON audit_events WHEN NEW.action = 'key.rotate'
-            BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;
-            """);
-        var (status, _) = await admin.PostForJsonAsync("/api/keys/rotate", null);
-        Assert.Equal(HttpStatusCode.InternalServerError, status);
-        SqliteAccess.Execute(store, "DROP TRIGGER fail_key_rotation");
+        await using (await Access.FailAuditEventsAsync(store, AuditActions.KeyRotate))
+        {
+            var (status, _) = await admin.PostForJsonAsync("/api/keys/rotate", null);
+            Assert.Equal(HttpStatusCode.InternalServerError, status);
+        }
 
         // Values written now must be sealed under a key that exists in the database.
         var (after, afterSecret) = await admin.NewClientAsync(serviceId);
@@ -273,4 +266,15 @@ public sealed class SqliteKeyRotationTests : KeyRotationSuite
         Assert.Equal(updated, await admin.CurrentSecretAsync(serviceId, before));
         Assert.Single(await Access.DataKeyMastersAsync(store));
     }
+}
+
+public sealed class SqliteKeyRotationTests : KeyRotationSuite
+{
+    protected override StoreAccess Access { get; } = new SqliteAccess();
+}
+
+[RequiresPostgres]
+public sealed class PostgresKeyRotationTests : KeyRotationSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
 }

@@ -53,7 +53,7 @@ public abstract class LeakSuite : SecuritySuite
         forbidden.Add("second master key (hex)", Convert.ToHexString(SecondMasterKey));
         var verbose = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Trace" };
 
-        var store = NewStore();
+        var store = await NewStoreAsync();
         var host = await StartAsync(store, settings: verbose);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 3600);
@@ -213,4 +213,10 @@ public abstract class LeakSuite : SecuritySuite
 public sealed class SqliteLeakTests : LeakSuite
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
+}
+
+[RequiresPostgres]
+public sealed class PostgresLeakTests : LeakSuite
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
 }

@@ -11,16 +11,17 @@ namespace Rekey.Tests.Security;
 /// <summary>
 /// Zero-downtime rotation on a fake clock: grace periods (service setting and per-call override), revocation,
 /// the cap on valid previous secrets, lifetimes, the range checks, and what the secret list shows. Verification
-/// goes through the real <see cref="SecretVerifier"/> of the running server.
+/// goes through the real <see cref="SecretVerifier"/> of the running server. Every test makes its own service, so
+/// the tests of a class share one store (<paramref name="classStore"/>), each with servers of its own.
 /// </summary>
-public abstract class RotationSuite : SecuritySuite
+public abstract class RotationSuite(TestStore classStore) : SecuritySuite
 {
     private const long Hour = 3600;
 
     private async Task<(RekeyHost Host, HttpClient Admin, FakeTimeProvider Time)> StartOnFakeClockAsync()
     {
         var time = new FakeTimeProvider(Start);
-        var host = await StartAsync(time: time);
+        var host = await StartAsync(classStore, time);
         return (host, host.CreateAdminClient(), time);
     }
 
@@ -388,7 +389,13 @@ public abstract class RotationSuite : SecuritySuite
     }
 }
 
-public sealed class SqliteRotationTests : RotationSuite
+public sealed class SqliteRotationTests(ClassStore<SqliteAccess> store) : RotationSuite(store.Store), IClassFixture<ClassStore<SqliteAccess>>
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
+}
+
+[RequiresPostgres]
+public sealed class PostgresRotationTests(ClassStore<PostgresStoreAccess> store) : RotationSuite(store.Store), IClassFixture<ClassStore<PostgresStoreAccess>>
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
 }

@@ -17,10 +17,14 @@ namespace Rekey.Tests.Security;
 /// </summary>
 public abstract class StoreAccess
 {
-    public abstract TestStore NewStore();
+    /// <summary>A fresh, empty store.</summary>
+    public abstract Task<TestStore> NewStoreAsync();
 
-    /// <summary>Every byte the store has written (database file and journals), for the at-rest scans.</summary>
-    public abstract Task<byte[]> ReadAllBytesAsync(TestStore store);
+    /// <summary>
+    /// Every byte the store keeps, for the at-rest scans, one piece at a time (a file, a dump). Each piece names its
+    /// <see cref="StoredBytes.Source"/>: the scan must see clear text it knows is stored in every source it reads.
+    /// </summary>
+    public abstract IAsyncEnumerable<StoredBytes> ReadAllBytesAsync(TestStore store);
 
     /// <summary>Copies key ID, ciphertext and digest of one client's current secret onto another client's current secret.</summary>
     public abstract Task CopyCurrentSecretAsync(TestStore store, long fromClientId, long toClientId);
@@ -30,11 +34,29 @@ public abstract class StoreAccess
 
     /// <summary>The stored last-use time of every secret of a client (secret ID → epoch ms or null).</summary>
     public abstract Task<IReadOnlyDictionary<long, long?>> LastUsedAsync(TestStore store, long clientId);
+
+    /// <summary>
+    /// Makes the database itself refuse to store audit events of <paramref name="action"/> (a trigger), so that the
+    /// change that writes one fails at its last statement; disposing the result removes the trigger.
+    /// </summary>
+    public abstract Task<IAsyncDisposable> FailAuditEventsAsync(TestStore store, string action);
+}
+
+/// <summary>Part of what a store keeps: <paramref name="Source"/> (e.g. "database files", "pg_dump"), <paramref name="Name"/> (a file).</summary>
+public sealed record StoredBytes(string Source, string Name, byte[] Bytes)
+{
+    public override string ToString() => $"{Source}: {Name} ({Bytes.Length} bytes)";
+}
+
+/// <summary>Runs an action when disposed.</summary>
+internal sealed class AsyncUndo(Func<Task> undo) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await undo();
 }
 
 public sealed class SqliteAccess : StoreAccess
 {
-    public override TestStore NewStore() => new SqliteTestStore();
+    public override Task<TestStore> NewStoreAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
 
     private static SqliteTestStore Sqlite(TestStore store) => (SqliteTestStore)store;
 
@@ -49,10 +71,9 @@ public sealed class SqliteAccess : StoreAccess
         return connection;
     }
 
-    public override async Task<byte[]> ReadAllBytesAsync(TestStore store)
+    public override async IAsyncEnumerable<StoredBytes> ReadAllBytesAsync(TestStore store)
     {
         var path = Sqlite(store).DatabasePath;
-        var all = new List<byte>();
         foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
         {
             if (!File.Exists(file))
@@ -64,10 +85,8 @@ public sealed class SqliteAccess : StoreAccess
             await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer);
-            all.AddRange(buffer.ToArray());
+            yield return new StoredBytes("database files", Path.GetFileName(file), buffer.ToArray());
         }
-
-        return [.. all];
     }
 
     public override Task CopyCurrentSecretAsync(TestStore store, long fromClientId, long toClientId)
@@ -118,8 +137,22 @@ public sealed class SqliteAccess : StoreAccess
         return Task.FromResult<IReadOnlyDictionary<long, long?>>(result);
     }
 
-    /// <summary>Runs SQL against the file behind the server's back (SQLite-only tests).</summary>
-    public static void Execute(TestStore store, string sql)
+    public override Task<IAsyncDisposable> FailAuditEventsAsync(TestStore store, string action)
+    {
+        var trigger = "fail_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        Execute(store, $"""
+            CREATE TRIGGER {trigger} BEFORE INSERT ON audit_events WHEN NEW.action = '{action.Replace("'", "''", StringComparison.Ordinal)}'
+            BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;
+            """);
+        return Task.FromResult<IAsyncDisposable>(new AsyncUndo(() =>
+        {
+            Execute(store, $"DROP TRIGGER {trigger}");
+            return Task.CompletedTask;
+        }));
+    }
+
+    /// <summary>Runs SQL against the file behind the server's back.</summary>
+    private static void Execute(TestStore store, string sql)
     {
         using var connection = Open(store);
         using var command = connection.CreateCommand();
@@ -129,8 +162,32 @@ public sealed class SqliteAccess : StoreAccess
 }
 
 /// <summary>
+/// One store for a whole test class, for suites whose tests touch only what they create themselves (their own
+/// services, clients and tokens) and count nothing across the store: each test still starts its own servers on it.
+/// On PostgreSQL this saves a database (and its migration) per test.
+/// </summary>
+public sealed class ClassStore<TAccess> : IAsyncLifetime
+    where TAccess : StoreAccess, new()
+{
+    private TestStore? _store;
+
+    public TestStore Store => _store ?? throw new InvalidOperationException("The fixture has not started.");
+
+    public async Task InitializeAsync() => _store = await new TAccess().NewStoreAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>
 /// Base of the security suites: each test starts its own servers (often on a <see cref="FakeTimeProvider"/>) over
-/// its own store, and everything is torn down afterwards.
+/// its own store — or, in suites that allow it, over the class's <see cref="ClassStore{TAccess}"/> — and everything
+/// the test started is torn down afterwards.
 /// </summary>
 public abstract class SecuritySuite : IAsyncLifetime
 {
@@ -145,16 +202,16 @@ public abstract class SecuritySuite : IAsyncLifetime
 
     protected abstract StoreAccess Access { get; }
 
-    protected TestStore NewStore()
+    protected async Task<TestStore> NewStoreAsync()
     {
-        var store = Access.NewStore();
+        var store = await Access.NewStoreAsync();
         _stores.Add(store);
         return store;
     }
 
     protected async Task<RekeyHost> StartAsync(TestStore? store = null, FakeTimeProvider? time = null, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var host = await RekeyHost.StartAsync(store ?? NewStore(), settings, time is null ? null : services => services.AddSingleton<TimeProvider>(time));
+        var host = await RekeyHost.StartAsync(store ?? await NewStoreAsync(), settings, time is null ? null : services => services.AddSingleton<TimeProvider>(time));
         _hosts.Add(host);
         return host;
     }

@@ -7,14 +7,16 @@ namespace Rekey.Tests.Security;
 
 /// <summary>
 /// The verification core: what it accepts and refuses, that an unknown client and a wrong secret look alike, and
-/// that last use is recorded in memory and written in one batch, never with a write per verification.
+/// that last use is recorded in memory and written in one batch, never with a write per verification. Every test
+/// makes its own service and compares counts only within itself, so the tests of a class share one store
+/// (<paramref name="classStore"/>), each with servers of its own.
 /// </summary>
-public abstract class VerificationSuite : SecuritySuite
+public abstract class VerificationSuite(TestStore classStore) : SecuritySuite
 {
     [Fact]
     public async Task an_unknown_client_and_a_wrong_secret_both_fail_without_a_secret_or_a_secret_id()
     {
-        var host = await StartAsync();
+        var host = await StartAsync(classStore);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
         var otherServiceId = await admin.CreateServiceAsync();
@@ -54,7 +56,7 @@ public abstract class VerificationSuite : SecuritySuite
     [Fact]
     public async Task a_client_is_found_by_alias_as_well_as_by_id()
     {
-        var host = await StartAsync();
+        var host = await StartAsync(classStore);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
         var client = await admin.CreateClientAsync(serviceId, """{"clientName":"aliased","clientIdAlias":"my-alias"}""");
@@ -67,7 +69,7 @@ public abstract class VerificationSuite : SecuritySuite
     public async Task last_use_is_recorded_in_memory_and_written_in_one_batch_by_maintenance()
     {
         var time = new FakeTimeProvider(Start);
-        var store = NewStore();
+        var store = classStore;
         var host = await StartAsync(store, time);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 3600);
@@ -109,7 +111,7 @@ public abstract class VerificationSuite : SecuritySuite
     public async Task a_secret_past_its_grace_period_is_refused_and_its_attempt_is_not_recorded_as_use()
     {
         var time = new FakeTimeProvider(Start);
-        var store = NewStore();
+        var store = classStore;
         var host = await StartAsync(store, time);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 60);
@@ -132,7 +134,13 @@ public abstract class VerificationSuite : SecuritySuite
     }
 }
 
-public sealed class SqliteVerificationTests : VerificationSuite
+public sealed class SqliteVerificationTests(ClassStore<SqliteAccess> store) : VerificationSuite(store.Store), IClassFixture<ClassStore<SqliteAccess>>
 {
     protected override StoreAccess Access { get; } = new SqliteAccess();
+}
+
+[RequiresPostgres]
+public sealed class PostgresVerificationTests(ClassStore<PostgresStoreAccess> store) : VerificationSuite(store.Store), IClassFixture<ClassStore<PostgresStoreAccess>>
+{
+    protected override StoreAccess Access { get; } = new PostgresStoreAccess();
 }
