@@ -168,17 +168,37 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         // Ending that backend is a connection lost during COMMIT of a transaction that did commit.
         await cluster.ExecuteAsync("ALTER SYSTEM SET synchronous_standby_names = 'rekey_test_ghost'");
         await cluster.ExecuteAsync("SELECT pg_reload_conf()");
-        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json("""{"clientSecret":"committed-in-doubt"}"""));
-        await WaitUntilAsync(async () => await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
-        await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{store.Database}' AND wait_event = 'SyncRep'");
-        var (status, body) = await update;
+
+        // pg_reload_conf only signals the backends: a pooled backend may run its next COMMIT before it has read the new
+        // setting, and then nothing waits. So an attempt that completes without ever waiting is repeated (bounded).
+        string secret = "", expectedOld = "";
+        (HttpStatusCode Status, System.Text.Json.Nodes.JsonObject Body) reply = default;
+        for (var attempt = 1; ; attempt++)
+        {
+            expectedOld = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
+            secret = "committed-in-doubt-" + attempt;
+            var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+            await WaitUntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
+            if (!update.IsCompleted)
+            {
+                await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{store.Database}' AND wait_event = 'SyncRep'");
+                reply = await update;
+                break;
+            }
+
+            Assert.True(attempt < 10, "no COMMIT ever waited for the standby");
+            await update;
+            await Task.Delay(200);
+        }
+
         await cluster.ExecuteAsync("ALTER SYSTEM RESET synchronous_standby_names");
         await cluster.ExecuteAsync("SELECT pg_reload_conf()");
+        var (status, body) = reply;
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal("committed-in-doubt", body["newClientSecret"]?.GetValue<string>());
-        Assert.Equal(client.ClientSecret, body["oldClientSecret"]?.GetValue<string>());
-        Assert.Equal("committed-in-doubt", await admin.CurrentSecretAsync(serviceId, clientId));
+        Assert.Equal(secret, body["newClientSecret"]?.GetValue<string>());
+        Assert.Equal(expectedOld, body["oldClientSecret"]?.GetValue<string>());
+        Assert.Equal(secret, await admin.CurrentSecretAsync(serviceId, clientId));
         Assert.Contains(host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: committed", StringComparison.Ordinal));
     }
 
