@@ -35,6 +35,15 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             builder.ConnectionStringBuilder.ApplicationName = "rekey";
         }
 
+        // Every statement of the store is one of a few dozen fixed texts, run over and over: let Npgsql prepare them
+        // on each pooled connection (off by default) unless the operator chose otherwise in the connection string.
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
         _dataSource = builder.Build();
         _cipher = cipher;
         _logger = logger ?? NullLogger<PostgresStore>.Instance;
