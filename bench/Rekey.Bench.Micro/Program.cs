@@ -49,7 +49,7 @@ static void PrintRatios(IReadOnlyList<Summary> summaries)
         }
     }
 
-    if (!reports.TryGetValue(nameof(SecretVerification.Hmac), out var hmac))
+    if (!reports.TryGetValue(nameof(SecretVerification.RekeyVerification), out var hmac))
     {
         return;
     }
