@@ -5,7 +5,7 @@ namespace Rekey.Server.Storage.Sqlite;
 
 /// <summary>
 /// SQLite has one writer at a time, so Rekey gives it exactly one: a single loop that owns the write
-/// connection. Writes queue here; the thread takes every write that is waiting, runs each inside its own
+/// connection. Writes queue here; the loop takes every write that is waiting, runs each inside its own
 /// SAVEPOINT and commits them all with one <c>COMMIT</c> — one fsync for the batch (group commit) instead of one
 /// per request, which is what keeps <c>synchronous=FULL</c> affordable. A write whose outcome failed, or that
 /// threw, is rolled back to its savepoint without touching its neighbours; a failed COMMIT fails the whole batch,
