@@ -31,6 +31,9 @@ internal sealed record TokenFailure(ResultCode Code, string ResultMessage, strin
         new(code, code.Format(args), error, description, status);
 }
 
+/// <summary>A client that proved its secret, with its document parsed once for every check that follows.</summary>
+internal sealed record AuthenticatedClient(ClientCredentials Credentials, ClientDocument Document);
+
 /// <summary>Either a token or the reason there is none.</summary>
 internal sealed record TokenResult(IssuedToken? Token, TokenFailure? Failure)
 {
@@ -77,12 +80,12 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
         }
 
         var authenticated = await AuthenticateAsync(serviceId, presented, ct);
-        if (!authenticated.IsOk(out var client, out _))
+        if (!authenticated.IsOk(out var authenticatedClient, out _))
         {
             return TokenFailure.Of(ResultCodes.TokenInvalidClient, "invalid_client", "Client authentication failed.", 401);
         }
 
-        var document = JsonSerializer.Deserialize(client.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
+        var (client, document) = authenticatedClient;
         if (document.GrantTypes?.Contains("CLIENT_CREDENTIALS") != true)
         {
             return TokenFailure.Of(ResultCodes.TokenUnauthorizedClient, "unauthorized_client", "The client is not allowed to use the client_credentials grant.", 400, ClientCredentials);
@@ -114,7 +117,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
     /// Verifies the presented secret and that the client may authenticate this way: confidential, not locked, and
     /// using the method it registered (<c>tokenAuthMethod</c>). Shared with the introspection endpoint.
     /// </summary>
-    public async Task<Outcome<ClientCredentials>> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
+    public async Task<Outcome<AuthenticatedClient>> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
     {
         var refused = StoreRules.ClientNotFound(presented.ClientId ?? "", serviceId);
         if (presented.Method == ClientAuthMethod.None || string.IsNullOrEmpty(presented.ClientId) || presented.Secret is null)
@@ -141,7 +144,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             return refused;
         }
 
-        return client;
+        return new AuthenticatedClient(client, document);
     }
 
     /// <summary>RFC 6749 §3.3: requested scopes must all be supported; none requested = the service's default entries.</summary>
