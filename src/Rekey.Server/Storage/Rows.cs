@@ -15,6 +15,18 @@ internal static class Rows
 
     public const string SecretColumns = "secret_id, state, created_at, expires_at, valid_until, revoked_at, last_used_at, hint";
 
+    /// <summary>
+    /// A client with its service's number and settings and its current secret (always joined, for
+    /// clientSecretExpiresAt; each store decrypts it only when asked for). Stores append their WHERE clause.
+    /// </summary>
+    public const string ClientSelect = """
+        SELECT c.service_id, s.number, c.client_id, c.number, c.alias, c.developer, c.locked, c.document, c.created_at, c.modified_at,
+               cs.secret_id, cs.key_id, cs.ciphertext, cs.expires_at, s.secret_grace_s, s.secret_lifetime_s
+        FROM clients c
+        JOIN services s ON s.service_id = c.service_id
+        LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.state = 0
+        """;
+
     public const string AuditColumns = "event_id, occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target";
 
     public static StoredService Service(DbDataReader r) => new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4));

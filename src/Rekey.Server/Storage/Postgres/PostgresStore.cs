@@ -207,15 +207,6 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- clients ------------------------------------------------------------------------------------
 
-    // The current secret is always joined (for clientSecretExpiresAt); it is decrypted only when asked for.
-    private const string ClientSelect = """
-        SELECT c.service_id, s.number, c.client_id, c.number, c.alias, c.developer, c.locked, c.document, c.created_at, c.modified_at,
-               cs.secret_id, cs.key_id, cs.ciphertext, cs.expires_at, s.secret_grace_s, s.secret_lifetime_s
-        FROM clients c
-        JOIN services s ON s.service_id = c.service_id
-        LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.state = 0
-        """;
-
     /// <summary>A client row as read, its current secret still sealed.</summary>
     private sealed record ClientRow(StoredClient Client, long? SecretId, string? KeyId, byte[]? Ciphertext, ServiceSettings Settings);
 
@@ -265,11 +256,11 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 SELECT client_id FROM clients WHERE service_id = @s AND (client_id = @n OR alias = @a)
                 ORDER BY client_id = @n DESC LIMIT 1 FOR UPDATE
                 """, [Long("s", serviceId), Long("n", numeric), Text("a", AliasOrNull(identifier))], r => r.GetInt64(0), ct);
-            rows = locked.Count == 0 ? [] : await QueryAsync(c, ClientSelect + " WHERE c.client_id = @id", [Long("id", locked[0])], ReadClientRow, ct);
+            rows = locked.Count == 0 ? [] : await QueryAsync(c, Rows.ClientSelect + " WHERE c.client_id = @id", [Long("id", locked[0])], ReadClientRow, ct);
         }
         else
         {
-            rows = await QueryAsync(c, ClientSelect + " WHERE c.service_id = @s AND (c.client_id = @n OR c.alias = @a) ORDER BY c.client_id = @n DESC LIMIT 1",
+            rows = await QueryAsync(c, Rows.ClientSelect + " WHERE c.service_id = @s AND (c.client_id = @n OR c.alias = @a) ORDER BY c.client_id = @n DESC LIMIT 1",
                 [Long("s", serviceId), Long("n", numeric), Text("a", AliasOrNull(identifier))], ReadClientRow, ct);
         }
 
@@ -380,7 +371,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
             const string filter = "c.service_id = @s AND (@d IS NULL OR c.developer = @d)";
             var total = await ScalarAsync(c, "SELECT COUNT(*) FROM clients c WHERE " + filter, [Long("s", serviceId), Text("d", developer)], ct);
-            var rows = await QueryAsync(c, ClientSelect + " WHERE " + filter + " ORDER BY c.number LIMIT @limit OFFSET @offset",
+            var rows = await QueryAsync(c, Rows.ClientSelect + " WHERE " + filter + " ORDER BY c.number LIMIT @limit OFFSET @offset",
                 [Long("s", serviceId), Text("d", developer), Int("limit", end - start), Int("offset", start)], ReadClientRow, ct);
             return new Page<StoredClient>(await PresentAsync(c, rows, withSecret, ct), (int)total);
         }, ct);

@@ -195,15 +195,6 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     // ---- clients ------------------------------------------------------------------------------------
 
-    // The current secret is always joined (for clientSecretExpiresAt); it is decrypted only when asked for.
-    private const string ClientSelect = """
-        SELECT c.service_id, s.number, c.client_id, c.number, c.alias, c.developer, c.locked, c.document, c.created_at, c.modified_at,
-               cs.secret_id, cs.key_id, cs.ciphertext, cs.expires_at, s.secret_grace_s, s.secret_lifetime_s
-        FROM clients c
-        JOIN services s ON s.service_id = c.service_id
-        LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.state = 0
-        """;
-
     private StoredClient ReadClient(SqliteDataReader r, bool withSecret)
     {
         string? secret = null;
@@ -221,7 +212,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     private Outcome<FoundClient> FindClient(SqliteConnection c, long serviceId, string identifier, bool withSecret)
     {
         var numeric = long.TryParse(identifier, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1;
-        var found = Query(c, ClientSelect + " WHERE c.service_id = $s AND (c.client_id = $n OR c.alias = $a) ORDER BY c.client_id = $n DESC LIMIT 1",
+        var found = Query(c, Rows.ClientSelect + " WHERE c.service_id = $s AND (c.client_id = $n OR c.alias = $a) ORDER BY c.client_id = $n DESC LIMIT 1",
             [("$s", serviceId), ("$n", numeric), ("$a", identifier)],
             r => new FoundClient(ReadClient(r, withSecret), NullableLong(r, 10), new ServiceSettings(r.GetInt64(14), r.GetInt64(15)))).SingleOrDefault();
         if (found is not null)
@@ -301,7 +292,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             var filter = "c.service_id = $s AND ($d IS NULL OR c.developer = $d)";
             (string, object?)[] args = [("$s", serviceId), ("$d", developer), ("$limit", end - start), ("$offset", start)];
             var total = Scalar(c, "SELECT COUNT(*) FROM clients c WHERE " + filter, args);
-            var items = Query(c, ClientSelect + " WHERE " + filter + " ORDER BY c.number LIMIT $limit OFFSET $offset", args, r => ReadClient(r, withSecret));
+            var items = Query(c, Rows.ClientSelect + " WHERE " + filter + " ORDER BY c.number LIMIT $limit OFFSET $offset", args, r => ReadClient(r, withSecret));
             return new Page<StoredClient>(items, (int)total);
         }, ct);
 
