@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -38,7 +39,7 @@ internal static class RequestBody
             return RuleViolation.Of(ResultCodes.UnsupportedContentType, mediaType);
         }
 
-        var body = await ReadBytesAsync(request.Body, limit, ct);
+        var body = await ReadBytesAsync(request, limit, ct);
         if (body is null)
         {
             return RuleViolation.Of(ResultCodes.BodyTooLarge, limit);
@@ -84,22 +85,36 @@ internal static class RequestBody
 
     private static bool IsWhitespace(byte[] body) => body.All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n');
 
-    private static async Task<byte[]?> ReadBytesAsync(Stream body, int limit, CancellationToken ct)
+    /// <summary>
+    /// The whole body, or null when it is longer than <paramref name="limit"/> bytes. Sized from Content-Length when the
+    /// client sent one, and read through a pooled buffer: a per-request buffer the size of the limit (64 KiB by
+    /// default) would land on the large object heap and cost a full garbage collection every few requests, which is
+    /// what the token endpoint's form reader once did (bench/README.md).
+    /// </summary>
+    public static async Task<byte[]?> ReadBytesAsync(HttpRequest request, int limit, CancellationToken ct)
     {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        var expected = request.ContentLength is { } length and >= 0 ? (int)Math.Min(length, limit) : 0;
+        using var buffer = new MemoryStream(expected);
+        var chunk = ArrayPool<byte>.Shared.Rent(4096);
+        try
         {
-            if (buffer.Length + read > limit)
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
             {
-                return null;
-            }
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
         }
 
-        return buffer.ToArray();
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
     private static Outcome<JsonObject> ParseJson(byte[] body)

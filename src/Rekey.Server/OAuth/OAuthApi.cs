@@ -72,10 +72,8 @@ internal static class OAuthApi
             return null;
         }
 
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        var buffer = new char[limit + 1];
-        var read = await reader.ReadBlockAsync(buffer, ct);
-        return read > limit ? null : new FormReader(new string(buffer, 0, read)).ReadForm();
+        var body = await RequestBody.ReadBytesAsync(request, limit, ct);
+        return body is null ? null : new FormReader(Encoding.UTF8.GetString(body)).ReadForm();
     }
 
     private static async Task<(Dictionary<string, StringValues>? Form, PresentedClient? Client, IResult? Error)> ReadClientRequestAsync(HttpContext http, CancellationToken ct)

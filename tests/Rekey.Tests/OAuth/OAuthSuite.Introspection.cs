@@ -134,4 +134,40 @@ public abstract partial class OAuthSuite
 
         AssertOAuthError(await PostTokenAsync(sid, content, Basic(client.Id, client.Secret)), HttpStatusCode.BadRequest, "invalid_request");
     }
+
+    [Fact]
+    public async Task token_request_just_within_the_size_limit_is_read_whole()
+    {
+        // RFC 6749 §3.2: unknown parameters are ignored. The scope after the padding proves the reader saw the whole body.
+        var sid = await NewServiceAsync();
+        var client = await NewClientAsync(sid);
+        var start = "grant_type=client_credentials&pad=";
+        const string end = "&scope=nope";
+        using var content = new StringContent(start + new string('a', (64 * 1024) - start.Length - end.Length) + end, Encoding.ASCII, "application/x-www-form-urlencoded");
+
+        AssertOAuthError(await PostTokenAsync(sid, content, Basic(client.Id, client.Secret)), HttpStatusCode.BadRequest, "invalid_scope");
+    }
+
+    [Fact]
+    public async Task oversized_token_request_without_content_length_is_400_invalid_request()
+    {
+        var sid = await NewServiceAsync();
+        var client = await NewClientAsync(sid);
+        using var content = new ChunkedContent(Encoding.ASCII.GetBytes("grant_type=client_credentials&pad=" + new string('a', 70 * 1024)));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-www-form-urlencoded");
+
+        AssertOAuthError(await PostTokenAsync(sid, content, Basic(client.Id, client.Secret)), HttpStatusCode.BadRequest, "invalid_request");
+    }
+
+    /// <summary>A body sent with chunked transfer encoding: no Content-Length for the server to check up front.</summary>
+    private sealed class ChunkedContent(byte[] body) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(body).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 }
