@@ -6,8 +6,8 @@ using Rekey.Server.Secrets;
 namespace Rekey.Server.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode. Reads use pooled connections and never wait for the writer;
-/// writes go through <see cref="SqliteWriteQueue"/>, one writer loop, group commit.
+/// The embedded store: one SQLite file in WAL mode. Reads use pooled connections that keep their prepared statements
+/// and never wait for the writer; writes go through <see cref="SqliteWriteQueue"/>, one writer loop, group commit.
 /// </summary>
 internal sealed class SqliteStore : IRekeyStore, IDisposable
 {
@@ -16,6 +16,14 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     private readonly SecretCipher _cipher;
     private readonly TimeProvider _time;
     private readonly Lazy<SqliteWriteQueue> _writer;
+
+    /// <summary>Open read connections, each with its prepared statements (see <see cref="Prepared"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
+
+    /// <summary>Read connections kept open between reads; more may exist while reads run, and are closed after.</summary>
+    private const int MaxIdleReaders = 16;
+
+    private bool _disposed;
 
     public SqliteStore(string connectionString, string synchronous, SecretCipher cipher, TimeProvider time)
     {
@@ -30,25 +38,71 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     private SqliteConnection OpenWriteConnection()
     {
+        var connection = OpenPrepared();
+        Exec(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
+        return connection;
+    }
+
+    /// <summary>An open connection whose commands are kept prepared, by SQL text, for as long as it lives.</summary>
+    private SqliteConnection OpenPrepared()
+    {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        Exec(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={_synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;");
         Prepared.Add(connection, new Dictionary<string, SqliteCommand>(StringComparer.Ordinal));
         return connection;
     }
 
-    private async Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken ct)
+    /// <summary>
+    /// Runs a read on a connection of its own. Connections are reused with their prepared statements: parsing and
+    /// planning the client lookup anew on every token request was most of SQLite's share of the token endpoint's CPU
+    /// (bench/README.md). Every statement runs in autocommit and its reader is disposed before the connection goes
+    /// back, so a pooled connection holds no read snapshot between reads. A connection that saw an error is closed.
+    /// </summary>
+    private Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
+        SqliteConnection? connection = null;
+        var reusable = false;
         try
         {
-            await using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync(ct);
-            return read(connection);
+            connection = _readers.TryTake(out var idle) ? idle : OpenPrepared();
+            var result = read(connection);
+            reusable = true;
+            return Task.FromResult(result);
         }
         catch (SqliteException ex)
         {
             throw Translate(ex);
         }
+        finally
+        {
+            if (connection is not null)
+            {
+                if (reusable && !Volatile.Read(ref _disposed) && _readers.Count < MaxIdleReaders)
+                {
+                    _readers.Add(connection);
+                }
+                else
+                {
+                    Close(connection);
+                }
+            }
+        }
+    }
+
+    private static void Close(SqliteConnection connection)
+    {
+        if (Prepared.TryGetValue(connection, out var commands))
+        {
+            foreach (var command in commands.Values)
+            {
+                command.Dispose();
+            }
+
+            Prepared.Remove(connection);
+        }
+
+        connection.Dispose();
     }
 
     private Task<T> WriteAsync<T>(Func<SqliteConnection, T> write, CancellationToken ct) => _writer.Value.RunAsync(write, ct);
@@ -621,10 +675,10 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         }
     }
 
-    // Prepared commands of the write connection, by SQL text. Preparing (parsing) every statement anew was a quarter of
-    // the writer's CPU in the profile (bench/README.md). The write connection lives as long as the store and only the
-    // writer loop uses it, one batch at a time, so its commands can be kept and re-bound. Read connections come and go
-    // and keep using fresh commands.
+    // Prepared commands of the store's own connections, by SQL text. Preparing (parsing) every statement anew was a
+    // quarter of the writer's CPU and most of SQLite's share of a token request in the profiles (bench/README.md). Each
+    // connection is used by one caller at a time (the writer loop; a read that took it from the pool), so its commands
+    // can be kept and re-bound. A connection not in this table (none today) gets fresh commands.
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteCommand>> Prepared = new();
 
     private static SqliteCommand Command(SqliteConnection c, string sql, IEnumerable<(string Name, object? Value)> args, out bool owned)
@@ -700,6 +754,12 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
+        while (_readers.TryTake(out var reader))
+        {
+            Close(reader);
+        }
+
         if (_writer.IsValueCreated)
         {
             _writer.Value.Dispose();
