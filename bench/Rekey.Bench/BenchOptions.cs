@@ -38,6 +38,9 @@ internal sealed record BenchOptions
     /// <summary>Sample each server with <c>perf record</c> during the last round and keep the top of the profile.</summary>
     public bool Profile { get; init; }
 
+    /// <summary>Measure only these target keys of the scenario (a diagnostic run: ratios missing a side read "not part of this run").</summary>
+    public IReadOnlySet<string>? Only { get; init; }
+
     public string? OutputDirectory { get; init; }
 
     /// <summary>Clients in the large registry of the scale scenario.</summary>
@@ -67,6 +70,7 @@ internal sealed record BenchOptions
                 "--data-root" => options with { DataRoot = Value() },
                 "--keep-data" => options with { KeepData = true },
                 "--profile" => options with { Profile = true },
+                "--only" => options with { Only = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) },
                 "--out" => options with { OutputDirectory = Value() },
                 "--scale-clients" => options with { ScaleClients = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--seed-budget" => options with { SeedBudget = Seconds(Value()) },
@@ -114,6 +118,8 @@ internal sealed record BenchOptions
           --keep-data             keep data directories and server logs
           --profile               perf-sample every server in the last round; profiles go beside the results
                                   (a diagnostic run: the sampling itself costs CPU, do not quote its figures)
+          --only K1,K2            measure only these targets (keys as in the table, e.g. token-rekey@32);
+                                  for profiling one server without the others beside it
           --out DIR               where JSON and Markdown results go             (default bench/results)
           --scale-clients N       registry size of the scale scenario            (default 1000000)
           --seed-budget S         give up seeding a registry that would take longer (default 1200)

@@ -23,7 +23,8 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
     public async Task<RunResult> ExecuteAsync(CancellationToken ct)
     {
         var scenarios = ScenarioCatalog.Select(options.Scenario, options.Short);
-        var targets = scenarios.SelectMany(s => s.Targets(options)).DistinctBy(t => t.Key).ToList();
+        var targets = scenarios.SelectMany(s => s.Targets(options)).DistinctBy(t => t.Key)
+            .Where(t => options.Only is null || options.Only.Contains(t.Key)).ToList();
         var checks = scenarios.SelectMany(s => s.Checks(options)).ToList();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
