@@ -398,18 +398,36 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     // ---- secrets ------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Inserts the new current secret under a fresh random ID. The ID is part of the ciphertext's associated data, so it
+    /// is chosen before sealing; instead of probing for it first (a statement on every rotation), a collision (one in
+    /// 2^53 per existing secret) fails the INSERT on its primary key, which undoes only that statement, and is retried.
+    /// </summary>
     private long InsertCurrentSecret(SqliteConnection c, long serviceId, long clientId, string secret, long now, long? expiresAt)
     {
-        var secretId = NewUniqueId(c, "SELECT COUNT(*) FROM client_secrets WHERE secret_id = $id");
-        var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
-        Exec(c, """
-            INSERT INTO client_secrets (secret_id, client_id, state, created_at, expires_at, hint, key_id, ciphertext, digest)
-            VALUES ($id, $c, 0, $now, $exp, $hint, $k, $ct, $dg)
-            """,
-            ("$id", secretId), ("$c", clientId), ("$now", now), ("$exp", expiresAt), ("$hint", SecretPolicy.Hint(secret)),
-            ("$k", sealedSecret.KeyId), ("$ct", sealedSecret.Ciphertext), ("$dg", sealedSecret.Digest));
-        return secretId;
+        while (true)
+        {
+            var secretId = SecretGenerator.NewId();
+            var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
+            try
+            {
+                Exec(c, """
+                    INSERT INTO client_secrets (secret_id, client_id, state, created_at, expires_at, hint, key_id, ciphertext, digest)
+                    VALUES ($id, $c, 0, $now, $exp, $hint, $k, $ct, $dg)
+                    """,
+                    ("$id", secretId), ("$c", clientId), ("$now", now), ("$exp", expiresAt), ("$hint", SecretPolicy.Hint(secret)),
+                    ("$k", sealedSecret.KeyId), ("$ct", sealedSecret.Ciphertext), ("$dg", sealedSecret.Digest));
+                return secretId;
+            }
+            catch (SqliteException ex) when (ex.SqliteExtendedErrorCode == PrimaryKeyViolation)
+            {
+                // Another secret already has this ID: draw again.
+            }
+        }
     }
+
+    /// <summary>SQLITE_CONSTRAINT_PRIMARYKEY.</summary>
+    private const int PrimaryKeyViolation = 1555;
 
     public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
         WriteAsync<Outcome<SecretRotation>>(c =>
