@@ -44,6 +44,16 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        // A pooled connection is reset when it is returned (RESET ALL, DISCARD … : seven statements run with the next
+        // unit of work, once per unit). The store leaves no session state to reset (no SET, LISTEN, cursors, temporary
+        // tables or session advisory locks; an open transaction is still rolled back), so it skips that unless the
+        // operator chose otherwise in the connection string.
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        }
+
         _dataSource = builder.Build();
         _cipher = cipher;
         _logger = logger ?? NullLogger<PostgresStore>.Instance;
