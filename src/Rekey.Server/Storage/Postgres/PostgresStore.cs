@@ -278,6 +278,8 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         FROM ({Rows.ClientSelect}{where}) k
         """;
 
+    private static readonly string LockedClientByKey = LockedClientSelect(ClientByKey);
+
     private static (ClientRow Row, string? Xid, long NewestSecretAt) ReadLockedClientRow(NpgsqlDataReader r) => (ReadClientRow(r), NullableString(r, 16), r.GetInt64(17));
 
     /// <summary>Finds a client by numeric ID or alias, without a lock.</summary>
@@ -303,7 +305,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         var key = ClientKey(serviceId, identifier);
         List<long> locked;
         List<(ClientRow Row, string? Xid, long NewestSecretAt)> rows;
-        await using (var batch = Batch(c, [new Sql(LockClientByKey, key), new Sql(LockedClientSelect(ClientByKey), key)]))
+        await using (var batch = Batch(c, [new Sql(LockClientByKey, key), new Sql(LockedClientByKey, key)]))
         await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
             locked = await RowsAsync(reader, r => r.GetInt64(0), ct);
