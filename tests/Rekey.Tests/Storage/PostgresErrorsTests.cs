@@ -55,6 +55,17 @@ public sealed class PostgresErrorsTests
     }
 
     [Fact]
+    public void a_taken_secret_id_is_a_conflict_that_runs_again_and_no_other_unique_violation_is()
+    {
+        var secretId = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "client_secrets_pkey");
+        var current = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "ux_client_secrets_current");
+
+        Assert.True(PostgresErrors.IsConflict(secretId) && PostgresErrors.IsUnavailable(secretId));
+        Assert.False(PostgresErrors.IsConnectionLoss(secretId));
+        Assert.False(PostgresErrors.IsConflict(current) || PostgresErrors.IsUnavailable(current));
+    }
+
+    [Fact]
     public void only_a_unique_violation_of_the_alias_index_means_the_alias_is_taken()
     {
         var alias = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "ux_clients_alias");

@@ -202,6 +202,70 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         Assert.Contains(host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: committed", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task connection_lost_in_the_last_round_trip_of_an_update_before_its_commit_runs_the_update_once_more()
+    {
+        var cluster = own.Cluster;
+        await using var store = await PostgresTestStore.CreateAsync(cluster);
+        await using var host = await RekeyHost.StartAsync(store);
+        using var admin = host.CreateAdminClient();
+        var serviceId = await admin.CreateServiceAsync();
+        var client = await admin.CreateClientAsync(serviceId);
+        var clientId = client.ClientId!.Value;
+
+        // A SHARE lock on audit_events holds every update at its audit INSERT: in the round trip of its writes, before
+        // its COMMIT ran. Ending that backend loses the connection of a transaction that cannot have committed.
+        await using var locker = new Npgsql.NpgsqlConnection(store.ConnectionString);
+        await locker.OpenAsync();
+        await using var hold = await locker.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE audit_events IN SHARE MODE", locker, hold))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json("""{"clientSecret":"after-a-lost-round-trip"}"""));
+        var first = await AuditWaiterAsync(cluster, store.Database, except: null);
+        await cluster.ExecuteAsync($"SELECT pg_terminate_backend({first})");
+
+        // The store finds the transaction aborted and runs the update again on a new connection: it waits at the same place.
+        await AuditWaiterAsync(cluster, store.Database, except: first);
+        await hold.CommitAsync();
+        var (status, body) = await update;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("after-a-lost-round-trip", body["newClientSecret"]?.GetValue<string>());
+        Assert.Equal(client.ClientSecret, body["oldClientSecret"]?.GetValue<string>());
+        Assert.Equal("after-a-lost-round-trip", await admin.CurrentSecretAsync(serviceId, clientId));
+        Assert.Equal(1, await PostgresMultiNodeTests.CountAsync(store,
+            "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: aborted", StringComparison.Ordinal));
+        Assert.Contains(host.Logs.Lines, l => l.Contains("running it again", StringComparison.Ordinal));
+    }
+
+    /// <summary>The backend of <paramref name="database"/> (other than <paramref name="except"/>) waiting for a lock to insert an audit event.</summary>
+    private static async Task<int> AuditWaiterAsync(PostgresCluster cluster, string database, int? except)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("""
+                SELECT pid FROM pg_stat_activity
+                WHERE datname = @d AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit_events%' AND pid <> @except
+                """, connection);
+            command.Parameters.AddWithValue("d", database);
+            command.Parameters.AddWithValue("except", except ?? 0);
+            if (await command.ExecuteScalarAsync() is int pid)
+            {
+                return pid;
+            }
+
+            Assert.True(deadline.Elapsed < Bound, $"Timed out after {Bound.TotalSeconds} s waiting for an update to wait at its audit event.");
+            await Task.Delay(50);
+        }
+    }
+
     private static async Task<long> SyncRepWaitersAsync(PostgresCluster cluster, string database)
     {
         await using var connection = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);

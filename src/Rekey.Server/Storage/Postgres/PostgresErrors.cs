@@ -46,8 +46,15 @@ internal static class PostgresErrors
         _ => false,
     };
 
-    /// <summary>A deadlock or serialisation failure: the transaction was rolled back and may simply run again.</summary>
-    public static bool IsConflict(Exception ex) => ex is PostgresException { SqlState: "40P01" or "40001" };
+    /// <summary>The primary key of client_secrets: a secret ID, drawn at random, that was taken.</summary>
+    public const string SecretIdIndex = "client_secrets_pkey";
+
+    /// <summary>
+    /// A deadlock, a serialisation failure, or a secret ID drawn at random that was taken: the transaction was rolled
+    /// back and may simply run again (drawing a new ID).
+    /// </summary>
+    public static bool IsConflict(Exception ex) => ex is PostgresException { SqlState: "40P01" or "40001" } or
+        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: SecretIdIndex };
 
     /// <summary>Did this statement break the unique alias index (another transaction took the alias first)?</summary>
     public static bool IsAliasTaken(PostgresException ex) => ex is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: AliasIndex };

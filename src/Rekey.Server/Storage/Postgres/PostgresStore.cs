@@ -44,6 +44,16 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        // A pooled connection is reset when it is returned (RESET ALL, DISCARD … : seven statements run with the next
+        // unit of work, once per unit). The store leaves no session state to reset (no SET, LISTEN, cursors, temporary
+        // tables or session advisory locks; an open transaction is still rolled back), so it skips that unless the
+        // operator chose otherwise in the connection string.
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        }
+
         _dataSource = builder.Build();
         _cipher = cipher;
         _logger = logger ?? NullLogger<PostgresStore>.Instance;
@@ -111,14 +121,17 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- audit ----------------------------------------------------------------------------------------
 
-    private static Task<int> AuditAsync(NpgsqlConnection c, ChangeContext change, long? serviceId, long? clientId, long? secretId, CancellationToken ct, string outcome = "success", string? target = null) =>
-        ExecAsync(c, """
+    private static Sql Audit(ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null) =>
+        new("""
             INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target)
             VALUES (@at, @kind, @token, @addr, @req, @s, @c, @action, @secret, @outcome, @target)
-            """, ct,
-            Long("at", change.At), Text("kind", change.ActorKind), Long("token", change.ActorTokenId), Text("addr", NoNul(change.RemoteAddress)),
-            Text("req", NoNul(change.RequestId)), Long("s", serviceId), Long("c", clientId), Text("action", change.Action), Long("secret", secretId),
-            Text("outcome", outcome), Text("target", NoNul(target)));
+            """,
+            [Long("at", change.At), Text("kind", change.ActorKind), Long("token", change.ActorTokenId), Text("addr", NoNul(change.RemoteAddress)),
+             Text("req", NoNul(change.RequestId)), Long("s", serviceId), Long("c", clientId), Text("action", change.Action), Long("secret", secretId),
+             Text("outcome", outcome), Text("target", NoNul(target))]);
+
+    private static Task<int> AuditAsync(NpgsqlConnection c, ChangeContext change, long? serviceId, long? clientId, long? secretId, CancellationToken ct, string outcome = "success", string? target = null) =>
+        ExecAsync(c, Audit(change, serviceId, clientId, secretId, outcome, target), ct);
 
     public Task AppendAuditAsync(AuditRecord record, CancellationToken ct) =>
         WriteAsync(async (c, ct) =>
@@ -238,43 +251,90 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }
     }
 
-    private sealed record FoundClient(StoredClient Client, long? SecretId, ServiceSettings Settings);
+    /// <summary>A client as found; <paramref name="NewestSecretAt"/> (the creation time of its newest secret) is read only with the row lock.</summary>
+    private sealed record FoundClient(StoredClient Client, long? SecretId, ServiceSettings Settings, long NewestSecretAt = 0);
 
-    /// <summary>
-    /// Finds a client by numeric ID or alias. With <paramref name="forUpdate"/> it first locks the client row, then
-    /// reads it in a new statement: under READ COMMITTED a statement that waited for a lock still sees the other
-    /// tables as of its start, so only a statement that begins after the lock was granted sees the secret the previous
-    /// lock holder committed.
-    /// </summary>
-    private async Task<Outcome<FoundClient>> FindClientAsync(NpgsqlConnection c, long serviceId, string identifier, bool withSecret, bool forUpdate, CancellationToken ct)
+    /// <summary>The parameters that find a client by identifier: its service, the identifier read as a numeric ID (or -1), and as an alias.</summary>
+    private static Arg[] ClientKey(long serviceId, string identifier)
     {
         var numeric = long.TryParse(identifier, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1;
-        List<ClientRow> rows;
-        if (forUpdate)
-        {
-            var locked = await QueryAsync(c, """
-                SELECT client_id FROM clients WHERE service_id = @s AND (client_id = @n OR alias = @a)
-                ORDER BY client_id = @n DESC LIMIT 1 FOR UPDATE
-                """, [Long("s", serviceId), Long("n", numeric), Text("a", AliasOrNull(identifier))], r => r.GetInt64(0), ct);
-            rows = locked.Count == 0 ? [] : await QueryAsync(c, Rows.ClientSelect + " WHERE c.client_id = @id", [Long("id", locked[0])], ReadClientRow, ct);
-        }
-        else
-        {
-            rows = await QueryAsync(c, Rows.ClientSelect + " WHERE c.service_id = @s AND (c.client_id = @n OR c.alias = @a) ORDER BY c.client_id = @n DESC LIMIT 1",
-                [Long("s", serviceId), Long("n", numeric), Text("a", AliasOrNull(identifier))], ReadClientRow, ct);
-        }
-
-        if (rows.Count > 0)
-        {
-            var row = rows[0];
-            return new FoundClient((await PresentAsync(c, rows, withSecret, ct))[0], row.SecretId, row.Settings);
-        }
-
-        return await ServiceExistsAsync(c, serviceId, ct) ? StoreRules.ClientNotFound(identifier, serviceId) : StoreRules.ServiceNotFound(serviceId);
+        return [Long("s", serviceId), Long("n", numeric), Text("a", AliasOrNull(identifier))];
     }
 
+    /// <summary>The client of <see cref="ClientKey"/> in <see cref="Rows.ClientSelect"/>: a numeric ID wins over an equal alias of another client.</summary>
+    private const string ClientByKey = " WHERE c.service_id = @s AND (c.client_id = @n OR c.alias = @a) ORDER BY c.client_id = @n DESC LIMIT 1";
+
+    private const string LockClientByKey = """
+        SELECT client_id FROM clients WHERE service_id = @s AND (client_id = @n OR alias = @a)
+        ORDER BY client_id = @n DESC LIMIT 1 FOR UPDATE
+        """;
+
+    /// <summary>
+    /// A locked client as a change reads it: the client (<see cref="ReadClientRow"/>), the transaction ID (the row lock
+    /// assigned one; the COMMIT needs it if its connection is lost) and the creation time of the client's newest secret.
+    /// </summary>
+    private static string LockedClientSelect(string where) => $"""
+        SELECT k.*, {CurrentXid}, (SELECT COALESCE(MAX(cs.created_at), 0) FROM client_secrets cs WHERE cs.client_id = k.client_id)
+        FROM ({Rows.ClientSelect}{where}) k
+        """;
+
+    private static readonly string LockedClientByKey = LockedClientSelect(ClientByKey);
+
+    private static (ClientRow Row, string? Xid, long NewestSecretAt) ReadLockedClientRow(NpgsqlDataReader r) => (ReadClientRow(r), NullableString(r, 16), r.GetInt64(17));
+
+    /// <summary>Finds a client by numeric ID or alias, without a lock.</summary>
+    private async Task<Outcome<FoundClient>> FindClientAsync(NpgsqlConnection c, long serviceId, string identifier, bool withSecret, CancellationToken ct)
+    {
+        var rows = await QueryAsync(c, Rows.ClientSelect + ClientByKey, ClientKey(serviceId, identifier), ReadClientRow, ct);
+        if (rows.Count == 0)
+        {
+            return await ClientNotFoundAsync(c, serviceId, identifier, ct);
+        }
+
+        return new FoundClient((await PresentAsync(c, rows, withSecret, ct))[0], rows[0].SecretId, rows[0].Settings);
+    }
+
+    /// <summary>
+    /// Finds a client by numeric ID or alias and locks its row, in one round trip: the first statement takes the lock,
+    /// the second reads the row. Under READ COMMITTED a statement that waited for a lock still sees the other tables as
+    /// of its start, so only a statement that begins after the lock was granted sees the secret the previous lock holder
+    /// committed. Concurrent changes of one client, on any node, queue on that lock.
+    /// </summary>
+    private async Task<Outcome<FoundClient>> LockClientAsync(NpgsqlConnection c, Unit unit, long serviceId, string identifier, bool withSecret, CancellationToken ct)
+    {
+        var key = ClientKey(serviceId, identifier);
+        List<long> locked;
+        List<(ClientRow Row, string? Xid, long NewestSecretAt)> rows;
+        await using (var batch = Batch(c, [new Sql(LockClientByKey, key), new Sql(LockedClientByKey, key)]))
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            locked = await RowsAsync(reader, r => r.GetInt64(0), ct);
+            await reader.NextResultAsync(ct);
+            rows = await RowsAsync(reader, ReadLockedClientRow, ct);
+        }
+
+        if (locked.Count == 0)
+        {
+            return await ClientNotFoundAsync(c, serviceId, identifier, ct);
+        }
+
+        if (rows.Count == 0 || rows[0].Row.Client.ClientId != locked[0])
+        {
+            // The identifier led to another client by the time of the read (one created with it as its ID meanwhile):
+            // read the locked one.
+            rows = await QueryAsync(c, LockedClientSelect(" WHERE c.client_id = @id"), [Long("id", locked[0])], ReadLockedClientRow, ct);
+        }
+
+        var (row, xid, newestSecretAt) = rows[0];
+        unit.Xid = xid;
+        return new FoundClient((await PresentAsync(c, [row], withSecret, ct))[0], row.SecretId, row.Settings, newestSecretAt);
+    }
+
+    private static async Task<RuleViolation> ClientNotFoundAsync(NpgsqlConnection c, long serviceId, string identifier, CancellationToken ct) =>
+        await ServiceExistsAsync(c, serviceId, ct) ? StoreRules.ClientNotFound(identifier, serviceId) : StoreRules.ServiceNotFound(serviceId);
+
     private async Task<Outcome<StoredClient>> FindClientDocumentAsync(NpgsqlConnection c, long serviceId, string identifier, bool withSecret, CancellationToken ct) =>
-        (await FindClientAsync(c, serviceId, identifier, withSecret, forUpdate: false, ct)).IsOk(out var found, out var error) ? found.Client : error;
+        (await FindClientAsync(c, serviceId, identifier, withSecret, ct)).IsOk(out var found, out var error) ? found.Client : error;
 
     private static async Task<bool> ServiceExistsAsync(NpgsqlConnection c, long serviceId, CancellationToken ct) =>
         await ScalarAsync(c, "SELECT EXISTS (SELECT 1 FROM services WHERE service_id = @s)", [Long("s", serviceId)], ct) > 0;
@@ -340,7 +400,8 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                         continue;
                     }
 
-                    var secretId = await InsertCurrentSecretAsync(c, client.ServiceId, clientId, client.Secret, change.At, SecretPolicy.ExpiresAt(change.At, lifetime[0]), ct);
+                    var (insertSecret, secretId) = NewCurrentSecret(client.ServiceId, clientId, client.Secret, change.At, SecretPolicy.ExpiresAt(change.At, lifetime[0]));
+                    await ExecAsync(c, insertSecret, ct);
                     await AuditAsync(c, change, client.ServiceId, clientId, secretId, ct);
                     return await FindClientDocumentAsync(c, client.ServiceId, clientId.ToString(CultureInfo.InvariantCulture), withSecret: true, ct);
                 }
@@ -377,10 +438,10 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<StoredClient>>(async (c, ct) =>
+        WriteAsync<Outcome<StoredClient>>(async (c, unit, ct) =>
         {
             var id = update.ClientId.ToString(CultureInfo.InvariantCulture);
-            if (!(await FindClientAsync(c, update.ServiceId, id, withSecret: false, forUpdate: true, ct)).IsOk(out _, out var error))
+            if (!(await LockClientAsync(c, unit, update.ServiceId, id, withSecret: false, ct)).IsOk(out _, out var error))
             {
                 return error;
             }
@@ -405,9 +466,9 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<long>>(async (c, ct) =>
+        WriteAsync<Outcome<long>>(async (c, unit, ct) =>
         {
-            if (!(await FindClientAsync(c, serviceId, identifier, withSecret: false, forUpdate: true, ct)).IsOk(out var found, out var error))
+            if (!(await LockClientAsync(c, unit, serviceId, identifier, withSecret: false, ct)).IsOk(out var found, out var error))
             {
                 return error;
             }
@@ -418,9 +479,9 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<long>>(async (c, ct) =>
+        WriteAsync<Outcome<long>>(async (c, unit, ct) =>
         {
-            if (!(await FindClientAsync(c, serviceId, identifier, withSecret: false, forUpdate: true, ct)).IsOk(out var found, out var error))
+            if (!(await LockClientAsync(c, unit, serviceId, identifier, withSecret: false, ct)).IsOk(out var found, out var error))
             {
                 return error;
             }
@@ -433,69 +494,72 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- secrets ------------------------------------------------------------------------------------
 
-    private async Task<long> InsertCurrentSecretAsync(NpgsqlConnection c, long serviceId, long clientId, string secret, long now, long? expiresAt, CancellationToken ct)
+    /// <summary>
+    /// A client's new current secret. The ID is part of the associated data, so it is drawn before sealing. An ID that
+    /// is taken fails the INSERT and the unit of work runs again, drawing a new one (<see cref="PostgresErrors.IsConflict"/>).
+    /// </summary>
+    private (Sql Insert, long SecretId) NewCurrentSecret(long serviceId, long clientId, string secret, long createdAt, long? expiresAt)
     {
-        while (true)
-        {
-            // The ID is part of the associated data, so it is chosen before sealing; a collision means a new ID and a new seal.
-            var secretId = SecretGenerator.NewId();
-            var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
-            var inserted = await ExecAsync(c, """
-                INSERT INTO client_secrets (secret_id, client_id, state, created_at, expires_at, hint, key_id, ciphertext, digest)
-                VALUES (@id, @c, 0, @now, @exp, @hint, @k, @ct, @dg) ON CONFLICT (secret_id) DO NOTHING
-                """, ct,
-                Long("id", secretId), Long("c", clientId), Long("now", now), Long("exp", expiresAt), Text("hint", SecretPolicy.Hint(secret)),
-                Text("k", sealedSecret.KeyId), Bytes("ct", sealedSecret.Ciphertext), Bytes("dg", sealedSecret.Digest));
-            if (inserted == 1)
-            {
-                return secretId;
-            }
-        }
+        var secretId = SecretGenerator.NewId();
+        var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
+        return (new Sql("""
+            INSERT INTO client_secrets (secret_id, client_id, state, created_at, expires_at, hint, key_id, ciphertext, digest)
+            VALUES (@id, @c, 0, @now, @exp, @hint, @k, @ct, @dg)
+            """,
+            [Long("id", secretId), Long("c", clientId), Long("now", createdAt), Long("exp", expiresAt), Text("hint", SecretPolicy.Hint(secret)),
+             Text("k", sealedSecret.KeyId), Bytes("ct", sealedSecret.Ciphertext), Bytes("dg", sealedSecret.Digest)]), secretId);
     }
 
     public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<SecretRotation>>(async (c, ct) =>
+        WriteAsync<Outcome<SecretRotation>>(async (c, unit, ct) =>
         {
             // The client row lock serialises rotations of one client across every node: the next one reads the secret
-            // this one writes, so concurrent rotations form a chain.
-            if (!(await FindClientAsync(c, request.ServiceId, request.Identifier, withSecret: true, forUpdate: true, ct)).IsOk(out var found, out var error))
+            // this one writes, so concurrent rotations form a chain. Two round trips: BEGIN, the lock and the read; then
+            // every write, the audit event and COMMIT.
+            if (!(await LockClientAsync(c, unit, request.ServiceId, request.Identifier, withSecret: true, ct)).IsOk(out var found, out var error))
             {
                 return error;
             }
 
             var now = change.At;
             var clientId = found.Client.ClientId;
-            var createdAt = SecretPolicy.CreatedAt(now, await ScalarAsync(c, "SELECT COALESCE(MAX(created_at), 0) FROM client_secrets WHERE client_id = @c", [Long("c", clientId)], ct));
             var grace = request.GracePeriodSeconds ?? found.Settings.GracePeriodSeconds;
-            if (grace > 0)
-            {
-                await ExecAsync(c, "UPDATE client_secrets SET state = 1, valid_until = @until, ciphertext = ''::bytea WHERE client_id = @c AND state = 0", ct,
-                    Long("until", now + (grace * 1000)), Long("c", clientId));
-                await ExecAsync(c, """
-                    UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id IN
-                      (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state = 1 AND valid_until > @now
-                       ORDER BY created_at DESC, secret_id DESC OFFSET @max)
-                    """, ct, Long("now", now), Long("c", clientId), Int("max", SecretPolicy.MaxValidPrevious));
-            }
-            else
-            {
-                await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE client_id = @c AND state = 0", ct, Long("now", now), Long("c", clientId));
-            }
-
-            var newSecretId = await InsertCurrentSecretAsync(c, request.ServiceId, clientId, request.NewSecret, createdAt, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds), ct);
-            await ExecAsync(c, "UPDATE clients SET modified_at = @now WHERE client_id = @c", ct, Long("now", now), Long("c", clientId));
-            await ExecAsync(c, """
-                DELETE FROM client_secrets WHERE client_id = @c AND state <> 0 AND NOT (state = 1 AND valid_until > @now) AND secret_id NOT IN
-                  (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state <> 0 ORDER BY created_at DESC, secret_id DESC LIMIT @keep)
-                """, ct, Long("c", clientId), Long("now", now), Int("keep", SecretPolicy.KeptPerClient));
-            await AuditAsync(c, change, request.ServiceId, clientId, newSecretId, ct);
+            Sql[] demote = grace > 0
+                ?
+                [
+                    new("UPDATE client_secrets SET state = 1, valid_until = @until, ciphertext = ''::bytea WHERE client_id = @c AND state = 0",
+                        [Long("until", now + (grace * 1000)), Long("c", clientId)]),
+                    new("""
+                        UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id IN
+                          (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state = 1 AND valid_until > @now
+                           ORDER BY created_at DESC, secret_id DESC OFFSET @max)
+                        """, [Long("now", now), Long("c", clientId), Int("max", SecretPolicy.MaxValidPrevious)]),
+                ]
+                :
+                [
+                    new("UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE client_id = @c AND state = 0",
+                        [Long("now", now), Long("c", clientId)]),
+                ];
+            var (insert, newSecretId) = NewCurrentSecret(request.ServiceId, clientId, request.NewSecret, SecretPolicy.CreatedAt(now, found.NewestSecretAt),
+                SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
+            await CommitWithAsync(c, unit,
+            [
+                .. demote,
+                insert,
+                new("UPDATE clients SET modified_at = @now WHERE client_id = @c", [Long("now", now), Long("c", clientId)]),
+                new("""
+                    DELETE FROM client_secrets WHERE client_id = @c AND state <> 0 AND NOT (state = 1 AND valid_until > @now) AND secret_id NOT IN
+                      (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state <> 0 ORDER BY created_at DESC, secret_id DESC LIMIT @keep)
+                    """, [Long("c", clientId), Long("now", now), Int("keep", SecretPolicy.KeptPerClient)]),
+                Audit(change, request.ServiceId, clientId, newSecretId),
+            ], ct);
             return new SecretRotation(clientId, newSecretId, found.Client.CurrentSecret, request.NewSecret);
         }, ct);
 
     public Task<Outcome<ClientSecrets>> ListSecretsAsync(long serviceId, string identifier, CancellationToken ct) =>
         ReadAsync<Outcome<ClientSecrets>>(async (c, ct) =>
         {
-            if (!(await FindClientAsync(c, serviceId, identifier, withSecret: false, forUpdate: false, ct)).IsOk(out var found, out var error))
+            if (!(await FindClientAsync(c, serviceId, identifier, withSecret: false, ct)).IsOk(out var found, out var error))
             {
                 return error;
             }
@@ -509,9 +573,9 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<Outcome<long>> RevokeSecretAsync(long serviceId, string identifier, long secretId, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<long>>(async (c, ct) =>
+        WriteAsync<Outcome<long>>(async (c, unit, ct) =>
         {
-            if (!(await FindClientAsync(c, serviceId, identifier, withSecret: false, forUpdate: true, ct)).IsOk(out var found, out var error))
+            if (!(await LockClientAsync(c, unit, serviceId, identifier, withSecret: false, ct)).IsOk(out var found, out var error))
             {
                 return error;
             }
