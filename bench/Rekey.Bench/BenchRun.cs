@@ -111,4 +111,4 @@ internal sealed record RunResult(BenchOptions Options, RunEnvironment Environmen
     IReadOnlyList<TargetResult> Targets, IReadOnlyList<RatioOutcome> Ratios, IReadOnlyList<ServerInfo> Servers, IReadOnlyList<RegistryInfo> Registries);
 
 /// <summary>A Rekey server's registry at the end of the run: size on disk, how fast it was seeded, peak memory.</summary>
-internal sealed record RegistryInfo(string Name, int Clients, long DatabaseBytes, double SeedRate, TimeSpan SetupTime, long? PeakResidentBytes);
+internal sealed record RegistryInfo(string Name, int Clients, long? DatabaseBytes, double SeedRate, TimeSpan SetupTime, long? PeakResidentBytes);

@@ -86,9 +86,12 @@ internal sealed class RekeyServerHost
         return http;
     }
 
-    /// <summary>Bytes of the SQLite files (database, WAL, shared memory) in the data directory.</summary>
-    public long DatabaseBytes() =>
-        Directory.Exists(DataDirectory) ? Directory.EnumerateFiles(DataDirectory, "rekey.db*").Sum(f => new FileInfo(f).Length) : 0;
+    /// <summary>Bytes of the SQLite files (database, WAL, shared memory) in the data directory; null when there are none (a server on PostgreSQL).</summary>
+    public long? DatabaseBytes()
+    {
+        var files = Directory.Exists(DataDirectory) ? Directory.EnumerateFiles(DataDirectory, "rekey.db*").ToList() : [];
+        return files.Count == 0 ? null : files.Sum(f => new FileInfo(f).Length);
+    }
 
     private async Task SetUpAsync(int poolSize, TimeSpan? seedBudget, CancellationToken ct)
     {

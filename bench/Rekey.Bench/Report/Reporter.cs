@@ -81,13 +81,13 @@ internal static class Reporter
         if (run.Registries.Count > 0)
         {
             md.AppendLine();
-            md.AppendLine("Rekey registries (SQLite files at the end of the run, seeding through client/create, peak resident memory):");
+            md.AppendLine("Rekey registries (SQLite files at the end of the run, — for a server on PostgreSQL; seeding through client/create; peak resident memory):");
             md.AppendLine();
             md.AppendLine("| server | clients | db + WAL | bytes per client | seeded at | set-up | peak RSS |");
             md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var r in run.Registries)
             {
-                md.AppendLine(Inv, $"| {r.Name} | {r.Clients} | {Mib(r.DatabaseBytes)} | {r.DatabaseBytes / (double)r.Clients:0} | {r.SeedRate:0} clients/s | {r.SetupTime.TotalSeconds:0.0} s | {Mib(r.PeakResidentBytes)} |");
+                md.AppendLine(Inv, $"| {r.Name} | {r.Clients} | {Mib(r.DatabaseBytes)} | {(r.DatabaseBytes is { } bytes ? (bytes / (double)r.Clients).ToString("0", Inv) : "—")} | {r.SeedRate:0} clients/s | {r.SetupTime.TotalSeconds:0.0} s | {Mib(r.PeakResidentBytes)} |");
             }
 
             md.AppendLine();
@@ -244,7 +244,14 @@ internal static class Reporter
             w.WriteStartObject();
             w.WriteString("name", r.Name);
             w.WriteNumber("clients", r.Clients);
-            w.WriteNumber("databaseBytes", r.DatabaseBytes);
+            if (r.DatabaseBytes is { } bytes)
+            {
+                w.WriteNumber("databaseBytes", bytes);
+            }
+            else
+            {
+                w.WriteNull("databaseBytes");
+            }
             Number(w, "seedClientsPerSecond", r.SeedRate);
             Number(w, "setupSeconds", r.SetupTime.TotalSeconds);
             if (r.PeakResidentBytes is { } peak)

@@ -118,13 +118,19 @@ internal static class ScenarioCatalog
                 new($"PostgreSQL update rps / pgbench -N TPS @{o.Concurrency}", $"update-postgres-pool@{o.Concurrency}", $"pgbench-N@{o.Concurrency}", Metric.Rps, AtLeast: 0.6),
             ]),
         new("scale",
-            "1 thousand vs N (default 1 million) clients, seeded through client/create: update latency, db size per client, server peak memory.",
-            o => [UpdateTarget.Registry(1_000, o.Concurrency, o.SeedBudget), UpdateTarget.Registry(o.ScaleClients, o.Concurrency, o.SeedBudget)],
+            "1 thousand vs N (default 1 million) clients, seeded through client/create: update and token latency, db size per client, server peak memory.",
+            o =>
+            [
+                UpdateTarget.Registry(1_000, o.Concurrency, o.SeedBudget), UpdateTarget.Registry(o.ScaleClients, o.Concurrency, o.SeedBudget),
+                TokenTarget.Registry(1_000, o.Concurrency, o.SeedBudget), TokenTarget.Registry(o.ScaleClients, o.Concurrency, o.SeedBudget),
+            ],
             o =>
             [
                 new($"update p50 at {UpdateTarget.Count(o.ScaleClients)} / at 1k clients", $"update-registry-{UpdateTarget.Count(o.ScaleClients)}@{o.Concurrency}", $"update-registry-1k@{o.Concurrency}", Metric.P50, AtMost: 1.5),
                 new($"update p99 at {UpdateTarget.Count(o.ScaleClients)} / at 1k clients", $"update-registry-{UpdateTarget.Count(o.ScaleClients)}@{o.Concurrency}", $"update-registry-1k@{o.Concurrency}", Metric.P99, AtMost: 1.5),
                 new($"update rps at {UpdateTarget.Count(o.ScaleClients)} / at 1k clients", $"update-registry-{UpdateTarget.Count(o.ScaleClients)}@{o.Concurrency}", $"update-registry-1k@{o.Concurrency}", Metric.Rps),
+                new($"token p50 at {UpdateTarget.Count(o.ScaleClients)} / at 1k clients", $"token-registry-{UpdateTarget.Count(o.ScaleClients)}@{o.Concurrency}", $"token-registry-1k@{o.Concurrency}", Metric.P50, AtMost: 1.5),
+                new($"token p99 at {UpdateTarget.Count(o.ScaleClients)} / at 1k clients", $"token-registry-{UpdateTarget.Count(o.ScaleClients)}@{o.Concurrency}", $"token-registry-1k@{o.Concurrency}", Metric.P99, AtMost: 1.5),
             ]),
     ];
 

@@ -170,6 +170,19 @@ internal sealed class TokenTarget : Target
                 (Dictionary<string, JsonElement>?)null);
         });
 
+    /// <summary>Rekey's token endpoint on the scale scenario's registry of <paramref name="clients"/> clients (the same server as its updates).</summary>
+    public static TokenTarget Registry(int clients, int concurrency, TimeSpan seedBudget)
+    {
+        var name = "rekey-registry-" + UpdateTarget.Count(clients);
+        return new($"token-registry-{UpdateTarget.Count(clients)}@{concurrency}", $"client credentials, Rekey, registry of {clients} clients", concurrency,
+            async (fixtures, ct) =>
+            {
+                var host = await fixtures.GetAsync(name, RekeyServerHost.Registry(name, clients, seedBudget), ct);
+                return (host.Process, new Uri(host.Process.BaseAddress, $"oauth2/{host.ServiceId}/token"), host.TokenClient.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    host.TokenClient.Secret, (Dictionary<string, JsonElement>?)null);
+            });
+    }
+
     /// <summary>OpenIddict's token endpoint; <paramref name="lean"/> turns off token storage and access token encryption.</summary>
     public static TokenTarget OpenIddict(bool lean, int concurrency) => new(
         lean ? $"token-openiddict-lean@{concurrency}" : $"token-openiddict@{concurrency}",
