@@ -118,29 +118,52 @@ internal static class OAuthApi
         }
 
         var request = new ClientRequest(sid, service, form, presented, http.Connection.RemoteIpAddress?.ToString() ?? "", LimitKey(presented.ClientId));
-        if (limiter.RetryAfter(sid, request.LimitKey, request.Address) is { } wait)
+        return (request, Blocked(http, limiter, request, request.LimitKey));
+    }
+
+    /// <summary>The 429 for a (client, address) pair past its failures, or null.</summary>
+    private static IResult? Blocked(HttpContext http, FailedAuthLimiter limiter, ClientRequest request, string key)
+    {
+        if (limiter.RetryAfter(request.ServiceId, key, request.Address) is not { } wait)
         {
-            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            return (null, Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait)));
+            return null;
         }
 
-        return (request, null);
+        http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+        return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
+    }
+
+    /// <summary>
+    /// After the lookup: the limiter's key is the numeric ID of the client the identifier named, so that an alias and
+    /// the ID share one budget; an identifier that named no client keeps its own. A client named by its alias was not
+    /// checked under its ID before the lookup, so it is checked now, before anything it asked for is answered.
+    /// </summary>
+    private static (string Key, IResult? Blocked) AfterLookup(HttpContext http, FailedAuthLimiter limiter, ClientRequest request, long? clientId)
+    {
+        var key = clientId is { } id ? id.ToString(CultureInfo.InvariantCulture) : request.LimitKey;
+        return (key, key == request.LimitKey ? null : Blocked(http, limiter, request, key));
     }
 
     private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
     {
         var (request, refused) = await BeginAsync(serviceId, http, store, limiter, ct);
-        if (request is null)
+        if (request is null || refused is not null)
         {
             return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
         }
 
         var result = await issuer.IssueAsync(request.Service, request.ServiceId, Issuer(http.Request, request.ServiceId), request.Form, request.Presented, ct);
+        var (key, blocked) = AfterLookup(http, limiter, request, result.ClientId);
+        if (blocked is not null)
+        {
+            return blocked;
+        }
+
         if (result.Failure is { } failure)
         {
             if (failure.IsClientAuthenticationFailure)
             {
-                limiter.RecordFailure(request.ServiceId, request.LimitKey, request.Address);
+                limiter.RecordFailure(request.ServiceId, key, request.Address);
             }
 
             return Error(http, failure.HttpStatus, failure.Error, failure.Description);
@@ -154,7 +177,7 @@ internal static class OAuthApi
         FailedAuthLimiter limiter, CancellationToken ct)
     {
         var (request, refused) = await BeginAsync(serviceId, http, store, limiter, ct);
-        if (request is null)
+        if (request is null || refused is not null)
         {
             return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
         }
@@ -165,9 +188,16 @@ internal static class OAuthApi
             return Error(http, 400, "invalid_request", $"The request is invalid: {presented.Problem}.");
         }
 
-        if (!(await issuer.AuthenticateAsync(sid, presented, ct)).IsOk(out _, out _))
+        var authentication = await issuer.AuthenticateAsync(sid, presented, ct);
+        var (key, blocked) = AfterLookup(http, limiter, request, authentication.ClientId);
+        if (blocked is not null)
         {
-            limiter.RecordFailure(sid, request.LimitKey, request.Address);
+            return blocked;
+        }
+
+        if (!authentication.Outcome.IsOk(out _, out _))
+        {
+            limiter.RecordFailure(sid, key, request.Address);
             return Error(http, 401, "invalid_client", "Client authentication failed.");
         }
 

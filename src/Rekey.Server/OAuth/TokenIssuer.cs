@@ -34,9 +34,18 @@ internal sealed record TokenFailure(ResultCode Code, string ResultMessage, strin
 /// <summary>A client that proved its secret, with its document parsed once for every check that follows.</summary>
 internal sealed record AuthenticatedClient(ClientCredentials Credentials, ClientDocument Document);
 
-/// <summary>Either a token or the reason there is none.</summary>
+/// <summary>The outcome of a client authentication, and the numeric ID of the client the identifier named, if any (also when it failed).</summary>
+internal sealed record AuthenticationResult(Outcome<AuthenticatedClient> Outcome, long? ClientId);
+
+/// <summary>
+/// Either a token or the reason there is none. <see cref="ClientId"/> is the numeric ID of the client the presented
+/// identifier named (also for a wrong secret), once client authentication was reached: the failure limiter counts
+/// per client, whether it was named by its ID or its alias.
+/// </summary>
 internal sealed record TokenResult(IssuedToken? Token, TokenFailure? Failure)
 {
+    public long? ClientId { get; init; }
+
     public static implicit operator TokenResult(IssuedToken token) => new(token, null);
 
     public static implicit operator TokenResult(TokenFailure failure) => new(null, failure);
@@ -79,7 +88,14 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             return InvalidRequest(presented.Problem);
         }
 
-        var authenticated = await AuthenticateAsync(serviceId, presented, ct);
+        var authentication = await AuthenticateAsync(serviceId, presented, ct);
+        var result = await IssueAuthenticatedAsync(service, serviceId, issuer, form, presented, authentication.Outcome, ct);
+        return result with { ClientId = authentication.ClientId };
+    }
+
+    private async Task<TokenResult> IssueAuthenticatedAsync(ServiceDocument service, long serviceId, string issuer,
+        IReadOnlyDictionary<string, StringValues> form, PresentedClient presented, Outcome<AuthenticatedClient> authenticated, CancellationToken ct)
+    {
         if (!authenticated.IsOk(out var authenticatedClient, out _))
         {
             return TokenFailure.Of(ResultCodes.TokenInvalidClient, "invalid_client", "Client authentication failed.", 401);
@@ -117,21 +133,29 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
     /// Verifies the presented secret and that the client may authenticate this way: confidential, not locked, and
     /// using the method it registered (<c>tokenAuthMethod</c>). Shared with the introspection endpoint.
     /// </summary>
-    public async Task<Outcome<AuthenticatedClient>> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
+    public async Task<AuthenticationResult> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
     {
         var refused = StoreRules.ClientNotFound(presented.ClientId ?? "", serviceId);
         if (presented.Method == ClientAuthMethod.None || string.IsNullOrEmpty(presented.ClientId) || presented.Secret is null)
         {
             LogRefused(logger, serviceId, presented.ClientId ?? "(none)", "no client authentication");
-            return refused;
+            return new AuthenticationResult(refused, null);
         }
 
         var verification = await verifier.VerifyAsync(serviceId, presented.ClientId, presented.Secret, ct);
         if (!verification.Succeeded || verification.Client is not { } client)
         {
             LogRefused(logger, serviceId, presented.ClientId, verification.Failure.ToString());
-            return refused;
+            return new AuthenticationResult(refused, verification.Client?.ClientId);
         }
+
+        return new AuthenticationResult(Check(serviceId, presented, client), client.ClientId);
+    }
+
+    /// <summary>What a client that proved its secret must also be: confidential, not locked, using its registered method.</summary>
+    private Outcome<AuthenticatedClient> Check(long serviceId, PresentedClient presented, ClientCredentials client)
+    {
+        var refused = StoreRules.ClientNotFound(presented.ClientId ?? "", serviceId);
 
         var document = JsonSerializer.Deserialize(client.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
         var reason = client.Locked ? "client locked"
@@ -140,7 +164,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             : null;
         if (reason is not null)
         {
-            LogRefused(logger, serviceId, presented.ClientId, reason);
+            LogRefused(logger, serviceId, presented.ClientId ?? "", reason);
             return refused;
         }
 

@@ -287,6 +287,41 @@ public abstract partial class OAuthSuite
     }
 
     [Fact]
+    public async Task failures_under_the_alias_count_for_the_client_whichever_identifier_comes_next()
+    {
+        // An alias and the numeric ID name one client: guesses under both share one budget of 10, not 10 each.
+        var sid = await NewServiceAsync();
+        var client = await NewClientAsync(sid, alias: "limited-" + Guid.NewGuid().ToString("N")[..8]);
+
+        for (var i = 0; i < 10; i++)
+        {
+            AssertInvalidClient(await TokenAsync(client, identifier: client.Alias, secret: "guess"));
+        }
+
+        AssertOAuthError(await TokenAsync(client), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+        AssertOAuthError(await TokenAsync(client, identifier: client.Alias), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+
+        Time.Advance(TimeSpan.FromSeconds(61));
+        AssertIssued(await TokenAsync(client, identifier: client.Alias));
+    }
+
+    [Fact]
+    public async Task failures_split_between_the_alias_and_the_numeric_id_add_up()
+    {
+        var sid = await NewServiceAsync();
+        var client = await NewClientAsync(sid, alias: "split-" + Guid.NewGuid().ToString("N")[..8]);
+
+        for (var i = 0; i < 5; i++)
+        {
+            AssertInvalidClient(await TokenAsync(client, identifier: client.Alias, secret: "guess"));
+            AssertInvalidClient(await TokenAsync(client, secret: "guess"));
+        }
+
+        AssertOAuthError(await TokenAsync(client, identifier: client.Alias), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+        AssertOAuthError(await TokenAsync(client), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
+    }
+
+    [Fact]
     public async Task nine_failures_do_not_block()
     {
         var sid = await NewServiceAsync();
