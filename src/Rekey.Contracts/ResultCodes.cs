@@ -74,7 +74,7 @@ public static class ResultCodes
     /// <summary>clientName length rule.</summary>
     public static readonly ResultCode InvalidClientName = new("A120201", 400, "'clientName' must be at most {0} characters.");
     /// <summary>clientIdAlias syntax rule.</summary>
-    public static readonly ResultCode InvalidClientIdAlias = new("A120202", 400, "'clientIdAlias' must be 1 to {0} characters of A-Z a-z 0-9 - . _ ~ : @.");
+    public static readonly ResultCode InvalidClientIdAlias = new("A120202", 400, "'clientIdAlias' must be 1 to {0} characters of A-Z a-z 0-9 - . _ ~ : @, and not '.', '..' or 'list'.");
     /// <summary>Alias already taken by another client of the service.</summary>
     public static readonly ResultCode ClientIdAliasInUse = new("A120203", 400, "The client ID alias '{0}' is already used by another client of this service.");
     /// <summary>Alias equal to another client's numeric ID.</summary>

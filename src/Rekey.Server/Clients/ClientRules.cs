@@ -99,10 +99,11 @@ internal static class ClientRules
 
     /// <summary>
     /// Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128. "." and ".." are dot-segments
-    /// that clients and servers remove from a path (RFC 3986 §5.2.4), so such an alias could never be addressed.
+    /// that clients and servers remove from a path (RFC 3986 §5.2.4), and "list" is shadowed by <c>client/get/list</c>,
+    /// so such an alias could never be addressed.
     /// </summary>
     private static bool IsValidAlias(string alias) =>
-        alias.Length is > 0 and <= MaxAliasLength && alias is not ("." or "..") &&
+        alias.Length is > 0 and <= MaxAliasLength && alias is not ("." or ".." or "list") &&
         alias.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~' or ':' or '@');
 
     /// <summary>RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ':'.</summary>

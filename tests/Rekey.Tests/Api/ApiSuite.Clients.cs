@@ -423,6 +423,7 @@ public abstract partial class ApiSuite
         new string('a', 129),
         ".",
         "..",
+        "list",
     };
 
     [Theory]
