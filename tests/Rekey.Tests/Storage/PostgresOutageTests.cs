@@ -34,19 +34,38 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(45);
 
+    /// <summary>What every test here starts from: a server on a fresh database of the class's cluster, one service, one client.</summary>
+    private sealed record Rig(PostgresTestStore Store, RekeyHost Host, HttpClient Admin, long ServiceId, Rekey.Contracts.ClientDocument Client) : IAsyncDisposable
+    {
+        public static async Task<Rig> StartAsync(PostgresCluster cluster)
+        {
+            var store = await PostgresTestStore.CreateAsync(cluster);
+            var host = await RekeyHost.StartAsync(store);
+            var admin = host.CreateAdminClient();
+            var serviceId = await admin.CreateServiceAsync();
+            return new Rig(store, host, admin, serviceId, await admin.CreateClientAsync(serviceId));
+        }
+
+        public void Deconstruct(out PostgresTestStore store, out RekeyHost host, out HttpClient admin, out long serviceId, out Rekey.Contracts.ClientDocument client, out long clientId) =>
+            (store, host, admin, serviceId, client, clientId) = (Store, Host, Admin, ServiceId, Client, Client.ClientId!.Value);
+
+        public async ValueTask DisposeAsync()
+        {
+            Admin.Dispose();
+            await Host.DisposeAsync();
+            await Store.DisposeAsync();
+        }
+    }
+
     private sealed record Attempt(int Caller, int Sequence, string Secret, HttpStatusCode Status, JsonObject Body, string Text);
 
     [Fact]
     public async Task database_outage_under_load_gives_503_A000102_then_recovers_and_every_acknowledged_update_is_kept()
     {
         var cluster = own.Cluster;
-        await using var store = await PostgresTestStore.CreateAsync(cluster);
-        await using var host = await RekeyHost.StartAsync(store);
-        using var admin = host.CreateAdminClient();
+        await using var rig = await Rig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = rig;
         using var anonymous = host.CreateClient();
-        var serviceId = await admin.CreateServiceAsync();
-        var client = await admin.CreateClientAsync(serviceId);
-        var clientId = client.ClientId!.Value;
 
         var attempts = new ConcurrentQueue<Attempt>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
@@ -128,13 +147,9 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task pooled_connections_killed_by_a_restart_do_not_fail_the_first_requests_after_it()
     {
         var cluster = own.Cluster;
-        await using var store = await PostgresTestStore.CreateAsync(cluster);
-        await using var host = await RekeyHost.StartAsync(store);
-        using var admin = host.CreateAdminClient();
+        await using var rig = await Rig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = rig;
         using var anonymous = host.CreateClient();
-        var serviceId = await admin.CreateServiceAsync();
-        var client = await admin.CreateClientAsync(serviceId);
-        var clientId = client.ClientId!.Value;
 
         // Several connections in the pool, all idle when the server restarts underneath them.
         var warm = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.GetForJsonAsync($"/api/{serviceId}/client/get/{clientId}")));
@@ -157,12 +172,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task connection_lost_during_commit_is_resolved_by_asking_the_database_what_became_of_the_transaction()
     {
         var cluster = own.Cluster;
-        await using var store = await PostgresTestStore.CreateAsync(cluster);
-        await using var host = await RekeyHost.StartAsync(store);
-        using var admin = host.CreateAdminClient();
-        var serviceId = await admin.CreateServiceAsync();
-        var client = await admin.CreateClientAsync(serviceId);
-        var clientId = client.ClientId!.Value;
+        await using var rig = await Rig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = rig;
 
         // A synchronous standby that never comes: every COMMIT is durable locally, then waits (wait event SyncRep).
         // Ending that backend is a connection lost during COMMIT of a transaction that did commit.
@@ -206,12 +217,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task connection_lost_in_the_last_round_trip_of_an_update_before_its_commit_runs_the_update_once_more()
     {
         var cluster = own.Cluster;
-        await using var store = await PostgresTestStore.CreateAsync(cluster);
-        await using var host = await RekeyHost.StartAsync(store);
-        using var admin = host.CreateAdminClient();
-        var serviceId = await admin.CreateServiceAsync();
-        var client = await admin.CreateClientAsync(serviceId);
-        var clientId = client.ClientId!.Value;
+        await using var rig = await Rig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = rig;
 
         // A SHARE lock on audit_events holds every update at its audit INSERT: in the round trip of its writes, before
         // its COMMIT ran. Ending that backend loses the connection of a transaction that cannot have committed.
