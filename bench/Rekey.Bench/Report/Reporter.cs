@@ -224,15 +224,8 @@ internal static class Reporter
         {
             w.WriteStartObject();
             w.WriteString("name", s.Name);
-            if (s.ResidentBytes is { } rss)
-            {
-                w.WriteNumber("residentBytes", rss);
-            }
-
-            if (s.PeakResidentBytes is { } peak)
-            {
-                w.WriteNumber("peakResidentBytes", peak);
-            }
+            Bytes(w, "residentBytes", s.ResidentBytes);
+            Bytes(w, "peakResidentBytes", s.PeakResidentBytes);
 
             w.WriteEndObject();
         }
@@ -244,20 +237,10 @@ internal static class Reporter
             w.WriteStartObject();
             w.WriteString("name", r.Name);
             w.WriteNumber("clients", r.Clients);
-            if (r.DatabaseBytes is { } bytes)
-            {
-                w.WriteNumber("databaseBytes", bytes);
-            }
-            else
-            {
-                w.WriteNull("databaseBytes");
-            }
+            Bytes(w, "databaseBytes", r.DatabaseBytes);
             Number(w, "seedClientsPerSecond", r.SeedRate);
             Number(w, "setupSeconds", r.SetupTime.TotalSeconds);
-            if (r.PeakResidentBytes is { } peak)
-            {
-                w.WriteNumber("peakResidentBytes", peak);
-            }
+            Bytes(w, "peakResidentBytes", r.PeakResidentBytes);
 
             w.WriteEndObject();
         }
@@ -309,6 +292,15 @@ internal static class Reporter
         }
 
         w.WriteEndObject();
+    }
+
+    /// <summary>A size when it was measured; left out when it was not (a server on PostgreSQL has no database file here).</summary>
+    private static void Bytes(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is { } bytes)
+        {
+            w.WriteNumber(name, bytes);
+        }
     }
 
     private static void Number(Utf8JsonWriter w, string name, double value)
