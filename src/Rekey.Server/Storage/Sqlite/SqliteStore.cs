@@ -20,6 +20,9 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     /// <summary>Open read connections, each with its prepared statements (see <see cref="Prepared"/>).</summary>
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
 
+    /// <summary>How many connections <see cref="_readers"/> holds (its own Count takes every thread's lock).</summary>
+    private int _idleReaders;
+
     /// <summary>Read connections kept open between reads; more may exist while reads run, and are closed after.</summary>
     private const int MaxIdleReaders = 16;
 
@@ -70,7 +73,16 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         var reusable = false;
         try
         {
-            connection = _readers.TryTake(out var idle) ? idle : OpenPrepared();
+            if (_readers.TryTake(out var idle))
+            {
+                Interlocked.Decrement(ref _idleReaders);
+                connection = idle;
+            }
+            else
+            {
+                connection = OpenPrepared();
+            }
+
             var result = read(connection);
             reusable = true;
             return Task.FromResult(result);
@@ -83,16 +95,26 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         {
             if (connection is not null)
             {
-                if (reusable && !Volatile.Read(ref _disposed) && _readers.Count < MaxIdleReaders)
-                {
-                    _readers.Add(connection);
-                }
-                else
-                {
-                    Close(connection);
-                }
+                Return(connection, reusable);
             }
         }
+    }
+
+    /// <summary>Keeps a read connection for the next read, unless it saw an error, the store is closing, or enough are idle.</summary>
+    private void Return(SqliteConnection connection, bool reusable)
+    {
+        if (reusable && !Volatile.Read(ref _disposed))
+        {
+            if (Interlocked.Increment(ref _idleReaders) <= MaxIdleReaders)
+            {
+                _readers.Add(connection);
+                return;
+            }
+
+            Interlocked.Decrement(ref _idleReaders);
+        }
+
+        Close(connection);
     }
 
     private static void Close(SqliteConnection connection)
