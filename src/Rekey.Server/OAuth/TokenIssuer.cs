@@ -149,14 +149,6 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             return new AuthenticationResult(refused, verification.Client?.ClientId);
         }
 
-        return new AuthenticationResult(Check(serviceId, presented, client), client.ClientId);
-    }
-
-    /// <summary>What a client that proved its secret must also be: confidential, not locked, using its registered method.</summary>
-    private Outcome<AuthenticatedClient> Check(long serviceId, PresentedClient presented, ClientCredentials client)
-    {
-        var refused = StoreRules.ClientNotFound(presented.ClientId ?? "", serviceId);
-
         var document = JsonSerializer.Deserialize(client.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
         var reason = client.Locked ? "client locked"
             : document.ClientType == "PUBLIC" ? "public client"
@@ -164,11 +156,11 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             : null;
         if (reason is not null)
         {
-            LogRefused(logger, serviceId, presented.ClientId ?? "", reason);
-            return refused;
+            LogRefused(logger, serviceId, presented.ClientId, reason);
+            return new AuthenticationResult(refused, client.ClientId);
         }
 
-        return new AuthenticatedClient(client, document);
+        return new AuthenticationResult(new AuthenticatedClient(client, document), client.ClientId);
     }
 
     /// <summary>RFC 6749 §3.3: requested scopes must all be supported; none requested = the service's default entries.</summary>
