@@ -64,6 +64,8 @@ public static class AuditActions
     public const string SecretRevoke = "client.secret.revoke";
     public const string KeyRotate = "key.rotate";
     public const string KeyReencrypt = "key.reencrypt";
+    public const string KeyRewrap = "key.rewrap";
+    public const string MasterKeyRetire = "key.master.retire";
     public const string SigningKeyRotate = "signing_key.rotate";
     public const string ApiTokenCreate = "apitoken.create";
     public const string ApiTokenDelete = "apitoken.delete";
@@ -73,7 +75,7 @@ public static class AuditActions
     public static IReadOnlyList<string> All { get; } =
     [
         ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
-        SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, KeyReencrypt, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
+        SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, KeyReencrypt, KeyRewrap, MasterKeyRetire, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
     ];
 }
 
@@ -93,10 +95,32 @@ public sealed record DataKeyInfo
     public long Values { get; init; }
 }
 
+/// <summary>
+/// One master key (key-encryption key) as the database knows it (Rekey extension). The key itself is never stored
+/// or sent: only its ID, which data keys it wraps, and whether the answering node has it configured.
+/// </summary>
+public sealed record MasterKeyInfo
+{
+    /// <summary>The master key's ID (<c>id</c> of an <c>id:base64</c> entry).</summary>
+    public required string MasterKeyId { get; init; }
+
+    /// <summary>When it first wrapped a data key, epoch milliseconds.</summary>
+    public long CreatedAt { get; init; }
+
+    /// <summary>When it was retired (its wrappings deleted), epoch milliseconds; absent while in use.</summary>
+    public long? RetiredAt { get; init; }
+
+    /// <summary>Data keys it wraps: each opens with this master key alone.</summary>
+    public long DataKeys { get; init; }
+
+    /// <summary>True when the node that answered has this master key in its configuration.</summary>
+    public bool Configured { get; init; }
+}
+
 /// <summary>Response of the key endpoints (Rekey extension).</summary>
 public sealed record DataKeysResponse
 {
-    /// <summary>A180001 or A181001.</summary>
+    /// <summary>A180001, A180002, A181001, A183001 or A183002.</summary>
     public required string ResultCode { get; init; }
 
     /// <summary>The message.</summary>
@@ -107,4 +131,7 @@ public sealed record DataKeysResponse
 
     /// <summary>Every data key, newest first.</summary>
     public IReadOnlyList<DataKeyInfo> Keys { get; init; } = [];
+
+    /// <summary>Every master key the database knows and every one configured on the answering node, oldest first.</summary>
+    public IReadOnlyList<MasterKeyInfo> MasterKeys { get; init; } = [];
 }

@@ -6,7 +6,8 @@ namespace Rekey.Contracts;
 /// The result-code catalogue. Every code has exactly one meaning; codes are never reused. The document
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
-/// 050 /auth/token, 056 /auth/introspection, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys.
+/// 050 /auth/token, 056 /auth/introspection, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys,
+/// 183 master keys.
 /// </summary>
 public static class ResultCodes
 {
@@ -17,6 +18,14 @@ public static class ResultCodes
     public static readonly ResultCode StoreUnavailable = new("A000102", 503, "The store is unavailable; nothing was changed. Retry later.");
     /// <summary>A stored secret failed to decrypt (wrong key ring, tampered or moved ciphertext).</summary>
     public static readonly ResultCode StoredSecretUnreadable = new("A000103", 500, "A stored secret of the client (ID = {0}) could not be decrypted; the server log has the details (request ID = {1}).");
+    /// <summary>
+    /// The connection to the database was lost while the change was being committed, and whether the COMMIT happened
+    /// could not be established: the change may or may not have been made. Unlike A000102, the caller must read the
+    /// state back before it retries.
+    /// </summary>
+    public static readonly ResultCode StoreOutcomeUnknown = new("A000104", 503, "The store lost its connection while committing; the change may or may not have been made. Read the current state back before retrying (request ID = {0}).");
+    /// <summary>The store's write queue is full; nothing was changed.</summary>
+    public static readonly ResultCode StoreOverloaded = new("A000105", 503, "The store is overloaded; nothing was changed. Retry after {0} seconds.");
     /// <summary>No <c>Authorization: Bearer</c> header.</summary>
     public static readonly ResultCode MissingAccessToken = new("A000201", 401, "The request carries no bearer access token.");
     /// <summary>A bearer token that matches no organisation or API token.</summary>
@@ -53,6 +62,10 @@ public static class ResultCodes
     public static readonly ResultCode NoSuchEndpoint = new("A000217", 404, "There is no endpoint at '{0}'.");
     /// <summary>The path exists but not for this HTTP method.</summary>
     public static readonly ResultCode MethodNotAllowed = new("A000218", 405, "The method {0} is not allowed at '{1}'.");
+    /// <summary>The request body came in below the server's minimum data rate (Kestrel's <c>MinRequestBodyDataRate</c>).</summary>
+    public static readonly ResultCode RequestBodyTooSlow = new("A000219", 408, "The request body arrived too slowly; nothing was changed.");
+    /// <summary>A request the HTTP server could not read (malformed framing, bad header); nothing was changed.</summary>
+    public static readonly ResultCode BadRequest = new("A000220", 400, "The request could not be read: {0}.");
 
     // ---- 110–114: services -------------------------------------------------------------------------
     /// <summary>serviceName length rule.</summary>
@@ -69,6 +82,8 @@ public static class ResultCodes
     public static readonly ResultCode InvalidScopeName = new("A110205", 400, "'supportedScopes[{0}].name' must be 1 to 128 characters of RFC 6749 scope-token characters.");
     /// <summary>accessTokenDuration rule.</summary>
     public static readonly ResultCode InvalidAccessTokenDuration = new("A110206", 400, "'accessTokenDuration' must be an integer between 1 and {0} seconds.");
+    /// <summary>A service text property (name, description) with a control character.</summary>
+    public static readonly ResultCode ServiceTextControlCharacter = new("A110207", 400, "'{0}' must not contain control characters (U+0000 to U+001F, U+007F to U+009F).");
 
     // ---- 120–125: clients --------------------------------------------------------------------------
     /// <summary>clientName length rule.</summary>
@@ -83,6 +98,8 @@ public static class ResultCodes
     public static readonly ResultCode InvalidRedirectUri = new("A120205", 400, "'redirectUris[{0}]' must be an absolute URI without a fragment.");
     /// <summary>developer length rule.</summary>
     public static readonly ResultCode InvalidDeveloper = new("A120206", 400, "'developer' must be at most {0} characters.");
+    /// <summary>A client text property (name, developer, description) with a control character.</summary>
+    public static readonly ResultCode ClientTextControlCharacter = new("A120207", 400, "'{0}' must not contain control characters (U+0000 to U+001F, U+007F to U+009F).");
     /// <summary>Lock flag changed.</summary>
     public static readonly ResultCode LockFlagUpdated = new("A125001", 200, "Successfully updated the lock flag of the client (ID = {0}) to {1}.");
     /// <summary>Lock flag request without a boolean clientLocked.</summary>
@@ -107,6 +124,8 @@ public static class ResultCodes
     public static readonly ResultCode TokenInvalidScope = new("A050305", 200, "The requested scope '{0}' is not supported.");
     /// <summary>Too many failed client authentications (standard endpoint only).</summary>
     public static readonly ResultCode TokenTooManyFailures = new("A050306", 429, "Too many failed client authentications; retry after {0} seconds.");
+    /// <summary>The same budget at Authlete's /auth/token: reported inside the envelope (action INVALID_CLIENT).</summary>
+    public static readonly ResultCode TokenTooManyFailuresEnvelope = new("A050307", 200, "Too many failed client authentications for this client; retry after {0} seconds.");
 
     // ---- 056: Authlete /auth/introspection ---------------------------------------------------------
     /// <summary>Token active.</summary>
@@ -160,8 +179,20 @@ public static class ResultCodes
     public static readonly ResultCode SigningKeyRotated = new("A182001", 200, "Rotated the signing key of the service {0}; new key ID {1}. The previous key stays published in the JWKS.");
     /// <summary>An interrupted rotation finished: values re-encrypted under the current data key, no key added.</summary>
     public static readonly ResultCode DataKeyReencrypted = new("A180002", 200, "Re-encrypted {1} stored values under the current data key {0}; {2} remain under older keys.");
+    /// <summary>A new data key would not be wrapped under every master key in use: this node lacks some of them.</summary>
+    public static readonly ResultCode DataKeyMasterKeysMissing = new("A180201", 409, "A new data key must be wrapped under every master key in use; this node does not have {0}.");
     /// <summary>Key status listed.</summary>
     public static readonly ResultCode DataKeysListed = new("A181001", 200, "Listed {0} data encryption keys.");
+
+    // ---- 183: master keys (Rekey extension) --------------------------------------------------------
+    /// <summary>Data keys wrapped under every master key configured on this node.</summary>
+    public static readonly ResultCode MasterKeysRewrapped = new("A183001", 200, "Added {0} wrappings of data keys under the master key(s) {1}; the older wrappings stay until their master key is retired.");
+    /// <summary>A master key retired: its wrappings deleted, it opens nothing any more.</summary>
+    public static readonly ResultCode MasterKeyRetired = new("A183002", 200, "Retired the master key {0}: removed its wrappings of {1} data keys.");
+    /// <summary>Retiring would leave a data key that no other master key configured here opens.</summary>
+    public static readonly ResultCode MasterKeyStillNeeded = new("A183201", 409, "The master key '{0}' cannot be retired: the data key(s) {1} open with no other master key configured on this node. Rewrap them first.");
+    /// <summary>Unknown master key ID.</summary>
+    public static readonly ResultCode MasterKeyNotFound = new("A183202", 404, "The master key '{0}' wraps no data key of this database.");
 
     // ---- 160–162: API tokens -----------------------------------------------------------------------
     /// <summary>Token create names no existing service.</summary>

@@ -27,6 +27,9 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Error, "A stored secret could not be decrypted for request {RequestId}: {Reason}")]
     public static partial void StoredSecretUnreadable(ILogger logger, string requestId, string reason);
 
+    [LoggerMessage(10, LogLevel.Error, "Outcome unknown for request {RequestId}: {Reason}")]
+    public static partial void StoreOutcomeUnknown(ILogger logger, string requestId, string reason);
+
     [LoggerMessage(8, LogLevel.Information, "Master keys: {Count} in the ring, current {KeyId} (from {Source}).")]
     public static partial void KeyRingLoaded(ILogger logger, int count, string keyId, string source);
 }

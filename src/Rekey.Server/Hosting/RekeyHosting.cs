@@ -145,6 +145,9 @@ internal static class RekeyHosting
         var result = error switch
         {
             StoreUnavailableException unavailable => Unavailable(http, logger, unavailable),
+            StoreOutcomeUnknownException unknown => OutcomeUnknown(http, logger, unknown),
+            StoreOverloadedException => Overloaded(http),
+            BadHttpRequestException { StatusCode: 408 } => RuleViolation.Of(ResultCodes.RequestBodyTooSlow),
             SecretDecryptionException unreadable => Unreadable(http, logger, unreadable),
             BadHttpRequestException { StatusCode: 413 } => RuleViolation.Of(ResultCodes.BodyTooLarge, http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes),
             _ => Unhandled(http, logger, error),
@@ -168,6 +171,22 @@ internal static class RekeyHosting
     {
         Log.StoreUnavailable(logger, http.TraceIdentifier, ex.Message);
         return RuleViolation.Of(ResultCodes.StoreUnavailable);
+    }
+
+    private static RuleViolation OutcomeUnknown(HttpContext http, ILogger logger, StoreOutcomeUnknownException ex)
+    {
+        Log.StoreOutcomeUnknown(logger, http.TraceIdentifier, ex.Message);
+        return RuleViolation.Of(ResultCodes.StoreOutcomeUnknown, http.TraceIdentifier);
+    }
+
+    private static RuleViolation Overloaded(HttpContext http)
+    {
+        http.Response.OnStarting(() =>
+        {
+            http.Response.Headers.RetryAfter = StoreOverloadedException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        });
+        return RuleViolation.Of(ResultCodes.StoreOverloaded, StoreOverloadedException.RetryAfterSeconds);
     }
 
     private static RuleViolation Unreadable(HttpContext http, ILogger logger, SecretDecryptionException ex)

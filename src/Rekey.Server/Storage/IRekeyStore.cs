@@ -122,6 +122,19 @@ internal interface IRekeyStore
 /// <summary>The database could not be reached or refused to work (disk full, connection lost). Nothing was changed.</summary>
 internal sealed class StoreUnavailableException(string message, Exception inner) : Exception(message, inner);
 
+/// <summary>
+/// The connection was lost while a change was being committed and the store could not find out whether the COMMIT
+/// happened: the change may or may not have been made (A000104). Never thrown when the store knows.
+/// </summary>
+internal sealed class StoreOutcomeUnknownException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The store refuses new writes for now (its write queue is full). Nothing was changed (A000105).</summary>
+internal sealed class StoreOverloadedException(string message) : Exception(message)
+{
+    /// <summary>What the 503's Retry-After says, in seconds.</summary>
+    public const int RetryAfterSeconds = 1;
+}
+
 /// <summary>Shared checks of identifiers.</summary>
 internal static class StoreRules
 {
