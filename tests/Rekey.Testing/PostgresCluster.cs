@@ -96,8 +96,11 @@ public sealed class PostgresCluster : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Starts a new cluster of its own (outage tests stop it).</summary>
-    public static async Task<PostgresCluster> StartNewAsync()
+    /// <summary>
+    /// Starts a new cluster of its own (outage tests stop it). <paramref name="configuration"/> adds lines to its
+    /// postgresql.conf (crash tests turn off what would flush the WAL behind their back).
+    /// </summary>
+    public static async Task<PostgresCluster> StartNewAsync(string? configuration = null)
     {
         var bin = Bin.Value ?? throw new InvalidOperationException(
             $"Cannot start a PostgreSQL cluster: initdb and pg_ctl were not found (set ${BinDirectoryVariable}, install PostgreSQL, or set ${ConnectionStringVariable}).");
@@ -107,7 +110,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         var cluster = new PostgresCluster(directory, bin, runAs, password);
         try
         {
-            await cluster.InitAsync(password);
+            await cluster.InitAsync(password, configuration);
             for (var attempt = 1; ; attempt++)
             {
                 // A port found free a moment ago may be taken by now (other test processes bind port 0 too): try another.
@@ -139,7 +142,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     private string LogFile => Path.Combine(_directory ?? throw NotOwned(), "postgres.log");
 
 
-    private async Task InitAsync(string password)
+    private async Task InitAsync(string password, string? configuration)
     {
         var directory = _directory ?? throw NotOwned();
         var passwordFile = Path.Combine(directory, "pwfile");
@@ -161,16 +164,32 @@ public sealed class PostgresCluster : IAsyncDisposable
             max_connections = 200
             fsync = on
             synchronous_commit = on
+            {configuration}
 
             """);
     }
 
-    /// <summary>Starts the (stopped) cluster on its port and waits until it accepts connections.</summary>
-    public async Task StartAsync()
+    /// <summary>
+    /// Starts the (stopped) cluster on its port and waits until it accepts connections. Without <paramref name="tcp"/>
+    /// it listens on its unix socket only (<see cref="SocketConnectionStringFor"/>): the servers under test, which
+    /// connect over TCP, find it still down.
+    /// </summary>
+    public async Task StartAsync(bool tcp = true)
     {
         var port = _admin.Port.ToString(CultureInfo.InvariantCulture);
-        await RunAsync(Path.Combine(_bin ?? throw NotOwned(), "pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-o", $"-p {port}", "-w", "-t", "60", "start"], asUser: true);
+        var options = tcp ? $"-p {port}" : $"-p {port} -c listen_addresses=''";
+        await RunAsync(Path.Combine(_bin ?? throw NotOwned(), "pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-o", options, "-w", "-t", "60", "start"], asUser: true);
     }
+
+    /// <summary>Crashes the cluster (<c>pg_ctl stop -m immediate</c>): no checkpoint; the next start runs crash recovery.</summary>
+    public async Task CrashAsync()
+    {
+        await RunAsync(Path.Combine(_bin ?? throw NotOwned(), "pg_ctl"), ["-D", DataDirectory, "-w", "-t", "60", "-m", "immediate", "stop"], asUser: true);
+    }
+
+    /// <summary>A superuser connection string for <paramref name="database"/> over the cluster's unix socket (no pooling).</summary>
+    public string SocketConnectionStringFor(string database) =>
+        new NpgsqlConnectionStringBuilder(AdminConnectionString) { Host = _directory ?? throw NotOwned(), Database = database, Pooling = false }.ConnectionString;
 
     /// <summary>Stops the cluster like an operator would (<c>pg_ctl stop -m fast</c>): sessions are terminated, then a checkpoint.</summary>
     public async Task StopAsync()

@@ -132,6 +132,11 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
         {
             LogUnavailable(logger, ex.Message);
         }
+        catch (StoreOutcomeUnknownException ex)
+        {
+            // Last-use times only ever move forward (GREATEST): written or not, nothing is wrong.
+            LogUnavailable(logger, ex.Message);
+        }
         catch (SecretDecryptionException ex)
         {
             // Another node rewrapped the data keys under a master key this node lacks (a rolling master key change)

@@ -11,51 +11,8 @@ namespace Rekey.Tests.Storage;
 [RequiresPostgres(OwnCluster = true)]
 public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITestOutputHelper output) : IClassFixture<PostgresOutageTests.OwnCluster>
 {
-    /// <summary>
-    /// A cluster of this class's own: stopping the shared one would fail every other PostgreSQL test running in
-    /// parallel. The tests of one class run one after the other, and each leaves it running.
-    /// </summary>
-    public sealed class OwnCluster : IAsyncLifetime
-    {
-        private PostgresCluster? _cluster;
-
-        public PostgresCluster Cluster => _cluster ?? throw new InvalidOperationException("Not started.");
-
-        public async Task InitializeAsync() => _cluster = await PostgresCluster.StartNewAsync();
-
-        public async Task DisposeAsync()
-        {
-            if (_cluster is not null)
-            {
-                await _cluster.DisposeAsync();
-            }
-        }
-    }
-
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(45);
-
-    /// <summary>What every test here starts from: a server on a fresh database of the class's cluster, one service, one client.</summary>
-    private sealed record Rig(PostgresTestStore Store, RekeyHost Host, HttpClient Admin, long ServiceId, Rekey.Contracts.ClientDocument Client) : IAsyncDisposable
-    {
-        public static async Task<Rig> StartAsync(PostgresCluster cluster)
-        {
-            var store = await PostgresTestStore.CreateAsync(cluster);
-            var host = await RekeyHost.StartAsync(store);
-            var admin = host.CreateAdminClient();
-            var serviceId = await admin.CreateServiceAsync();
-            return new Rig(store, host, admin, serviceId, await admin.CreateClientAsync(serviceId));
-        }
-
-        public void Deconstruct(out PostgresTestStore store, out RekeyHost host, out HttpClient admin, out long serviceId, out Rekey.Contracts.ClientDocument client, out long clientId) =>
-            (store, host, admin, serviceId, client, clientId) = (Store, Host, Admin, ServiceId, Client, Client.ClientId!.Value);
-
-        public async ValueTask DisposeAsync()
-        {
-            Admin.Dispose();
-            await Host.DisposeAsync();
-            await Store.DisposeAsync();
-        }
-    }
+    /// <summary>A cluster of this class's own (see <see cref="OwnPostgresCluster"/>).</summary>
+    public sealed class OwnCluster() : OwnPostgresCluster();
 
     private sealed record Attempt(int Caller, int Sequence, string Secret, HttpStatusCode Status, JsonObject Body, string Text);
 
@@ -63,8 +20,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task database_outage_under_load_gives_503_A000102_then_recovers_and_every_acknowledged_update_is_kept()
     {
         var cluster = own.Cluster;
-        await using var rig = await Rig.StartAsync(cluster);
-        var (store, host, admin, serviceId, client, clientId) = rig;
+        await using var rig = await PostgresRig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = (rig.Store, rig.Host, rig.Admin, rig.ServiceId, rig.Client, rig.ClientId);
         using var anonymous = host.CreateClient();
 
         var attempts = new ConcurrentQueue<Attempt>();
@@ -87,12 +44,12 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         int Count(HttpStatusCode status) => attempts.Count(a => a.Status == status);
 
-        await WaitUntilAsync(() => Count(HttpStatusCode.OK) >= 30, "30 updates before the outage");
+        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.OK) >= 30, "30 updates before the outage");
         var stopWatch = Stopwatch.StartNew();
         await cluster.StopAsync();
         output.WriteLine($"cluster stopped in {stopWatch.ElapsedMilliseconds} ms after {Count(HttpStatusCode.OK)} acknowledged updates");
         var unavailableBefore = Count(HttpStatusCode.ServiceUnavailable);
-        await WaitUntilAsync(() => Count(HttpStatusCode.ServiceUnavailable) >= unavailableBefore + 20, "20 refused updates during the outage");
+        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.ServiceUnavailable) >= unavailableBefore + 20, "20 refused updates during the outage");
 
         var health = Stopwatch.StartNew();
         var (healthStatus, healthBody) = await anonymous.GetForJsonAsync("/healthz");
@@ -105,9 +62,9 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         await cluster.StartAsync();
         output.WriteLine($"cluster started again, outage {stopWatch.ElapsedMilliseconds} ms");
-        await WaitUntilAsync(async () => (await anonymous.GetForJsonAsync("/healthz")).Status == HttpStatusCode.OK, "/healthz 200 after the restart");
+        await PostgresWaits.UntilAsync(async () => (await anonymous.GetForJsonAsync("/healthz")).Status == HttpStatusCode.OK, "/healthz 200 after the restart");
         var acknowledgedBefore = Count(HttpStatusCode.OK);
-        await WaitUntilAsync(() => Count(HttpStatusCode.OK) >= acknowledgedBefore + 30, "30 updates after the restart");
+        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.OK) >= acknowledgedBefore + 30, "30 updates after the restart");
         await stop.CancelAsync();
         await Task.WhenAll(load);
 
@@ -147,8 +104,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task pooled_connections_killed_by_a_restart_do_not_fail_the_first_requests_after_it()
     {
         var cluster = own.Cluster;
-        await using var rig = await Rig.StartAsync(cluster);
-        var (store, host, admin, serviceId, client, clientId) = rig;
+        await using var rig = await PostgresRig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = (rig.Store, rig.Host, rig.Admin, rig.ServiceId, rig.Client, rig.ClientId);
         using var anonymous = host.CreateClient();
 
         // Several connections in the pool, all idle when the server restarts underneath them.
@@ -172,8 +129,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task connection_lost_during_commit_is_resolved_by_asking_the_database_what_became_of_the_transaction()
     {
         var cluster = own.Cluster;
-        await using var rig = await Rig.StartAsync(cluster);
-        var (store, host, admin, serviceId, client, clientId) = rig;
+        await using var rig = await PostgresRig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = (rig.Store, rig.Host, rig.Admin, rig.ServiceId, rig.Client, rig.ClientId);
 
         // A synchronous standby that never comes: every COMMIT is durable locally, then waits (wait event SyncRep).
         // Ending that backend is a connection lost during COMMIT of a transaction that did commit.
@@ -189,7 +146,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             expectedOld = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
             secret = "committed-in-doubt-" + attempt;
             var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
-            await WaitUntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
+            await PostgresWaits.UntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
             if (!update.IsCompleted)
             {
                 await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{store.Database}' AND wait_event = 'SyncRep'");
@@ -217,8 +174,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
     public async Task connection_lost_in_the_last_round_trip_of_an_update_before_its_commit_runs_the_update_once_more()
     {
         var cluster = own.Cluster;
-        await using var rig = await Rig.StartAsync(cluster);
-        var (store, host, admin, serviceId, client, clientId) = rig;
+        await using var rig = await PostgresRig.StartAsync(cluster);
+        var (store, host, admin, serviceId, client, clientId) = (rig.Store, rig.Host, rig.Admin, rig.ServiceId, rig.Client, rig.ClientId);
 
         // A SHARE lock on audit_events holds every update at its audit INSERT: in the round trip of its writes, before
         // its COMMIT ran. Ending that backend loses the connection of a transaction that cannot have committed.
@@ -231,11 +188,11 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         }
 
         var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json("""{"clientSecret":"after-a-lost-round-trip"}"""));
-        var first = await AuditWaiterAsync(cluster, store.Database, except: null);
+        var (first, _) = await PostgresWaits.AuditWaiterAsync(cluster, store.Database, except: null);
         await cluster.ExecuteAsync($"SELECT pg_terminate_backend({first})");
 
         // The store finds the transaction aborted and runs the update again on a new connection: it waits at the same place.
-        await AuditWaiterAsync(cluster, store.Database, except: first);
+        await PostgresWaits.AuditWaiterAsync(cluster, store.Database, except: first);
         await hold.CommitAsync();
         var (status, body) = await update;
 
@@ -247,30 +204,6 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId));
         Assert.Contains(host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: aborted", StringComparison.Ordinal));
         Assert.Contains(host.Logs.Lines, l => l.Contains("running it again", StringComparison.Ordinal));
-    }
-
-    /// <summary>The backend of <paramref name="database"/> (other than <paramref name="except"/>) waiting for a lock to insert an audit event.</summary>
-    private static async Task<int> AuditWaiterAsync(PostgresCluster cluster, string database, int? except)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            await using var connection = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
-            await connection.OpenAsync();
-            await using var command = new Npgsql.NpgsqlCommand("""
-                SELECT pid FROM pg_stat_activity
-                WHERE datname = @d AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO audit_events%' AND pid <> @except
-                """, connection);
-            command.Parameters.AddWithValue("d", database);
-            command.Parameters.AddWithValue("except", except ?? 0);
-            if (await command.ExecuteScalarAsync() is int pid)
-            {
-                return pid;
-            }
-
-            Assert.True(deadline.Elapsed < Bound, $"Timed out after {Bound.TotalSeconds} s waiting for an update to wait at its audit event.");
-            await Task.Delay(50);
-        }
     }
 
     private static async Task<long> SyncRepWaitersAsync(PostgresCluster cluster, string database)
@@ -294,17 +227,5 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         }
 
         return order;
-    }
-
-    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < Bound, $"Timed out after {Bound.TotalSeconds} s waiting for {what}.");
-            await Task.Delay(50);
-        }
     }
 }

@@ -14,10 +14,16 @@ namespace Rekey.Server.Storage.Postgres;
 /// on a fresh connection (after the pool was cleared, so that a connection that died in the pool while the database
 /// restarted is not handed out again). A deadlock, a serialisation failure or a drawn ID that was taken is rolled back
 /// by PostgreSQL and runs again too.</item>
-/// <item>A connection lost during COMMIT leaves the outcome in doubt. The store then asks the database, on a new
-/// connection, what became of the transaction (<c>pg_xact_status</c>) until it gets an answer or
-/// <see cref="CommitResolutionTimeout"/> runs out: committed means success, anything else a 503. This is what keeps
-/// "503 = nothing was changed" true when the database goes down mid-request.</item>
+/// <item>A connection lost during COMMIT leaves the outcome in doubt. Every unit that changes something writes its
+/// audit event with a key of its own (<see cref="Unit.CommitKey"/>) and, before COMMIT is sent, holds a transaction
+/// advisory lock on another (<see cref="Unit.LockKey"/>). To resolve the doubt the store waits, on a new connection,
+/// until it can take that lock itself — the transaction has then ended, one way or the other, and its effects are
+/// visible to a new statement — and then looks for the key: found means committed, not found means it never will
+/// commit (aborted; the unit may run again). Should the lock not become free within
+/// <see cref="CommitResolutionTimeout"/>, or the unit have written nothing to look for, the answer is
+/// <see cref="StoreOutcomeUnknownException"/> (A000104: the change may or may not have happened), never a guess.
+/// Transaction IDs (<c>pg_xact_status</c>) cannot answer this: after a crash PostgreSQL hands the IDs of transactions
+/// whose WAL was lost out again, so a lost COMMIT could look committed.</item>
 /// <item>Every other failure of the database becomes <see cref="StoreUnavailableException"/>; a bug propagates.</item>
 /// </list>
 /// </summary>
@@ -25,32 +31,38 @@ internal sealed partial class PostgresStore
 {
     private const int MaxAttempts = 4;
 
-    /// <summary>How long a request whose COMMIT lost its connection waits for the database to say what happened.</summary>
-    internal static TimeSpan CommitResolutionTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    /// <summary>
+    /// How long a request whose COMMIT lost its connection waits for the database to say what happened (long enough for
+    /// a restart; a failover that takes longer answers A000104). Settable for tests.
+    /// </summary>
+    internal TimeSpan CommitResolutionTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     private static readonly TimeSpan ResolutionPollInterval = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>
-    /// What a unit of work tells the COMMIT that ends it. A unit that read its transaction ID (needed to resolve a COMMIT
-    /// that lost its connection) spares the query for it; one that sent COMMIT itself leaves nothing to do.
-    /// </summary>
+    /// <summary>What one attempt of a unit of work leaves for the COMMIT that ends it.</summary>
     private sealed class Unit
     {
-        /// <summary><c>pg_current_xact_id_if_assigned()</c>, read by the work after its first write or row lock.</summary>
-        public string? Xid { get; set; }
+        /// <summary>Written with the unit's audit event: the proof, after a lost COMMIT, that the transaction committed.</summary>
+        public Guid CommitKey { get; } = Guid.CreateVersion7();
+
+        /// <summary>A transaction advisory lock held from before COMMIT until the transaction ends (random: no other unit takes it).</summary>
+        public long LockKey { get; } = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(sizeof(long)));
+
+        /// <summary>The unit wrote an audit event carrying <see cref="CommitKey"/>.</summary>
+        public bool Audited { get; set; }
+
+        /// <summary>The database confirmed that this transaction holds <see cref="LockKey"/> (in a round trip before COMMIT was sent).</summary>
+        public bool Locked { get; set; }
 
         /// <summary>The work committed, behind its last writes (<see cref="CommitWithAsync"/>).</summary>
         public bool Committed { get; set; }
-    }
 
-    /// <summary>The transaction ID as read in SQL: the column a unit reads it into, after its first write or row lock.</summary>
-    private const string CurrentXid = "pg_current_xact_id_if_assigned()::text";
+        public Sql TakeLock() => new("SELECT pg_advisory_xact_lock(@unit_lock)", [Long("unit_lock", LockKey)]);
+    }
 
     private Task<T> ReadAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> read, CancellationToken ct) => RunAsync((c, _, ct) => read(c, ct), transactional: false, ct);
 
-    private Task<T> WriteAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> write, CancellationToken ct) => RunAsync((c, _, ct) => write(c, ct), transactional: true, ct);
-
-    /// <summary>A write that may read its transaction ID or commit itself (<see cref="Unit"/>).</summary>
+    /// <summary>A write: it passes its <see cref="Unit"/> to the audit event it writes, and may commit itself.</summary>
     private Task<T> WriteAsync<T>(Func<NpgsqlConnection, Unit, CancellationToken, Task<T>> write, CancellationToken ct) => RunAsync(write, transactional: true, ct);
 
     private async Task<T> RunAsync<T>(Func<NpgsqlConnection, Unit, CancellationToken, Task<T>> work, bool transactional, CancellationToken ct)
@@ -77,7 +89,7 @@ internal sealed partial class PostgresStore
 
                 if (!unit.Committed)
                 {
-                    await CommitAsync(connection, transaction, unit.Xid, ct);
+                    await CommitAsync(connection, transaction, unit, ct);
                 }
 
                 return result;
@@ -114,12 +126,13 @@ internal sealed partial class PostgresStore
     }
 
     /// <summary>Commits; if the connection is lost on the way, finds out whether the commit happened.</summary>
-    private async Task CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? xid, CancellationToken ct)
+    private async Task CommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Unit unit, CancellationToken ct)
     {
-        if (xid is null)
+        if (unit.Audited && !unit.Locked)
         {
-            await using var command = new NpgsqlCommand("SELECT " + CurrentXid, connection);
-            xid = await command.ExecuteScalarAsync(ct) as string;
+            // Its own round trip, answered before COMMIT is sent: see the class summary.
+            await ExecAsync(connection, unit.TakeLock(), ct);
+            unit.Locked = true;
         }
 
         try
@@ -129,10 +142,9 @@ internal sealed partial class PostgresStore
         }
         catch (Exception ex) when (PostgresErrors.IsConnectionLoss(ex))
         {
-            var status = await InDoubtAsync(xid, ct);
-            if (status != "committed")
+            if (await InDoubtAsync(unit, ex, ct) == CommitOutcome.Aborted)
             {
-                throw new StoreUnavailableException($"PostgreSQL connection lost during COMMIT; the transaction was {status} ({PostgresErrors.Describe(ex)}).", ex);
+                throw new StoreUnavailableException($"PostgreSQL connection lost during COMMIT; the transaction did not commit ({PostgresErrors.Describe(ex)}).", ex);
             }
         }
     }
@@ -140,13 +152,13 @@ internal sealed partial class PostgresStore
     /// <summary>
     /// Sends a unit's last writes with COMMIT behind them, in one round trip, and marks the unit committed. A write
     /// that fails stops the batch before COMMIT (the unit is rolled back as any failed one). A connection lost on the
-    /// way is resolved with the transaction ID the unit read: committed is success; aborted means nothing was written,
-    /// as a connection lost before COMMIT, and the unit may run again. Without that ID the writes go alone and the
-    /// store commits after the work as usual.
+    /// way is resolved as in <see cref="CommitAsync"/>: committed is success; aborted means nothing was written, as a
+    /// connection lost before COMMIT, and the unit may run again. A unit that does not hold its lock yet sends the writes
+    /// alone, and the store commits after the work as usual.
     /// </summary>
     private async Task CommitWithAsync(NpgsqlConnection c, Unit unit, IReadOnlyList<Sql> writes, CancellationToken ct)
     {
-        if (unit.Xid is not { } xid)
+        if (!unit.Locked || !unit.Audited)
         {
             await using var alone = Batch(c, writes);
             await alone.ExecuteNonQueryAsync(ct);
@@ -161,45 +173,62 @@ internal sealed partial class PostgresStore
         }
         catch (Exception ex) when (PostgresErrors.IsConnectionLoss(ex))
         {
-            var status = await InDoubtAsync(xid, ct);
-            if (status == "aborted")
+            if (await InDoubtAsync(unit, ex, ct) == CommitOutcome.Aborted)
             {
                 throw;
-            }
-
-            if (status != "committed")
-            {
-                throw new StoreUnavailableException($"PostgreSQL connection lost during COMMIT; the transaction was {status} ({PostgresErrors.Describe(ex)}).", ex);
             }
         }
 
         unit.Committed = true;
     }
 
-    /// <summary>After a connection lost during COMMIT: committed, aborted, read-only (no ID: nothing to commit) or unknown.</summary>
-    private async Task<string> InDoubtAsync(string? xid, CancellationToken ct)
+    private enum CommitOutcome
     {
-        _dataSource.Clear();
-        var status = xid is null ? "read-only" : await ResolveCommitAsync(xid, ct);
-        LogCommitInDoubt(_logger, xid ?? "-", status);
-        return status;
+        Committed,
+        Aborted,
     }
 
-    /// <summary>committed, aborted, or unknown (the database did not answer in time).</summary>
-    private async Task<string> ResolveCommitAsync(string xid, CancellationToken ct)
+    /// <summary>
+    /// After a connection lost during COMMIT: committed or aborted, as the database says once the transaction has ended;
+    /// <see cref="StoreOutcomeUnknownException"/> when it cannot say in time.
+    /// </summary>
+    private async Task<CommitOutcome> InDoubtAsync(Unit unit, Exception lost, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + CommitResolutionTimeout;
+        _dataSource.Clear();
+        var outcome = unit.Audited && unit.Locked ? await ResolveCommitAsync(unit, ct) : null;
+        LogCommitInDoubt(_logger, unit.CommitKey, outcome?.ToString().ToLowerInvariant() ?? "unknown");
+        return outcome ?? throw new StoreOutcomeUnknownException(
+            $"PostgreSQL connection lost during COMMIT of unit {unit.CommitKey}; whether it committed could not be established within {CommitResolutionTimeout.TotalSeconds:0} s ({PostgresErrors.Describe(lost)}).", lost);
+    }
+
+    /// <summary>
+    /// Waits until the unit's advisory lock is free (its transaction has ended) and then looks for its commit key. Two
+    /// statements: the second takes its snapshot after the first got the lock, so it sees the commit if there was one.
+    /// Null when the database does not let it find out within <see cref="CommitResolutionTimeout"/>.
+    /// </summary>
+    private async Task<CommitOutcome?> ResolveCommitAsync(Unit unit, CancellationToken ct)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
             try
             {
                 await using var connection = await _dataSource.OpenConnectionAsync(ct);
-                await using var command = new NpgsqlCommand("SELECT pg_xact_status(@xid::xid8)", connection);
-                command.Parameters.Add(new NpgsqlParameter("xid", NpgsqlDbType.Text) { Value = xid });
-                var status = await command.ExecuteScalarAsync(ct) as string;
-                if (status is "committed" or "aborted")
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+                await using var batch = Batch(connection,
+                [
+                    new Sql("SELECT pg_try_advisory_xact_lock(@unit_lock)", [Long("unit_lock", unit.LockKey)]),
+                    new Sql("SELECT EXISTS (SELECT 1 FROM audit_events WHERE commit_key = @key)", [Uuid("key", unit.CommitKey)]),
+                ]);
+                await using var reader = await batch.ExecuteReaderAsync(ct);
+                await reader.ReadAsync(ct);
+                var ended = reader.GetBoolean(0);
+                await reader.NextResultAsync(ct);
+                await reader.ReadAsync(ct);
+                var found = reader.GetBoolean(0);
+                if (ended)
                 {
-                    return status;
+                    return found ? CommitOutcome.Committed : CommitOutcome.Aborted;
                 }
             }
             catch (Exception ex) when (PostgresErrors.IsUnavailable(ex))
@@ -207,9 +236,9 @@ internal sealed partial class PostgresStore
                 _dataSource.Clear();
             }
 
-            if (DateTime.UtcNow >= deadline)
+            if (deadline.Elapsed >= CommitResolutionTimeout)
             {
-                return "unknown";
+                return null;
             }
 
             await Task.Delay(ResolutionPollInterval, ct);
@@ -219,8 +248,8 @@ internal sealed partial class PostgresStore
     [LoggerMessage(30, LogLevel.Information, "PostgreSQL unit of work failed (attempt {Attempt}), running it again: {Reason}")]
     private static partial void LogRetry(ILogger logger, int attempt, string reason);
 
-    [LoggerMessage(31, LogLevel.Warning, "PostgreSQL connection lost during COMMIT of transaction {Xid}; outcome: {Status}.")]
-    private static partial void LogCommitInDoubt(ILogger logger, string xid, string status);
+    [LoggerMessage(31, LogLevel.Warning, "PostgreSQL connection lost during COMMIT of unit {CommitKey}; outcome: {Status}.")]
+    private static partial void LogCommitInDoubt(ILogger logger, Guid commitKey, string status);
 
     // ---- ADO.NET helpers ----------------------------------------------------------------------------
 
@@ -239,6 +268,8 @@ internal sealed partial class PostgresStore
     private static Arg Bool(string name, bool value) => new(name, NpgsqlDbType.Boolean, value);
 
     private static Arg Bytes(string name, byte[] value) => new(name, NpgsqlDbType.Bytea, value);
+
+    private static Arg Uuid(string name, Guid? value) => new(name, NpgsqlDbType.Uuid, value);
 
     private static Arg Longs(string name, long[] value) => new(name, NpgsqlDbType.Array | NpgsqlDbType.Bigint, value);
 

@@ -65,7 +65,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     {
         // Nodes starting together queue on the advisory lock: the first applies the migrations and creates the first
         // data key, the others then find both done. DDL is transactional in PostgreSQL: a failed migration leaves nothing.
-        var keys = await WriteAsync(async (c, ct) =>
+        var keys = await WriteAsync(async (c, unit, ct) =>
         {
             await ExecAsync(c, "SELECT pg_advisory_xact_lock(@k)", ct, Long("k", SchemaLockKey));
             await ExecAsync(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)", ct);
@@ -121,22 +121,26 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- audit ----------------------------------------------------------------------------------------
 
-    private static Sql Audit(ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null) =>
-        new("""
-            INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target)
-            VALUES (@at, @kind, @token, @addr, @req, @s, @c, @action, @secret, @outcome, @target)
+    /// <summary>The audit event of a change, carrying the unit's commit key (see <see cref="Unit"/>).</summary>
+    private static Sql Audit(Unit unit, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null)
+    {
+        unit.Audited = true;
+        return new("""
+            INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target, commit_key)
+            VALUES (@at, @kind, @token, @addr, @req, @s, @c, @action, @secret, @outcome, @target, @commit_key)
             """,
-            [Long("at", change.At), Text("kind", change.ActorKind), Long("token", change.ActorTokenId), Text("addr", NoNul(change.RemoteAddress)),
+            [Uuid("commit_key", unit.CommitKey), Long("at", change.At), Text("kind", change.ActorKind), Long("token", change.ActorTokenId), Text("addr", NoNul(change.RemoteAddress)),
              Text("req", NoNul(change.RequestId)), Long("s", serviceId), Long("c", clientId), Text("action", change.Action), Long("secret", secretId),
              Text("outcome", outcome), Text("target", NoNul(target))]);
+    }
 
-    private static Task<int> AuditAsync(NpgsqlConnection c, ChangeContext change, long? serviceId, long? clientId, long? secretId, CancellationToken ct, string outcome = "success", string? target = null) =>
-        ExecAsync(c, Audit(change, serviceId, clientId, secretId, outcome, target), ct);
+    private static Task<int> AuditAsync(NpgsqlConnection c, Unit unit, ChangeContext change, long? serviceId, long? clientId, long? secretId, CancellationToken ct, string outcome = "success", string? target = null) =>
+        ExecAsync(c, Audit(unit, change, serviceId, clientId, secretId, outcome, target), ct);
 
     public Task AppendAuditAsync(AuditRecord record, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
-            await AuditAsync(c, record.Change, record.ServiceId, record.ClientId, record.SecretId, ct, record.Outcome, record.Target);
+            await AuditAsync(c, unit, record.Change, record.ServiceId, record.ClientId, record.SecretId, ct, record.Outcome, record.Target);
             return true;
         }, ct);
 
@@ -156,7 +160,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     // ---- services -----------------------------------------------------------------------------------
 
     public Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             while (true)
             {
@@ -170,7 +174,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                     Rows.Service, ct)).SingleOrDefault();
                 if (service is not null)
                 {
-                    await AuditAsync(c, change, id, null, null, ct);
+                    await AuditAsync(c, unit, change, id, null, null, ct);
                     return service;
                 }
             }
@@ -190,7 +194,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<StoredService?> UpdateServiceAsync(long serviceId, string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             var service = (await QueryAsync(c, $"""
                 UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, modified_at = @now
@@ -200,19 +204,19 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 Rows.Service, ct)).SingleOrDefault();
             if (service is not null)
             {
-                await AuditAsync(c, change, serviceId, null, null, ct);
+                await AuditAsync(c, unit, change, serviceId, null, null, ct);
             }
 
             return service;
         }, ct);
 
     public Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             var deleted = await ExecAsync(c, "DELETE FROM services WHERE service_id = @id", ct, Long("id", serviceId)) > 0;
             if (deleted)
             {
-                await AuditAsync(c, change, serviceId, null, null, ct);
+                await AuditAsync(c, unit, change, serviceId, null, null, ct);
             }
 
             return deleted;
@@ -269,18 +273,15 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         ORDER BY client_id = @n DESC LIMIT 1 FOR UPDATE
         """;
 
-    /// <summary>
-    /// A locked client as a change reads it: the client (<see cref="ReadClientRow"/>), the transaction ID (the row lock
-    /// assigned one; the COMMIT needs it if its connection is lost) and the creation time of the client's newest secret.
-    /// </summary>
+    /// <summary>A locked client as a change reads it: the client (<see cref="ReadClientRow"/>) and the creation time of the client's newest secret.</summary>
     private static string LockedClientSelect(string where) => $"""
-        SELECT k.*, {CurrentXid}, (SELECT COALESCE(MAX(cs.created_at), 0) FROM client_secrets cs WHERE cs.client_id = k.client_id)
+        SELECT k.*, (SELECT COALESCE(MAX(cs.created_at), 0) FROM client_secrets cs WHERE cs.client_id = k.client_id)
         FROM ({Rows.ClientSelect}{where}) k
         """;
 
     private static readonly string LockedClientByKey = LockedClientSelect(ClientByKey);
 
-    private static (ClientRow Row, string? Xid, long NewestSecretAt) ReadLockedClientRow(NpgsqlDataReader r) => (ReadClientRow(r), NullableString(r, 16), r.GetInt64(17));
+    private static (ClientRow Row, long NewestSecretAt) ReadLockedClientRow(NpgsqlDataReader r) => (ReadClientRow(r), r.GetInt64(16));
 
     /// <summary>Finds a client by numeric ID or alias, without a lock.</summary>
     private async Task<Outcome<FoundClient>> FindClientAsync(NpgsqlConnection c, long serviceId, string identifier, bool withSecret, CancellationToken ct)
@@ -295,19 +296,22 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     }
 
     /// <summary>
-    /// Finds a client by numeric ID or alias and locks its row, in one round trip: the first statement takes the lock,
-    /// the second reads the row. Under READ COMMITTED a statement that waited for a lock still sees the other tables as
-    /// of its start, so only a statement that begins after the lock was granted sees the secret the previous lock holder
-    /// committed. Concurrent changes of one client, on any node, queue on that lock.
+    /// Finds a client by numeric ID or alias and locks its row, in one round trip: the first statement takes the unit's
+    /// advisory lock (so that a COMMIT sent in the next round trip can be resolved if its connection is lost), the second
+    /// the row lock, the third reads the row. Under READ COMMITTED a statement that waited for a lock still sees the other
+    /// tables as of its start, so only a statement that begins after the lock was granted sees the secret the previous
+    /// lock holder committed. Concurrent changes of one client, on any node, queue on that lock.
     /// </summary>
     private async Task<Outcome<FoundClient>> LockClientAsync(NpgsqlConnection c, Unit unit, long serviceId, string identifier, bool withSecret, CancellationToken ct)
     {
         var key = ClientKey(serviceId, identifier);
         List<long> locked;
-        List<(ClientRow Row, string? Xid, long NewestSecretAt)> rows;
-        await using (var batch = Batch(c, [new Sql(LockClientByKey, key), new Sql(LockedClientByKey, key)]))
+        List<(ClientRow Row, long NewestSecretAt)> rows;
+        await using (var batch = Batch(c, [unit.TakeLock(), new Sql(LockClientByKey, key), new Sql(LockedClientByKey, key)]))
         await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
+            await reader.NextResultAsync(ct);
+            unit.Locked = true;
             locked = await RowsAsync(reader, r => r.GetInt64(0), ct);
             await reader.NextResultAsync(ct);
             rows = await RowsAsync(reader, ReadLockedClientRow, ct);
@@ -325,8 +329,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             rows = await QueryAsync(c, LockedClientSelect(" WHERE c.client_id = @id"), [Long("id", locked[0])], ReadLockedClientRow, ct);
         }
 
-        var (row, xid, newestSecretAt) = rows[0];
-        unit.Xid = xid;
+        var (row, newestSecretAt) = rows[0];
         return new FoundClient((await PresentAsync(c, [row], withSecret, ct))[0], row.SecretId, row.Settings, newestSecretAt);
     }
 
@@ -363,7 +366,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     }
 
     public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<StoredClient>>(async (c, ct) =>
+        WriteAsync<Outcome<StoredClient>>(async (c, unit, ct) =>
         {
             // KEY SHARE keeps the service from being deleted until this transaction ends (the foreign key would fail).
             var lifetime = await QueryAsync(c, "SELECT secret_lifetime_s FROM services WHERE service_id = @s FOR KEY SHARE", [Long("s", client.ServiceId)], r => r.GetInt64(0), ct);
@@ -402,7 +405,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
                     var (insertSecret, secretId) = NewCurrentSecret(client.ServiceId, clientId, client.Secret, change.At, SecretPolicy.ExpiresAt(change.At, lifetime[0]));
                     await ExecAsync(c, insertSecret, ct);
-                    await AuditAsync(c, change, client.ServiceId, clientId, secretId, ct);
+                    await AuditAsync(c, unit, change, client.ServiceId, clientId, secretId, ct);
                     return await FindClientDocumentAsync(c, client.ServiceId, clientId.ToString(CultureInfo.InvariantCulture), withSecret: true, ct);
                 }
             }
@@ -461,7 +464,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 return RuleViolation.Of(ResultCodes.ClientIdAliasInUse, update.Alias);
             }
 
-            await AuditAsync(c, change, update.ServiceId, update.ClientId, null, ct);
+            await AuditAsync(c, unit, change, update.ServiceId, update.ClientId, null, ct);
             return await FindClientDocumentAsync(c, update.ServiceId, id, withSecret: true, ct);
         }, ct);
 
@@ -474,7 +477,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             }
 
             await ExecAsync(c, "DELETE FROM clients WHERE client_id = @c", ct, Long("c", found.Client.ClientId));
-            await AuditAsync(c, change, serviceId, found.Client.ClientId, null, ct);
+            await AuditAsync(c, unit, change, serviceId, found.Client.ClientId, null, ct);
             return found.Client.ClientId;
         }, ct);
 
@@ -488,7 +491,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
             await ExecAsync(c, "UPDATE clients SET locked = @l, modified_at = @now WHERE client_id = @c", ct,
                 Bool("l", locked), Long("now", change.At), Long("c", found.Client.ClientId));
-            await AuditAsync(c, change, serviceId, found.Client.ClientId, null, ct);
+            await AuditAsync(c, unit, change, serviceId, found.Client.ClientId, null, ct);
             return found.Client.ClientId;
         }, ct);
 
@@ -551,7 +554,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                     DELETE FROM client_secrets WHERE client_id = @c AND state <> 0 AND NOT (state = 1 AND valid_until > @now) AND secret_id NOT IN
                       (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state <> 0 ORDER BY created_at DESC, secret_id DESC LIMIT @keep)
                     """, [Long("c", clientId), Long("now", now), Int("keep", SecretPolicy.KeptPerClient)]),
-                Audit(change, request.ServiceId, clientId, newSecretId),
+                Audit(unit, change, request.ServiceId, clientId, newSecretId),
             ], ct);
             return new SecretRotation(clientId, newSecretId, found.Client.CurrentSecret, request.NewSecret);
         }, ct);
@@ -593,7 +596,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             }
 
             await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, @now), ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id = @id", ct, Long("now", change.At), Long("id", secretId));
-            await AuditAsync(c, change, serviceId, clientId, secretId, ct);
+            await AuditAsync(c, unit, change, serviceId, clientId, secretId, ct);
             return clientId;
         }, ct);
 
@@ -620,7 +623,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task RecordSecretUseAsync(IReadOnlyCollection<KeyValuePair<long, long>> uses, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             var ordered = uses.OrderBy(u => u.Key).ToArray();
             var ids = ordered.Select(u => u.Key).ToArray();
@@ -636,7 +639,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     // ---- API tokens ---------------------------------------------------------------------------------
 
     public Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             while (true)
             {
@@ -649,7 +652,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                     Rows.ApiToken, ct)).SingleOrDefault();
                 if (token is not null)
                 {
-                    await AuditAsync(c, change, serviceId, null, null, ct, target: id.ToString(CultureInfo.InvariantCulture));
+                    await AuditAsync(c, unit, change, serviceId, null, null, ct, target: id.ToString(CultureInfo.InvariantCulture));
                     return token;
                 }
             }
@@ -668,12 +671,12 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         }, ct);
 
     public Task<bool> DeleteApiTokenAsync(long tokenId, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             var serviceId = await QueryAsync(c, "DELETE FROM api_tokens WHERE token_id = @id RETURNING service_id", [Long("id", tokenId)], r => r.GetInt64(0), ct);
             if (serviceId.Count > 0)
             {
-                await AuditAsync(c, change, serviceId[0], null, null, ct, target: tokenId.ToString(CultureInfo.InvariantCulture));
+                await AuditAsync(c, unit, change, serviceId[0], null, null, ct, target: tokenId.ToString(CultureInfo.InvariantCulture));
             }
 
             return serviceId.Count > 0;
@@ -697,7 +700,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
         ReadAsync<IReadOnlyList<StoredSigningKey>>(async (c, ct) => await LoadSigningKeysAsync(c, serviceId, ct), ct);
 
     public Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct) =>
-        WriteAsync<Outcome<StoredSigningKey>>(async (c, ct) =>
+        WriteAsync<Outcome<StoredSigningKey>>(async (c, unit, ct) =>
         {
             // The service row lock orders concurrent additions (two nodes creating the first key on demand).
             if (await ScalarAsync(c, "SELECT COUNT(*) FROM (SELECT 1 FROM services WHERE service_id = @s FOR UPDATE) x", [Long("s", serviceId)], ct) == 0)
@@ -716,7 +719,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 DELETE FROM signing_keys WHERE service_id = @s AND key_id NOT IN
                   (SELECT key_id FROM signing_keys WHERE service_id = @s ORDER BY created_at DESC, key_id DESC LIMIT @keep)
                 """, ct, Long("s", serviceId), Int("keep", IRekeyStore.SigningKeysKept));
-            await AuditAsync(c, change, serviceId, null, null, ct, target: key.KeyId);
+            await AuditAsync(c, unit, change, serviceId, null, null, ct, target: key.KeyId);
             return (await LoadSigningKeysAsync(c, serviceId, ct)).First(k => k.KeyId == key.KeyId);
         }, ct);
 
@@ -732,7 +735,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     public async Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct)
     {
-        var (keyId, keys) = await WriteAsync(async (c, ct) =>
+        var (keyId, keys) = await WriteAsync(async (c, unit, ct) =>
         {
             // Strictly newer than every existing key, so that "newest" is unambiguous on every node; the advisory lock
             // keeps two nodes adding a key at the same moment from picking the same time.
@@ -740,7 +743,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             var newest = await ScalarAsync(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", [], ct);
             var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
             await InsertDataKeyAsync(c, key, ct);
-            await AuditAsync(c, change, null, null, null, ct, target: key.KeyId);
+            await AuditAsync(c, unit, change, null, null, null, ct, target: key.KeyId);
             return (key.KeyId, await LoadDataKeysAsync(c, ct));
         }, ct);
 
@@ -750,7 +753,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     }
 
     public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
-        WriteAsync(async (c, ct) =>
+        WriteAsync(async (c, unit, ct) =>
         {
             // Re-encrypt towards the newest key in the database, not the newest this node happens to know: a node that
             // had not seen a new key yet would otherwise move values back to the old one.

@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Rekey.Testing;
+using Xunit.Abstractions;
+
+namespace Rekey.Tests.Storage;
+
+/// <summary>
+/// PostgreSQL crashes (<c>pg_ctl stop -m immediate</c>) while updates are being committed. What the server answered
+/// must be what happened: 200 only for an update that is in the chain, A000102 only for one that is not, A000104 when it
+/// cannot know.
+/// </summary>
+[RequiresPostgres(OwnCluster = true)]
+public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITestOutputHelper output) : IClassFixture<PostgresCrashTests.CrashCluster>
+{
+    /// <summary>
+    /// A cluster whose WAL stays in the server's buffers until something forces it out, as on a busy server between
+    /// flushes: no full-page images (they would fill pages that the WAL writer then writes) and no standby snapshots
+    /// (which the WAL writer flushes every 15 s). A crash then loses every record of a transaction that had not
+    /// committed — and with them the fact that its transaction ID was ever handed out.
+    /// </summary>
+    public sealed class CrashCluster() : OwnPostgresCluster("""
+        wal_level = minimal
+        max_wal_senders = 0
+        full_page_writes = off
+        """);
+
+    private sealed record Answer(int Client, string Secret, HttpStatusCode Status, JsonObject Body)
+    {
+        public string? ResultCode => Body["resultCode"]?.GetValue<string>();
+
+        public string? Old => Body["oldClientSecret"]?.GetValue<string>();
+    }
+
+    [Fact]
+    public async Task an_update_lost_in_a_crash_during_its_commit_is_not_acknowledged_even_when_its_transaction_id_is_handed_out_again()
+    {
+        var cluster = own.Cluster;
+        await using var rig = await PostgresRig.StartAsync(cluster);
+        var initial = rig.Client.ClientSecret!;
+
+        // The update's records go to a fresh WAL page, and it waits at its audit event (in the round trip that carries
+        // COMMIT) behind a SHARE lock: its transaction holds an ID, and nothing of it has reached the disk.
+        await cluster.ExecuteAsync("SELECT pg_switch_wal()");
+        await using (var locker = new NpgsqlConnection(rig.Store.ConnectionString))
+        {
+            await locker.OpenAsync();
+            await using var hold = await locker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE audit_events IN SHARE MODE", locker, hold))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            var update = rig.Admin.PostForJsonAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.ClientId}", Testing.Api.Json("""{"clientSecret":"lost-in-the-crash"}"""));
+            var (_, xid) = await PostgresWaits.AuditWaiterAsync(cluster, rig.Store.Database, except: null);
+            await cluster.CrashAsync();
+
+            // Back up where the server cannot reach it yet; other transactions take the IDs from where the WAL ends.
+            await cluster.StartAsync(tcp: false);
+            var handedOutAgain = await BurnTransactionIdsAsync(cluster, rig.Store.Database, through: xid);
+            output.WriteLine($"the update's transaction ID {xid} was {(handedOutAgain ? "" : "not ")}handed out again after the crash");
+            await cluster.StopAsync();
+            await cluster.StartAsync();
+
+            var (status, body) = await update;
+            output.WriteLine($"{(int)status} {body.ToJsonString()}");
+            Assert.True(handedOutAgain, "the crash kept the update's transaction ID (its WAL reached the disk); the scenario did not happen");
+
+            // Whatever the server answered is true: 200 means the secret is stored, a 503 means it is not (or may not be).
+            var stored = await rig.Admin.CurrentSecretAsync(rig.ServiceId, rig.ClientId);
+            if (status == HttpStatusCode.OK)
+            {
+                Assert.Equal("lost-in-the-crash", body["newClientSecret"]?.GetValue<string>());
+                Assert.Equal(initial, body["oldClientSecret"]?.GetValue<string>());
+                Assert.Equal("lost-in-the-crash", stored);
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+                Assert.Contains(body["resultCode"]?.GetValue<string>(), (string[])["A000102", "A000104"]);
+                if (body["resultCode"]?.GetValue<string>() == "A000102")
+                {
+                    Assert.Equal(initial, stored);
+                }
+            }
+
+            Assert.Equal(stored == initial ? 0 : 1, await PostgresMultiNodeTests.CountAsync(rig.Store,
+                "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", rig.ClientId));
+        }
+    }
+
+    [Fact]
+    public async Task an_update_whose_commit_cannot_be_resolved_in_time_answers_503_A000104_and_says_to_read_the_state_back()
+    {
+        var cluster = own.Cluster;
+        await using var rig = await PostgresRig.StartAsync(cluster);
+        ((Rekey.Server.Storage.Postgres.PostgresStore)rig.Host.GetService<Rekey.Server.Storage.IRekeyStore>()).CommitResolutionTimeout = TimeSpan.FromSeconds(1);
+
+        (System.Net.HttpStatusCode Status, JsonObject Body) reply;
+        await using (var locker = new NpgsqlConnection(rig.Store.ConnectionString))
+        {
+            await locker.OpenAsync();
+            await using var hold = await locker.BeginTransactionAsync();
+            await using (var lockTable = new NpgsqlCommand("LOCK TABLE audit_events IN SHARE MODE", locker, hold))
+            {
+                await lockTable.ExecuteNonQueryAsync();
+            }
+
+            var update = rig.Admin.PostForJsonAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.ClientId}", Testing.Api.Json("""{"clientSecret":"in-doubt"}"""));
+            await PostgresWaits.AuditWaiterAsync(cluster, rig.Store.Database, except: null);
+
+            // The database stays down for longer than the server waits to learn what became of the COMMIT.
+            await cluster.CrashAsync();
+            reply = await update;
+            await cluster.StartAsync();
+        }
+
+        var (status, body) = reply;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Equal("A000104", body["resultCode"]?.GetValue<string>());
+        Assert.Matches(@"^\[A000104\] The store lost its connection while committing; the change may or may not have been made\. Read the current state back before retrying \(request ID = \S+\)\.$",
+            body["resultMessage"]?.GetValue<string>());
+        Assert.Equal(["resultCode", "resultMessage"], body.Select(p => p.Key).Order());
+        Assert.Contains(rig.Host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: unknown", StringComparison.Ordinal));
+
+        // Reading back tells the truth: here the crash lost the update, and the server serves again without a restart.
+        await PostgresWaits.UntilAsync(async () => (await rig.Admin.GetForJsonAsync($"/api/{rig.ServiceId}/client/get/{rig.ClientId}")).Status == HttpStatusCode.OK, "the server serving again");
+        Assert.Equal(rig.Client.ClientSecret, await rig.Admin.CurrentSecretAsync(rig.ServiceId, rig.ClientId));
+        Assert.DoesNotContain(rig.Host.Logs.Lines, l => l.Contains("in-doubt", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task crashes_during_concurrent_updates_through_two_nodes_lose_no_acknowledged_update_and_fork_no_chain()
+    {
+        var cluster = own.Cluster;
+        await using var rig = await PostgresRig.StartAsync(cluster, nodes: 2, clients: 2);
+        const int callers = 16;
+        const int rounds = 3;
+        var answers = new ConcurrentQueue<Answer>();
+        var stopping = false;
+        var load = Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
+        {
+            // Each caller waits for the answer to every update it sent: no update is left without one.
+            for (var i = 0; !Volatile.Read(ref stopping); i++)
+            {
+                var client = caller % 2;
+                var secret = $"crash-{caller}-{i}";
+                var admin = rig.Admins[(caller + i) % 2];
+                using var content = Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}""");
+                using var response = await admin.PostAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.Clients[client].ClientId}", content);
+                var text = await response.Content.ReadAsStringAsync();
+                answers.Enqueue(new Answer(client, secret, response.StatusCode, JsonNode.Parse(text) as JsonObject ?? []));
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    await Task.Delay(20);
+                }
+            }
+        })).ToList();
+
+        int Acknowledged() => answers.Count(a => a.Status == HttpStatusCode.OK);
+
+        for (var round = 1; round <= rounds; round++)
+        {
+            var before = Acknowledged();
+            await PostgresWaits.UntilAsync(() => Acknowledged() >= before + 200, $"200 updates before crash {round}");
+            await cluster.CrashAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await cluster.StartAsync();
+            output.WriteLine($"crash {round}: {Acknowledged()} acknowledged so far");
+        }
+
+        var last = Acknowledged();
+        await PostgresWaits.UntilAsync(() => Acknowledged() >= last + 200, "200 updates after the last crash");
+        Volatile.Write(ref stopping, true);
+        await Task.WhenAll(load);
+
+        var all = answers.ToList();
+        var unexpected = all.Where(a => a.Status != HttpStatusCode.OK && a.ResultCode is not ("A000102" or "A000104")).ToList();
+        Assert.True(unexpected.Count == 0, string.Join("\n", unexpected.Take(5).Select(a => $"{(int)a.Status} {a.Body.ToJsonString()}")));
+        var resolutions = rig.Nodes.SelectMany(n => n.Logs.Lines).Where(l => l.Contains("lost during COMMIT", StringComparison.Ordinal)).ToList();
+        output.WriteLine($"{all.Count} updates: {Acknowledged()} acknowledged, {all.Count(a => a.ResultCode == "A000102")} nothing changed (A000102), "
+            + $"{all.Count(a => a.ResultCode == "A000104")} outcome unknown (A000104); COMMITs in doubt: {resolutions.Count} "
+            + $"({resolutions.Count(l => l.Contains("outcome: committed", StringComparison.Ordinal))} committed, {resolutions.Count(l => l.Contains("outcome: aborted", StringComparison.Ordinal))} aborted)");
+
+        for (var client = 0; client < 2; client++)
+        {
+            var mine = all.Where(a => a.Client == client).ToList();
+            var clientId = rig.Clients[client].ClientId!.Value;
+            var final = await rig.Admin.CurrentSecretAsync(rig.ServiceId, clientId) ?? "";
+            var committedUpdates = await PostgresMultiNodeTests.CountAsync(rig.Store,
+                "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId);
+            AssertHistory(rig.Clients[client].ClientSecret!, final, committedUpdates, mine);
+        }
+
+        Assert.DoesNotContain(rig.Nodes.SelectMany(n => n.Logs.Lines), l => l.Contains("crash-", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// One client's history as the answers tell it, checked against what the database holds: the acknowledged
+    /// updates form one chain (no secret replaced twice), an update refused with "nothing changed" is nowhere in it, the
+    /// chain ends at the stored secret, and the number of committed updates (their audit events, written in the same
+    /// transaction) is that of the acknowledged ones plus some of the unknown ones. A link the answers cannot show (an
+    /// update whose outcome was unknown to its caller and that committed) may join two pieces of the chain; only an
+    /// unknown update may appear where a piece begins.
+    /// </summary>
+    private void AssertHistory(string initial, string final, long committedUpdates, IReadOnlyList<Answer> answers)
+    {
+        var acknowledged = answers.Where(a => a.Status == HttpStatusCode.OK).ToList();
+        var unknown = answers.Where(a => a.ResultCode == "A000104").Select(a => a.Secret).ToHashSet(StringComparer.Ordinal);
+        var refused = answers.Where(a => a.ResultCode == "A000102").Select(a => a.Secret).ToHashSet(StringComparer.Ordinal);
+        Assert.All(acknowledged, a => Assert.Equal(a.Secret, a.Body["newClientSecret"]?.GetValue<string>()));
+
+        var forks = acknowledged.GroupBy(a => a.Old).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(forks.Count == 0, $"{forks.Count} secrets were replaced by two acknowledged updates (a fork), e.g. '{forks.FirstOrDefault()}'.");
+
+        var news = acknowledged.Select(a => a.Secret).ToHashSet(StringComparer.Ordinal);
+        var olds = acknowledged.Select(a => a.Old ?? "").ToHashSet(StringComparer.Ordinal);
+        foreach (var a in acknowledged)
+        {
+            // The secret an acknowledged update replaced was stored by someone: the first secret, an acknowledged update, or an unknown one.
+            Assert.True(a.Old == initial || news.Contains(a.Old ?? "") || unknown.Contains(a.Old ?? ""), $"'{a.Secret}' replaced '{a.Old}', which no update stored.");
+            Assert.DoesNotContain(a.Old ?? "", refused);
+        }
+
+        Assert.DoesNotContain(final, refused);
+        Assert.True(final == initial || news.Contains(final) || unknown.Contains(final), $"the stored secret '{final}' was stored by no update");
+
+        // Pieces of the chain: a piece begins where no acknowledged update led; besides the first secret, only a secret
+        // stored by an unknown update may begin one, and every acknowledged secret is the final one or replaced (by an
+        // acknowledged update, or by an unknown one that committed — then it ends a piece).
+        var heads = olds.Where(o => o != initial && !news.Contains(o)).ToList();
+        Assert.All(heads, h => Assert.Contains(h, unknown));
+        var tails = news.Where(n => !olds.Contains(n) && n != final).ToList();
+        var visibleUnknown = unknown.Count(u => olds.Contains(u) || u == final);
+        output.WriteLine($"client: {acknowledged.Count} acknowledged, {committedUpdates} committed, {unknown.Count} unknown ({visibleUnknown} seen in the chain), {tails.Count} pieces joined by unseen updates");
+        Assert.True(committedUpdates >= acknowledged.Count + visibleUnknown, $"{committedUpdates} committed updates, fewer than the {acknowledged.Count} acknowledged and {visibleUnknown} seen");
+        Assert.True(committedUpdates <= acknowledged.Count + unknown.Count, $"{committedUpdates} committed updates, more than the {acknowledged.Count} acknowledged and {unknown.Count} unknown");
+        Assert.True(tails.Count <= committedUpdates - acknowledged.Count, $"{tails.Count} acknowledged secrets were replaced by nothing that committed (lost), e.g. '{tails.FirstOrDefault()}'");
+        if (unknown.Count == 0)
+        {
+            ChainAssert.SingleChain(initial, final, acknowledged.Select(a => (a.Old, a.Secret)).ToList());
+        }
+    }
+
+    /// <summary>
+    /// Commits transactions (over the unix socket) until the next transaction ID is past <paramref name="through"/>;
+    /// true when the first one came at or before it, i.e. the crash made the database forget that ID.
+    /// </summary>
+    private static async Task<bool> BurnTransactionIdsAsync(PostgresCluster cluster, string database, long through)
+    {
+        await using var connection = new NpgsqlConnection(cluster.SocketConnectionStringFor(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT txid_current() % 4294967296", connection);
+        var first = (long)(await command.ExecuteScalarAsync() ?? 0L);
+        for (var next = first; next < through; next = (long)(await command.ExecuteScalarAsync() ?? 0L))
+        {
+            Assert.True(next - first < 100_000, "runaway transaction IDs");
+        }
+
+        return first <= through;
+    }
+}
