@@ -28,6 +28,10 @@ internal static class AccessTokens
     // JWT segments are never embedded in HTML; the relaxed encoder keeps "at+jwt" and URLs unescaped.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    private static readonly SearchValues<char> AlphabetValues = SearchValues.Create(Alphabet);
+
     public static string Create(AccessTokenClaims claims, SigningKey key)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
@@ -110,7 +114,7 @@ internal static class AccessTokens
     public static AccessTokenClaims? Validate(string token, SigningKey key)
     {
         var parts = token.Split('.');
-        if (parts.Length != 3 || !TryDecode(parts[1], out var payloadBytes) || !TryDecode(parts[2], out var signature))
+        if (parts.Length != 3 || !IsCanonicalBase64Url(parts[0]) || !TryDecode(parts[1], out var payloadBytes) || !TryDecode(parts[2], out var signature))
         {
             return null;
         }
@@ -147,13 +151,30 @@ internal static class AccessTokens
 
     private static bool TryDecode(string part, out byte[] bytes)
     {
-        bytes = [];
-        if (!Base64Url.IsValid(part))
+        if (!IsCanonicalBase64Url(part))
         {
+            bytes = [];
             return false;
         }
 
         bytes = Base64Url.DecodeFromChars(part);
         return true;
+    }
+
+    /// <summary>
+    /// True when <paramref name="part"/> is the one base64url spelling of its bytes (RFC 7515 §2): only the alphabet,
+    /// no padding, no whitespace, and zero unused bits in the last character. Base64Url.IsValid ignores whitespace
+    /// and accepts padding, so one signature would have many spellings, each a different token string that verifies.
+    /// </summary>
+    private static bool IsCanonicalBase64Url(ReadOnlySpan<char> part)
+    {
+        if (part.Length % 4 == 1 || part.ContainsAnyExcept(AlphabetValues))
+        {
+            return false;
+        }
+
+        // The last character of 2 (or 3) in a group carries 2 (or 4) data bits; its remaining low bits are unused.
+        var unusedBits = (part.Length % 4) switch { 2 => 0b1111, 3 => 0b0011, _ => 0 };
+        return unusedBits == 0 || (Alphabet.AsSpan().IndexOf(part[^1]) & unusedBits) == 0;
     }
 }
