@@ -27,7 +27,7 @@ internal static partial class Commands
             }, ct);
             if (result.IsSuccess && !session.WantsJson(parse))
             {
-                await session.Error.WriteLineAsync("note: the token is shown this once; store it now.");
+                Human.Line(session.Error, "note: the token is shown this once; store it now.");
             }
 
             return session.Print(parse, result, Show.ApiToken);

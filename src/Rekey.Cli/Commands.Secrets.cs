@@ -104,7 +104,7 @@ internal static partial class Commands
 
         if (value is not null)
         {
-            await session.Error.WriteLineAsync(
+            Human.Line(session.Error,
                 "warning: --secret puts the secret in your shell history and the process list; pipe it on standard input or use --secret-file.");
             return value;
         }

@@ -75,7 +75,8 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
         }
         catch (UsageException ex)
         {
-            await Error.WriteLineAsync($"error: usage {ex.Message}");
+            // The message may quote what the user typed (--url, --client): escaped like everything else.
+            Human.Line(Error, $"error: usage {ex.Message}");
             return ExitCodes.Usage;
         }
     }
@@ -173,7 +174,7 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
 
         if (!WantsJson(parse))
         {
-            Out.WriteLine(done);
+            Human.Line(Out, done);
         }
 
         return ExitCodes.Success;
@@ -182,21 +183,22 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
     /// <summary>Writes <c>error: &lt;resultCode&gt; &lt;resultMessage&gt;</c> to stderr and picks the exit code.</summary>
     public int Fail(RekeyError error)
     {
-        Error.WriteLine($"error: {error.ResultCode} {error.ResultMessage}");
+        Human.Line(Error, $"error: {error.ResultCode} {error.ResultMessage}");
         return error.IsLocal ? ExitCodes.Usage
             : error.IsCallerError ? ExitCodes.Refused
             : ExitCodes.Failure;
     }
 
+    /// <summary>
+    /// The body as received, or re-serialised without the withheld secrets; either way without a raw control
+    /// character (the body parsed as the answer's type, so it is valid JSON, which <see cref="TerminalText.Json"/> needs).
+    /// </summary>
     private void WriteJson(ReadOnlyMemory<byte> body, Func<JsonNode, bool>? withhold)
     {
-        if (withhold is not null && JsonNode.Parse(body.Span) is { } node && withhold(node))
-        {
-            Out.WriteLine(node.ToJsonString());
-            return;
-        }
-
-        Out.WriteLine(Encoding.UTF8.GetString(body.Span));
+        var text = withhold is not null && JsonNode.Parse(body.Span) is { } node && withhold(node)
+            ? node.ToJsonString()
+            : Encoding.UTF8.GetString(body.Span);
+        Out.WriteLine(TerminalText.Json(text));
     }
 
     private string? Env(string name) => env.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
