@@ -142,14 +142,15 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
     /// <summary>
     /// Prints a success value (human form, or the body as received with <c>--json</c>), or reports the error.
     /// <paramref name="withhold"/> removes secrets the user did not ask for from the JSON; when it removes nothing the
-    /// body is printed byte for byte.
+    /// body is printed byte for byte. <paramref name="readBack"/> is given by the commands that change something; see
+    /// <see cref="Fail"/>.
     /// </summary>
-    public int Print<T>(ParseResult parse, RekeyResult<T> result, Action<TextWriter, T> human, Func<JsonNode, bool>? withhold = null)
+    public int Print<T>(ParseResult parse, RekeyResult<T> result, Action<TextWriter, T> human, Func<JsonNode, bool>? withhold = null, string? readBack = null)
         where T : class
     {
         if (!result.IsSuccess)
         {
-            return Fail(result.Error);
+            return Fail(result.Error, readBack);
         }
 
         if (WantsJson(parse))
@@ -165,11 +166,11 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
     }
 
     /// <summary>Reports the outcome of a call without a body (deletes).</summary>
-    public int Print(ParseResult parse, RekeyResult result, string done)
+    public int Print(ParseResult parse, RekeyResult result, string done, string? readBack = null)
     {
         if (!result.IsSuccess)
         {
-            return Fail(result.Error);
+            return Fail(result.Error, readBack);
         }
 
         if (!WantsJson(parse))
@@ -180,13 +181,26 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
         return ExitCodes.Success;
     }
 
-    /// <summary>Writes <c>error: &lt;resultCode&gt; &lt;resultMessage&gt;</c> to stderr and picks the exit code.</summary>
-    public int Fail(RekeyError error)
+    /// <summary>
+    /// Writes <c>error: &lt;resultCode&gt; &lt;resultMessage&gt;</c> to stderr and picks the exit code. When the server
+    /// could not tell whether the change was made (A000104), a second line says so and what to read back before
+    /// retrying: <paramref name="readBack"/>, e.g. <c>the client (rekey client get billing)</c>, or the current state.
+    /// </summary>
+    public int Fail(RekeyError error, string? readBack = null)
     {
         Human.Line(Error, $"error: {error.ResultCode} {error.ResultMessage}");
-        return error.IsLocal ? ExitCodes.Usage
-            : error.IsCallerError ? ExitCodes.Refused
-            : ExitCodes.Failure;
+        if (error.Kind == RekeyErrorKind.OutcomeUnknown)
+        {
+            Human.Line(Error, "note: the server lost its database connection while committing; the change may or may not have been made. " +
+                $"Read back {readBack ?? "the current state"} before retrying.");
+        }
+
+        return error.Kind switch
+        {
+            RekeyErrorKind.Local => ExitCodes.Usage,
+            RekeyErrorKind.Refused => ExitCodes.Refused,
+            _ => ExitCodes.Failure,
+        };
     }
 
     /// <summary>
