@@ -125,7 +125,7 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
         var body = System.Text.Json.JsonSerializer.Serialize(new ClientDocument { ClientId = 7, ClientName = name }, RekeyJsonContext.Default.ClientDocument);
         await using var stub = await StubServer.StartAsync(200, body);
 
-        var run = await RunAsync(StubEnv(stub), null, "client", "get", "7");
+        var run = await RunAsync(EnvFor(stub), null, "client", "get", "7");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         AssertNoControlCharacters(run.Out);
@@ -141,7 +141,7 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
         // CR, LF and tab as whitespace. The second body has a secret to withhold, so it is re-serialised.
         await using var stub = await StubServer.StartAsync(200, body);
 
-        var run = await RunAsync(StubEnv(stub), null, "--json", "client", "get", "7");
+        var run = await RunAsync(EnvFor(stub), null, "--json", "client", "get", "7");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         AssertNoControlCharacters(run.Out);
@@ -159,13 +159,6 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
         // Every line ends in \n (the writers' NewLine); nothing else from C0, DEL, C1, the bidi controls or U+2028/9.
         var found = text.Where(c => c != '\n' && (char.IsControl(c) || c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069' or '\u2028' or '\u2029'));
         Assert.True(!found.Any(), "raw control characters: " + string.Join(", ", found.Select(c => $"U+{(int)c:X4}")) + "\n" + text);
-    }
-
-    private Dictionary<string, string?> StubEnv(StubServer stub)
-    {
-        var env = Env(1);
-        env["REKEY_URL"] = stub.BaseAddress.ToString();
-        return env;
     }
 
     private async Task SetClientFieldAsync(ClientDocument client, string property, string value) =>

@@ -263,13 +263,6 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         Assert.Contains("--secret-file", sub.Out, StringComparison.Ordinal);
     }
 
-    private Dictionary<string, string?> EnvFor(StubServer stub)
-    {
-        var env = Env(1);
-        env["REKEY_URL"] = stub.BaseAddress.ToString();
-        return env;
-    }
-
     private static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
