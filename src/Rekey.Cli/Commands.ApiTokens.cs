@@ -27,10 +27,10 @@ internal static partial class Commands
             }, ct);
             if (result.IsSuccess && !session.WantsJson(parse))
             {
-                await session.Error.WriteLineAsync("note: the token is shown this once; store it now.");
+                Human.Line(session.Error, "note: the token is shown this once; store it now.");
             }
 
-            return session.Print(parse, result, Show.ApiToken);
+            return session.Print(parse, result, Show.ApiToken, readBack: "the API tokens (rekey apitoken list)");
         }, ct));
 
         var start = Start();
@@ -47,7 +47,7 @@ internal static partial class Commands
         delete.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var id = parse.GetValue(tokenId);
-            return session.Print(parse, await session.Client(parse).DeleteApiTokenAsync(id, ct), $"Deleted API token {id}.");
+            return session.Print(parse, await session.Client(parse).DeleteApiTokenAsync(id, ct), $"Deleted API token {id}.", "the API tokens (rekey apitoken list)");
         }, ct));
 
         return new Command("apitoken", "Manage API tokens (organisation token)") { create, list, delete };

@@ -55,6 +55,9 @@ internal static partial class Commands
         }
     }
 
+    /// <summary>What to read back after a client change whose outcome the server could not tell (A000104).</summary>
+    private static string ReadBackClient(string identifier) => $"the client (rekey client get {identifier})";
+
     private static Option<bool> ShowSecret() => new("--show-secret") { Description = "Also print the current client secret" };
 
     private static Command ClientCreate(Session session)
@@ -68,7 +71,7 @@ internal static partial class Commands
             var serviceId = session.ServiceId(parse);
             var document = fields.Apply(parse, new ClientDocument());
             var result = await session.Client(parse).CreateClientAsync(serviceId, document, ct);
-            return session.Print(parse, result, (o, c) => Show.Client(o, c, showSecret: true));
+            return session.Print(parse, result, (o, c) => Show.Client(o, c, showSecret: true), readBack: "the clients (rekey client list)");
         }, ct));
         return create;
     }
@@ -127,7 +130,7 @@ internal static partial class Commands
             var changed = fields.Apply(parse, current.Value with { ClientSecret = null });
             var result = await client.UpdateClientAsync(serviceId, identifier, changed, ct);
             var show = parse.GetValue(showSecret);
-            return session.Print(parse, result, (o, c) => Show.Client(o, c, show), show ? null : Withhold.Property("clientSecret"));
+            return session.Print(parse, result, (o, c) => Show.Client(o, c, show), show ? null : Withhold.Property("clientSecret"), ReadBackClient(identifier));
         }, ct));
         return update;
     }
@@ -141,7 +144,7 @@ internal static partial class Commands
             var serviceId = session.ServiceId(parse);
             var identifier = parse.GetRequiredValue(id);
             var result = await session.Client(parse).DeleteClientAsync(serviceId, identifier, ct);
-            return session.Print(parse, result, $"Deleted client {identifier} of service {serviceId}.");
+            return session.Print(parse, result, $"Deleted client {identifier} of service {serviceId}.", ReadBackClient(identifier));
         }, ct));
         return delete;
     }
@@ -153,9 +156,9 @@ internal static partial class Commands
         command.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            var result = await session.Client(parse).UpdateClientLockFlagAsync(serviceId, parse.GetRequiredValue(id),
-                new ClientFlagUpdateRequest { ClientLocked = locked }, ct);
-            return session.Print(parse, result, Show.Result);
+            var identifier = parse.GetRequiredValue(id);
+            var result = await session.Client(parse).UpdateClientLockFlagAsync(serviceId, identifier, new ClientFlagUpdateRequest { ClientLocked = locked }, ct);
+            return session.Print(parse, result, Show.Result, readBack: ReadBackClient(identifier));
         }, ct));
         return command;
     }

@@ -4,18 +4,21 @@ namespace Rekey.Cli;
 
 internal static partial class Commands
 {
+    /// <summary>After an unknown outcome (A000104): the keys say whether a rotation was made; finish it with reencrypt.</summary>
+    private const string ReadBackKeys = "the data keys (rekey keys list; finish an interrupted rotation with rekey keys reencrypt)";
+
     private static Command Keys(Session session)
     {
         var rotate = new Command("rotate",
             "Add a data encryption key and re-encrypt every stored value under it (organisation token). " +
             "If it is interrupted, finish with 'rekey keys reencrypt'.");
         rotate.SetAction((parse, ct) => session.RunAsync(async ct =>
-            session.Print(parse, await session.Client(parse).RotateDataKeyAsync(ct), Show.DataKeys), ct));
+            session.Print(parse, await session.Client(parse).RotateDataKeyAsync(ct), Show.DataKeys, readBack: ReadBackKeys), ct));
 
         var reencrypt = new Command("reencrypt",
             "Finish an interrupted rotation: re-encrypt under the current key what is still under older ones (organisation token)");
         reencrypt.SetAction((parse, ct) => session.RunAsync(async ct =>
-            session.Print(parse, await session.Client(parse).ReencryptStoredValuesAsync(ct), Show.DataKeys), ct));
+            session.Print(parse, await session.Client(parse).ReencryptStoredValuesAsync(ct), Show.DataKeys, readBack: ReadBackKeys), ct));
 
         var list = new Command("list", "List the data encryption keys and how many stored values each seals (organisation token; never key material)");
         list.SetAction((parse, ct) => session.RunAsync(async ct =>
@@ -31,7 +34,8 @@ internal static partial class Commands
         rotate.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            return session.Print(parse, await session.Client(parse).RotateSigningKeyAsync(serviceId, ct), Show.Result);
+            return session.Print(parse, await session.Client(parse).RotateSigningKeyAsync(serviceId, ct), Show.Result,
+                readBack: "the audit trail (rekey audit --action signing_key.rotate)");
         }, ct));
         return new Command("signing-key", "Manage the key that signs the service's access tokens") { rotate };
     }

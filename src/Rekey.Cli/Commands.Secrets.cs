@@ -13,6 +13,12 @@ internal static partial class Commands
         };
     }
 
+    /// <summary>
+    /// What to read back after a rotation whose outcome the server could not tell (A000104): a current secret created
+    /// just now means it was made, and its value never arrived.
+    /// </summary>
+    private static string ReadBackSecrets(string identifier) => $"the client (rekey client get {identifier} / rekey secret list {identifier})";
+
     private static Option<bool> ShowOld() => new("--show-old") { Description = "Also print the old secret (it is withheld by default)" };
 
     private static Option<long?> Grace() => new("--grace")
@@ -41,9 +47,10 @@ internal static partial class Commands
             var client = session.Client(parse);
 
             // The SDK checks ClientSecretRules before sending; a broken rule comes back as a local error (exit code 2).
-            var result = await client.UpdateClientSecretAsync(serviceId, parse.GetRequiredValue(id), new ClientSecretUpdateRequest { ClientSecret = secret, GracePeriod = parse.GetValue(grace) }, ct);
+            var identifier = parse.GetRequiredValue(id);
+            var result = await client.UpdateClientSecretAsync(serviceId, identifier, new ClientSecretUpdateRequest { ClientSecret = secret, GracePeriod = parse.GetValue(grace) }, ct);
             var show = parse.GetValue(showOld);
-            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"));
+            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"), ReadBackSecrets(identifier));
         }, ct));
         return update;
     }
@@ -57,9 +64,10 @@ internal static partial class Commands
         refresh.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            var result = await session.Client(parse).RefreshClientSecretAsync(serviceId, parse.GetRequiredValue(id), parse.GetValue(grace), ct);
+            var identifier = parse.GetRequiredValue(id);
+            var result = await session.Client(parse).RefreshClientSecretAsync(serviceId, identifier, parse.GetValue(grace), ct);
             var show = parse.GetValue(showOld);
-            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"));
+            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"), ReadBackSecrets(identifier));
         }, ct));
         return refresh;
     }
@@ -88,8 +96,9 @@ internal static partial class Commands
         revoke.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            var result = await session.Client(parse).RevokeClientSecretAsync(serviceId, parse.GetRequiredValue(id), parse.GetValue(secretId), ct);
-            return session.Print(parse, result, Show.Result);
+            var identifier = parse.GetRequiredValue(id);
+            var result = await session.Client(parse).RevokeClientSecretAsync(serviceId, identifier, parse.GetValue(secretId), ct);
+            return session.Print(parse, result, Show.Result, readBack: $"the client's secrets (rekey secret list {identifier})");
         }, ct));
         return revoke;
     }
@@ -104,7 +113,7 @@ internal static partial class Commands
 
         if (value is not null)
         {
-            await session.Error.WriteLineAsync(
+            Human.Line(session.Error,
                 "warning: --secret puts the secret in your shell history and the process list; pipe it on standard input or use --secret-file.");
             return value;
         }

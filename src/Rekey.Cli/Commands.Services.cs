@@ -16,7 +16,7 @@ internal static partial class Commands
         {
             var result = await session.Client(parse).CreateServiceAsync(
                 new ServiceDocument { ServiceName = parse.GetValue(name), Issuer = parse.GetValue(issuer) }, ct);
-            return session.Print(parse, result, Show.Service);
+            return session.Print(parse, result, Show.Service, readBack: "the services (rekey service list)");
         }, ct));
 
         var get = new Command("get", "Show the service given by --service");
@@ -53,14 +53,15 @@ internal static partial class Commands
                 ServiceName = Text(parse.GetValue(newName), current.Value.ServiceName),
                 Issuer = Text(parse.GetValue(newIssuer), current.Value.Issuer),
             };
-            return session.Print(parse, await client.UpdateServiceAsync(serviceId, changed, ct), Show.Service);
+            return session.Print(parse, await client.UpdateServiceAsync(serviceId, changed, ct), Show.Service, readBack: "the service (rekey service get)");
         }, ct));
 
         var delete = new Command("delete", "Delete the service given by --service, with its clients, secrets and API tokens (organisation token)");
         delete.SetAction((parse, ct) => session.RunAsync(async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            return session.Print(parse, await session.Client(parse).DeleteServiceAsync(serviceId, ct), $"Deleted service {serviceId}.");
+            return session.Print(parse, await session.Client(parse).DeleteServiceAsync(serviceId, ct), $"Deleted service {serviceId}.",
+                readBack: "the service (rekey service get)");
         }, ct));
 
         return new Command("service", "Manage services") { create, get, list, update, delete };

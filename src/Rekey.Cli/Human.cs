@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Rekey.Cli;
 
-/// <summary>Human-readable output: aligned <c>key: value</c> blocks and simple tables.</summary>
+/// <summary>
+/// Human-readable output, on standard output and standard error: aligned <c>key: value</c> blocks, simple tables and
+/// single lines. Every value goes through <see cref="TerminalText.Escape"/>, so that a control character from the
+/// server or the command line is shown as <c>\u001b</c> or <c>\n</c> instead of acting on the terminal.
+/// </summary>
 internal static class Human
 {
     /// <summary>Writes <c>key: value</c> lines with the values aligned; pairs whose value is null are left out.</summary>
@@ -13,14 +17,17 @@ internal static class Human
         foreach (var (key, value) in present)
         {
             output.Write((key + ":").PadRight(width));
-            output.WriteLine(value);
+            output.WriteLine(TerminalText.Escape(value ?? ""));
         }
     }
+
+    /// <summary>Writes one line (a summary, an error, a note); any control character in it is escaped.</summary>
+    public static void Line(TextWriter output, string line) => output.WriteLine(TerminalText.Escape(line));
 
     /// <summary>Writes a table: a header row, then one row per item, columns separated by two spaces.</summary>
     public static void Table(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
     {
-        var all = rows.Select(r => r.Select(c => c ?? "").ToArray()).ToList();
+        var all = rows.Select(r => r.Select(c => TerminalText.Escape(c ?? "")).ToArray()).ToList();
         var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
         WriteRow(output, headers, widths);
         foreach (var row in all)

@@ -41,7 +41,8 @@ public static class RekeyCli
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"error: usage {error.Message}");
+                // The parser quotes unknown tokens as typed.
+                Human.Line(stderr, $"error: usage {error.Message}");
             }
 
             var path = new List<string>();
@@ -50,7 +51,7 @@ public static class RekeyCli
                 path.Insert(0, command.Command.Name);
             }
 
-            await stderr.WriteLineAsync($"Run '{string.Join(' ', path)} --help' for usage.");
+            Human.Line(stderr, $"Run '{string.Join(' ', path)} --help' for usage.");
             return ExitCodes.Usage;
         }
 
@@ -66,7 +67,7 @@ public static class RekeyCli
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await stderr.WriteLineAsync("error: interrupted; the request may or may not have been processed.");
+            Human.Line(stderr, "error: interrupted; the request may or may not have been processed.");
             return ExitCodes.Interrupted;
         }
     }

@@ -75,7 +75,8 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
         }
         catch (UsageException ex)
         {
-            await Error.WriteLineAsync($"error: usage {ex.Message}");
+            // The message may quote what the user typed (--url, --client): escaped like everything else.
+            Human.Line(Error, $"error: usage {ex.Message}");
             return ExitCodes.Usage;
         }
     }
@@ -141,14 +142,15 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
     /// <summary>
     /// Prints a success value (human form, or the body as received with <c>--json</c>), or reports the error.
     /// <paramref name="withhold"/> removes secrets the user did not ask for from the JSON; when it removes nothing the
-    /// body is printed byte for byte.
+    /// body is printed byte for byte. <paramref name="readBack"/> is given by the commands that change something; see
+    /// <see cref="Fail"/>.
     /// </summary>
-    public int Print<T>(ParseResult parse, RekeyResult<T> result, Action<TextWriter, T> human, Func<JsonNode, bool>? withhold = null)
+    public int Print<T>(ParseResult parse, RekeyResult<T> result, Action<TextWriter, T> human, Func<JsonNode, bool>? withhold = null, string? readBack = null)
         where T : class
     {
         if (!result.IsSuccess)
         {
-            return Fail(result.Error);
+            return Fail(result.Error, readBack);
         }
 
         if (WantsJson(parse))
@@ -164,39 +166,53 @@ internal sealed class Session(TextReader stdin, TextWriter stdout, TextWriter st
     }
 
     /// <summary>Reports the outcome of a call without a body (deletes).</summary>
-    public int Print(ParseResult parse, RekeyResult result, string done)
+    public int Print(ParseResult parse, RekeyResult result, string done, string? readBack = null)
     {
         if (!result.IsSuccess)
         {
-            return Fail(result.Error);
+            return Fail(result.Error, readBack);
         }
 
         if (!WantsJson(parse))
         {
-            Out.WriteLine(done);
+            Human.Line(Out, done);
         }
 
         return ExitCodes.Success;
     }
 
-    /// <summary>Writes <c>error: &lt;resultCode&gt; &lt;resultMessage&gt;</c> to stderr and picks the exit code.</summary>
-    public int Fail(RekeyError error)
+    /// <summary>
+    /// Writes <c>error: &lt;resultCode&gt; &lt;resultMessage&gt;</c> to stderr and picks the exit code. When the server
+    /// could not tell whether the change was made (A000104), a second line says so and what to read back before
+    /// retrying: <paramref name="readBack"/>, e.g. <c>the client (rekey client get billing)</c>, or the current state.
+    /// </summary>
+    public int Fail(RekeyError error, string? readBack = null)
     {
-        Error.WriteLine($"error: {error.ResultCode} {error.ResultMessage}");
-        return error.IsLocal ? ExitCodes.Usage
-            : error.IsCallerError ? ExitCodes.Refused
-            : ExitCodes.Failure;
-    }
-
-    private void WriteJson(ReadOnlyMemory<byte> body, Func<JsonNode, bool>? withhold)
-    {
-        if (withhold is not null && JsonNode.Parse(body.Span) is { } node && withhold(node))
+        Human.Line(Error, $"error: {error.ResultCode} {error.ResultMessage}");
+        if (error.Kind == RekeyErrorKind.OutcomeUnknown)
         {
-            Out.WriteLine(node.ToJsonString());
-            return;
+            Human.Line(Error, "note: the server lost its database connection while committing; the change may or may not have been made. " +
+                $"Read back {readBack ?? "the current state"} before retrying.");
         }
 
-        Out.WriteLine(Encoding.UTF8.GetString(body.Span));
+        return error.Kind switch
+        {
+            RekeyErrorKind.Local => ExitCodes.Usage,
+            RekeyErrorKind.Refused => ExitCodes.Refused,
+            _ => ExitCodes.Failure,
+        };
+    }
+
+    /// <summary>
+    /// The body as received, or re-serialised without the withheld secrets; either way without a raw control
+    /// character (the body parsed as the answer's type, so it is valid JSON, which <see cref="TerminalText.Json"/> needs).
+    /// </summary>
+    private void WriteJson(ReadOnlyMemory<byte> body, Func<JsonNode, bool>? withhold)
+    {
+        var text = withhold is not null && JsonNode.Parse(body.Span) is { } node && withhold(node)
+            ? node.ToJsonString()
+            : Encoding.UTF8.GetString(body.Span);
+        Out.WriteLine(TerminalText.Json(text));
     }
 
     private string? Env(string name) => env.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;

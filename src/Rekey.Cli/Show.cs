@@ -88,7 +88,7 @@ internal static class Show
     {
         Human.Table(o, ["SECRET ID", "STATUS", "CREATED", "VALID UNTIL", "LAST USED", "HINT"],
             list.Secrets.Select(s => new[] { Human.Number(s.SecretId), s.Status, Human.Time(s.CreatedAt), ValidUntil(s), Human.Time(s.LastUsedAt), s.Hint }));
-        o.WriteLine($"{list.Secrets.Count} secrets of client {list.ClientId}");
+        Human.Line(o, $"{list.Secrets.Count} secrets of client {list.ClientId}");
     }
 
     /// <summary>
@@ -124,11 +124,11 @@ internal static class Show
             ("resultMessage", r.ResultMessage),
             ("reencrypted", Human.Number(r.Reencrypted)),
         ]);
-        o.WriteLine();
+        Human.Line(o, "");
         Human.Table(o, ["KEY ID", "CREATED", "CURRENT", "VALUES"],
             r.Keys.Select(k => new[] { k.KeyId, Human.Time(k.CreatedAt), Human.Flag(k.Current), Human.Number(k.Values) }));
     }
 
     private static void Page(TextWriter o, ListResponse list, int count, string what) =>
-        o.WriteLine($"{count} of {list.TotalCount} {what} (start {list.Start}, end {list.End})");
+        Human.Line(o, $"{count} of {list.TotalCount} {what} (start {list.Start}, end {list.End})");
 }

@@ -1,8 +1,11 @@
+using Rekey.Contracts;
+
 namespace Rekey.Sdk;
 
 /// <summary>
 /// Why a call failed: the server's <c>{resultCode, resultMessage}</c> answer, a secret refused by the local rules
-/// before any request, or a failure to get an answer at all (see <see cref="RekeyErrorCodes"/>).
+/// before any request, or a failure to get an answer at all (see <see cref="RekeyErrorCodes"/>). <see cref="Kind"/>
+/// says what to do next.
 /// </summary>
 public sealed record RekeyError
 {
@@ -34,8 +37,32 @@ public sealed record RekeyError
     /// </summary>
     public bool IsLocal { get; init; }
 
-    /// <summary>True when the server understood the request and refused it (HTTP 4xx), or the SDK did so locally.</summary>
+    /// <summary>
+    /// True for an HTTP 4xx status, or a local refusal (<see cref="HttpStatus"/> 400): fix the request, retrying will not
+    /// help. It looks at the status only, so it is also true for a 4xx answer that is not Rekey's (a proxy's page,
+    /// <see cref="RekeyErrorKind.InvalidResponse"/>); <see cref="Kind"/> tells the two apart.
+    /// </summary>
     public bool IsCallerError => HttpStatus is >= 400 and < 500;
+
+    /// <summary>
+    /// What kind of failure this is, and so what to do next: fix the request (<see cref="RekeyErrorKind.Local"/>,
+    /// <see cref="RekeyErrorKind.Refused"/>), retry later (<see cref="RekeyErrorKind.Unavailable"/>), read the state
+    /// back before retrying (<see cref="RekeyErrorKind.OutcomeUnknown"/>; for a write also
+    /// <see cref="RekeyErrorKind.Network"/> and <see cref="RekeyErrorKind.Timeout"/>), or look at the server or what
+    /// stands in front of it (<see cref="RekeyErrorKind.ServerError"/>, <see cref="RekeyErrorKind.InvalidResponse"/>).
+    /// Derived from <see cref="IsLocal"/>, <see cref="ResultCode"/> and <see cref="HttpStatus"/>.
+    /// </summary>
+    public RekeyErrorKind Kind => this switch
+    {
+        { IsLocal: true } => RekeyErrorKind.Local,
+        { ResultCode: RekeyErrorCodes.Network } => RekeyErrorKind.Network,
+        { ResultCode: RekeyErrorCodes.Timeout } => RekeyErrorKind.Timeout,
+        { ResultCode: RekeyErrorCodes.InvalidResponse } => RekeyErrorKind.InvalidResponse,
+        { HttpStatus: >= 400 and < 500 } => RekeyErrorKind.Refused,
+        _ when ResultCode == ResultCodes.StoreOutcomeUnknown.Code => RekeyErrorKind.OutcomeUnknown,
+        _ when ResultCode == ResultCodes.StoreUnavailable.Code || ResultCode == ResultCodes.StoreOverloaded.Code => RekeyErrorKind.Unavailable,
+        _ => RekeyErrorKind.ServerError,
+    };
 
     /// <inheritdoc />
     public override string ToString() =>

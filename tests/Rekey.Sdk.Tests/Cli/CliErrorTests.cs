@@ -144,6 +144,61 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         Assert.Equal("", run.Out);
     }
 
+    public static TheoryData<string[], string?, string> WritesAndWhatToReadBack => new()
+    {
+        { ["secret", "refresh", "billing"], null, "the client (rekey client get billing / rekey secret list billing)" },
+        { ["secret", "update", "billing"], "next_Secret\n", "the client (rekey client get billing / rekey secret list billing)" },
+        { ["secret", "revoke", "billing", "42"], null, "the client's secrets (rekey secret list billing)" },
+        { ["client", "delete", "billing"], null, "the client (rekey client get billing)" },
+        { ["client", "lock", "billing"], null, "the client (rekey client get billing)" },
+        { ["client", "create", "--name", "n"], null, "the clients (rekey client list)" },
+        { ["keys", "rotate"], null, "the data keys (rekey keys list; finish an interrupted rotation with rekey keys reencrypt)" },
+        { ["apitoken", "delete", "7"], null, "the API tokens (rekey apitoken list)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WritesAndWhatToReadBack))]
+    public async Task a_503_A000104_exits_3_with_the_servers_message_and_says_what_to_read_back_before_retrying(string[] args, string? stdin, string readBack)
+    {
+        var message = ResultCodes.StoreOutcomeUnknown.Format("0HNAB12CD34EF:00000001");
+        await using var stub = await StubServer.StartAsync(503, $$"""{"resultCode":"A000104","resultMessage":"{{message}}"}""");
+
+        var run = await RunAsync(EnvFor(stub), stdin, args);
+
+        Assert.Equal(ExitCodes.Failure, run.ExitCode);
+        Assert.Equal("", run.Out);
+        Assert.Equal(
+            $"error: A000104 {message}\n" +
+            "note: the server lost its database connection while committing; the change may or may not have been made. " +
+            $"Read back {readBack} before retrying.\n",
+            run.Err);
+        Assert.Single(stub.Paths);
+    }
+
+    [Fact]
+    public async Task a_503_A000102_exits_3_with_the_servers_message_alone_nothing_was_changed()
+    {
+        var message = ResultCodes.StoreUnavailable.Format();
+        await using var stub = await StubServer.StartAsync(503, $$"""{"resultCode":"A000102","resultMessage":"{{message}}"}""");
+
+        var run = await RunAsync(EnvFor(stub), null, "secret", "refresh", "billing");
+
+        Assert.Equal(ExitCodes.Failure, run.ExitCode);
+        Assert.Equal($"error: A000102 {message}\n", run.Err);
+    }
+
+    [Fact]
+    public async Task a_4xx_answer_that_is_not_rekeys_exits_3_not_1()
+    {
+        // A web server that is not Rekey (a wrong --url, a proxy's page): its 404 says nothing about the client.
+        await using var stub = await StubServer.StartAsync(404, "<html><body>404 Not Found</body></html>", "text/html");
+
+        var run = await RunAsync(EnvFor(stub), null, "client", "get", "billing");
+
+        Assert.Equal(ExitCodes.Failure, run.ExitCode);
+        Assert.StartsWith("error: invalid-response HTTP 404 ", run.Err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task the_url_option_wins_over_the_environment()
     {

@@ -66,6 +66,14 @@ public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<S
         ["REKEY_SERVICE"] = serviceId?.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>The same operator pointed at a <see cref="StubServer"/>, with service 1.</summary>
+    protected Dictionary<string, string?> EnvFor(StubServer stub)
+    {
+        var env = Env(1);
+        env["REKEY_URL"] = stub.BaseAddress.ToString();
+        return env;
+    }
+
     protected Task<CliRun> RekeyAsync(params string[] args) => RunAsync(Env(), null, args);
 
     protected static async Task<CliRun> RunAsync(IDictionary<string, string?> env, string? stdin, params string[] args)

@@ -20,6 +20,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
         Assert.Equal(401, result.Error.HttpStatus);
         Assert.Equal(ResultCodes.UnknownAccessToken.Code, result.Error.ResultCode);
         Assert.True(result.Error.IsCallerError);
+        Assert.Equal(RekeyErrorKind.Refused, result.Error.Kind);
     }
 
     [Fact]
@@ -48,6 +49,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
         Assert.Contains(closed.Authority, result.Error.ResultMessage, StringComparison.Ordinal);
         Assert.Null(result.Error.RawBody);
         Assert.False(result.Error.IsCallerError);
+        Assert.Equal(RekeyErrorKind.Network, result.Error.Kind);
         Assert.Equal(RekeyErrorCodes.Network, deleted.Error?.ResultCode);
     }
 
@@ -60,6 +62,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
 
         Assert.Equal(0, result.Error?.HttpStatus);
         Assert.Equal(RekeyErrorCodes.Timeout, result.Error?.ResultCode);
+        Assert.Equal(RekeyErrorKind.Timeout, result.Error?.Kind);
     }
 
     [Fact]
@@ -99,6 +102,19 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
         Assert.Equal(502, result.Error?.HttpStatus);
         Assert.Equal(RekeyErrorCodes.InvalidResponse, result.Error?.ResultCode);
         Assert.Contains("Bad Gateway", result.Error?.RawBody, StringComparison.Ordinal);
+        Assert.Equal(RekeyErrorKind.InvalidResponse, result.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task a_4xx_answer_that_is_not_rekeys_is_an_invalid_response_not_a_refusal()
+    {
+        var proxied = Connect(RekeyHost.AdminToken, new StubHandler(HttpStatusCode.NotFound, "<html><body>404 Not Found</body></html>"));
+
+        var result = await proxied.GetClientAsync(1, "billing");
+
+        Assert.Equal(404, result.Error?.HttpStatus);
+        Assert.Equal(RekeyErrorKind.InvalidResponse, result.Error?.Kind);
+        Assert.True(result.Error?.IsCallerError, "IsCallerError looks at the status only, as before");
     }
 
     [Fact]
@@ -110,6 +126,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
 
         Assert.Equal(404, result.Error?.HttpStatus);
         Assert.Equal("A000217", result.Error?.ResultCode);
+        Assert.Equal(RekeyErrorKind.Refused, result.Error?.Kind);
     }
 
     [Fact]
@@ -122,6 +139,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
         Assert.Equal(200, result.Error?.HttpStatus);
         Assert.Equal(RekeyErrorCodes.InvalidResponse, result.Error?.ResultCode);
         Assert.Equal("{\"resultCode\": ", result.Error?.RawBody);
+        Assert.Equal(RekeyErrorKind.InvalidResponse, result.Error?.Kind);
     }
 
     [Fact]
@@ -147,6 +165,41 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
         Assert.Equal(503, result.Error?.HttpStatus);
         Assert.Equal(ResultCodes.StoreUnavailable.Code, result.Error?.ResultCode);
         Assert.False(result.Error?.IsCallerError);
+        Assert.Equal(RekeyErrorKind.Unavailable, result.Error?.Kind);
+    }
+
+    [Fact]
+    public async Task a_503_A000104_is_its_own_kind_the_outcome_is_unknown()
+    {
+        // What the server answers when the database connection drops during COMMIT (its own tests provoke that).
+        var message = ResultCodes.StoreOutcomeUnknown.Format("0HNAB12CD34EF:00000001");
+        var failing = Connect(RekeyHost.AdminToken, new StubHandler(HttpStatusCode.ServiceUnavailable,
+            $$"""{"resultCode":"A000104","resultMessage":"{{message}}"}"""));
+
+        var result = await failing.RefreshClientSecretAsync(1, "billing");
+
+        Assert.Equal(503, result.Error?.HttpStatus);
+        Assert.Equal(ResultCodes.StoreOutcomeUnknown.Code, result.Error?.ResultCode);
+        Assert.Equal(message, result.Error?.ResultMessage);
+        Assert.Equal(RekeyErrorKind.OutcomeUnknown, result.Error?.Kind);
+        Assert.False(result.Error?.IsCallerError);
+    }
+
+    [Theory]
+    [InlineData(503, "A000102", RekeyErrorKind.Unavailable)]
+    [InlineData(503, "A000105", RekeyErrorKind.Unavailable)]
+    [InlineData(503, "A000104", RekeyErrorKind.OutcomeUnknown)]
+    [InlineData(500, "A000101", RekeyErrorKind.ServerError)]
+    [InlineData(500, "A000103", RekeyErrorKind.ServerError)]
+    [InlineData(409, "A180201", RekeyErrorKind.Refused)]
+    public async Task the_kind_of_a_rekey_answer_follows_its_status_and_result_code(int status, string code, RekeyErrorKind kind)
+    {
+        var answering = Connect(RekeyHost.AdminToken, new StubHandler((HttpStatusCode)status,
+            $$"""{"resultCode":"{{code}}","resultMessage":"[{{code}}] …"}"""));
+
+        var result = await answering.DeleteClientAsync(1, "1");
+
+        Assert.Equal(kind, result.Error?.Kind);
     }
 
     [Fact]

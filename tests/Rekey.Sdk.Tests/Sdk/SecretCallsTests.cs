@@ -75,6 +75,7 @@ public sealed class SecretCallsTests(SqliteServerFixture fixture) : SdkTestBase(
         Assert.Equal(before, Counter.Count);
         Assert.False(local.IsSuccess);
         Assert.True(local.Error.IsLocal);
+        Assert.Equal(RekeyErrorKind.Local, local.Error.Kind);
         Assert.True(local.Error.IsCallerError);
         Assert.Equal(400, local.Error.HttpStatus);
         Assert.Equal(0, local.HttpStatus);
