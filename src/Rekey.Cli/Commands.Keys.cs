@@ -20,11 +20,27 @@ internal static partial class Commands
         reencrypt.SetAction((parse, ct) => session.RunAsync(async ct =>
             session.Print(parse, await session.Client(parse).ReencryptStoredValuesAsync(ct), Show.DataKeys, readBack: ReadBackKeys), ct));
 
-        var list = new Command("list", "List the data encryption keys and how many stored values each seals (organisation token; never key material)");
+        var list = new Command("list", "List the data encryption keys and how many stored values each seals, and the master keys that wrap them (organisation token; never key material)");
         list.SetAction((parse, ct) => session.RunAsync(async ct =>
             session.Print(parse, await session.Client(parse).ListDataKeysAsync(ct), Show.DataKeys), ct));
 
-        return new Command("keys", "Manage the data encryption keys that seal stored secrets (organisation token)") { rotate, reencrypt, list };
+        var rewrap = new Command("rewrap",
+            "Wrap every data key under every master key configured on the server as well: puts a newly configured master key to use " +
+            "(organisation token). Older wrappings stay until 'rekey keys retire'. Save the new master key before you run it.");
+        rewrap.SetAction((parse, ct) => session.RunAsync(async ct =>
+            session.Print(parse, await session.Client(parse).RewrapDataKeysAsync(ct), Show.DataKeys, readBack: ReadBackKeys), ct));
+
+        var masterKeyId = new Argument<string>("master-key-id") { Description = "The ID of the master key to retire" };
+        var retire = new Command("retire",
+            "Retire a master key: delete its wrappings of the data keys (organisation token). Refused while a data key would open with " +
+            "no other master key configured on the server.") { masterKeyId };
+        retire.SetAction((parse, ct) => session.RunAsync(async ct =>
+            session.Print(parse, await session.Client(parse).RetireMasterKeyAsync(parse.GetValue(masterKeyId) ?? "", ct), Show.DataKeys, readBack: ReadBackKeys), ct));
+
+        return new Command("keys", "Manage the keys that seal stored secrets: data keys and the master keys that wrap them (organisation token)")
+        {
+            rotate, reencrypt, list, rewrap, retire,
+        };
     }
 
     private static Command SigningKey(Session session)

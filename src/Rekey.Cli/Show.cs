@@ -127,6 +127,12 @@ internal static class Show
         Human.Line(o, "");
         Human.Table(o, ["KEY ID", "CREATED", "CURRENT", "VALUES"],
             r.Keys.Select(k => new[] { k.KeyId, Human.Time(k.CreatedAt), Human.Flag(k.Current), Human.Number(k.Values) }));
+        if (r.MasterKeys.Count > 0)
+        {
+            Human.Line(o, "");
+            Human.Table(o, ["MASTER KEY ID", "FIRST USED", "RETIRED", "DATA KEYS", "CONFIGURED HERE"],
+                r.MasterKeys.Select(m => new[] { m.MasterKeyId, Human.Time(m.CreatedAt), Human.Time(m.RetiredAt), Human.Number(m.DataKeys), Human.Flag(m.Configured) }));
+        }
     }
 
     private static void Page(TextWriter o, ListResponse list, int count, string what) =>

@@ -104,8 +104,8 @@ public sealed record MasterKeyInfo
     /// <summary>The master key's ID (<c>id</c> of an <c>id:base64</c> entry).</summary>
     public required string MasterKeyId { get; init; }
 
-    /// <summary>When it first wrapped a data key, epoch milliseconds.</summary>
-    public long CreatedAt { get; init; }
+    /// <summary>When it first wrapped a data key, epoch milliseconds; absent for a key only configured on the answering node.</summary>
+    public long? CreatedAt { get; init; }
 
     /// <summary>When it was retired (its wrappings deleted), epoch milliseconds; absent while in use.</summary>
     public long? RetiredAt { get; init; }

@@ -25,13 +25,34 @@ public sealed partial class RekeyClient
         SendAsync(HttpMethod.Post, "api/keys/reencrypt", null, Json.DataKeysResponse, cancellationToken);
 
     /// <summary>
-    /// Lists the data encryption keys, newest first, with the number of stored values each still seals
-    /// (<c>GET /api/keys/get/list</c>; Rekey extension, organisation token). Success is result code <c>A181001</c>.
-    /// Never key material.
+    /// Lists the data encryption keys, newest first, with the number of stored values each still seals, and the master
+    /// keys with the data keys each wraps (<c>GET /api/keys/get/list</c>; Rekey extension, organisation token). Success
+    /// is result code <c>A181001</c>. Never key material.
     /// </summary>
     /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
     public Task<RekeyResult<DataKeysResponse>> ListDataKeysAsync(CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, "api/keys/get/list", null, Json.DataKeysResponse, cancellationToken);
+
+    /// <summary>
+    /// Wraps every data key under every master key configured on the answering node as well
+    /// (<c>POST /api/keys/rewrap</c>; Rekey extension, organisation token): the step that puts a newly configured
+    /// master key to use. Success is result code <c>A183001</c>; older wrappings stay until their master key is retired.
+    /// Running it again is harmless.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<DataKeysResponse>> RewrapDataKeysAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "api/keys/rewrap", null, Json.DataKeysResponse, cancellationToken);
+
+    /// <summary>
+    /// Retires a master key: deletes its wrappings of the data keys (<c>POST /api/keys/masters/retire/{masterKeyId}</c>;
+    /// Rekey extension, organisation token). Success is result code <c>A183002</c>. Refused with <c>A183201</c> (409,
+    /// nothing changed) while some data key opens with no other master key configured on the answering node, and
+    /// <c>A183202</c> (404) for an ID that wraps nothing.
+    /// </summary>
+    /// <param name="masterKeyId">The master key's ID.</param>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<DataKeysResponse>> RetireMasterKeyAsync(string masterKeyId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/keys/masters/retire/{Segment(masterKeyId, nameof(masterKeyId))}", null, Json.DataKeysResponse, cancellationToken);
 
     /// <summary>
     /// Rotates a service's signing key: a new ES256 key signs its access tokens from now on, and the previous key

@@ -19,6 +19,12 @@ catch (OptionsValidationException ex)
     await Console.Error.WriteLineAsync("rekey: invalid configuration: " + string.Join(" ", ex.Failures));
     return 1;
 }
+catch (StartupFailure ex)
+{
+    // A cause the operator can fix (master keys, schema version): the message is the whole story, without key material.
+    await Console.Error.WriteLineAsync("rekey: " + ex.Message);
+    return 1;
+}
 catch (SecretDecryptionException ex)
 {
     // The configured master keys do not open the stored data keys: refuse to start rather than serve errors.

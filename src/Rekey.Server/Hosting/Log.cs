@@ -30,6 +30,6 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Error, "Outcome unknown for request {RequestId}: {Reason}")]
     public static partial void StoreOutcomeUnknown(ILogger logger, string requestId, string reason);
 
-    [LoggerMessage(8, LogLevel.Information, "Master keys: {Count} in the ring, current {KeyId} (from {Source}).")]
-    public static partial void KeyRingLoaded(ILogger logger, int count, string keyId, string source);
+    [LoggerMessage(8, LogLevel.Information, "Master keys: {Count} configured ({KeyIds}), from {Source}.")]
+    public static partial void KeyRingLoaded(ILogger logger, int count, string keyIds, string source);
 }

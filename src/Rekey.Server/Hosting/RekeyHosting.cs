@@ -36,6 +36,7 @@ internal static class RekeyHosting
         services.AddSingleton<AdminToken>();
         services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
+        services.AddSingleton<KeyLifecycle>();
         services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         // Registered before every other hosted service, and hosted services start before Kestrel listens.
@@ -73,7 +74,7 @@ internal static class RekeyHosting
             ring = KeyRing.FromFile(source);
         }
 
-        Log.KeyRingLoaded(logger, ring.Keys.Count, ring.Current.Id, source);
+        Log.KeyRingLoaded(logger, ring.Keys.Count, string.Join(", ", ring.Keys.Select(k => k.Id)), ring.UnsavedFile is null ? source : source + ", not written yet");
         return ring;
     }
 

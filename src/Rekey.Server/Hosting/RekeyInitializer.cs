@@ -5,8 +5,8 @@ using Rekey.Server.Storage;
 namespace Rekey.Server.Hosting;
 
 /// <summary>
-/// Start-up work, before the server listens: create the data directory, load the admin token, migrate the store and
-/// open its data keys. A failure here stops the host; <c>Program.cs</c> turns it into one line on standard error.
+/// Start-up work, before the server listens: create the data directory, load the admin token, migrate the store,
+/// check the master keys against it and open its data keys. A failure here stops the host; <c>Program.cs</c> turns it into one line on standard error.
 /// </summary>
 internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceProvider services, ILogger<RekeyInitializer> logger) : IHostedService
 {
@@ -16,6 +16,7 @@ internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceP
         Directory.CreateDirectory(o.DataDirectory);
         services.GetRequiredService<AdminToken>();
         await services.GetRequiredService<IRekeyStore>().MigrateAsync(cancellationToken);
+        await services.GetRequiredService<Secrets.KeyLifecycle>().InitializeAsync(cancellationToken);
         Log.StoreReady(logger, o.Storage.Provider);
     }
 

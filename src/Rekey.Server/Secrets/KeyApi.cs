@@ -10,7 +10,8 @@ namespace Rekey.Server.Secrets;
 /// Rekey extension (organisation token): rotate the data encryption key and re-encrypt every stored value under
 /// it. Re-encryption runs in batches of <see cref="BatchSize"/>, one short transaction each, so the server keeps
 /// serving; an interrupted rotation is resumed by calling the endpoint again (values under older keys remain
-/// readable throughout).
+/// readable throughout). Master keys change in two explicit steps: rewrap (every data key wrapped under every master
+/// key configured on this node as well) and retire (an old master key's wrappings deleted) — see <see cref="KeyPlans"/>.
 /// </summary>
 internal static class KeyApi
 {
@@ -19,7 +20,8 @@ internal static class KeyApi
     public static RouteGroupBuilder MapKeys(this RouteGroupBuilder api)
     {
         api.MapPost("/keys/rotate", RotateAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyRotate)
-            .Documented<DataKeysResponse>("keys_rotate_api", "Rekey extension: add a data key and re-encrypt every stored value under it (resumable).", 200, ResultCodes.DataKeyRotated)
+            .Documented<DataKeysResponse>("keys_rotate_api", "Rekey extension: add a data key and re-encrypt every stored value under it (resumable).", 200, ResultCodes.DataKeyRotated,
+                ResultCodes.DataKeyMasterKeysMissing)
             .WithTags("Rekey extensions");
         api.MapPost("/keys/reencrypt", ReencryptAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyReencrypt)
             .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyReencrypted)
@@ -29,15 +31,53 @@ internal static class KeyApi
                 ResultCodes.SigningKeyRotated, ResultCodes.ServiceNotFound)
             .WithTags("Rekey extensions");
         api.MapGet("/keys/get/list", ListAsync).RequirePermission(Permissions.Admin)
-            .Documented<DataKeysResponse>("keys_get_list_api", "Rekey extension: the data keys and how many stored values each seals.", 200, ResultCodes.DataKeysListed)
+            .Documented<DataKeysResponse>("keys_get_list_api", "Rekey extension: the data keys and how many stored values each seals; the master keys and which data keys each wraps.", 200,
+                ResultCodes.DataKeysListed)
+            .WithTags("Rekey extensions");
+        api.MapPost("/keys/rewrap", RewrapAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.KeyRewrap)
+            .Documented<DataKeysResponse>("keys_rewrap_api", "Rekey extension: wrap every data key under every master key configured on this node as well; older wrappings stay until their master key is retired.", 200,
+                ResultCodes.MasterKeysRewrapped, ResultCodes.DataKeyMasterKeysMissing)
+            .WithTags("Rekey extensions");
+        api.MapPost("/keys/masters/retire/{masterKeyId}", RetireAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.MasterKeyRetire)
+            .Documented<DataKeysResponse>("keys_master_retire_api", "Rekey extension: delete a master key's wrappings of the data keys, once every data key opens with another master key configured on this node.", 200,
+                ResultCodes.MasterKeyRetired, ResultCodes.MasterKeyStillNeeded, ResultCodes.MasterKeyNotFound)
             .WithTags("Rekey extensions");
         return api;
     }
 
-    private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
     {
-        var keyId = await store.AddDataKeyAsync(Changes.For(http), ct);
-        return await FinishAsync(store, keyId, ResultCodes.DataKeyRotated, ct);
+        var change = Changes.For(http);
+        var added = await keys.NewDataKeyAsync(change, ct);
+        return added.IsOk(out var keyId, out var error)
+            ? await FinishAsync(store, keys, keyId, ResultCodes.DataKeyRotated, ct)
+            : await Changes.RefuseAsync(http, change, error, null);
+    }
+
+    private static async Task<IResult> RewrapAsync(HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
+    {
+        var change = Changes.For(http);
+        var rewrapped = await keys.RewrapAsync(change, ct);
+        if (!rewrapped.IsOk(out var done, out var error))
+        {
+            return await Changes.RefuseAsync(http, change, error, null);
+        }
+
+        var code = ResultCodes.MasterKeysRewrapped;
+        return await AnswerAsync(store, keys, code.Code, code.Format(done.Added, string.Join(", ", done.MasterKeyIds)), null, ct);
+    }
+
+    private static async Task<IResult> RetireAsync(string masterKeyId, HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
+    {
+        var change = Changes.For(http);
+        var retired = await keys.RetireAsync(masterKeyId, change, ct);
+        if (!retired.IsOk(out var wraps, out var error))
+        {
+            return await Changes.RefuseAsync(http, change, error, null, target: masterKeyId);
+        }
+
+        var code = ResultCodes.MasterKeyRetired;
+        return await AnswerAsync(store, keys, code.Code, code.Format(masterKeyId, wraps), null, ct);
     }
 
     private static async Task<IResult> RotateSigningKeyAsync(string serviceId, HttpContext http, OAuth.SigningKeys keys, CancellationToken ct)
@@ -54,18 +94,18 @@ internal static class KeyApi
             : await Changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
     {
         var change = Changes.For(http);
-        await store.RefreshDataKeysAsync(ct);
-        var keys = await store.ListDataKeysAsync(ct);
-        var result = await FinishAsync(store, keys[0].KeyId, ResultCodes.DataKeyReencrypted, ct);
+        await keys.RefreshAsync(ct);
+        var current = (await store.ListDataKeysAsync(ct))[0].KeyId;
+        var result = await FinishAsync(store, keys, current, ResultCodes.DataKeyReencrypted, ct);
         // Re-encryption spans many short transactions; its audit event records that it completed.
-        await store.AppendAuditAsync(new AuditRecord(change, null, null, null, "success", keys[0].KeyId), ct);
+        await store.AppendAuditAsync(new AuditRecord(change, null, null, null, "success", current), ct);
         return result;
     }
 
-    private static async Task<IResult> FinishAsync(IRekeyStore store, string keyId, ResultCode code, CancellationToken ct)
+    private static async Task<IResult> FinishAsync(IRekeyStore store, KeyLifecycle keys, string keyId, ResultCode code, CancellationToken ct)
     {
         long total = 0;
         int done;
@@ -74,24 +114,28 @@ internal static class KeyApi
             total += done;
         }
 
-        var keys = await store.ListDataKeysAsync(ct);
-        var remaining = keys.Where(k => k.KeyId != keyId).Sum(k => k.Values);
-        return Results.Json(Response(code.Code, code.Format(keyId, total, remaining), keys, keyId, total),
-            RekeyJsonContext.Default.DataKeysResponse);
+        var remaining = (await store.ListDataKeysAsync(ct)).Where(k => k.KeyId != keyId).Sum(k => k.Values);
+        return await AnswerAsync(store, keys, code.Code, code.Format(keyId, total, remaining), total, ct);
     }
 
-    private static async Task<IResult> ListAsync(IRekeyStore store, SecretCipher cipher, CancellationToken ct)
+    private static async Task<IResult> ListAsync(IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
     {
-        var keys = await store.ListDataKeysAsync(ct);
-        return Results.Json(Response(ResultCodes.DataKeysListed.Code, ResultCodes.DataKeysListed.Format(keys.Count), keys, cipher.CurrentKeyId, null),
-            RekeyJsonContext.Default.DataKeysResponse);
+        var count = (await store.ListDataKeysAsync(ct)).Count;
+        return await AnswerAsync(store, keys, ResultCodes.DataKeysListed.Code, ResultCodes.DataKeysListed.Format(count), null, ct);
     }
 
-    private static DataKeysResponse Response(string code, string message, IReadOnlyList<DataKeyUsage> keys, string? current, long? reencrypted) => new()
+    /// <summary>Every key endpoint answers with the whole picture: data keys (the current one marked) and master keys.</summary>
+    private static async Task<IResult> AnswerAsync(IRekeyStore store, KeyLifecycle keys, string code, string message, long? reencrypted, CancellationToken ct)
     {
-        ResultCode = code,
-        ResultMessage = message,
-        Reencrypted = reencrypted,
-        Keys = keys.Select(k => new DataKeyInfo { KeyId = k.KeyId, CreatedAt = k.CreatedAt, Current = k.KeyId == current, Values = k.Values }).ToList(),
-    };
+        var dataKeys = await store.ListDataKeysAsync(ct);
+        var current = dataKeys.Count > 0 ? dataKeys[0].KeyId : null;
+        return Results.Json(new DataKeysResponse
+        {
+            ResultCode = code,
+            ResultMessage = message,
+            Reencrypted = reencrypted,
+            Keys = [.. dataKeys.Select(k => new DataKeyInfo { KeyId = k.KeyId, CreatedAt = k.CreatedAt, Current = k.KeyId == current, Values = k.Values })],
+            MasterKeys = await keys.DescribeAsync(ct),
+        }, RekeyJsonContext.Default.DataKeysResponse);
+    }
 }

@@ -4,10 +4,16 @@ using System.Text;
 
 namespace Rekey.Server.Secrets;
 
-/// <summary>A data key as stored: wrapped (AES-256-GCM) under the master key <see cref="MasterKeyId"/>.</summary>
-internal sealed record WrappedDataKey(string KeyId, long CreatedAt, string MasterKeyId, byte[] Wrapped)
+/// <summary>One wrapping of a data key: the key sealed (AES-256-GCM) under the master key <see cref="MasterKeyId"/>.</summary>
+internal sealed record DataKeyWrap(string MasterKeyId, byte[] Wrapped, long CreatedAt)
 {
-    public override string ToString() => $"WrappedDataKey {{ KeyId = {KeyId}, MasterKeyId = {MasterKeyId} }}";
+    public override string ToString() => $"DataKeyWrap {{ MasterKeyId = {MasterKeyId} }}";
+}
+
+/// <summary>A data key as stored: its wrappings, each of which opens it with one master key.</summary>
+internal sealed record WrappedDataKey(string KeyId, long CreatedAt, IReadOnlyList<DataKeyWrap> Wraps)
+{
+    public override string ToString() => $"WrappedDataKey {{ KeyId = {KeyId}, MasterKeys = {string.Join(",", Wraps.Select(w => w.MasterKeyId))} }}";
 }
 
 /// <summary>A value as stored: the ID of the data key that sealed it, nonce‖ciphertext‖tag, and (for secrets) its HMAC digest.</summary>
@@ -21,8 +27,9 @@ internal sealed class SecretDecryptionException(string message) : Exception(mess
 
 /// <summary>
 /// Envelope encryption of everything secret Rekey stores. Data keys (random, 256-bit) live in the database, each
-/// wrapped under a master key from configuration or the key file; every node of a deployment therefore sees a new
-/// data key as soon as one node adds it, and changing the master key only rewraps the data keys. A secret is sealed
+/// wrapped under one or more master keys from configuration or the key file; every node of a deployment therefore
+/// sees a new data key as soon as one node adds it, and changing the master key only adds and removes wrappings
+/// (<see cref="KeyPlans"/>). A secret is sealed
 /// with AES-256-GCM under the current data key; the associated data binds the ciphertext to its service, client and
 /// secret ID, so a ciphertext copied to another row does not decrypt. Beside it an HMAC-SHA256 digest under a key
 /// derived (HKDF) from the same data key, over the same associated data and the secret, lets verification run in
@@ -109,14 +116,19 @@ internal sealed class SecretCipher(KeyRing masters)
 
     // ---- data keys ----------------------------------------------------------------------------------
 
-    /// <summary>A fresh data key wrapped under the current master key.</summary>
-    public WrappedDataKey NewDataKey(long now)
+    /// <summary>A fresh data key wrapped under each of <paramref name="under"/>.</summary>
+    public static WrappedDataKey NewDataKey(long now, IReadOnlyCollection<MasterKey> under)
     {
+        if (under.Count == 0)
+        {
+            throw new ArgumentException("A data key needs at least one master key to wrap it.", nameof(under));
+        }
+
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         var material = RandomNumberGenerator.GetBytes(KeySize);
         try
         {
-            return Wrap(id, now, material);
+            return new WrappedDataKey(id, now, [.. under.Select(m => Wrap(id, material, m, now))]);
         }
         finally
         {
@@ -124,13 +136,16 @@ internal sealed class SecretCipher(KeyRing masters)
         }
     }
 
-    /// <summary>The same data key wrapped under the current master key (after a master key change).</summary>
-    public WrappedDataKey Rewrap(WrappedDataKey key)
+    /// <summary>A fresh data key wrapped under every master key of this node (tests and the first start of a database).</summary>
+    public WrappedDataKey NewDataKey(long now) => NewDataKey(now, masters.Keys);
+
+    /// <summary>Another wrapping of <paramref name="key"/>, under <paramref name="master"/> (an explicit rewrap).</summary>
+    public DataKeyWrap AddWrap(WrappedDataKey key, MasterKey master, long now)
     {
         var material = Unwrap(key);
         try
         {
-            return Wrap(key.KeyId, key.CreatedAt, material);
+            return Wrap(key.KeyId, material, master, now);
         }
         finally
         {
@@ -138,7 +153,18 @@ internal sealed class SecretCipher(KeyRing masters)
         }
     }
 
-    public bool NeedsRewrap(WrappedDataKey key) => key.MasterKeyId != masters.Current.Id;
+    /// <summary>Does <paramref name="master"/> open this wrapping? (A migrated master key has no check value yet.)</summary>
+    public static bool Opens(MasterKey master, string dataKeyId, DataKeyWrap wrap)
+    {
+        var material = Decrypt(master.WrappingKey, wrap.Wrapped, WrapAad(dataKeyId));
+        if (material is null)
+        {
+            return false;
+        }
+
+        CryptographicOperations.ZeroMemory(material);
+        return true;
+    }
 
     /// <summary>
     /// Adds <paramref name="keys"/> to the ring (a key already loaded stays, with its HMAC instances, when the reloaded
@@ -166,18 +192,23 @@ internal sealed class SecretCipher(KeyRing masters)
         }
     }
 
-    private WrappedDataKey Wrap(string id, long createdAt, byte[] material)
-    {
-        var master = masters.Current;
-        return new WrappedDataKey(id, createdAt, master.Id, Encrypt(master.WrappingKey, material, WrapAad(id)));
-    }
+    private static DataKeyWrap Wrap(string id, byte[] material, MasterKey master, long now) =>
+        new(master.Id, Encrypt(master.WrappingKey, material, WrapAad(id)), now);
 
+    /// <summary>The key material, through the first wrapping whose master key this node has.</summary>
     private byte[] Unwrap(WrappedDataKey key)
     {
-        var master = masters.Find(key.MasterKeyId)
-            ?? throw new SecretDecryptionException($"The data key '{key.KeyId}' is wrapped under the master key '{key.MasterKeyId}', which is not configured.");
-        return Decrypt(master.WrappingKey, key.Wrapped, WrapAad(key.KeyId))
-            ?? throw new SecretDecryptionException($"The data key '{key.KeyId}' does not unwrap under the master key '{key.MasterKeyId}'.");
+        foreach (var wrap in key.Wraps)
+        {
+            if (masters.Find(wrap.MasterKeyId) is { } master)
+            {
+                return Decrypt(master.WrappingKey, wrap.Wrapped, WrapAad(key.KeyId))
+                    ?? throw new SecretDecryptionException($"The data key '{key.KeyId}' does not unwrap under the master key '{wrap.MasterKeyId}': that ID is configured with other key material.");
+            }
+        }
+
+        throw new SecretDecryptionException(
+            $"The data key '{key.KeyId}' is wrapped under the master key(s) {string.Join(", ", key.Wraps.Select(w => $"'{w.MasterKeyId}'"))}, none of which is configured here.");
     }
 
     private static byte[] WrapAad(string keyId) => Encoding.UTF8.GetBytes($"rekey/data-key/{keyId}");

@@ -87,7 +87,7 @@ internal sealed class SecretUsage
 /// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
 /// batch, and reloads the data keys so that a key added on another node becomes current here too.
 /// </summary>
-internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
+internal sealed partial class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
@@ -126,7 +126,7 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, SecretUsage u
         try
         {
             await FlushAsync(ct);
-            await store.RefreshDataKeysAsync(ct);
+            await keys.RefreshAsync(ct);
         }
         catch (StoreUnavailableException ex)
         {

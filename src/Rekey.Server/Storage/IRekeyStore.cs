@@ -11,7 +11,10 @@ namespace Rekey.Server.Storage;
 /// </summary>
 internal interface IRekeyStore
 {
-    /// <summary>Applies pending schema migrations, then makes sure a data key exists and loads the data keys.</summary>
+    /// <summary>
+    /// Applies pending schema migrations; refuses (<see cref="Hosting.StartupFailure"/>) a database whose schema is newer
+    /// than this binary. Keys come after (<see cref="Secrets.KeyLifecycle"/>).
+    /// </summary>
     Task MigrateAsync(CancellationToken ct);
 
     /// <summary>True when the database answers a trivial query.</summary>
@@ -98,13 +101,17 @@ internal interface IRekeyStore
     /// <summary>Adds a signing key (it becomes current); keys beyond the newest <see cref="SigningKeysKept"/> are deleted.</summary>
     Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct);
 
-    // ---- data keys
+    // ---- keys
+
+    /// <summary>Every key record (<see cref="KeyState"/>).</summary>
+    Task<KeyState> ReadKeysAsync(CancellationToken ct);
 
     /// <summary>
-    /// Adds a data key and returns its ID. It becomes current here once committed (never before: a key whose commit
-    /// failed must seal nothing), and on the other nodes at their next reload.
+    /// Runs <paramref name="plan"/> on the key records as they are and writes what it decided, with the audit event of
+    /// <paramref name="change"/> (none when null), in one transaction; key operations of every node run one at a time.
+    /// A failed outcome writes nothing.
     /// </summary>
-    Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct);
+    Task<Outcome<T>> ChangeKeysAsync<T>(Func<KeyState, Outcome<KeyPlan<T>>> plan, ChangeContext? change, CancellationToken ct);
 
     /// <summary>
     /// Re-encrypts up to <paramref name="batchSize"/> stored values (client secrets, signing keys) that are not under the
@@ -114,9 +121,6 @@ internal interface IRekeyStore
 
     /// <summary>Every data key with the number of values it seals.</summary>
     Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct);
-
-    /// <summary>Reloads the data keys (another node may have added one).</summary>
-    Task RefreshDataKeysAsync(CancellationToken ct);
 }
 
 /// <summary>The database could not be reached or refused to work (disk full, connection lost). Nothing was changed.</summary>

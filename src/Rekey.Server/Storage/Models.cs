@@ -92,6 +92,34 @@ internal sealed record NewSigningKey(string KeyId, string PublicJwk, byte[] Priv
     public override string ToString() => $"NewSigningKey {{ KeyId = {KeyId} }}";
 }
 
+/// <summary>A master key as the database records it: never the key, only its ID and check value.</summary>
+internal sealed record StoredMasterKey(string Id, byte[]? CheckValue, long CreatedAt, long? RetiredAt)
+{
+    public override string ToString() => $"StoredMasterKey {{ Id = {Id}, RetiredAt = {RetiredAt} }}";
+}
+
+/// <summary>Every key record of the database: the master keys it knows and the data keys with their wrappings.</summary>
+internal sealed record KeyState(IReadOnlyList<StoredMasterKey> MasterKeys, IReadOnlyList<WrappedDataKey> DataKeys);
+
+/// <summary>What one key operation writes, in one transaction with its audit event.</summary>
+internal sealed record KeyChanges
+{
+    /// <summary>Inserted, or updated (check value, retirement) when the ID is known.</summary>
+    public IReadOnlyList<StoredMasterKey> MasterKeys { get; init; } = [];
+
+    public IReadOnlyList<WrappedDataKey> NewDataKeys { get; init; } = [];
+
+    public IReadOnlyList<(string DataKeyId, DataKeyWrap Wrap)> NewWraps { get; init; } = [];
+
+    public IReadOnlyList<(string DataKeyId, string MasterKeyId)> DeletedWraps { get; init; } = [];
+
+    /// <summary>The audit event's target (key IDs, never key material).</summary>
+    public string? AuditTarget { get; init; }
+}
+
+/// <summary>A key operation decided on the records it read: the writes, and the answer once they are committed.</summary>
+internal sealed record KeyPlan<T>(KeyChanges Changes, T Result);
+
 /// <summary>A data key and how many stored values it seals.</summary>
 internal sealed record DataKeyUsage(string KeyId, long CreatedAt, long Values);
 

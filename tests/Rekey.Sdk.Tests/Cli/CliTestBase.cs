@@ -76,7 +76,7 @@ public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<S
 
     protected Task<CliRun> RekeyAsync(params string[] args) => RunAsync(Env(), null, args);
 
-    protected static async Task<CliRun> RunAsync(IDictionary<string, string?> env, string? stdin, params string[] args)
+    protected internal static async Task<CliRun> RunAsync(IDictionary<string, string?> env, string? stdin, params string[] args)
     {
         using var input = new StringReader(stdin ?? "");
         using var output = new StringWriter();

@@ -37,6 +37,8 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["POST /api/keys/rotate"] = [nameof(RekeyClient.RotateDataKeyAsync)],
         ["POST /api/keys/reencrypt"] = [nameof(RekeyClient.ReencryptStoredValuesAsync)],
         ["GET /api/keys/get/list"] = [nameof(RekeyClient.ListDataKeysAsync)],
+        ["POST /api/keys/rewrap"] = [nameof(RekeyClient.RewrapDataKeysAsync)],
+        ["POST /api/keys/masters/retire/{masterKeyId}"] = [nameof(RekeyClient.RetireMasterKeyAsync)],
         ["POST /api/{serviceId}/signing_key/rotate"] = [nameof(RekeyClient.RotateSigningKeyAsync)],
         ["POST /api/{serviceId}/auth/token"] = [nameof(RekeyClient.ProcessTokenRequestAsync)],
         ["POST /api/{serviceId}/auth/introspection"] = [nameof(RekeyClient.IntrospectTokenAsync)],

@@ -10,8 +10,9 @@ using Rekey.Testing;
 namespace Rekey.Tests.Security;
 
 /// <summary>
-/// Data key rotation (re-encryption of every stored value, resumable, readable throughout) and master key rotation
-/// (append a key, restart: the data keys are rewrapped), and what happens without the right master key.
+/// Data key rotation (re-encryption of every stored value, resumable, readable throughout), master key rotation in
+/// explicit steps (configure, rewrap, retire; nothing happens by configuration alone), and what happens without the
+/// right master key.
 /// </summary>
 public abstract class KeyRotationSuite : SecuritySuite
 {
@@ -103,7 +104,8 @@ public abstract class KeyRotationSuite : SecuritySuite
         var store = host.GetService<IRekeyStore>();
         var oldKey = Assert.Single(await KeysAsync(admin)).KeyId;
 
-        var newKey = await store.AddDataKeyAsync(new ChangeContext(AuditActions.KeyRotate, 1, "organisation", null, null, "test"), CancellationToken.None);
+        Assert.True((await host.GetService<KeyLifecycle>().NewDataKeyAsync(new ChangeContext(AuditActions.KeyRotate, 1, "organisation", null, null, "test"), CancellationToken.None))
+            .IsOk(out var newKey, out _));
         Assert.Equal(2, await store.ReencryptBatchAsync(2, CancellationToken.None));
 
         var keys = await KeysAsync(admin);
@@ -119,8 +121,20 @@ public abstract class KeyRotationSuite : SecuritySuite
         await AssertEverythingReadsAndVerifiesAsync(host, world);
     }
 
+    private static Dictionary<string, string?> Masters(params (string Id, byte[] Material)[] keys) =>
+        keys.Select((k, i) => KeyValuePair.Create($"Rekey:MasterKeys:{i}", (string?)Entry(k.Id, k.Material))).ToDictionary();
+
+    private static async Task<(HttpStatusCode Status, JsonObject Body)> RewrapAsync(RekeyHost host) =>
+        await host.CreateAdminClient().PostForJsonAsync("/api/keys/rewrap", null);
+
+    private static async Task<(HttpStatusCode Status, JsonObject Body)> RetireAsync(RekeyHost host, string masterKeyId) =>
+        await host.CreateAdminClient().PostForJsonAsync($"/api/keys/masters/retire/{masterKeyId}", null);
+
+    private static JsonObject MasterKeyInfo(JsonObject body, string id) =>
+        body["masterKeys"]!.AsArray().Select(m => m!.AsObject()).Single(m => Sec.Text(m, "masterKeyId") == id);
+
     [Fact]
-    public async Task appending_a_master_key_rewraps_every_data_key_at_start_up()
+    public async Task a_configured_new_master_key_changes_nothing_until_an_explicit_rewrap()
     {
         var store = await NewStoreAsync();
         var first = await StartAsync(store);
@@ -128,28 +142,169 @@ public abstract class KeyRotationSuite : SecuritySuite
         var (rotated, _) = await first.CreateAdminClient().PostForJsonAsync("/api/keys/rotate", null);
         Assert.Equal(HttpStatusCode.OK, rotated);
         await StopAsync(first);
-        Assert.All((await Access.DataKeyMastersAsync(store)).Values, m => Assert.Equal("test1", m));
+        var before = await Access.DataKeyMastersAsync(store);
+        Assert.All(before.Values, m => Assert.Equal("test1", m));
 
-        var second = await StartAsync(store, settings: new Dictionary<string, string?> { ["Rekey:MasterKeys:1"] = Entry("test2", SecondMasterKey) });
-
-        var masters = await Access.DataKeyMastersAsync(store);
-        Assert.Equal(2, masters.Count);
-        Assert.All(masters.Values, m => Assert.Equal("test2", m));
-        Assert.Contains(second.Logs.Lines, l => l.Contains("Master keys: 2 in the ring, current test2", StringComparison.Ordinal));
-        await AssertEverythingReadsAndVerifiesAsync(second, world);
+        // Started with a second key configured (and then, say, stopped because its port was taken): nothing moves.
+        var second = await StartAsync(store, settings: Masters(("test1", TestMasterKey), ("test2", SecondMasterKey)));
+        Assert.Equal(before, await Access.DataKeyMastersAsync(store));
+        Assert.Contains(second.Logs.Lines, l => l.Contains("master key 'test2' is configured but wraps no data key yet", StringComparison.Ordinal));
+        var (status, listed) = await second.CreateAdminClient().GetForJsonAsync("/api/keys/get/list");
+        Assert.True(status == HttpStatusCode.OK, listed.ToJsonString());
+        Assert.Equal(2, MasterKeyInfo(listed, "test1")["dataKeys"]!.GetValue<long>());
+        Assert.Equal(0, MasterKeyInfo(listed, "test2")["dataKeys"]!.GetValue<long>());
+        Assert.True(MasterKeyInfo(listed, "test2")["configured"]!.GetValue<bool>());
+        Assert.Null(MasterKeyInfo(listed, "test2")["createdAt"]);
         await StopAsync(second);
 
-        // Once rewrapped, the old master key can go.
-        var third = await StartAsync(store, settings: new Dictionary<string, string?> { ["Rekey:MasterKeys:0"] = Entry("test2", SecondMasterKey) });
+        // Rolling back to the old key alone still starts and reads everything.
+        var third = await StartAsync(store);
         await AssertEverythingReadsAndVerifiesAsync(third, world);
+    }
+
+    [Fact]
+    public async Task rewrap_then_retire_moves_every_data_key_to_the_new_master_key_and_the_old_one_can_go()
+    {
+        var store = await NewStoreAsync();
+        var first = await StartAsync(store);
+        var world = await PopulateAsync(first.CreateAdminClient());
+        Assert.Equal(HttpStatusCode.OK, (await first.CreateAdminClient().PostForJsonAsync("/api/keys/rotate", null)).Status);
+        await StopAsync(first);
+
+        var both = await StartAsync(store, settings: Masters(("test1", TestMasterKey), ("test2", SecondMasterKey)));
+        var (status, rewrapped) = await RewrapAsync(both);
+        Assert.True(status == HttpStatusCode.OK, rewrapped.ToJsonString());
+        Assert.Equal("A183001", Sec.Code(rewrapped));
+        Assert.Equal("[A183001] Added 2 wrappings of data keys under the master key(s) test1, test2; the older wrappings stay until their master key is retired.", Sec.Text(rewrapped, "resultMessage"));
+        Assert.All((await Access.DataKeyMastersAsync(store)).Values, m => Assert.Equal("test1,test2", m));
+        Assert.Equal(2, MasterKeyInfo(rewrapped, "test2")["dataKeys"]!.GetValue<long>());
+        var (again, _) = await RewrapAsync(both);
+        Assert.Equal(HttpStatusCode.OK, again);
+        Assert.All((await Access.DataKeyMastersAsync(store)).Values, m => Assert.Equal("test1,test2", m));
+
+        // Until the old key is retired, a node with either key alone works.
+        await using (var onlyOld = await RekeyHost.StartAsync(store))
+        {
+            await AssertEverythingReadsAndVerifiesAsync(onlyOld, world);
+        }
+
+        await using (var onlyNew = await RekeyHost.StartAsync(store, Masters(("test2", SecondMasterKey))))
+        {
+            await AssertEverythingReadsAndVerifiesAsync(onlyNew, world);
+        }
+
+        var (retiredStatus, retired) = await RetireAsync(both, "test1");
+        Assert.True(retiredStatus == HttpStatusCode.OK, retired.ToJsonString());
+        Assert.Equal("[A183002] Retired the master key test1: removed its wrappings of 2 data keys.", Sec.Text(retired, "resultMessage"));
+        Assert.All((await Access.DataKeyMastersAsync(store)).Values, m => Assert.Equal("test2", m));
+        Assert.NotNull(MasterKeyInfo(retired, "test1")["retiredAt"]);
+        var (auditStatus, audit) = await both.CreateAdminClient().GetForJsonAsync("/api/audit/get/list?end=50");
+        Assert.True(auditStatus == HttpStatusCode.OK, audit.ToJsonString());
+        var actions = audit["events"]!.AsArray().Select(e => (Sec.Text(e, "action"), Sec.Text(e, "outcome"), e!["target"]?.GetValue<string>())).ToList();
+        Assert.Contains((AuditActions.KeyRewrap, "success", "test1,test2"), actions);
+        Assert.Contains((AuditActions.MasterKeyRetire, "success", "test1"), actions);
+        await StopAsync(both);
+
+        // Now only the new key opens the data: the old one alone is refused at start, the new one alone serves.
+        await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(store));
+        var (exitCode, _, stderr) = await RunServerProcessAsync(store, Entry("test1", TestMasterKey));
+        Assert.Equal(1, exitCode);
+        Assert.Contains("wrapped only under the master key(s) 'test2'", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        var onlyNewNow = await StartAsync(store, settings: Masters(("test2", SecondMasterKey)));
+        await AssertEverythingReadsAndVerifiesAsync(onlyNewNow, world);
+    }
+
+    [Fact]
+    public async Task a_master_key_that_alone_opens_a_data_key_here_cannot_be_retired()
+    {
+        var store = await NewStoreAsync();
+        var host = await StartAsync(store, settings: Masters(("test1", TestMasterKey), ("test2", SecondMasterKey)));
+        var world = await PopulateAsync(host.CreateAdminClient(), clients: 1);
+        await StopAsync(host);
+
+        // Both keys wrap the data key, but this node has only test1: retiring test1 would leave it nothing to open it with.
+        var onlyOld = await StartAsync(store);
+        var before = await Access.DataKeyMastersAsync(store);
+        var (status, body) = await RetireAsync(onlyOld, "test1");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("A183201", Sec.Code(body));
+        Assert.Equal(before, await Access.DataKeyMastersAsync(store));
+        var (unknown, unknownBody) = await RetireAsync(onlyOld, "nope");
+        Assert.Equal(HttpStatusCode.NotFound, unknown);
+        Assert.Equal("A183202", Sec.Code(unknownBody));
+        await AssertEverythingReadsAndVerifiesAsync(onlyOld, world);
+    }
+
+    [Fact]
+    public async Task a_master_key_recorded_without_a_check_value_gets_one_from_the_first_start_that_opens_its_wrapping()
+    {
+        var store = await NewStoreAsync();
+        var first = await StartAsync(store);
+        var world = await PopulateAsync(first.CreateAdminClient(), clients: 1);
+        await StopAsync(first);
+
+        // As the migration from a single wrapping per data key leaves it.
+        Assert.Equal(1, await Access.ExecuteAsync(store, "UPDATE master_keys SET check_value = NULL"));
+
+        // Other material under the known ID does not open the wrapping: refused, and nothing is recorded for it.
+        await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(store, settings: Masters(("test1", SecondMasterKey))));
+        Assert.Equal(1, await Access.ExecuteAsync(store, "UPDATE master_keys SET created_at = created_at WHERE check_value IS NULL"));
+
+        // The right key opens it, and its check value is recorded from then on.
+        var second = await StartAsync(store);
+        await AssertEverythingReadsAndVerifiesAsync(second, world);
+        Assert.Equal(0, await Access.ExecuteAsync(store, "UPDATE master_keys SET created_at = created_at WHERE check_value IS NULL"));
+    }
+
+    [Fact]
+    public async Task a_node_without_every_master_key_in_use_may_not_create_a_data_key_another_node_could_not_open()
+    {
+        var store = await NewStoreAsync();
+        var both = await StartAsync(store, settings: Masters(("test1", TestMasterKey), ("test2", SecondMasterKey)));
+        await PopulateAsync(both.CreateAdminClient(), clients: 1);
+        var onlyOld = await StartAsync(store);
+        var before = await Access.DataKeyMastersAsync(store);
+
+        var (status, body) = await onlyOld.CreateAdminClient().PostForJsonAsync("/api/keys/rotate", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("[A180201] A new data key must be wrapped under every master key in use; this node does not have 'test2'.", Sec.Text(body, "resultMessage"));
+        Assert.Equal(before, await Access.DataKeyMastersAsync(store));
+        var (rotated, _) = await both.CreateAdminClient().PostForJsonAsync("/api/keys/rotate", null);
+        Assert.Equal(HttpStatusCode.OK, rotated);
+        Assert.All((await Access.DataKeyMastersAsync(store)).Values, m => Assert.Equal("test1,test2", m));
+    }
+
+    [Fact]
+    public async Task without_a_master_key_beside_a_database_that_holds_data_keys_the_start_is_refused_and_no_key_file_is_left()
+    {
+        var store = await NewStoreAsync();
+        var first = await StartAsync(store);
+        await PopulateAsync(first.CreateAdminClient(), clients: 1);
+        await StopAsync(first);
+        var dataDirectory = store.Settings["Rekey:DataDirectory"]!;
+        var keyFile = Path.Combine(dataDirectory, "master.key");
+        Assert.False(File.Exists(keyFile));
+
+        // No Rekey:MasterKeys and no key file: the server would once have generated a new key, written it, and then failed.
+        await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(store, settings: new Dictionary<string, string?> { ["Rekey:MasterKeys:0"] = null }));
+        Assert.False(File.Exists(keyFile));
+        var (exitCode, _, stderr) = await RunServerProcessAsync(store, masterKey: null);
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"the key file {Path.GetFullPath(keyFile)} does not exist", line, StringComparison.Ordinal);
+        Assert.Contains("'test1'", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(keyFile));
     }
 
     public static TheoryData<string, string> WrongMasterKeys => new()
     {
         // Another key under another ID: the data keys name a master key that is not configured.
-        { "other", "which is not configured" },
-        // Another key under the same ID: the data keys do not unwrap.
-        { "test1", "does not unwrap" },
+        { "other", "none of which is configured here" },
+        // Another key under the same ID: its check value differs from the one recorded.
+        { "test1", "does not match the check value the database holds for that ID" },
     };
 
     [Theory]
@@ -169,7 +324,7 @@ public abstract class KeyRotationSuite : SecuritySuite
         var (exitCode, stdout, stderr) = await RunServerProcessAsync(store, Entry(id, wrong));
         Assert.Equal(1, exitCode);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("rekey: cannot open the stored data keys", line, StringComparison.Ordinal);
+        Assert.StartsWith("rekey: the ", line, StringComparison.Ordinal);
         Assert.Contains(reason, line, StringComparison.Ordinal);
         Assert.Contains("test1", line, StringComparison.Ordinal);
         foreach (var material in new[] { TestMasterKey, wrong })
@@ -186,7 +341,7 @@ public abstract class KeyRotationSuite : SecuritySuite
     }
 
     /// <summary>Runs the built server as its own process on the store's settings, with logging off, until it exits (at most 60 s).</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunServerProcessAsync(TestStore store, string masterKey)
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunServerProcessAsync(TestStore store, string? masterKey)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -201,7 +356,11 @@ public abstract class KeyRotationSuite : SecuritySuite
         }
 
         start.ArgumentList.Add("--Rekey:AdminToken=" + RekeyHost.AdminToken);
-        start.ArgumentList.Add("--Rekey:MasterKeys:0=" + masterKey);
+        if (masterKey is not null)
+        {
+            start.ArgumentList.Add("--Rekey:MasterKeys:0=" + masterKey);
+        }
+
         start.ArgumentList.Add("--urls=http://127.0.0.1:0");
         start.ArgumentList.Add("--Logging:LogLevel:Default=None");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
@@ -222,20 +381,22 @@ public abstract class KeyRotationSuite : SecuritySuite
     }
 
     [Fact]
-    public async Task a_node_that_lacks_a_new_master_key_keeps_serving_with_the_data_keys_it_has()
+    public async Task a_node_that_lacks_the_master_key_left_after_a_retirement_keeps_serving_with_the_data_keys_it_has()
     {
         var store = await NewStoreAsync();
         var old = await StartAsync(store);
         var world = await PopulateAsync(old.CreateAdminClient(), clients: 2);
 
-        // Another node restarts first with the new master key and rewraps the shared data keys.
-        await StartAsync(store, settings: new Dictionary<string, string?> { ["Rekey:MasterKeys:1"] = Entry("test2", SecondMasterKey) });
+        // Another node, with both keys, rewraps and retires the old key while this node still has only the old one.
+        var both = await StartAsync(store, settings: Masters(("test1", TestMasterKey), ("test2", SecondMasterKey)));
+        Assert.Equal(HttpStatusCode.OK, (await RewrapAsync(both)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await RetireAsync(both, "test1")).Status);
         Assert.All((await Access.DataKeyMastersAsync(store)).Values, m => Assert.Equal("test2", m));
 
         // The old node's periodic reload cannot unwrap them: it must say so and keep going, not stop the host.
         await old.GetService<SecretMaintenance>().RunOnceAsync(CancellationToken.None);
 
-        Assert.Contains(old.Logs.Lines, l => l.Contains("not configured", StringComparison.Ordinal) && l.Contains("Warning", StringComparison.Ordinal));
+        Assert.Contains(old.Logs.Lines, l => l.Contains("none of which is configured here", StringComparison.Ordinal) && l.Contains("Warning", StringComparison.Ordinal));
         await AssertEverythingReadsAndVerifiesAsync(old, world);
     }
 

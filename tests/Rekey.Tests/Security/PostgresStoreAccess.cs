@@ -179,15 +179,22 @@ public sealed partial class PostgresStoreAccess : StoreAccess
         Assert.Equal(1, changed);
     }
 
+    public override async Task<int> ExecuteAsync(TestStore store, string sql)
+    {
+        await using var connection = await OpenAsync(store);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync();
+    }
+
     public override async Task<IReadOnlyDictionary<string, string>> DataKeyMastersAsync(TestStore store)
     {
         await using var connection = await OpenAsync(store);
-        await using var command = new NpgsqlCommand("SELECT key_id, master_key_id FROM data_keys", connection);
+        await using var command = new NpgsqlCommand(DataKeyMastersSql, connection);
         await using var reader = await command.ExecuteReaderAsync();
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         while (await reader.ReadAsync())
         {
-            result[reader.GetString(0)] = reader.GetString(1);
+            AddMaster(result, reader.GetString(0), reader.GetString(1));
         }
 
         return result;

@@ -37,7 +37,7 @@ public sealed class SecretCipherTests
     }
 
     [Fact]
-    public void the_master_key_file_is_created_for_the_owner_only()
+    public void a_missing_master_key_file_is_written_only_when_saved_and_then_for_the_owner_only()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -49,10 +49,75 @@ public sealed class SecretCipherTests
         {
             var path = Path.Combine(directory.FullName, "master.key");
             var ring = KeyRing.FromFile(path);
+            Assert.Equal(path, ring.UnsavedFile);
+            Assert.False(File.Exists(path));
 
+            ring.SaveNewFile();
+
+            Assert.Null(ring.UnsavedFile);
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-            Assert.Single(ring.Keys);
-            Assert.Equal(ring.Current.Id, KeyRing.FromFile(path).Current.Id);
+            var reread = KeyRing.FromFile(path);
+            Assert.Null(reread.UnsavedFile);
+            Assert.Equal(Assert.Single(ring.Keys).Id, Assert.Single(reread.Keys).Id);
+            Assert.Equal(ring.Keys[0].CheckValue, reread.Keys[0].CheckValue);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    public static TheoryData<string, string> BrokenKeyFiles => new()
+    {
+        { "", "holds no key" },
+        { "# only a comment\n\n", "holds no key" },
+        { "k1:" + Convert.ToBase64String(new byte[32])[..20] + "\n", "not valid at line 1" },
+        { "k1:not base64!\n", "not valid at line 1" },
+        { "k1:" + Convert.ToBase64String(new byte[16]) + "\n", "not valid at line 1" },
+        { "k1:" + Convert.ToBase64String(new byte[32]) + "\nk1:" + Convert.ToBase64String(new byte[32]) + "\n", "given twice" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenKeyFiles))]
+    public void a_broken_master_key_file_refuses_the_start_with_one_line_naming_the_file_and_the_format(string content, string reason)
+    {
+        var directory = Directory.CreateTempSubdirectory("rekey-keyfile-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "master.key");
+            PrivateFile.WriteNew(path, content);
+
+            var failure = Assert.Throws<Rekey.Server.Hosting.StartupFailure>(() => KeyRing.FromFile(path));
+
+            Assert.Contains(path, failure.Message, StringComparison.Ordinal);
+            Assert.Contains(reason, failure.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("\n", failure.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(Convert.ToBase64String(new byte[16]), failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void a_master_key_file_that_group_or_others_can_read_refuses_the_start_by_name()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix file modes only.
+        }
+
+        var directory = Directory.CreateTempSubdirectory("rekey-keyfile-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "master.key");
+            PrivateFile.WriteNew(path, "k1:" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+            var failure = Assert.Throws<Rekey.Server.Hosting.StartupFailure>(() => KeyRing.FromFile(path));
+
+            Assert.Equal($"the master key file {path} can be read or written by group or others (mode 0644); run: chmod 600 {path}", failure.Message);
         }
         finally
         {
@@ -109,7 +174,9 @@ public sealed class SecretCipherTests
         Assert.Throws<ArgumentException>(() => KeyRing.ParseEntry("k:" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(16))));
         Assert.Throws<FormatException>(() => KeyRing.ParseEntry("k:not base64!"));
         var ring = new KeyRing([KeyRing.ParseEntry("old:" + Convert.ToBase64String(material)), KeyRing.ParseEntry("new:" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)))]);
-        Assert.Equal("new", ring.Current.Id);
+        Assert.Equal(["old", "new"], ring.Keys.Select(k => k.Id));
         Assert.NotNull(ring.Find("old"));
+        Assert.Throws<FormatException>(() => KeyRing.ParseEntry("bad id:" + Convert.ToBase64String(material)));
+        Assert.Throws<ArgumentException>(() => new KeyRing([KeyRing.ParseEntry("k:" + Convert.ToBase64String(material)), KeyRing.ParseEntry("k:" + Convert.ToBase64String(material))]));
     }
 }

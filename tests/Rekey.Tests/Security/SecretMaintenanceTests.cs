@@ -18,7 +18,8 @@ public sealed class SecretMaintenanceTests
     {
         var store = GatedStore.Create(out var gated);
         var usage = new SecretUsage();
-        var maintenance = new SecretMaintenance(store, usage, TimeProvider.System, NullLogger<SecretMaintenance>.Instance);
+        var keys = new KeyLifecycle(store, new SecretCipher(new KeyRing([new MasterKey("m1", new byte[32])])), TimeProvider.System, NullLogger<KeyLifecycle>.Instance);
+        var maintenance = new SecretMaintenance(store, keys, usage, TimeProvider.System, NullLogger<SecretMaintenance>.Instance);
         usage.Record(1, 1_000);
 
         var first = maintenance.StopAsync(CancellationToken.None);

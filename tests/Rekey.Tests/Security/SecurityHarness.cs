@@ -29,8 +29,16 @@ public abstract class StoreAccess
     /// <summary>Copies key ID, ciphertext and digest of one client's current secret onto another client's current secret.</summary>
     public abstract Task CopyCurrentSecretAsync(TestStore store, long fromClientId, long toClientId);
 
-    /// <summary>Data key ID → the master key ID it is wrapped under.</summary>
+    /// <summary>Data key ID → the IDs of the master keys it is wrapped under, sorted and comma-separated.</summary>
     public abstract Task<IReadOnlyDictionary<string, string>> DataKeyMastersAsync(TestStore store);
+
+    /// <summary>Runs one statement on the store's database, behind the server's back; returns the rows changed.</summary>
+    public abstract Task<int> ExecuteAsync(TestStore store, string sql);
+
+    protected const string DataKeyMastersSql = "SELECT d.key_id, w.master_key_id FROM data_keys d JOIN data_key_wraps w ON w.key_id = d.key_id ORDER BY d.key_id, w.master_key_id";
+
+    protected static void AddMaster(Dictionary<string, string> result, string dataKeyId, string masterKeyId) =>
+        result[dataKeyId] = result.TryGetValue(dataKeyId, out var before) ? before + "," + masterKeyId : masterKeyId;
 
     /// <summary>The stored last-use time of every secret of a client (secret ID → epoch ms or null).</summary>
     public abstract Task<IReadOnlyDictionary<long, long?>> LastUsedAsync(TestStore store, long clientId);
@@ -106,16 +114,24 @@ public sealed class SqliteAccess : StoreAccess
         return Task.CompletedTask;
     }
 
+    public override Task<int> ExecuteAsync(TestStore store, string sql)
+    {
+        using var connection = Open(store);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Task.FromResult(command.ExecuteNonQuery());
+    }
+
     public override Task<IReadOnlyDictionary<string, string>> DataKeyMastersAsync(TestStore store)
     {
         using var connection = Open(store);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT key_id, master_key_id FROM data_keys";
+        command.CommandText = DataKeyMastersSql;
         using var reader = command.ExecuteReader();
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         while (reader.Read())
         {
-            result[reader.GetString(0)] = reader.GetString(1);
+            AddMaster(result, reader.GetString(0), reader.GetString(1));
         }
 
         return Task.FromResult<IReadOnlyDictionary<string, string>>(result);

@@ -115,6 +115,7 @@ public sealed class PostgresMultiNodeTests
             {
                 await start.Task;
                 await s.MigrateAsync(CancellationToken.None);
+                await new KeyLifecycle(s, ciphers[stores.IndexOf(s)], TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<KeyLifecycle>.Instance).InitializeAsync(CancellationToken.None);
             })).ToList();
             start.SetResult();
             await Task.WhenAll(migrations);

@@ -1,10 +1,29 @@
 using System.Globalization;
+using Rekey.Server.Hosting;
 
 namespace Rekey.Server.Storage;
 
 /// <summary>Numbered migration scripts embedded in the assembly: <c>Storage/Migrations/&lt;provider&gt;/NNNN_name.sql</c>.</summary>
 internal static class Migrations
 {
+    /// <summary>
+    /// The migrations <paramref name="applied"/> lacks, in order. A database migrated by a newer release (a version this
+    /// binary does not know) refuses the start: this binary would misread or damage its data.
+    /// </summary>
+    public static IReadOnlyList<(int Version, string Sql)> Pending(string provider, IReadOnlyCollection<int> applied)
+    {
+        var all = For(provider);
+        var known = all.Count == 0 ? 0 : all[^1].Version;
+        var newest = applied.Count == 0 ? 0 : applied.Max();
+        if (newest > known)
+        {
+            throw new StartupFailure(
+                $"the database schema is at version {newest}, newer than this release of Rekey knows (up to {known}): run the release that migrated it, or a newer one");
+        }
+
+        return [.. all.Where(m => !applied.Contains(m.Version))];
+    }
+
     public static IReadOnlyList<(int Version, string Sql)> For(string provider)
     {
         var assembly = typeof(Migrations).Assembly;

@@ -61,40 +61,23 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- schema -------------------------------------------------------------------------------------
 
-    public async Task MigrateAsync(CancellationToken ct)
-    {
-        // Nodes starting together queue on the advisory lock: the first applies the migrations and creates the first
-        // data key, the others then find both done. DDL is transactional in PostgreSQL: a failed migration leaves nothing.
-        var keys = await WriteAsync(async (c, unit, ct) =>
+    public Task MigrateAsync(CancellationToken ct) =>
+        // Nodes starting together queue on the advisory lock: the first applies the migrations, the others then find
+        // them applied. DDL is transactional in PostgreSQL: a failed migration leaves nothing.
+        WriteAsync(async (c, unit, ct) =>
         {
             await ExecAsync(c, "SELECT pg_advisory_xact_lock(@k)", ct, Long("k", SchemaLockKey));
             await ExecAsync(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)", ct);
-            var applied = (await QueryAsync(c, "SELECT version FROM schema_migrations", [], r => r.GetInt32(0), ct)).ToHashSet();
-            foreach (var (version, sql) in Migrations.For("postgres").Where(m => !applied.Contains(m.Version)))
+            var applied = await QueryAsync(c, "SELECT version FROM schema_migrations", [], r => r.GetInt32(0), ct);
+            foreach (var (version, sql) in Migrations.Pending("postgres", applied))
             {
                 await ExecAsync(c, sql, ct);
                 await ExecAsync(c, "INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)", ct,
                     Int("v", version), Long("t", _time.GetUtcNow().ToUnixTimeMilliseconds()));
             }
 
-            // Rewrap data keys under the newest master key; create the first data key on a new database.
-            var existing = await LoadDataKeysAsync(c, ct);
-            foreach (var key in existing.Where(_cipher.NeedsRewrap))
-            {
-                var rewrapped = _cipher.Rewrap(key);
-                await ExecAsync(c, "UPDATE data_keys SET master_key_id = @m, wrapped = @w WHERE key_id = @k", ct,
-                    Text("m", rewrapped.MasterKeyId), Bytes("w", rewrapped.Wrapped), Text("k", key.KeyId));
-            }
-
-            if (existing.Count == 0)
-            {
-                await InsertDataKeyAsync(c, _cipher.NewDataKey(_time.GetUtcNow().ToUnixTimeMilliseconds()), ct);
-            }
-
-            return await LoadDataKeysAsync(c, ct);
+            return true;
         }, ct);
-        _cipher.Load(keys);
-    }
 
     public async Task<bool> PingAsync(CancellationToken ct)
     {
@@ -251,7 +234,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
     {
         if (keyIds.Any(k => k is not null && !_cipher.Knows(k)))
         {
-            _cipher.Load(await LoadDataKeysAsync(c, ct));
+            _cipher.Load((await ReadKeysAsync(c, ct)).DataKeys);
         }
     }
 
@@ -723,41 +706,52 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             return (await LoadSigningKeysAsync(c, serviceId, ct)).First(k => k.KeyId == key.KeyId);
         }, ct);
 
-    // ---- data keys ----------------------------------------------------------------------------------
+    // ---- keys ---------------------------------------------------------------------------------------
 
-    private static Task<List<WrappedDataKey>> LoadDataKeysAsync(NpgsqlConnection c, CancellationToken ct) =>
-        QueryAsync(c, "SELECT key_id, created_at, master_key_id, wrapped FROM data_keys", [],
-            r => new WrappedDataKey(r.GetString(0), r.GetInt64(1), r.GetString(2), r.GetFieldValue<byte[]>(3)), ct);
+    private static async Task<KeyState> ReadKeysAsync(NpgsqlConnection c, CancellationToken ct) =>
+        KeySql.Assemble(await QueryAsync(c, KeySql.MasterKeys, [], KeySql.MasterKey, ct), await QueryAsync(c, KeySql.DataKeys, [], KeySql.DataKey, ct),
+            await QueryAsync(c, KeySql.Wraps, [], KeySql.Wrap, ct));
 
-    private static Task<int> InsertDataKeyAsync(NpgsqlConnection c, WrappedDataKey key, CancellationToken ct) =>
-        ExecAsync(c, "INSERT INTO data_keys (key_id, created_at, master_key_id, wrapped) VALUES (@k, @t, @m, @w)", ct,
-            Text("k", key.KeyId), Long("t", key.CreatedAt), Text("m", key.MasterKeyId), Bytes("w", key.Wrapped));
+    public Task<KeyState> ReadKeysAsync(CancellationToken ct) => ReadAsync(ReadKeysAsync, ct);
 
-    public async Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct)
-    {
-        var (keyId, keys) = await WriteAsync(async (c, unit, ct) =>
+    public Task<Outcome<T>> ChangeKeysAsync<T>(Func<KeyState, Outcome<KeyPlan<T>>> plan, ChangeContext? change, CancellationToken ct) =>
+        WriteAsync<Outcome<T>>(async (c, unit, ct) =>
         {
-            // Strictly newer than every existing key, so that "newest" is unambiguous on every node; the advisory lock
-            // keeps two nodes adding a key at the same moment from picking the same time.
+            // One key operation at a time across every node: the plan decides on what it read, nobody writes in between.
             await ExecAsync(c, "SELECT pg_advisory_xact_lock(@k)", ct, Long("k", SchemaLockKey));
-            var newest = await ScalarAsync(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", [], ct);
-            var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
-            await InsertDataKeyAsync(c, key, ct);
-            await AuditAsync(c, unit, change, null, null, null, ct, target: key.KeyId);
-            return (key.KeyId, await LoadDataKeysAsync(c, ct));
+            if (!plan(await ReadKeysAsync(c, ct)).IsOk(out var decided, out var error))
+            {
+                return error;
+            }
+
+            foreach (var (sql, args) in KeySql.Statements(decided.Changes))
+            {
+                await ExecAsync(c, sql, ct, [.. args.Select(Typed)]);
+            }
+
+            if (change is not null)
+            {
+                await AuditAsync(c, unit, change, null, null, null, ct, target: decided.Changes.AuditTarget);
+            }
+
+            return decided.Result;
         }, ct);
 
-        // Only after COMMIT: sealing under a key that never reached the database would lose those values.
-        _cipher.Load(keys);
-        return keyId;
-    }
+    /// <summary>A parameter of a statement shared with SQLite.</summary>
+    private static Arg Typed(SqlArg arg) => new(arg.Name, arg.Type switch
+    {
+        System.Data.DbType.String => NpgsqlTypes.NpgsqlDbType.Text,
+        System.Data.DbType.Int64 => NpgsqlTypes.NpgsqlDbType.Bigint,
+        System.Data.DbType.Binary => NpgsqlTypes.NpgsqlDbType.Bytea,
+        var other => throw new ArgumentException($"No PostgreSQL type for {other}.", nameof(arg)),
+    }, arg.Value);
 
     public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
         WriteAsync(async (c, unit, ct) =>
         {
             // Re-encrypt towards the newest key in the database, not the newest this node happens to know: a node that
             // had not seen a new key yet would otherwise move values back to the old one.
-            _cipher.Load(await LoadDataKeysAsync(c, ct));
+            _cipher.Load((await ReadKeysAsync(c, ct)).DataKeys);
             var current = _cipher.CurrentKeyId;
             var rows = await QueryAsync(c, """
                 SELECT cs.secret_id, cs.client_id, c.service_id, cs.key_id, cs.ciphertext
@@ -795,9 +789,6 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                    (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id AND octet_length(cs.ciphertext) > 0) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
             FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
             """, [], r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct), ct);
-
-    public async Task RefreshDataKeysAsync(CancellationToken ct) =>
-        _cipher.Load(await ReadAsync(LoadDataKeysAsync, ct));
 
     // ---- text PostgreSQL cannot hold ----------------------------------------------------------------
 

@@ -147,27 +147,13 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         await WriteAsync(c =>
         {
             Exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
-            var applied = Query(c, "SELECT version FROM schema_migrations", [], r => r.GetInt32(0)).ToHashSet();
-            foreach (var (version, sql) in Migrations.For("sqlite").Where(m => !applied.Contains(m.Version)))
+            var applied = Query(c, "SELECT version FROM schema_migrations", [], r => r.GetInt32(0));
+            foreach (var (version, sql) in Migrations.Pending("sqlite", applied))
             {
                 Exec(c, sql);
                 Exec(c, "INSERT INTO schema_migrations (version, applied_at) VALUES ($v, $t)", ("$v", version), ("$t", _time.GetUtcNow().ToUnixTimeMilliseconds()));
             }
 
-            // Rewrap data keys under the newest master key; create the first data key on a new database.
-            var keys = LoadDataKeys(c);
-            foreach (var key in keys.Where(_cipher.NeedsRewrap))
-            {
-                var rewrapped = _cipher.Rewrap(key);
-                Exec(c, "UPDATE data_keys SET master_key_id = $m, wrapped = $w WHERE key_id = $k", ("$m", rewrapped.MasterKeyId), ("$w", rewrapped.Wrapped), ("$k", key.KeyId));
-            }
-
-            if (keys.Count == 0)
-            {
-                InsertDataKey(c, _cipher.NewDataKey(_time.GetUtcNow().ToUnixTimeMilliseconds()));
-            }
-
-            _cipher.Load(LoadDataKeys(c));
             return true;
         }, ct);
     }
@@ -635,31 +621,34 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             return LoadSigningKeys(c, serviceId).First(k => k.KeyId == key.KeyId);
         }, ct);
 
-    // ---- data keys ----------------------------------------------------------------------------------
+    // ---- keys ---------------------------------------------------------------------------------------
 
-    private static List<WrappedDataKey> LoadDataKeys(SqliteConnection c) =>
-        Query(c, "SELECT key_id, created_at, master_key_id, wrapped FROM data_keys", [], r => new WrappedDataKey(r.GetString(0), r.GetInt64(1), r.GetString(2), (byte[])r.GetValue(3)));
+    private static KeyState ReadKeys(SqliteConnection c) =>
+        KeySql.Assemble(Query(c, KeySql.MasterKeys, [], KeySql.MasterKey), Query(c, KeySql.DataKeys, [], KeySql.DataKey), Query(c, KeySql.Wraps, [], KeySql.Wrap));
 
-    private static void InsertDataKey(SqliteConnection c, WrappedDataKey key) =>
-        Exec(c, "INSERT INTO data_keys (key_id, created_at, master_key_id, wrapped) VALUES ($k, $t, $m, $w)",
-            ("$k", key.KeyId), ("$t", key.CreatedAt), ("$m", key.MasterKeyId), ("$w", key.Wrapped));
+    public Task<KeyState> ReadKeysAsync(CancellationToken ct) => ReadAsync(ReadKeys, ct);
 
-    public async Task<string> AddDataKeyAsync(ChangeContext change, CancellationToken ct)
-    {
-        var (keyId, keys) = await WriteAsync(c =>
+    public Task<Outcome<T>> ChangeKeysAsync<T>(Func<KeyState, Outcome<KeyPlan<T>>> plan, ChangeContext? change, CancellationToken ct) =>
+        WriteAsync<Outcome<T>>(c =>
         {
-            // Strictly newer than every existing key, so that "newest" is unambiguous on every node.
-            var newest = Scalar(c, "SELECT COALESCE(MAX(created_at), 0) FROM data_keys", []);
-            var key = _cipher.NewDataKey(Math.Max(change.At, newest + 1));
-            InsertDataKey(c, key);
-            Audit(c, change, null, null, null, target: key.KeyId);
-            return (key.KeyId, LoadDataKeys(c));
-        }, ct);
+            // The single writer runs one key operation at a time.
+            if (!plan(ReadKeys(c)).IsOk(out var decided, out var error))
+            {
+                return error;
+            }
 
-        // Only after COMMIT: values sealed under a key whose batch then failed to commit could never be opened again.
-        _cipher.Load(keys);
-        return keyId;
-    }
+            foreach (var (sql, args) in KeySql.Statements(decided.Changes))
+            {
+                Exec(c, sql, [.. args.Select(a => ("@" + a.Name, a.Value))]);
+            }
+
+            if (change is not null)
+            {
+                Audit(c, change, null, null, null, target: decided.Changes.AuditTarget);
+            }
+
+            return decided.Result;
+        }, ct);
 
     public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
         WriteAsync(c =>
@@ -698,9 +687,6 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                    (SELECT COUNT(*) FROM client_secrets cs WHERE cs.key_id = k.key_id AND length(cs.ciphertext) > 0) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
             FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
             """, [], r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2))), ct);
-
-    public async Task RefreshDataKeysAsync(CancellationToken ct) =>
-        _cipher.Load(await ReadAsync(LoadDataKeys, ct));
 
     // ---- ADO.NET helpers ----------------------------------------------------------------------------
 
