@@ -110,6 +110,15 @@ internal static class ClientRules
     private static readonly string[] TextProperties = ["clientName", "clientNames", "developer", "description", "descriptions"];
 
     /// <summary>
+    /// Whether <paramref name="identifier"/> could name a client at all: a numeric client ID (digits) or an alias
+    /// (1 to <see cref="MaxAliasLength"/> of the alias characters; digits are among them). Anything else — empty, longer,
+    /// or with any other character — names no client in any service, so the token and introspection endpoints refuse
+    /// it like an unknown client before it reaches the failure limiter, a lookup or a log line.
+    /// </summary>
+    public static bool CouldNameAClient([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? identifier) =>
+        identifier is not null && IsValidAlias(identifier);
+
+    /// <summary>
     /// Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128. "." and ".." are dot-segments
     /// that clients and servers remove from a path (RFC 3986 §5.2.4), and "list" is shadowed by <c>client/get/list</c>,
     /// so such an alias could never be addressed.

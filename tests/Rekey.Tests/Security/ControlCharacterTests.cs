@@ -107,6 +107,26 @@ public sealed class ControlCharacterTests(SqliteServerFixture fixture) : IClassF
         Assert.Equal(name, service["description"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task the_identifier_of_a_refused_request_is_audited_escaped_and_cut()
+    {
+        var sid = await Wire.CreateServiceAsync(Admin);
+        var named = Uri.EscapeDataString("\u001b[31mred\nline\\u0041");
+        var longName = new string('z', 500);
+
+        var (status, _) = await Admin.PostForJsonAsync($"/api/{sid}/client/update/{named}", Wire.Json("""{"clientName":"x"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        (status, _) = await Admin.PostForJsonAsync($"/api/{sid}/client/update/{longName}", Wire.Json("""{"clientName":"x"}"""));
+        Assert.Equal(HttpStatusCode.NotFound, status);
+
+        var (_, trail) = await Admin.GetForJsonAsync($"/api/{sid}/audit/get/list");
+        var targets = trail["events"]!.AsArray()
+            .Where(e => e!["outcome"]?.GetValue<string>() == ResultCodes.ClientNotFound.Code)
+            .Select(e => e!["target"]?.GetValue<string>())
+            .ToList();
+        Assert.Equal([new string('z', 200) + "…(500 chars)", @"\u001B[31mred\nline\\u0041"], targets);
+    }
+
     private static void AssertRefused(HttpStatusCode status, JsonObject body, ResultCode code, string property)
     {
         Assert.Equal(HttpStatusCode.BadRequest, status);
