@@ -151,6 +151,50 @@ public sealed class TokenFloodTests(SqliteOAuthServerFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.OK, (await PostTokenAsync(anonymous, sid, id, secret)).Status);
     }
 
+    [Fact]
+    public async Task the_eleventh_wrong_secret_at_auth_token_within_a_minute_is_refused_in_the_envelope_even_with_the_right_secret()
+    {
+        var sid = await Admin.CreateServiceAsync();
+        ForgetFailures();
+        var client = await Admin.CreateClientAsync(sid, """{"clientName":"relayed","clientIdAlias":"relayed-client","grantTypes":["CLIENT_CREDENTIALS"]}""");
+        var id = client.ClientId?.ToString(CultureInfo.InvariantCulture) ?? throw new InvalidOperationException("No client ID.");
+        var secret = client.ClientSecret ?? throw new InvalidOperationException("No secret.");
+        var (_, readOnly) = await Security.Sec.CreateTokenAsync(Admin, sid, Permissions.ClientRead);
+        var (_, otherServer) = await Security.Sec.CreateTokenAsync(Admin, sid, Permissions.ClientRead);
+        using var guesser = Host.CreateClient(readOnly);
+        using var other = Host.CreateClient(otherServer);
+
+        // Guesses by alias and by ID spend one budget.
+        for (var i = 0; i < FailedAuthLimiter.MaxFailures; i++)
+        {
+            var refused = await AuthTokenAsync(guesser, sid, i % 2 == 0 ? id : "relayed-client", "guess-" + i.ToString(CultureInfo.InvariantCulture));
+            Assert.Equal(ResultCodes.TokenInvalidClient.Code, refused["resultCode"]?.GetValue<string>());
+        }
+
+        var blocked = await AuthTokenAsync(guesser, sid, id, secret);
+        Assert.Equal(ResultCodes.TokenTooManyFailuresEnvelope.Code, blocked["resultCode"]?.GetValue<string>());
+        Assert.Equal(ResultCodes.TokenTooManyFailuresEnvelope.Format(60), blocked["resultMessage"]?.GetValue<string>());
+        Assert.Equal("INVALID_CLIENT", blocked["action"]?.GetValue<string>());
+        Assert.Null(blocked["accessToken"]);
+        var relayed = JsonNode.Parse(blocked["responseContent"]!.GetValue<string>())!.AsObject();
+        Assert.Equal("invalid_client", relayed["error"]?.GetValue<string>());
+        Assert.Equal("Too many failed client authentications; retry after 60 seconds.", relayed["error_description"]?.GetValue<string>());
+        Assert.Equal(ResultCodes.TokenTooManyFailuresEnvelope.Code,
+            (await AuthTokenAsync(guesser, sid, "relayed-client", secret))["resultCode"]?.GetValue<string>());
+
+        // The budget belongs to the calling API token: another authorization server, and the client itself at the
+        // standard endpoint, are not blocked.
+        Assert.Equal("OK", (await AuthTokenAsync(other, sid, id, secret))["action"]?.GetValue<string>());
+        using var anonymous = Host.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(anonymous, HttpMethod.Post, $"/oauth2/{sid}/token",
+            Wire.Form(("grant_type", "client_credentials")), new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(id + ":" + secret))))).Status);
+
+        Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(ResultCodes.TokenTooManyFailuresEnvelope.Format(1), (await AuthTokenAsync(guesser, sid, id, secret))["resultMessage"]?.GetValue<string>());
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("OK", (await AuthTokenAsync(guesser, sid, id, secret))["action"]?.GetValue<string>());
+    }
+
     private sealed record Reply(HttpStatusCode Status, string Text);
 
     private static async Task<Reply> SendAsync(HttpClient http, HttpMethod method, string path, HttpContent content, AuthenticationHeaderValue? authorization = null)
