@@ -1,5 +1,6 @@
 using Rekey.Contracts;
 using Rekey.Server.Auth;
+using Rekey.Server.Clients;
 using Rekey.Server.Http;
 using Rekey.Server.Storage;
 
@@ -33,7 +34,8 @@ internal static class Changes
     {
         var store = http.RequestServices.GetRequiredService<IRekeyStore>();
         var clientId = await ClientOfAsync(http, store, serviceId);
-        await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, target is null ? TargetOf(http) : UntrustedText.Printable(target, MaxTargetLength)), http.RequestAborted);
+        var named = target is null ? TargetOf(http) : UntrustedText.Printable(target, MaxTargetLength);
+        await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, named), http.RequestAborted);
         return AuthleteResults.Error(error);
     }
 
@@ -58,7 +60,7 @@ internal static class Changes
     private static async Task<long?> ClientOfAsync(HttpContext http, IRekeyStore store, long? serviceId)
     {
         var values = http.Request.RouteValues;
-        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier || !Clients.ClientRules.CouldNameAClient(identifier))
+        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier || !ClientRules.CouldNameAClient(identifier))
         {
             return null;
         }

@@ -11,7 +11,7 @@ namespace Rekey.Server.Http;
 /// </summary>
 internal static class UntrustedText
 {
-    /// <summary>How much of an identifier a log line shows: longer than any valid client ID or alias needs is never useful.</summary>
+    /// <summary>How much of an identifier a log line shows: every client ID and most aliases whole, never a flood's worth.</summary>
     public const int LogLength = 64;
 
     /// <summary>

@@ -32,7 +32,7 @@ internal sealed class FailedAuthLimiter
     public const int MaxFailures = 10;
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
 
-    /// <summary>16,384 entries: at most about 7 MiB even when every key is as long as it can be (a 128-character alias and an IPv6 address).</summary>
+    /// <summary>16,384 entries: about 8 MiB at most, even when every key is as long as it can be (a 128-character alias and an IPv6 address).</summary>
     public const int DefaultCapacity = 16_384;
 
     public const int Ways = 4;
@@ -45,11 +45,11 @@ internal sealed class FailedAuthLimiter
     {
     }
 
-    /// <summary>A table of <paramref name="capacity"/> entries, rounded up to a power of two and at least one set (tests use small ones).</summary>
+    /// <summary>A table of <paramref name="capacity"/> entries, rounded up to a power of two, at least one set (tests use small ones).</summary>
     internal FailedAuthLimiter(TimeProvider time, int capacity)
     {
         _time = time;
-        _sets = new Set[(int)Math.Max(1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, Ways)) / Ways)];
+        _sets = new Set[System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity, Ways)) / Ways];
         for (var i = 0; i < _sets.Length; i++)
         {
             _sets[i] = new Set();
