@@ -1,5 +1,6 @@
 using Rekey.Contracts;
 using Rekey.Server.Auth;
+using Rekey.Server.Clients;
 using Rekey.Server.Http;
 using Rekey.Server.Storage;
 
@@ -33,7 +34,8 @@ internal static class Changes
     {
         var store = http.RequestServices.GetRequiredService<IRekeyStore>();
         var clientId = await ClientOfAsync(http, store, serviceId);
-        await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, target ?? TargetOf(http)), http.RequestAborted);
+        var named = target is null ? TargetOf(http) : UntrustedText.Printable(target, MaxTargetLength);
+        await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, named), http.RequestAborted);
         return AuthleteResults.Error(error);
     }
 
@@ -58,7 +60,7 @@ internal static class Changes
     private static async Task<long?> ClientOfAsync(HttpContext http, IRekeyStore store, long? serviceId)
     {
         var values = http.Request.RouteValues;
-        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier)
+        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier || !ClientRules.CouldNameAClient(identifier))
         {
             return null;
         }
@@ -67,11 +69,17 @@ internal static class Changes
         return found.Value?.ClientId;
     }
 
-    /// <summary>The identifier the caller named in the path (client ID or alias, token ID, secret ID): never a secret.</summary>
+    /// <summary>
+    /// The identifier the caller named in the path (client ID or alias, token ID, secret ID): never a secret. A refused
+    /// request may name anything, so it is stored escaped and cut (<see cref="UntrustedText.Printable"/>): the audit
+    /// list and the CLI that shows it get no control character. Valid identifiers are far shorter and stored as sent.
+    /// </summary>
     private static string? TargetOf(HttpContext http)
     {
         var values = http.Request.RouteValues;
         var target = values["clientIdentifier"] ?? values["clientId"] ?? values["tokenId"];
-        return target is string text ? text[..Math.Min(text.Length, 200)] : null;
+        return target is string text ? UntrustedText.Printable(text, MaxTargetLength) : null;
     }
+
+    private const int MaxTargetLength = 200;
 }

@@ -15,7 +15,7 @@ internal static class ClientApi
     private static readonly ResultCode[] DocumentCodes =
     [
         ResultCodes.InvalidClientName, ResultCodes.InvalidClientIdAlias, ResultCodes.ClientIdAliasInUse, ResultCodes.ClientIdAliasIsClientId,
-        ResultCodes.InvalidRedirectUri, ResultCodes.InvalidDeveloper, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
+        ResultCodes.InvalidRedirectUri, ResultCodes.InvalidDeveloper, ResultCodes.ClientTextControlCharacter, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
         ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject, ResultCodes.RepeatedFormField,
     ];
 

@@ -49,7 +49,7 @@ internal static class ClientRules
             return error;
         }
 
-        if (Check(client) is { } violation)
+        if (Check(client, document) is { } violation)
         {
             return violation;
         }
@@ -65,7 +65,7 @@ internal static class ClientRules
         return new PreparedClient(client.ClientIdAlias, client.Developer, client.Locked ?? false, document.ToJsonString());
     }
 
-    private static RuleViolation? Check(ClientDocument client)
+    private static RuleViolation? Check(ClientDocument client, JsonObject document)
     {
         if (client.ClientName is { Length: > MaxNameLength })
         {
@@ -82,6 +82,11 @@ internal static class ClientRules
             return RuleViolation.Of(ResultCodes.InvalidDeveloper, MaxDeveloperLength);
         }
 
+        if (UntrustedText.FirstWithControlCharacter(document, TextProperties) is { } controlled)
+        {
+            return RuleViolation.Of(ResultCodes.ClientTextControlCharacter, controlled);
+        }
+
         var redirectUris = client.RedirectUris ?? [];
         for (var i = 0; i < redirectUris.Count; i++)
         {
@@ -96,6 +101,22 @@ internal static class ClientRules
 
         return null;
     }
+
+    /// <summary>
+    /// The text a person reads in lists, consoles and logs (Authlete's localized names and descriptions are arrays of
+    /// tagged values). None may hold a control character, TAB included: each is one line of display text, and a
+    /// TAB, CR, LF or ESC in it would break the columns of a listing or drive the terminal that shows it.
+    /// </summary>
+    private static readonly string[] TextProperties = ["clientName", "clientNames", "developer", "description", "descriptions"];
+
+    /// <summary>
+    /// Whether <paramref name="identifier"/> could name a client at all: a numeric client ID (digits) or an alias
+    /// (1 to <see cref="MaxAliasLength"/> of the alias characters; digits are among them). Anything else — empty, longer,
+    /// or with any other character — names no client in any service, so the token and introspection endpoints refuse
+    /// it like an unknown client before it reaches the failure limiter, a lookup or a log line.
+    /// </summary>
+    public static bool CouldNameAClient([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? identifier) =>
+        identifier is not null && IsValidAlias(identifier);
 
     /// <summary>
     /// Aliases appear in URL paths: unreserved characters plus ':' and '@', at most 128. "." and ".." are dot-segments

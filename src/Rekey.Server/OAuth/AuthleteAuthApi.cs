@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
@@ -20,7 +21,7 @@ internal static class AuthleteAuthApi
     {
         api.MapPost("/{serviceId}/auth/token", GuardedTokenAsync).RequirePermission(Permissions.ClientRead)
             .Documented<TokenResponse>("auth_token_api", "Process a token request (client credentials grant) for an authorization server.", 200,
-                ResultCodes.TokenIssued, ResultCodes.TokenInvalidClient, ResultCodes.TokenUnsupportedGrantType, ResultCodes.TokenInvalidRequest,
+                ResultCodes.TokenIssued, ResultCodes.TokenInvalidClient, ResultCodes.TokenTooManyFailuresEnvelope, ResultCodes.TokenUnsupportedGrantType, ResultCodes.TokenInvalidRequest,
                 ResultCodes.TokenUnauthorizedClient, ResultCodes.TokenInvalidScope, ResultCodes.TokenParametersMissing, ResultCodes.ServiceNotFound,
                 ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
         api.MapPost("/{serviceId}/auth/introspection", GuardedIntrospectAsync).RequirePermission(Permissions.ClientRead)
@@ -32,12 +33,12 @@ internal static class AuthleteAuthApi
 
     // Authlete answers its own failures inside the envelope (action INTERNAL_SERVER_ERROR), so that the
     // authorization server relays a 500 to its client instead of failing itself.
-    private static async Task<IResult> GuardedTokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, IOptions<RekeyOptions> options,
-        ILogger<TokenIssuer> logger, CancellationToken ct)
+    private static async Task<IResult> GuardedTokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
+        IOptions<RekeyOptions> options, ILogger<TokenIssuer> logger, CancellationToken ct)
     {
         try
         {
-            return await TokenAsync(serviceId, http, store, issuer, options, ct);
+            return await TokenAsync(serviceId, http, store, issuer, limiter, options, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -72,7 +73,8 @@ internal static class AuthleteAuthApi
         }
     }
 
-    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
+        IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid) || await store.GetServiceAsync(sid, ct) is not { } stored)
         {
@@ -92,7 +94,23 @@ internal static class AuthleteAuthApi
 
         var form = new FormReader(request.Parameters).ReadForm();
         var presented = ClientAuthentication.FromParts(request.ClientId, request.ClientSecret, form);
+        var budget = limiter.Begin(sid, presented.ClientId, CallerOf(http));
+        if (budget.RetryAfter() is { } wait)
+        {
+            return TooManyFailures(wait);
+        }
+
         var result = await issuer.IssueAsync(Services.ServiceRules.Present(stored), sid, OAuthApi.Issuer(http.Request, sid), form, presented, ct);
+        if (budget.RetryAfter(result.ClientId) is { } waitAfterLookup)
+        {
+            return TooManyFailures(waitAfterLookup);
+        }
+
+        if (result.Failure is { IsClientAuthenticationFailure: true })
+        {
+            budget.RecordFailure(result.ClientId);
+        }
+
         var response = result switch
         {
             { Token: { } token } => new TokenResponse
@@ -125,6 +143,28 @@ internal static class AuthleteAuthApi
         };
         return Results.Json(response, RekeyJsonContext.Default.TokenResponse);
     }
+
+    /// <summary>
+    /// Who spends a client's failure budget here: the authorization server that relays its users' requests, named by
+    /// its API token (the organisation token, which has no ID, by its source address). Its users share that budget —
+    /// the price of stopping a leaked read-only token from guessing thousands of secrets a second.
+    /// </summary>
+    private static string CallerOf(HttpContext http) => http.GetCaller().TokenId is { } tokenId
+        ? string.Create(CultureInfo.InvariantCulture, $"api-token {tokenId}")
+        : "organisation@" + http.Connection.RemoteIpAddress;
+
+    /// <summary>The standard endpoint's 429, inside Authlete's envelope: the authorization server relays an invalid_client.</summary>
+    private static IResult TooManyFailures(int wait) => Results.Json(new TokenResponse
+    {
+        ResultCode = ResultCodes.TokenTooManyFailuresEnvelope.Code,
+        ResultMessage = ResultCodes.TokenTooManyFailuresEnvelope.Format(wait),
+        Action = "INVALID_CLIENT",
+        ResponseContent = OAuthApi.Serialize(new OAuthError
+        {
+            Error = "invalid_client",
+            ErrorDescription = string.Format(CultureInfo.InvariantCulture, ResultCodes.TokenTooManyFailures.Template, wait),
+        }),
+    }, RekeyJsonContext.Default.TokenResponse);
 
     private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options, CancellationToken ct)
     {

@@ -93,17 +93,14 @@ internal static class OAuthApi
         return (form, ClientAuthentication.FromParts(basicId, basicSecret, form), null);
     }
 
-    /// <summary>
-    /// The limiter's name for a presented client identifier. The store reads any digit string as a numeric client ID,
-    /// leading zeros included, so "0…0123" must count as "123": otherwise every padding would be a fresh counter.
-    /// </summary>
-    private static string LimitKey(string? clientId) =>
-        long.TryParse(clientId, NumberStyles.None, CultureInfo.InvariantCulture, out var numeric) ? numeric.ToString(CultureInfo.InvariantCulture) : clientId ?? "";
-
     /// <summary>A request of a client to the token or introspection endpoint, read and past the limiter.</summary>
-    private sealed record ClientRequest(long ServiceId, ServiceDocument Service, Dictionary<string, StringValues> Form, PresentedClient Presented, string Address, string LimitKey);
+    private sealed record ClientRequest(long ServiceId, ServiceDocument Service, Dictionary<string, StringValues> Form, PresentedClient Presented, FailedAuthLimiter.Attempt Budget);
 
-    /// <summary>What both client-authenticated endpoints do first: find the service, read the form and the credentials, apply the limiter.</summary>
+    /// <summary>
+    /// What both client-authenticated endpoints do first: find the service, read the form and the credentials, apply
+    /// the limiter to the (client, source address) pair. A request by alias is checked again after the lookup, under the
+    /// numeric ID of the client it named.
+    /// </summary>
     private static async Task<(ClientRequest? Request, IResult? Error)> BeginAsync(string serviceId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter, CancellationToken ct)
     {
         if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
@@ -117,31 +114,20 @@ internal static class OAuthApi
             return (null, error ?? Error(http, 400, "invalid_request", "The request could not be read."));
         }
 
-        var request = new ClientRequest(sid, service, form, presented, http.Connection.RemoteIpAddress?.ToString() ?? "", LimitKey(presented.ClientId));
-        return (request, Blocked(http, limiter, request, request.LimitKey));
+        var budget = limiter.Begin(sid, presented.ClientId, http.Connection.RemoteIpAddress?.ToString() ?? "");
+        return (new ClientRequest(sid, service, form, presented, budget), Blocked(http, budget.RetryAfter()));
     }
 
     /// <summary>The 429 for a (client, address) pair past its failures, or null.</summary>
-    private static IResult? Blocked(HttpContext http, FailedAuthLimiter limiter, ClientRequest request, string key)
+    private static IResult? Blocked(HttpContext http, int? retryAfter)
     {
-        if (limiter.RetryAfter(request.ServiceId, key, request.Address) is not { } wait)
+        if (retryAfter is not { } wait)
         {
             return null;
         }
 
         http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
         return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
-    }
-
-    /// <summary>
-    /// After the lookup: the limiter's key is the numeric ID of the client the identifier named, so that an alias and
-    /// the ID share one budget; an identifier that named no client keeps its own. A client named by its alias was not
-    /// checked under its ID before the lookup, so it is checked now, before anything it asked for is answered.
-    /// </summary>
-    private static (string Key, IResult? Blocked) AfterLookup(HttpContext http, FailedAuthLimiter limiter, ClientRequest request, long? clientId)
-    {
-        var key = clientId is { } id ? id.ToString(CultureInfo.InvariantCulture) : request.LimitKey;
-        return (key, key == request.LimitKey ? null : Blocked(http, limiter, request, key));
     }
 
     private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
@@ -153,8 +139,7 @@ internal static class OAuthApi
         }
 
         var result = await issuer.IssueAsync(request.Service, request.ServiceId, Issuer(http.Request, request.ServiceId), request.Form, request.Presented, ct);
-        var (key, blocked) = AfterLookup(http, limiter, request, result.ClientId);
-        if (blocked is not null)
+        if (Blocked(http, request.Budget.RetryAfter(result.ClientId)) is { } blocked)
         {
             return blocked;
         }
@@ -163,7 +148,7 @@ internal static class OAuthApi
         {
             if (failure.IsClientAuthenticationFailure)
             {
-                limiter.RecordFailure(request.ServiceId, key, request.Address);
+                request.Budget.RecordFailure(result.ClientId);
             }
 
             return Error(http, failure.HttpStatus, failure.Error, failure.Description);
@@ -189,15 +174,14 @@ internal static class OAuthApi
         }
 
         var authentication = await issuer.AuthenticateAsync(sid, presented, ct);
-        var (key, blocked) = AfterLookup(http, limiter, request, authentication.ClientId);
-        if (blocked is not null)
+        if (Blocked(http, request.Budget.RetryAfter(authentication.ClientId)) is { } blocked)
         {
             return blocked;
         }
 
         if (!authentication.Outcome.IsOk(out _, out _))
         {
-            limiter.RecordFailure(sid, key, request.Address);
+            request.Budget.RecordFailure(authentication.ClientId);
             return Error(http, 401, "invalid_client", "Client authentication failed.");
         }
 

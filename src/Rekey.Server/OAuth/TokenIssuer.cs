@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 using Rekey.Contracts;
+using Rekey.Server.Clients;
+using Rekey.Server.Http;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
 
@@ -135,17 +137,29 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
     /// </summary>
     public async Task<AuthenticationResult> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
     {
-        var refused = StoreRules.ClientNotFound(presented.ClientId ?? "", serviceId);
-        if (presented.Method == ClientAuthMethod.None || string.IsNullOrEmpty(presented.ClientId) || presented.Secret is null)
+        // An identifier that cannot name a client is refused like an unknown one, without a lookup, and its value
+        // never reaches the log: it may be 64 KiB long or carry a line break.
+        if (!ClientRules.CouldNameAClient(presented.ClientId))
         {
-            LogRefused(logger, serviceId, presented.ClientId ?? "(none)", "no client authentication");
+            var (shown, why) = string.IsNullOrEmpty(presented.ClientId)
+                ? ("(none)", "no client identifier")
+                : ("(invalid)", string.Create(CultureInfo.InvariantCulture, $"the identifier cannot name a client ({presented.ClientId.Length} characters)"));
+            LogRefused(logger, serviceId, shown, why);
+            return new AuthenticationResult(StoreRules.ClientNotFound("", serviceId), null);
+        }
+
+        var identifier = presented.ClientId;
+        var refused = StoreRules.ClientNotFound(identifier, serviceId);
+        if (presented.Method == ClientAuthMethod.None || presented.Secret is null)
+        {
+            LogRefused(logger, serviceId, UntrustedText.Printable(identifier), "no client authentication");
             return new AuthenticationResult(refused, null);
         }
 
-        var verification = await verifier.VerifyAsync(serviceId, presented.ClientId, presented.Secret, ct);
+        var verification = await verifier.VerifyAsync(serviceId, identifier, presented.Secret, ct);
         if (!verification.Succeeded || verification.Client is not { } client)
         {
-            LogRefused(logger, serviceId, presented.ClientId, verification.Failure.ToString());
+            LogRefused(logger, serviceId, UntrustedText.Printable(identifier), verification.Failure.ToString());
             return new AuthenticationResult(refused, verification.Client?.ClientId);
         }
 
@@ -156,7 +170,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             : null;
         if (reason is not null)
         {
-            LogRefused(logger, serviceId, presented.ClientId, reason);
+            LogRefused(logger, serviceId, UntrustedText.Printable(identifier), reason);
             return new AuthenticationResult(refused, client.ClientId);
         }
 
@@ -198,6 +212,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
     private static string Ascii(string value) =>
         new(value.Take(64).Select(c => c is >= (char)0x20 and <= (char)0x7E and not '"' and not '\\' ? c : '?').ToArray());
 
-    [LoggerMessage(30, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
+    /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
+    [LoggerMessage(40, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
     private static partial void LogRefused(ILogger logger, long serviceId, string clientIdentifier, string reason);
 }

@@ -39,6 +39,12 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidServiceName, MaxNameLength);
         }
 
+        // One line of display text each, TAB included (see ClientRules.TextProperties).
+        if (UntrustedText.FirstWithControlCharacter(document, "serviceName", "description") is { } controlled)
+        {
+            return RuleViolation.Of(ResultCodes.ServiceTextControlCharacter, controlled);
+        }
+
         if (service.Issuer is { } issuer && !IsValidIssuer(issuer))
         {
             return RuleViolation.Of(ResultCodes.InvalidIssuer);
