@@ -387,6 +387,34 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
         Assert.Equal(generated[..4], Sec.Text(secrets[2], "hint"));
         Assert.All(secrets, s => Assert.Null(s!["clientSecret"]));
     }
+
+    [Fact]
+    public async Task a_revoked_secret_keeps_no_hint_whichever_way_it_was_revoked()
+    {
+        var (_, admin, _) = await StartOnFakeClockAsync();
+        var serviceId = await admin.CreateServiceAsync(grace: Hour);
+        var (clientId, generated) = await admin.NewClientAsync(serviceId);
+
+        // Revoked at once by a rotation without grace, revoked by hand, and pushed past the cap of valid previous secrets.
+        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40), grace: 0);
+        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40));
+        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40));
+        var listed = await admin.ListSecretsAsync(serviceId, clientId);
+        Assert.Equal(["current", "previous", "previous", "revoked"], listed.Select(s => Sec.Text(s, "status")));
+        var (revokedStatus, _) = await admin.RevokeAsync(serviceId, clientId, listed[1]!["secretId"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.OK, revokedStatus);
+        for (var i = 0; i < SecretPolicy.MaxValidPrevious + 1; i++)
+        {
+            await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40));
+        }
+
+        var secrets = await admin.ListSecretsAsync(serviceId, clientId);
+        var revoked = secrets.Where(s => Sec.Text(s, "status") == "revoked").ToList();
+        Assert.True(revoked.Count >= 3, $"{revoked.Count} revoked secrets");
+        Assert.All(revoked, s => Assert.Null(s!["hint"]));
+        Assert.All(secrets.Where(s => Sec.Text(s, "status") != "revoked"), s => Assert.NotNull(s!["hint"]));
+        Assert.DoesNotContain(secrets, s => s!["hint"]?.GetValue<string>() == generated[..4]);
+    }
 }
 
 public sealed class SqliteRotationTests(ClassStore<SqliteAccess> store) : RotationSuite(store.Store), IClassFixture<ClassStore<SqliteAccess>>

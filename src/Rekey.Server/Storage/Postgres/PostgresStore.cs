@@ -516,14 +516,14 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                     new("UPDATE client_secrets SET state = 1, valid_until = @until, ciphertext = ''::bytea WHERE client_id = @c AND state = 0",
                         [Long("until", now + (grace * 1000)), Long("c", clientId)]),
                     new("""
-                        UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id IN
+                        UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea, hint = NULL WHERE secret_id IN
                           (SELECT secret_id FROM client_secrets WHERE client_id = @c AND state = 1 AND valid_until > @now
                            ORDER BY created_at DESC, secret_id DESC OFFSET @max)
                         """, [Long("now", now), Long("c", clientId), Int("max", SecretPolicy.MaxValidPrevious)]),
                 ]
                 :
                 [
-                    new("UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea WHERE client_id = @c AND state = 0",
+                    new("UPDATE client_secrets SET state = 2, revoked_at = @now, ciphertext = ''::bytea, digest = ''::bytea, hint = NULL WHERE client_id = @c AND state = 0",
                         [Long("now", now), Long("c", clientId)]),
                 ];
             var (insert, newSecretId) = NewCurrentSecret(request.ServiceId, clientId, request.NewSecret, SecretPolicy.CreatedAt(now, found.NewestSecretAt),
@@ -578,7 +578,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                 return RuleViolation.Of(ResultCodes.CannotRevokeCurrentSecret, secretId);
             }
 
-            await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, @now), ciphertext = ''::bytea, digest = ''::bytea WHERE secret_id = @id", ct, Long("now", change.At), Long("id", secretId));
+            await ExecAsync(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, @now), ciphertext = ''::bytea, digest = ''::bytea, hint = NULL WHERE secret_id = @id", ct, Long("now", change.At), Long("id", secretId));
             await AuditAsync(c, unit, change, serviceId, clientId, secretId, ct);
             return clientId;
         }, ct);

@@ -460,14 +460,14 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             {
                 Exec(c, "UPDATE client_secrets SET state = 1, valid_until = $until, ciphertext = X'' WHERE client_id = $c AND state = 0", ("$until", now + (grace * 1000)), ("$c", clientId));
                 Exec(c, """
-                    UPDATE client_secrets SET state = 2, revoked_at = $now, ciphertext = X'', digest = X'' WHERE secret_id IN
+                    UPDATE client_secrets SET state = 2, revoked_at = $now, ciphertext = X'', digest = X'', hint = NULL WHERE secret_id IN
                       (SELECT secret_id FROM client_secrets WHERE client_id = $c AND state = 1 AND valid_until > $now
                        ORDER BY created_at DESC, secret_id DESC LIMIT -1 OFFSET $max)
                     """, ("$now", now), ("$c", clientId), ("$max", SecretPolicy.MaxValidPrevious));
             }
             else
             {
-                Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now, ciphertext = X'', digest = X'' WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
+                Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = $now, ciphertext = X'', digest = X'', hint = NULL WHERE client_id = $c AND state = 0", ("$now", now), ("$c", clientId));
             }
 
             var newSecretId = InsertCurrentSecret(c, request.ServiceId, clientId, request.NewSecret, createdAt, SecretPolicy.ExpiresAt(now, found.Settings.SecretLifetimeSeconds));
@@ -516,7 +516,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 return RuleViolation.Of(ResultCodes.CannotRevokeCurrentSecret, secretId);
             }
 
-            Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, $now), ciphertext = X'', digest = X'' WHERE secret_id = $id", ("$now", change.At), ("$id", secretId));
+            Exec(c, "UPDATE client_secrets SET state = 2, revoked_at = COALESCE(revoked_at, $now), ciphertext = X'', digest = X'', hint = NULL WHERE secret_id = $id", ("$now", change.At), ("$id", secretId));
             Audit(c, change, serviceId, clientId, secretId);
             return clientId;
         }, ct);
