@@ -84,7 +84,7 @@ internal static class RekeyHosting
         if (connectionString.Length == 0 && options.Storage.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {
             // Hosted services are all constructed before any starts, so the store may be built before the initializer runs.
-            Directory.CreateDirectory(options.DataDirectory);
+            PrivateFile.CreateDirectory(options.DataDirectory);
             connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDirectory, "rekey.db"))}";
         }
 

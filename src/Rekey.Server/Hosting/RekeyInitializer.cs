@@ -13,7 +13,7 @@ internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceP
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        Directory.CreateDirectory(o.DataDirectory);
+        Secrets.PrivateFile.CreateDirectory(o.DataDirectory);
         services.GetRequiredService<AdminToken>();
         await services.GetRequiredService<IRekeyStore>().MigrateAsync(cancellationToken);
         await services.GetRequiredService<Secrets.KeyLifecycle>().InitializeAsync(cancellationToken);

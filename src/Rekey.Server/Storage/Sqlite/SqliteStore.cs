@@ -31,7 +31,14 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
     public SqliteStore(string connectionString, string synchronous, SecretCipher cipher, TimeProvider time)
     {
         _time = time;
-        _connectionString = new SqliteConnectionStringBuilder(connectionString) { Pooling = true }.ToString();
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
+        _connectionString = builder.ToString();
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && !file.StartsWith("file:", StringComparison.OrdinalIgnoreCase) && builder.Mode != SqliteOpenMode.Memory)
+        {
+            // Created by us with mode 0600 before SQLite opens it: SQLite would create it with the process umask (0644
+            // by default) and give its -wal and -shm files the same mode.
+            PrivateFile.CreateEmpty(file);
+        }
         _synchronous = synchronous;
         _cipher = cipher;
         _writer = new Lazy<SqliteWriteQueue>(() => new SqliteWriteQueue(OpenWriteConnection(), Translate));
