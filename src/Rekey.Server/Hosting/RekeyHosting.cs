@@ -89,7 +89,7 @@ internal static class RekeyHosting
 
         return options.Storage.Provider.ToLowerInvariant() switch
         {
-            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time),
+            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time, options.Storage.SqliteWriteQueueLimit),
             "postgres" => new PostgresStore(connectionString, cipher, loggers.CreateLogger<PostgresStore>(), time),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };

@@ -41,12 +41,20 @@ internal sealed class StorageOptions
 
     /// <summary>SQLite <c>PRAGMA synchronous</c>: <c>FULL</c> (default, durable against power loss) or <c>NORMAL</c>.</summary>
     public string SqliteSynchronous { get; set; } = "FULL";
+
+    /// <summary>
+    /// Most SQLite writes waiting for the single writer or being written; one more is refused at once with 503
+    /// (A000105, <c>Retry-After</c>) instead of queueing without limit.
+    /// </summary>
+    public int SqliteWriteQueueLimit { get; set; } = Storage.Sqlite.SqliteWriteQueue.DefaultLimit;
 }
 
 /// <summary>Cross-field rules; a broken one stops the server before it listens, with one clear line.</summary>
 internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
 {
     private static readonly string[] Providers = ["sqlite", "postgres"];
+
+    private const int MaxSqliteWriteQueueLimit = 1 << 20;
 
     public ValidateOptionsResult Validate(string? name, RekeyOptions options)
     {
@@ -69,6 +77,11 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         if (options.Storage.SqliteSynchronous is not ("FULL" or "NORMAL" or "EXTRA"))
         {
             errors.Add("Rekey:Storage:SqliteSynchronous must be FULL, EXTRA or NORMAL.");
+        }
+
+        if (options.Storage.SqliteWriteQueueLimit is < 1 or > MaxSqliteWriteQueueLimit)
+        {
+            errors.Add($"Rekey:Storage:SqliteWriteQueueLimit must be between 1 and {MaxSqliteWriteQueueLimit}.");
         }
 
         if (options.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
