@@ -33,6 +33,7 @@ internal static class RekeyHosting
         services.AddOptions<RekeyOptions>().BindConfiguration(RekeyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RekeyOptions>, RekeyOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<UnhandledErrors>();
         services.AddSingleton<AdminToken>();
         services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
@@ -97,7 +98,7 @@ internal static class RekeyHosting
 
     public static WebApplication MapRekey(this WebApplication app)
     {
-        app.UseExceptionHandler(handler => handler.Run(WriteUnhandledAsync));
+        app.UseExceptionHandler(app.Services.GetRequiredService<UnhandledErrors>().HandlerOptions);
         app.UseStatusCodePages(WriteStatusCodeAsync);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", HealthAsync).WithName("healthz").WithSummary("200 once the store answers, 503 otherwise.").ExcludeFromDescription();
@@ -133,74 +134,4 @@ internal static class RekeyHosting
         await store.PingAsync(ct)
             ? Results.Json(new Dictionary<string, string> { ["status"] = "ok" }, RekeyJsonContext.Default.DictionaryStringString)
             : Results.Json(new Dictionary<string, string> { ["status"] = "unavailable" }, RekeyJsonContext.Default.DictionaryStringString, statusCode: 503);
-
-    /// <summary>
-    /// Last line of defence: an exception is a bug or broken infrastructure. The caller gets a result code and the
-    /// request ID, never a stack trace; a store outage is a 503 the caller may retry.
-    /// </summary>
-    private static async Task WriteUnhandledAsync(HttpContext http)
-    {
-        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server");
-        var result = error switch
-        {
-            StoreUnavailableException unavailable => Unavailable(http, logger, unavailable),
-            StoreOutcomeUnknownException unknown => OutcomeUnknown(http, logger, unknown),
-            StoreOverloadedException => Overloaded(http),
-            BadHttpRequestException { StatusCode: 408 } => RuleViolation.Of(ResultCodes.RequestBodyTooSlow),
-            SecretDecryptionException unreadable => Unreadable(http, logger, unreadable),
-            BadHttpRequestException { StatusCode: 413 } => RuleViolation.Of(ResultCodes.BodyTooLarge, http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes),
-            _ => Unhandled(http, logger, error),
-        };
-        if (IsOAuthPath(http.Request.Path))
-        {
-            // The standard endpoints speak RFC 6749 errors, also when the server fails.
-            http.Response.StatusCode = result.Code.HttpStatus;
-            http.Response.Headers.CacheControl = "no-store";
-            await http.Response.WriteAsJsonAsync(new OAuthError { Error = "server_error", ErrorDescription = result.Message }, RekeyJsonContext.Default.OAuthError);
-            return;
-        }
-
-        await AuthleteResults.WriteAsync(http, result);
-    }
-
-    private static bool IsOAuthPath(PathString path) =>
-        path.StartsWithSegments("/oauth2", StringComparison.Ordinal) || path.StartsWithSegments("/.well-known", StringComparison.Ordinal);
-
-    private static RuleViolation Unavailable(HttpContext http, ILogger logger, StoreUnavailableException ex)
-    {
-        Log.StoreUnavailable(logger, http.TraceIdentifier, ex.Message);
-        return RuleViolation.Of(ResultCodes.StoreUnavailable);
-    }
-
-    private static RuleViolation OutcomeUnknown(HttpContext http, ILogger logger, StoreOutcomeUnknownException ex)
-    {
-        Log.StoreOutcomeUnknown(logger, http.TraceIdentifier, ex.Message);
-        return RuleViolation.Of(ResultCodes.StoreOutcomeUnknown, http.TraceIdentifier);
-    }
-
-    private static RuleViolation Overloaded(HttpContext http)
-    {
-        http.Response.OnStarting(() =>
-        {
-            http.Response.Headers.RetryAfter = StoreOverloadedException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Task.CompletedTask;
-        });
-        return RuleViolation.Of(ResultCodes.StoreOverloaded, StoreOverloadedException.RetryAfterSeconds);
-    }
-
-    private static RuleViolation Unreadable(HttpContext http, ILogger logger, SecretDecryptionException ex)
-    {
-        Log.StoredSecretUnreadable(logger, http.TraceIdentifier, ex.Message);
-        // The exception handler re-executes the pipeline without the original route values; the feature keeps them.
-        var routeValues = http.Features.Get<IExceptionHandlerFeature>()?.RouteValues;
-        var client = routeValues?["clientIdentifier"] ?? routeValues?["clientId"] ?? "?";
-        return RuleViolation.Of(ResultCodes.StoredSecretUnreadable, client, http.TraceIdentifier);
-    }
-
-    private static RuleViolation Unhandled(HttpContext http, ILogger logger, Exception? ex)
-    {
-        Log.UnhandledError(logger, ex ?? new InvalidOperationException("unknown"), http.TraceIdentifier);
-        return RuleViolation.Of(ResultCodes.InternalError, http.TraceIdentifier);
-    }
 }
