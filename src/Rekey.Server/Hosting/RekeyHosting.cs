@@ -98,6 +98,7 @@ internal static class RekeyHosting
 
     public static WebApplication MapRekey(this WebApplication app)
     {
+        app.Use(NoStoreOnApi);
         app.UseExceptionHandler(app.Services.GetRequiredService<UnhandledErrors>().HandlerOptions);
         app.UseStatusCodePages(WriteStatusCodeAsync);
         app.MapOpenApi("/openapi/{documentName}.json");
@@ -113,6 +114,22 @@ internal static class RekeyHosting
         api.MapAuthleteAuth();
         app.MapOAuth();
         return app;
+    }
+
+    /// <summary>
+    /// Every /api answer, refusals and failures included, may carry a secret or says something about one: no cache
+    /// keeps it (the /oauth2 endpoints set the same headers themselves, as RFC 6749 asks). Set before anything else
+    /// runs; the exception handler replaces them with its own <c>no-cache,no-store</c>.
+    /// </summary>
+    private static Task NoStoreOnApi(HttpContext http, RequestDelegate next)
+    {
+        if (http.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            http.Response.Headers.CacheControl = "no-store";
+            http.Response.Headers.Pragma = "no-cache";
+        }
+
+        return next(http);
     }
 
     /// <summary>Unknown paths and wrong methods answer with a result code too, never a plain-text page.</summary>
