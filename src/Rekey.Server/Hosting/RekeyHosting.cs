@@ -28,6 +28,7 @@ internal static class RekeyHosting
         }
 
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Services.PostConfigure<LoggerFilterOptions>(NeverLogRequestTargets);
 
         var services = builder.Services;
         services.AddOptions<RekeyOptions>().BindConfiguration(RekeyOptions.Section).ValidateOnStart();
@@ -57,6 +58,21 @@ internal static class RekeyHosting
             return Task.CompletedTask;
         }));
         return builder;
+    }
+
+    /// <summary>
+    /// The request target can carry a secret in its query (a client that sends <c>client_secret</c> in the URL). Two
+    /// framework categories log it: the hosting diagnostics ("Request starting GET …?query", Information) and Kestrel's
+    /// bad-request details (the raw request line, Debug). These rules are added after the configuration's, for every
+    /// provider the configuration names and for all providers, so no configuration turns those lines back on.
+    /// </summary>
+    private static void NeverLogRequestTargets(LoggerFilterOptions options)
+    {
+        foreach (var provider in options.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToList())
+        {
+            options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null));
+            options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information, null));
+        }
     }
 
     private static KeyRing LoadKeyRing(RekeyOptions options, ILogger logger)
