@@ -26,8 +26,16 @@ internal static class RekeyHosting
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+        else
+        {
+            CheckUrls(builder.Configuration["urls"]);
+        }
 
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+
+        // A start that fails is reported by Program.cs as one line; the host's own "Hosting failed to start" would add
+        // the stack trace at error level. Critical stays, so a background service that stops the host is still logged.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Services.PostConfigure<LoggerFilterOptions>(NeverLogRequestTargets);
 
         var services = builder.Services;
@@ -35,11 +43,14 @@ internal static class RekeyHosting
         services.AddSingleton<IValidateOptions<RekeyOptions>, RekeyOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<UnhandledErrors>();
+        // The data directory is checked before the key ring or the store write into it: both factories take it first, and
+        // the store is built while the hosted services are constructed, before any of them (the initializer too) starts.
+        services.AddSingleton<DataDirectory>();
         services.AddSingleton<AdminToken>();
-        services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
+        services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
-        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<DataDirectory>(),
+            sp.GetRequiredService<SecretCipher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         // Registered before every other hosted service, and hosted services start before Kestrel listens.
         services.AddHostedService<RekeyInitializer>();
         services.AddSingleton<SecretUsage>();
@@ -61,6 +72,25 @@ internal static class RekeyHosting
     }
 
     /// <summary>
+    /// Kestrel parses the addresses only when it binds, after the data directory, key file and database were prepared:
+    /// a typo in <c>--urls</c> is refused here, before anything is created.
+    /// </summary>
+    private static void CheckUrls(string? urls)
+    {
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            try
+            {
+                BindingAddress.Parse(url);
+            }
+            catch (FormatException ex)
+            {
+                throw new StartupFailure($"invalid configuration: {ex.Message} (--urls or ASPNETCORE_URLS)", ex);
+            }
+        }
+    }
+
+    /// <summary>
     /// The request target can carry a secret in its query (a client that sends <c>client_secret</c> in the URL). Two
     /// framework categories log it: the hosting diagnostics ("Request starting GET …?query", Information) and Kestrel's
     /// bad-request details (the raw request line, Debug). These rules are added after the configuration's, for every
@@ -75,7 +105,7 @@ internal static class RekeyHosting
         }
     }
 
-    private static KeyRing LoadKeyRing(RekeyOptions options, ILogger logger)
+    private static KeyRing LoadKeyRing(RekeyOptions options, DataDirectory dataDirectory, ILogger logger)
     {
         KeyRing ring;
         string source;
@@ -86,7 +116,7 @@ internal static class RekeyHosting
         }
         else
         {
-            source = Path.GetFullPath(Path.Combine(options.DataDirectory, "master.key"));
+            source = dataDirectory.PathOf("master.key");
             ring = KeyRing.FromFile(source);
         }
 
@@ -94,14 +124,12 @@ internal static class RekeyHosting
         return ring;
     }
 
-    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, TimeProvider time, ILoggerFactory loggers)
+    private static IRekeyStore CreateStore(RekeyOptions options, DataDirectory dataDirectory, SecretCipher cipher, TimeProvider time, ILoggerFactory loggers)
     {
         var connectionString = options.Storage.ConnectionString ?? "";
         if (connectionString.Length == 0 && options.Storage.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            // Hosted services are all constructed before any starts, so the store may be built before the initializer runs.
-            Directory.CreateDirectory(options.DataDirectory);
-            connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDirectory, "rekey.db"))}";
+            connectionString = $"Data Source={dataDirectory.PathOf("rekey.db")}";
         }
 
         return options.Storage.Provider.ToLowerInvariant() switch

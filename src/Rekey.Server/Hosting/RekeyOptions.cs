@@ -7,7 +7,7 @@ internal sealed class RekeyOptions
 {
     public const string Section = "Rekey";
 
-    /// <summary>Where the SQLite file, the admin token and the master key file live.</summary>
+    /// <summary>Where the SQLite file, the admin token and the master key file live; a relative path starts at the working directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>The organisation token; when empty it is generated into <c>&lt;DataDirectory&gt;/admin-token</c>.</summary>
