@@ -1,38 +1,57 @@
-using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
-using Rekey.Server.Secrets;
 
-// Configuration is read once and validated at start; watching the content root for changes would wake a thread on
-// every database write when the data directory lies inside it (measured in bench/README.md).
-var builder = WebApplication.CreateBuilder([.. args, "--hostBuilder:reloadConfigOnChange=false"]);
-builder.AddRekey();
-var app = builder.Build();
-app.MapRekey();
+if (ServerCommandLine.Answer(args, Console.Out) is { } answered)
+{
+    return answered;
+}
 
+WebApplication? app = null;
 try
 {
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        // Configuration is read once and validated at start; watching the content root for changes would wake a thread
+        // on every database write when the data directory lies inside it (measured in bench/README.md).
+        Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
+        // The shipped appsettings.json (quiet framework logging) lies beside the binary: it applies from any working
+        // directory. Relative paths in the configuration (Rekey:DataDirectory) still start at the working directory.
+        ContentRootPath = AppContext.BaseDirectory,
+    });
+    builder.AddRekey();
+    app = builder.Build();
+    app.MapRekey();
     await app.RunAsync();
+    return 0;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (StartupErrors.Describe(ex) is { } reason)
 {
-    // One clear line, before the server listens.
-    await Console.Error.WriteLineAsync("rekey: invalid configuration: " + string.Join(" ", ex.Failures));
+    // One line that names the cause, before the server listens; no stack trace for a cause the operator can fix.
+    await Console.Error.WriteLineAsync("rekey: " + reason);
     return 1;
 }
-catch (StartupFailure ex)
+catch (Exception ex) when (ex is not HostAbortedException)
 {
-    // A cause the operator can fix (master keys, schema version): the message is the whole story, without key material.
-    await Console.Error.WriteLineAsync("rekey: " + ex.Message);
-    return 1;
-}
-catch (SecretDecryptionException ex)
-{
-    // The configured master keys do not open the stored data keys: refuse to start rather than serve errors.
-    await Console.Error.WriteLineAsync("rekey: cannot open the stored data keys with the configured master keys: " + ex.Message);
-    return 1;
-}
+    // A bug: its stack trace is what finds it, logged once at Critical; still exit 1 rather than abort. (Tools that
+    // build the host only to inspect it, such as OpenAPI generation, stop it with HostAbortedException: not ours.)
+    await Console.Error.WriteLineAsync($"rekey: stopped by an unexpected error: {ex.GetType().Name}: {ex.Message}");
+    if (app is not null)
+    {
+        Log.StoppedByUnexpectedError(app.Logger, ex);
+    }
+    else
+    {
+        await Console.Error.WriteLineAsync(ex.ToString());
+    }
 
-return 0;
+    return 1;
+}
+finally
+{
+    if (app is not null)
+    {
+        await app.DisposeAsync();
+    }
+}
 
 /// <summary>Entry point; public so that tests can host the real application.</summary>
 public partial class Program;

@@ -32,4 +32,16 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Information, "Master keys: {Count} configured ({KeyIds}), from {Source}.")]
     public static partial void KeyRingLoaded(ILogger logger, int count, string keyIds, string source);
+
+    [LoggerMessage(40, LogLevel.Information, "Data directory: {Path}")]
+    public static partial void DataDirectoryReady(ILogger logger, string path);
+
+    [LoggerMessage(41, LogLevel.Debug, "Request {RequestId} refused with {StatusCode}: the HTTP server could not read it.")]
+    public static partial void RequestUnreadable(ILogger logger, string requestId, int statusCode);
+
+    [LoggerMessage(42, LogLevel.Debug, "Write refused for request {RequestId}: {Reason}")]
+    public static partial void StoreOverloaded(ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(43, LogLevel.Critical, "Stopped by an unexpected error.")]
+    public static partial void StoppedByUnexpectedError(ILogger logger, Exception exception);
 }

@@ -26,19 +26,32 @@ internal static class RekeyHosting
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+        else
+        {
+            CheckUrls(builder.Configuration["urls"]);
+        }
 
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+
+        // A start that fails is reported by Program.cs as one line; the host's own "Hosting failed to start" would add
+        // the stack trace at error level. Critical stays, so a background service that stops the host is still logged.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Services.PostConfigure<LoggerFilterOptions>(NeverLogRequestTargets);
 
         var services = builder.Services;
         services.AddOptions<RekeyOptions>().BindConfiguration(RekeyOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RekeyOptions>, RekeyOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<UnhandledErrors>();
+        // The data directory is checked before the key ring or the store write into it: both factories take it first, and
+        // the store is built while the hosted services are constructed, before any of them (the initializer too) starts.
+        services.AddSingleton<DataDirectory>();
         services.AddSingleton<AdminToken>();
-        services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<ILogger<KeyRing>>()));
+        services.AddSingleton(sp => LoadKeyRing(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<SecretCipher>();
         services.AddSingleton<KeyLifecycle>();
-        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<SecretCipher>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IRekeyStore>(sp => CreateStore(sp.GetRequiredService<IOptions<RekeyOptions>>().Value, sp.GetRequiredService<DataDirectory>(),
+            sp.GetRequiredService<SecretCipher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         // Registered before every other hosted service, and hosted services start before Kestrel listens.
         services.AddHostedService<RekeyInitializer>();
         services.AddSingleton<SecretUsage>();
@@ -59,7 +72,41 @@ internal static class RekeyHosting
         return builder;
     }
 
-    private static KeyRing LoadKeyRing(RekeyOptions options, ILogger logger)
+    /// <summary>
+    /// Kestrel parses the addresses only when it binds, after the data directory, key file and database were prepared:
+    /// a typo in <c>--urls</c> is refused here, before anything is created.
+    /// </summary>
+    private static void CheckUrls(string? urls)
+    {
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            try
+            {
+                BindingAddress.Parse(url);
+            }
+            catch (FormatException ex)
+            {
+                throw new StartupFailure($"invalid configuration: {ex.Message} (--urls or ASPNETCORE_URLS)", ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The request target can carry a secret in its query (a client that sends <c>client_secret</c> in the URL). Two
+    /// framework categories log it: the hosting diagnostics ("Request starting GET …?query", Information) and Kestrel's
+    /// bad-request details (the raw request line, Debug). These rules are added after the configuration's, for every
+    /// provider the configuration names and for all providers, so no configuration turns those lines back on.
+    /// </summary>
+    private static void NeverLogRequestTargets(LoggerFilterOptions options)
+    {
+        foreach (var provider in options.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToList())
+        {
+            options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null));
+            options.Rules.Add(new LoggerFilterRule(provider, "Microsoft.AspNetCore.Server.Kestrel.BadRequests", LogLevel.Information, null));
+        }
+    }
+
+    private static KeyRing LoadKeyRing(RekeyOptions options, DataDirectory dataDirectory, ILogger logger)
     {
         KeyRing ring;
         string source;
@@ -70,7 +117,7 @@ internal static class RekeyHosting
         }
         else
         {
-            source = Path.GetFullPath(Path.Combine(options.DataDirectory, "master.key"));
+            source = dataDirectory.PathOf("master.key");
             ring = KeyRing.FromFile(source);
         }
 
@@ -78,19 +125,17 @@ internal static class RekeyHosting
         return ring;
     }
 
-    private static IRekeyStore CreateStore(RekeyOptions options, SecretCipher cipher, TimeProvider time, ILoggerFactory loggers)
+    private static IRekeyStore CreateStore(RekeyOptions options, DataDirectory dataDirectory, SecretCipher cipher, TimeProvider time, ILoggerFactory loggers)
     {
         var connectionString = options.Storage.ConnectionString ?? "";
         if (connectionString.Length == 0 && options.Storage.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
         {
-            // Hosted services are all constructed before any starts, so the store may be built before the initializer runs.
-            PrivateFile.CreateDirectory(options.DataDirectory);
-            connectionString = $"Data Source={Path.GetFullPath(Path.Combine(options.DataDirectory, "rekey.db"))}";
+            connectionString = $"Data Source={dataDirectory.PathOf("rekey.db")}";
         }
 
         return options.Storage.Provider.ToLowerInvariant() switch
         {
-            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time),
+            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time, options.Storage.SqliteWriteQueueLimit),
             "postgres" => new PostgresStore(connectionString, cipher, loggers.CreateLogger<PostgresStore>(), time),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };
@@ -98,7 +143,8 @@ internal static class RekeyHosting
 
     public static WebApplication MapRekey(this WebApplication app)
     {
-        app.UseExceptionHandler(handler => handler.Run(WriteUnhandledAsync));
+        app.Use(NoStoreOnApi);
+        app.UseExceptionHandler(app.Services.GetRequiredService<UnhandledErrors>().HandlerOptions);
         app.UseStatusCodePages(WriteStatusCodeAsync);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", HealthAsync).WithName("healthz").WithSummary("200 once the store answers, 503 otherwise.").ExcludeFromDescription();
@@ -113,6 +159,22 @@ internal static class RekeyHosting
         api.MapAuthleteAuth();
         app.MapOAuth();
         return app;
+    }
+
+    /// <summary>
+    /// Every /api answer, refusals and failures included, may carry a secret or says something about one: no cache
+    /// keeps it (the /oauth2 endpoints set the same headers themselves, as RFC 6749 asks). Set before anything else
+    /// runs; the exception handler replaces them with its own <c>no-cache,no-store</c>.
+    /// </summary>
+    private static Task NoStoreOnApi(HttpContext http, RequestDelegate next)
+    {
+        if (http.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            http.Response.Headers.CacheControl = "no-store";
+            http.Response.Headers.Pragma = "no-cache";
+        }
+
+        return next(http);
     }
 
     /// <summary>Unknown paths and wrong methods answer with a result code too, never a plain-text page.</summary>
@@ -134,74 +196,4 @@ internal static class RekeyHosting
         await store.PingAsync(ct)
             ? Results.Json(new Dictionary<string, string> { ["status"] = "ok" }, RekeyJsonContext.Default.DictionaryStringString)
             : Results.Json(new Dictionary<string, string> { ["status"] = "unavailable" }, RekeyJsonContext.Default.DictionaryStringString, statusCode: 503);
-
-    /// <summary>
-    /// Last line of defence: an exception is a bug or broken infrastructure. The caller gets a result code and the
-    /// request ID, never a stack trace; a store outage is a 503 the caller may retry.
-    /// </summary>
-    private static async Task WriteUnhandledAsync(HttpContext http)
-    {
-        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server");
-        var result = error switch
-        {
-            StoreUnavailableException unavailable => Unavailable(http, logger, unavailable),
-            StoreOutcomeUnknownException unknown => OutcomeUnknown(http, logger, unknown),
-            StoreOverloadedException => Overloaded(http),
-            BadHttpRequestException { StatusCode: 408 } => RuleViolation.Of(ResultCodes.RequestBodyTooSlow),
-            SecretDecryptionException unreadable => Unreadable(http, logger, unreadable),
-            BadHttpRequestException { StatusCode: 413 } => RuleViolation.Of(ResultCodes.BodyTooLarge, http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes),
-            _ => Unhandled(http, logger, error),
-        };
-        if (IsOAuthPath(http.Request.Path))
-        {
-            // The standard endpoints speak RFC 6749 errors, also when the server fails.
-            http.Response.StatusCode = result.Code.HttpStatus;
-            http.Response.Headers.CacheControl = "no-store";
-            await http.Response.WriteAsJsonAsync(new OAuthError { Error = "server_error", ErrorDescription = result.Message }, RekeyJsonContext.Default.OAuthError);
-            return;
-        }
-
-        await AuthleteResults.WriteAsync(http, result);
-    }
-
-    private static bool IsOAuthPath(PathString path) =>
-        path.StartsWithSegments("/oauth2", StringComparison.Ordinal) || path.StartsWithSegments("/.well-known", StringComparison.Ordinal);
-
-    private static RuleViolation Unavailable(HttpContext http, ILogger logger, StoreUnavailableException ex)
-    {
-        Log.StoreUnavailable(logger, http.TraceIdentifier, ex.Message);
-        return RuleViolation.Of(ResultCodes.StoreUnavailable);
-    }
-
-    private static RuleViolation OutcomeUnknown(HttpContext http, ILogger logger, StoreOutcomeUnknownException ex)
-    {
-        Log.StoreOutcomeUnknown(logger, http.TraceIdentifier, ex.Message);
-        return RuleViolation.Of(ResultCodes.StoreOutcomeUnknown, http.TraceIdentifier);
-    }
-
-    private static RuleViolation Overloaded(HttpContext http)
-    {
-        http.Response.OnStarting(() =>
-        {
-            http.Response.Headers.RetryAfter = StoreOverloadedException.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Task.CompletedTask;
-        });
-        return RuleViolation.Of(ResultCodes.StoreOverloaded, StoreOverloadedException.RetryAfterSeconds);
-    }
-
-    private static RuleViolation Unreadable(HttpContext http, ILogger logger, SecretDecryptionException ex)
-    {
-        Log.StoredSecretUnreadable(logger, http.TraceIdentifier, ex.Message);
-        // The exception handler re-executes the pipeline without the original route values; the feature keeps them.
-        var routeValues = http.Features.Get<IExceptionHandlerFeature>()?.RouteValues;
-        var client = routeValues?["clientIdentifier"] ?? routeValues?["clientId"] ?? "?";
-        return RuleViolation.Of(ResultCodes.StoredSecretUnreadable, client, http.TraceIdentifier);
-    }
-
-    private static RuleViolation Unhandled(HttpContext http, ILogger logger, Exception? ex)
-    {
-        Log.UnhandledError(logger, ex ?? new InvalidOperationException("unknown"), http.TraceIdentifier);
-        return RuleViolation.Of(ResultCodes.InternalError, http.TraceIdentifier);
-    }
 }

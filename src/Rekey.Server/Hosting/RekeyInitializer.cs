@@ -5,7 +5,7 @@ using Rekey.Server.Storage;
 namespace Rekey.Server.Hosting;
 
 /// <summary>
-/// Start-up work, before the server listens: create the data directory, load the admin token, migrate the store,
+/// Start-up work, before the server listens (the data directory was made ready by <see cref="DataDirectory"/>): load the admin token, migrate the store,
 /// check the master keys against it and open its data keys. A failure here stops the host; <c>Program.cs</c> turns it into one line on standard error.
 /// </summary>
 internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceProvider services, ILogger<RekeyInitializer> logger) : IHostedService
@@ -13,7 +13,6 @@ internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceP
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        Secrets.PrivateFile.CreateDirectory(o.DataDirectory);
         services.GetRequiredService<AdminToken>();
         await services.GetRequiredService<IRekeyStore>().MigrateAsync(cancellationToken);
         await services.GetRequiredService<Secrets.KeyLifecycle>().InitializeAsync(cancellationToken);

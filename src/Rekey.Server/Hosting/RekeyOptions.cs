@@ -7,7 +7,7 @@ internal sealed class RekeyOptions
 {
     public const string Section = "Rekey";
 
-    /// <summary>Where the SQLite file, the admin token and the master key file live.</summary>
+    /// <summary>Where the SQLite file, the admin token and the master key file live; a relative path starts at the working directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>The organisation token; when empty it is generated into <c>&lt;DataDirectory&gt;/admin-token</c>.</summary>
@@ -41,12 +41,20 @@ internal sealed class StorageOptions
 
     /// <summary>SQLite <c>PRAGMA synchronous</c>: <c>FULL</c> (default, durable against power loss) or <c>NORMAL</c>.</summary>
     public string SqliteSynchronous { get; set; } = "FULL";
+
+    /// <summary>
+    /// Most SQLite writes waiting for the single writer or being written; one more is refused at once with 503
+    /// (A000105, <c>Retry-After</c>) instead of queueing without limit.
+    /// </summary>
+    public int SqliteWriteQueueLimit { get; set; } = Storage.Sqlite.SqliteWriteQueue.DefaultLimit;
 }
 
 /// <summary>Cross-field rules; a broken one stops the server before it listens, with one clear line.</summary>
 internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
 {
     private static readonly string[] Providers = ["sqlite", "postgres"];
+
+    private const int MaxSqliteWriteQueueLimit = 1 << 20;
 
     public ValidateOptionsResult Validate(string? name, RekeyOptions options)
     {
@@ -69,6 +77,11 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         if (options.Storage.SqliteSynchronous is not ("FULL" or "NORMAL" or "EXTRA"))
         {
             errors.Add("Rekey:Storage:SqliteSynchronous must be FULL, EXTRA or NORMAL.");
+        }
+
+        if (options.Storage.SqliteWriteQueueLimit is < 1 or > MaxSqliteWriteQueueLimit)
+        {
+            errors.Add($"Rekey:Storage:SqliteWriteQueueLimit must be between 1 and {MaxSqliteWriteQueueLimit}.");
         }
 
         if (options.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)

@@ -213,6 +213,6 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
         new(value.Take(64).Select(c => c is >= (char)0x20 and <= (char)0x7E and not '"' and not '\\' ? c : '?').ToArray());
 
     /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
-    [LoggerMessage(40, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
+    [LoggerMessage(50, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
     private static partial void LogRefused(ILogger logger, long serviceId, string clientIdentifier, string reason);
 }

@@ -81,6 +81,15 @@ internal sealed class SecretUsage
     public void Record(long secretId, long at) => _pending.AddOrUpdate(secretId, at, (_, old) => Math.Max(old, at));
 
     public IReadOnlyCollection<KeyValuePair<long, long>> Drain() => Interlocked.Exchange(ref _pending, new ConcurrentDictionary<long, long>()).ToArray();
+
+    /// <summary>Puts back times that could not be written.</summary>
+    public void Restore(IEnumerable<KeyValuePair<long, long>> times)
+    {
+        foreach (var (secretId, at) in times)
+        {
+            Record(secretId, at);
+        }
+    }
 }
 
 /// <summary>
@@ -137,6 +146,11 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, KeyLifecycle 
             // Last-use times only ever move forward (GREATEST): written or not, nothing is wrong.
             LogUnavailable(logger, ex.Message);
         }
+        catch (StoreOverloadedException ex)
+        {
+            // The SQLite writer's queue is full: the times go back into the pending set for the next round.
+            LogUnavailable(logger, ex.Message);
+        }
         catch (SecretDecryptionException ex)
         {
             // Another node rewrapped the data keys under a master key this node lacks (a rolling master key change)
@@ -154,7 +168,16 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, KeyLifecycle 
             var pending = usage.Drain();
             if (pending.Count > 0)
             {
-                await store.RecordSecretUseAsync(pending, ct);
+                try
+                {
+                    await store.RecordSecretUseAsync(pending, ct);
+                }
+                catch (Exception ex) when (ex is StoreUnavailableException or StoreOverloadedException)
+                {
+                    // Nothing was written: keep the times for the next flush (a later use of the same secret wins).
+                    usage.Restore(pending);
+                    throw;
+                }
             }
         }
         finally

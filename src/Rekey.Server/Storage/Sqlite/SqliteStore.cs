@@ -28,7 +28,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     private bool _disposed;
 
-    public SqliteStore(string connectionString, string synchronous, SecretCipher cipher, TimeProvider time)
+    public SqliteStore(string connectionString, string synchronous, SecretCipher cipher, TimeProvider time, int writeQueueLimit = SqliteWriteQueue.DefaultLimit)
     {
         _time = time;
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
@@ -41,7 +41,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
         }
         _synchronous = synchronous;
         _cipher = cipher;
-        _writer = new Lazy<SqliteWriteQueue>(() => new SqliteWriteQueue(OpenWriteConnection(), Translate));
+        _writer = new Lazy<SqliteWriteQueue>(() => new SqliteWriteQueue(OpenWriteConnection(), Translate, writeQueueLimit));
     }
 
     // ---- infrastructure -------------------------------------------------------------------------------

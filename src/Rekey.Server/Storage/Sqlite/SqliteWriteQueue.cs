@@ -12,10 +12,18 @@ namespace Rekey.Server.Storage.Sqlite;
 /// per request, which is what keeps <c>synchronous=FULL</c> affordable. A write whose outcome failed, or that
 /// threw, is rolled back to its savepoint without touching its neighbours; a failed COMMIT fails the whole batch,
 /// and no caller hears "done" before its COMMIT returned.
+/// <para>
+/// The queue is bounded: at most <c>limit</c> writes are admitted and not yet finished (waiting or in the running
+/// batch). A write beyond that fails at once with <see cref="StoreOverloadedException"/> (503, A000105) instead of
+/// letting memory and every caller's latency grow without limit while the writer falls behind.
+/// </para>
 /// </summary>
 internal sealed class SqliteWriteQueue : IDisposable
 {
     private const int MaxBatch = 256;
+
+    /// <summary>Default of <c>Rekey:Storage:SqliteWriteQueueLimit</c>: at about 150 µs of writer time per update, 0.6 s of work.</summary>
+    public const int DefaultLimit = 4096;
 
     /// <summary>
     /// The writer's own figures, for <c>dotnet-counters</c> or any OpenTelemetry exporter (meter
@@ -29,24 +37,43 @@ internal sealed class SqliteWriteQueue : IDisposable
     private static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("rekey.sqlite.write.batch_duration", "s", "From BEGIN to the end of COMMIT for one batch.");
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("rekey.sqlite.write.commit_duration", "s", "COMMIT alone: with synchronous=FULL, the WAL fsync.");
     private static readonly UpDownCounter<int> Queued = Meter.CreateUpDownCounter<int>("rekey.sqlite.write.queued", "{write}", "Writes waiting for the writer.");
+    private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("rekey.sqlite.write.rejected", "{write}", "Writes refused because the queue was full (answered 503, A000105).");
 
     private readonly Channel<IWork> _queue = Channel.CreateUnbounded<IWork>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
     private readonly Task _loop;
     private readonly Func<Exception, Exception> _translate;
+    private readonly int _limit;
 
-    public SqliteWriteQueue(SqliteConnection connection, Func<Exception, Exception> translate)
+    /// <summary>Writes admitted and not yet finished: waiting in the channel or in the batch being written.</summary>
+    private int _admitted;
+
+    public SqliteWriteQueue(SqliteConnection connection, Func<Exception, Exception> translate, int limit = DefaultLimit)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         _connection = connection;
         _translate = translate;
+        _limit = limit;
         _loop = Task.Run(RunAsync);
     }
 
     public Task<T> RunAsync<T>(Func<SqliteConnection, T> work, CancellationToken ct)
     {
+        if (Interlocked.Increment(ref _admitted) > _limit)
+        {
+            Interlocked.Decrement(ref _admitted);
+            Rejected.Add(1);
+            return Task.FromException<T>(new StoreOverloadedException($"The SQLite write queue is full ({_limit} writes waiting or being written)."));
+        }
+
         var item = new Work<T>(work, ct);
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(item), this);
         Queued.Add(1);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            Queued.Add(-1);
+            Interlocked.Decrement(ref _admitted);
+            ObjectDisposedException.ThrowIf(true, this);
+        }
 
         return item.Task;
     }
@@ -62,7 +89,12 @@ internal sealed class SqliteWriteQueue : IDisposable
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
             {
                 Queued.Add(-1);
-                if (!item.CancelIfRequested())
+                if (item.CancellationRequested)
+                {
+                    Interlocked.Decrement(ref _admitted);
+                    item.Cancel();
+                }
+                else
                 {
                     batch.Add(item);
                 }
@@ -103,6 +135,7 @@ internal sealed class SqliteWriteQueue : IDisposable
         {
             RollBackQuietly();
             var failure = _translate(ex);
+            Release(batch);
             foreach (var item in batch)
             {
                 item.Fail(failure);
@@ -111,11 +144,15 @@ internal sealed class SqliteWriteQueue : IDisposable
             return;
         }
 
+        Release(batch);
         foreach (var item in batch)
         {
             item.Complete();
         }
     }
+
+    // Before the callers hear the outcome: one that writes again at once must find its slot free.
+    private void Release(List<IWork> batch) => Interlocked.Add(ref _admitted, -batch.Count);
 
     private void RollBackQuietly()
     {
@@ -165,7 +202,9 @@ internal sealed class SqliteWriteQueue : IDisposable
     {
         bool NeedsRollback { get; }
 
-        bool CancelIfRequested();
+        bool CancellationRequested { get; }
+
+        void Cancel();
 
         void Execute(SqliteConnection connection);
 
@@ -185,16 +224,9 @@ internal sealed class SqliteWriteQueue : IDisposable
 
         public bool NeedsRollback => _error is not null || _failedOutcome;
 
-        public bool CancelIfRequested()
-        {
-            if (!ct.IsCancellationRequested)
-            {
-                return false;
-            }
+        public bool CancellationRequested => ct.IsCancellationRequested;
 
-            _tcs.TrySetCanceled(ct);
-            return true;
-        }
+        public void Cancel() => _tcs.TrySetCanceled(ct);
 
         public void Execute(SqliteConnection connection)
         {

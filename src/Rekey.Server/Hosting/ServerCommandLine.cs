@@ -1,0 +1,56 @@
+using System.Reflection;
+
+namespace Rekey.Server.Hosting;
+
+/// <summary>
+/// The server's own <c>--help</c> and <c>--version</c>, answered before a host is built: nothing is read, created or
+/// bound. Every other argument is configuration (<c>--urls</c>, <c>--Rekey:Key=value</c>).
+/// </summary>
+internal static class ServerCommandLine
+{
+    private const string Help = """
+        Rekey server: OAuth 2.0 client secrets, Authlete API v3 compatible.
+
+        Usage: Rekey.Server [--urls <url>] [--Rekey:<key>=<value> ...]
+
+          --urls <url>            where to listen (default http://127.0.0.1:5080; or ASPNETCORE_URLS)
+          --Rekey:<key>=<value>   a setting of the Rekey section (or the environment variable Rekey__<key>)
+          -h, --help              this text
+          --version               the version
+
+        Settings (default):
+          DataDirectory                  data, relative to the working directory
+          AdminToken                     generated into <DataDirectory>/admin-token
+          MasterKeys:0, MasterKeys:1 …   id:base64 of 32 bytes; default: the key file <DataDirectory>/master.key
+          Storage:Provider               sqlite or postgres (sqlite)
+          Storage:ConnectionString       required for postgres
+          Storage:SqliteSynchronous      FULL or NORMAL (FULL)
+          Storage:SqliteWriteQueueLimit  writes waiting for the SQLite writer before 503 A000105 (4096)
+          PublicBaseUrl                  public origin for token issuers (the request's origin)
+          MaxRequestBodyBytes            larger bodies get 413 A000207 (65536)
+
+        A start that fails prints one line "rekey: <reason>" on standard error and exits with 1.
+        Operator guide: docs/deployment.md
+        """;
+
+    /// <summary>The exit code when <paramref name="args"/> asked for help or the version, otherwise null.</summary>
+    public static int? Answer(string[] args, TextWriter output)
+    {
+        if (args.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            output.WriteLine(Help);
+            return 0;
+        }
+
+        if (args.Contains("--version"))
+        {
+            output.WriteLine("Rekey.Server " + Version);
+            return 0;
+        }
+
+        return null;
+    }
+
+    public static string Version =>
+        typeof(ServerCommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+}

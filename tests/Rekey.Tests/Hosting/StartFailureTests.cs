@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Rekey.Testing;
+
+namespace Rekey.Tests.Hosting;
+
+/// <summary>
+/// A start the server must refuse, as an operator sees it: exit code 1, one line on standard error that names the
+/// cause, no stack trace anywhere, and the data directory as it was.
+/// </summary>
+public sealed class StartFailureTests : IDisposable
+{
+    private static readonly string MasterKey = "k1:" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("rekey-start-");
+
+    public void Dispose() => _work.Delete(recursive: true);
+
+    [Fact]
+    public async Task a_port_in_use_exits_1_with_one_line_naming_the_address_and_leaves_the_data_directory_as_it_was()
+    {
+        var data = Path.Combine(_work.FullName, "data");
+        await using (var store = new SqliteTestStore())
+        {
+            // A data directory from an earlier run: the second start must not change it.
+            await using var earlier = await RekeyHost.StartAsync(store, new Dictionary<string, string?>
+            {
+                ["Rekey:DataDirectory"] = data,
+                ["Rekey:MasterKeys:0"] = MasterKey,
+            });
+        }
+
+        // What the earlier run left in its write-ahead log goes into the database file, so that only new writes could differ.
+        await using (var checkpoint = new SqliteConnection($"Data Source={Path.Combine(data, "rekey.db")};Pooling=False"))
+        {
+            await checkpoint.OpenAsync();
+            await using var command = checkpoint.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var before = Snapshot(data);
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+
+        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--urls=" + url, "--Rekey:DataDirectory=" + data,
+            "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
+
+        var line = AssertRefused(server);
+        Assert.StartsWith("rekey: cannot listen: ", line, StringComparison.Ordinal);
+        Assert.Contains(url, line, StringComparison.Ordinal);
+        Assert.Contains("address already in use", line, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(data));
+    }
+
+    [Fact]
+    public async Task an_unreachable_postgresql_exits_1_with_one_line_naming_it_and_writes_nothing()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work.FullName, "data")).FullName;
+        using var closed = new TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+
+        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--Rekey:Storage:Provider=postgres",
+            $"--Rekey:Storage:ConnectionString=Host=127.0.0.1;Port={port};Database=rekey;Username=rekey;Password=never-shown;Timeout=3",
+            "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken, "--urls=http://127.0.0.1:0");
+
+        var line = AssertRefused(server);
+        Assert.StartsWith("rekey: the store is unavailable: PostgreSQL is unavailable", line, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("never-shown", server.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(data));
+    }
+
+    [Fact]
+    public async Task a_data_directory_that_cannot_be_created_exits_1_with_one_line_naming_it_and_the_file_in_the_way()
+    {
+        var file = Path.Combine(_work.FullName, "not-a-directory");
+        await File.WriteAllTextAsync(file, "in the way");
+        var data = Path.Combine(file, "data");
+
+        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--urls=http://127.0.0.1:0");
+
+        var line = AssertRefused(server);
+        Assert.Equal($"rekey: the data directory {data} cannot be used: {file} is a file, not a directory (Rekey:DataDirectory).", line);
+        Assert.Equal("in the way", await File.ReadAllTextAsync(file));
+        Assert.Equal([file], Directory.EnumerateFileSystemEntries(_work.FullName));
+    }
+
+    [Fact]
+    public async Task a_data_directory_without_write_permission_exits_1_with_one_line_naming_it()
+    {
+        if (OperatingSystem.IsWindows() || Environment.IsPrivilegedProcess)
+        {
+            // Root writes anywhere: the file-in-the-way test above covers the unusable directory there.
+            return;
+        }
+
+        var data = Directory.CreateDirectory(Path.Combine(_work.FullName, "read-only")).FullName;
+        File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--urls=http://127.0.0.1:0");
+
+            var line = AssertRefused(server);
+            Assert.StartsWith($"rekey: the data directory {data} cannot be used: ", line, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(data));
+        }
+        finally
+        {
+            File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    [Theory]
+    [InlineData("--Rekey:Storage:SqliteWriteQueueLimit=0", "rekey: invalid configuration: Rekey:Storage:SqliteWriteQueueLimit must be between 1 and 1048576.")]
+    [InlineData("--Rekey:Storage:Provider=mysql", "rekey: invalid configuration: Rekey:Storage:Provider must be one of: sqlite, postgres (got 'mysql').")]
+    [InlineData("--urls=http://127.0.0.1:0;nonsense", "rekey: invalid configuration: Invalid url: 'nonsense' (--urls or ASPNETCORE_URLS)")]
+    public async Task invalid_configuration_exits_1_with_one_line_naming_the_setting_and_creates_no_data_directory(string setting, string expected)
+    {
+        using var server = await ServerProcess.RunToExitAsync(_work.FullName, setting);
+
+        Assert.Equal(expected, AssertRefused(server));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_work.FullName));
+    }
+
+    [Fact]
+    public async Task help_and_version_answer_on_standard_output_and_exit_0_without_creating_a_data_directory()
+    {
+        using var help = await ServerProcess.RunToExitAsync(_work.FullName, "--help");
+        using var version = await ServerProcess.RunToExitAsync(_work.FullName, "--version");
+
+        Assert.True(help.ExitCode == 0, help.Output);
+        Assert.Contains(help.Stdout, l => l.StartsWith("Usage: Rekey.Server ", StringComparison.Ordinal));
+        Assert.Contains(help.Stdout, l => l.Contains("Storage:SqliteWriteQueueLimit", StringComparison.Ordinal));
+        Assert.True(version.ExitCode == 0, version.Output);
+        Assert.Matches(@"^Rekey\.Server \d+\.\d+\.\d+", Assert.Single(version.Stdout));
+        Assert.Empty(help.Stderr.Concat(version.Stderr));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_work.FullName));
+    }
+
+    [Fact]
+    public async Task started_from_another_directory_it_applies_its_shipped_settings_keeps_data_under_the_working_directory_and_logs_no_query()
+    {
+        const string marker = "query-secret-c9f1e2";
+        var (server, baseAddress) = await ServerProcess.StartAsync(_work.FullName, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
+        using (server)
+        {
+            using var admin = new HttpClient { BaseAddress = baseAddress };
+            admin.DefaultRequestHeaders.Authorization = new("Bearer", RekeyHost.AdminToken);
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(new Uri($"/api/service/get/list?client_secret={marker}", UriKind.Relative))).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync(new Uri($"/nowhere?client_secret={marker}", UriKind.Relative))).StatusCode);
+        }
+
+        var data = Path.Combine(_work.FullName, "data");
+        Assert.True(File.Exists(Path.Combine(data, "rekey.db")), server.Output);
+        Assert.Contains(server.Stdout, l => l.Trim() == "Data directory: " + data);
+        // The content root is the server's own directory, whose appsettings.json keeps the framework's request lines out.
+        Assert.Contains(server.Stdout, l => l.Trim().TrimEnd('/') == "Content root path: " + AppContext.BaseDirectory.TrimEnd('/'));
+        Assert.DoesNotContain(marker, server.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Exit code 1, exactly one line on standard error, no stack trace on either stream; returns the line.</summary>
+    private static string AssertRefused(ServerProcess server)
+    {
+        Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}\n{server.Output}");
+        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Stdout, l => l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal));
+        return Assert.Single(server.Stderr, l => l.Length > 0);
+    }
+
+    /// <summary>Every file under <paramref name="directory"/> with its SHA-256.</summary>
+    private static SortedDictionary<string, string> Snapshot(string directory) =>
+        new(Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(directory, f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
+}
