@@ -165,6 +165,93 @@ public sealed class StartFailureTests : IDisposable
     }
 
     /// <summary>Exit code 1, exactly one line on standard error, no stack trace on either stream; returns the line.</summary>
+    /// <summary>A data directory a server started on with <see cref="MasterKey"/> and stopped, its write-ahead log checkpointed.</summary>
+    private async Task<string> EarlierRunAsync()
+    {
+        var data = Path.Combine(_work.FullName, "data");
+        await using (var store = new SqliteTestStore())
+        {
+            await using var earlier = await RekeyHost.StartAsync(store, new Dictionary<string, string?>
+            {
+                ["Rekey:DataDirectory"] = data,
+                ["Rekey:MasterKeys:0"] = MasterKey,
+            });
+        }
+
+        await using var checkpoint = new SqliteConnection($"Data Source={Path.Combine(data, "rekey.db")};Pooling=False");
+        await checkpoint.OpenAsync();
+        await using var command = checkpoint.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        await command.ExecuteNonQueryAsync();
+        return data;
+    }
+
+    [Fact]
+    public async Task a_start_with_a_new_master_key_that_fails_on_a_taken_port_changes_nothing_and_the_old_key_alone_still_starts()
+    {
+        // The issue's repro: once, this start rewrapped every data key under the new key and committed before it failed.
+        var data = await EarlierRunAsync();
+        var before = Snapshot(data);
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var newKey = "k2:" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+        using var refused = await ServerProcess.RunToExitAsync(_work.FullName, $"--urls=http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}",
+            "--Rekey:DataDirectory=" + data, "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:MasterKeys:1=" + newKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
+        Assert.StartsWith("rekey: cannot listen: ", AssertRefused(refused), StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(data));
+
+        // Rolling back to the old key alone: the server starts and serves.
+        await using var store = new SqliteTestStore();
+        await using var host = await RekeyHost.StartAsync(store, new Dictionary<string, string?> { ["Rekey:DataDirectory"] = data, ["Rekey:MasterKeys:0"] = MasterKey });
+        using var admin = host.CreateAdminClient();
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(new Uri("/api/keys/get/list", UriKind.Relative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task a_database_migrated_by_a_newer_release_refuses_the_start_with_one_line_and_is_left_as_it_was()
+    {
+        var data = await EarlierRunAsync();
+        await using (var newer = new SqliteConnection($"Data Source={Path.Combine(data, "rekey.db")};Pooling=False"))
+        {
+            await newer.OpenAsync();
+            await using var command = newer.CreateCommand();
+            command.CommandText = "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0); PRAGMA wal_checkpoint(TRUNCATE);";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var before = Snapshot(data);
+
+        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--urls=http://127.0.0.1:0", "--Rekey:DataDirectory=" + data,
+            "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
+
+        var known = Rekey.Server.Storage.Migrations.For("sqlite")[^1].Version;
+        Assert.Equal($"rekey: the database schema is at version 9999, newer than this release of Rekey knows (up to {known}): run the release that migrated it, or a newer one",
+            AssertRefused(server));
+        Assert.Equal(before, Snapshot(data));
+    }
+
+    [Fact]
+    public async Task the_data_directory_is_private_to_the_owner_and_so_are_the_database_and_its_journals()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix file modes only.
+        }
+
+        var data = Path.Combine(_work.FullName, "fresh", "data");
+        await using var store = new SqliteTestStore();
+        await using var host = await RekeyHost.StartAsync(store, new Dictionary<string, string?> { ["Rekey:DataDirectory"] = data, ["Rekey:MasterKeys:0"] = null });
+        using var admin = host.CreateAdminClient();
+        await admin.CreateServiceAsync();
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
+        foreach (var file in new[] { "rekey.db", "rekey.db-wal", "rekey.db-shm", "master.key" })
+        {
+            Assert.Equal((file, UnixFileMode.UserRead | UnixFileMode.UserWrite), (file, File.GetUnixFileMode(Path.Combine(data, file))));
+        }
+    }
+
     private static string AssertRefused(ServerProcess server)
     {
         Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}\n{server.Output}");
