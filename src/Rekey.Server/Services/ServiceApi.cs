@@ -41,7 +41,7 @@ internal static class ServiceApi
             return await Changes.RefuseAsync(http, change, error, null);
         }
 
-        var created = await store.CreateServiceAsync(prepared.Document, prepared.Settings, change, ct);
+        var created = await store.CreateServiceAsync(prepared, change, ct);
         return Results.Json(ServiceRules.Present(created), RekeyJsonContext.Default.ServiceDocument);
     }
 
@@ -85,15 +85,15 @@ internal static class ServiceApi
 
         var change = Changes.For(http);
         var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var prepared, out error))
+        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out _, out error))
         {
             return await Changes.RefuseAsync(http, change, error, id);
         }
 
-        var updated = await store.UpdateServiceAsync(id, prepared.Document, prepared.Settings, change, ct);
-        return updated is null
-            ? await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId), id)
-            : Results.Json(ServiceRules.Present(updated), RekeyJsonContext.Default.ServiceDocument);
+        var updated = await store.UpdateServiceAsync(id, stored => ServiceRules.Prepare(json, stored), change, ct);
+        return updated.IsOk(out var service, out error)
+            ? Results.Json(ServiceRules.Present(service), RekeyJsonContext.Default.ServiceDocument)
+            : await Changes.RefuseAsync(http, change, error.Code == ResultCodes.ServiceNotFound ? RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId) : error, id);
     }
 
     private static async Task<IResult> DeleteAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)

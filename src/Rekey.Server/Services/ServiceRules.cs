@@ -5,9 +5,6 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Services;
 
-/// <summary>A validated service document and the settings the store acts on.</summary>
-internal sealed record PreparedService(string Document, ServiceSettings Settings);
-
 /// <summary>What a service document may contain, and how a stored one is shown.</summary>
 internal static class ServiceRules
 {
@@ -19,8 +16,31 @@ internal static class ServiceRules
         "number", "apiKey", "apiSecret", "serviceOwnerNumber", "createdAt", "modifiedAt",
     };
 
+    /// <summary>
+    /// Rekey's extension properties of a service. Authlete's SDKs do not know them: they read a service, change a field
+    /// and send the document back without them. So on update an absent (or null) extension property keeps its stored
+    /// value, while every Authlete property is replaced as Authlete does; an explicit value, 0 included, changes it.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime"];
+
+    /// <summary>Validates a caller's replacement of <paramref name="stored"/>, keeping the extension properties it leaves out.</summary>
+    public static Outcome<ServiceContent> Prepare(JsonObject body, StoredService stored)
+    {
+        var merged = (JsonObject)body.DeepClone();
+        var before = JsonNode.Parse(stored.Document) as JsonObject ?? [];
+        foreach (var name in ExtensionProperties)
+        {
+            if (merged[name] is null && before[name] is { } kept)
+            {
+                merged[name] = kept.DeepClone();
+            }
+        }
+
+        return Prepare(merged);
+    }
+
     /// <summary>Validates a caller's service document and returns the JSON to store.</summary>
-    public static Outcome<PreparedService> Prepare(JsonObject body)
+    public static Outcome<ServiceContent> Prepare(JsonObject body)
     {
         var normalized = DocumentNormalizer.Normalize(body, AuthleteEnums.ServiceProperties, ReadOnly);
         if (!normalized.IsOk(out var document, out var error))
@@ -74,7 +94,7 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidSecretLifetimeSetting, Secrets.SecretPolicy.MaxLifetimeSeconds);
         }
 
-        return new PreparedService(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0));
+        return new ServiceContent(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0));
     }
 
     /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>

@@ -22,14 +22,18 @@ internal interface IRekeyStore
 
     // ---- services
 
-    Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct);
+    Task<StoredService> CreateServiceAsync(ServiceContent service, ChangeContext change, CancellationToken ct);
 
     Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct);
 
     /// <summary>Lists services; <paramref name="onlyServiceId"/> limits the list to one (for service tokens).</summary>
     Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct);
 
-    Task<StoredService?> UpdateServiceAsync(long serviceId, string document, ServiceSettings settings, ChangeContext change, CancellationToken ct);
+    /// <summary>
+    /// Replaces a service's document with what <paramref name="update"/> makes of the stored service (read and written
+    /// under one lock, so that what it keeps from the stored one is current); a failed outcome writes nothing.
+    /// </summary>
+    Task<Outcome<StoredService>> UpdateServiceAsync(long serviceId, Func<StoredService, Outcome<ServiceContent>> update, ChangeContext change, CancellationToken ct);
 
     /// <summary>Deletes the service with its clients, secrets and API tokens (audit events stay).</summary>
     Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct);

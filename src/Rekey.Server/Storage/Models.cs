@@ -17,6 +17,9 @@ internal sealed record AuditQuery(long? ServiceId, long? ClientId, string? Actio
 /// <summary>The service settings the store itself acts on (the rest lives in the document).</summary>
 internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds);
 
+/// <summary>A validated service document to store, and the settings the store acts on.</summary>
+internal sealed record ServiceContent(string Document, ServiceSettings Settings);
+
 /// <summary>A service row. <see cref="Document"/> is the caller's JSON without read-only properties.</summary>
 internal sealed record StoredService(long ServiceId, long Number, string Document, long CreatedAt, long ModifiedAt);
 

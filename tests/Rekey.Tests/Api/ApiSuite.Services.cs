@@ -109,6 +109,39 @@ public abstract partial class ApiSuite
     }
 
     [Fact]
+    public async Task authletes_sdk_read_modify_write_of_a_service_keeps_rekeys_grace_period_and_secret_lifetime()
+    {
+        var serviceId = await NewServiceAsync("""
+            {"serviceName":"My service","clientSecretGracePeriod":3600,"clientSecretLifetime":7776000,"accessTokenDuration":600,
+             "supportedScopes":[{"name":"read","defaultEntry":true}]}
+            """);
+        var client = await NewClientAsync(serviceId);
+
+        // Byte for byte what @authlete/typescript-sdk 0.0.3-beta sends for service.update({...(await service.get()), description}):
+        // its model has no clientSecretGracePeriod or clientSecretLifetime, so they are dropped on the way.
+        var body = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Golden", "request-service-update-authlete-typescript-sdk.json"));
+        var reply = await PostJsonAsync($"/api/{serviceId}/service/update", body.Trim());
+
+        AssertOk(reply);
+        Assert.Equal("Billing clients", reply.Str("description"));
+        Assert.Equal(3600, reply.Int("clientSecretGracePeriod"));
+        Assert.Equal(7776000, reply.Int("clientSecretLifetime"));
+        Assert.True(JsonNode.DeepEquals(reply.Json, (await GetAsync($"/api/{serviceId}/service/get")).Json));
+
+        // The grace period still applies: a refresh leaves the replaced secret working for an hour.
+        AssertOk(await GetAsync($"/api/{serviceId}/client/secret/refresh/{client.ClientId}"));
+        var secrets = (await GetAsync($"/api/{serviceId}/client/secret/list/{client.ClientId}")).Json["secrets"]!.AsArray();
+        Assert.Equal(["current", "previous"], secrets.Select(s => s!["status"]!.GetValue<string>()));
+
+        // An explicit value changes them, 0 included.
+        var zeroed = await PostJsonAsync($"/api/{serviceId}/service/update", """{"serviceName":"My service","clientSecretGracePeriod":0}""");
+        AssertOk(zeroed);
+        Assert.Equal(0, zeroed.Int("clientSecretGracePeriod"));
+        Assert.Equal(7776000, zeroed.Int("clientSecretLifetime"));
+        Assert.Null(zeroed.Json["description"]);
+    }
+
+    [Fact]
     public async Task service_update_with_a_form_body_collects_repeated_fields()
     {
         var serviceId = await NewServiceAsync();

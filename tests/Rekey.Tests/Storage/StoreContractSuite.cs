@@ -93,7 +93,7 @@ public abstract class StoreContractSuite : IAsyncLifetime
     private long Now => _clock;
 
     private async Task<long> NewServiceAsync(long grace = 0, long lifetime = 0) =>
-        (await Store.CreateServiceAsync("""{"serviceName":"s"}""", new ServiceSettings(grace, lifetime), Change(AuditActions.ServiceCreate), None)).ServiceId;
+        (await Store.CreateServiceAsync(new ServiceContent("""{"serviceName":"s"}""", new ServiceSettings(grace, lifetime)), Change(AuditActions.ServiceCreate), None)).ServiceId;
 
     private async Task<StoredClient> NewClientAsync(long serviceId, string? alias = null, string? developer = null, string secret = "initial-secret")
     {
@@ -145,9 +145,9 @@ public abstract class StoreContractSuite : IAsyncLifetime
     [Fact]
     public async Task created_service_is_found_with_random_id_increasing_number_and_change_time()
     {
-        var first = await Store.CreateServiceAsync("""{"serviceName":"a"}""", new ServiceSettings(0, 0), Change(AuditActions.ServiceCreate), None);
+        var first = await Store.CreateServiceAsync(new ServiceContent("""{"serviceName":"a"}""", new ServiceSettings(0, 0)), Change(AuditActions.ServiceCreate), None);
         var at = Now;
-        var second = await Store.CreateServiceAsync("""{"serviceName":"b"}""", new ServiceSettings(0, 0), Change(AuditActions.ServiceCreate), None);
+        var second = await Store.CreateServiceAsync(new ServiceContent("""{"serviceName":"b"}""", new ServiceSettings(0, 0)), Change(AuditActions.ServiceCreate), None);
 
         Assert.InRange(first.ServiceId, 100_000_000_000, (1L << 53) - 1);
         Assert.NotEqual(first.ServiceId, second.ServiceId);
@@ -177,18 +177,27 @@ public abstract class StoreContractSuite : IAsyncLifetime
     }
 
     [Fact]
-    public async Task service_update_replaces_document_and_settings_and_unknown_service_gives_null_without_audit()
+    public async Task service_update_replaces_document_and_settings_and_an_unknown_service_or_a_refusal_writes_nothing()
     {
         var serviceId = await NewServiceAsync();
-        var updated = await Store.UpdateServiceAsync(serviceId, """{"serviceName":"new"}""", new ServiceSettings(60, 0), Change(AuditActions.ServiceUpdate), None);
+        StoredService? seen = null;
+        var updated = await Store.UpdateServiceAsync(serviceId, stored =>
+        {
+            seen = stored;
+            return new ServiceContent("""{"serviceName":"new"}""", new ServiceSettings(60, 0));
+        }, Change(AuditActions.ServiceUpdate), None);
         var at = Now;
-        var missing = await Store.UpdateServiceAsync(serviceId + 1, "{}", new ServiceSettings(0, 0), Change(AuditActions.ServiceUpdate), None);
+        var missing = await Store.UpdateServiceAsync(serviceId + 1, _ => new ServiceContent("{}", new ServiceSettings(0, 0)), Change(AuditActions.ServiceUpdate), None);
+        var refused = await Store.UpdateServiceAsync(serviceId, _ => RuleViolation.Of(ResultCodes.InvalidServiceName, 200), Change(AuditActions.ServiceUpdate), None);
 
-        Assert.NotNull(updated);
-        Assert.Equal("""{"serviceName":"new"}""", updated.Document);
-        Assert.Equal(at, updated.ModifiedAt);
-        Assert.True(updated.CreatedAt < at);
-        Assert.Null(missing);
+        Assert.Equal("""{"serviceName":"s"}""", seen?.Document);
+        Assert.True(updated.IsOk(out var service, out _));
+        Assert.Equal("""{"serviceName":"new"}""", service.Document);
+        Assert.Equal(at, service.ModifiedAt);
+        Assert.True(service.CreatedAt < at);
+        AssertError(missing, ResultCodes.ServiceNotFound);
+        AssertError(refused, ResultCodes.InvalidServiceName);
+        Assert.Equal(service, await Store.GetServiceAsync(serviceId, None));
         Assert.Equal([AuditActions.ServiceUpdate, AuditActions.ServiceCreate], (await AuditAsync()).Select(e => e.Action));
 
         // The grace period took effect: a rotation now keeps the old secret valid for 60 s.

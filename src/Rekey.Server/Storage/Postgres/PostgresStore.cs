@@ -142,7 +142,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
 
     // ---- services -----------------------------------------------------------------------------------
 
-    public Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
+    public Task<StoredService> CreateServiceAsync(ServiceContent content, ChangeContext change, CancellationToken ct) =>
         WriteAsync(async (c, unit, ct) =>
         {
             while (true)
@@ -153,7 +153,7 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
                     INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
                     VALUES (@id, @doc, @grace, @life, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
                     """,
-                    [Long("id", id), Text("doc", document), Long("grace", settings.GracePeriodSeconds), Long("life", settings.SecretLifetimeSeconds), Long("now", change.At)],
+                    [Long("id", id), Text("doc", content.Document), Long("grace", content.Settings.GracePeriodSeconds), Long("life", content.Settings.SecretLifetimeSeconds), Long("now", change.At)],
                     Rows.Service, ct)).SingleOrDefault();
                 if (service is not null)
                 {
@@ -176,20 +176,28 @@ internal sealed partial class PostgresStore : IRekeyStore, IDisposable, IAsyncDi
             return new Page<StoredService>(items, (int)total);
         }, ct);
 
-    public Task<StoredService?> UpdateServiceAsync(long serviceId, string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(async (c, unit, ct) =>
+    public Task<Outcome<StoredService>> UpdateServiceAsync(long serviceId, Func<StoredService, Outcome<ServiceContent>> update, ChangeContext change, CancellationToken ct) =>
+        WriteAsync<Outcome<StoredService>>(async (c, unit, ct) =>
         {
+            // The row lock keeps another node from changing the service between this read and the write.
+            var stored = (await QueryAsync(c, $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = @id FOR UPDATE", [Long("id", serviceId)], Rows.Service, ct)).SingleOrDefault();
+            if (stored is null)
+            {
+                return StoreRules.ServiceNotFound(serviceId);
+            }
+
+            if (!update(stored).IsOk(out var content, out var error))
+            {
+                return error;
+            }
+
             var service = (await QueryAsync(c, $"""
                 UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, modified_at = @now
                 WHERE service_id = @id RETURNING {Rows.ServiceColumns}
                 """,
-                [Long("id", serviceId), Text("doc", document), Long("grace", settings.GracePeriodSeconds), Long("life", settings.SecretLifetimeSeconds), Long("now", change.At)],
-                Rows.Service, ct)).SingleOrDefault();
-            if (service is not null)
-            {
-                await AuditAsync(c, unit, change, serviceId, null, null, ct);
-            }
-
+                [Long("id", serviceId), Text("doc", content.Document), Long("grace", content.Settings.GracePeriodSeconds), Long("life", content.Settings.SecretLifetimeSeconds), Long("now", change.At)],
+                Rows.Service, ct)).Single();
+            await AuditAsync(c, unit, change, serviceId, null, null, ct);
             return service;
         }, ct);
 

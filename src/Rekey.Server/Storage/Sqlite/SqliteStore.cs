@@ -213,7 +213,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
 
     // ---- services -----------------------------------------------------------------------------------
 
-    public Task<StoredService> CreateServiceAsync(string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
+    public Task<StoredService> CreateServiceAsync(ServiceContent content, ChangeContext change, CancellationToken ct) =>
         WriteAsync(c =>
         {
             var id = NewUniqueId(c, "SELECT COUNT(*) FROM services WHERE service_id = $id");
@@ -221,7 +221,7 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
                 INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
                 VALUES ($id, $doc, $grace, $life, $now, $now) RETURNING {Rows.ServiceColumns}
                 """,
-                [("$id", id), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], Rows.Service).Single();
+                [("$id", id), ("$doc", content.Document), ("$grace", content.Settings.GracePeriodSeconds), ("$life", content.Settings.SecretLifetimeSeconds), ("$now", change.At)], Rows.Service).Single();
             Audit(c, change, id, null, null);
             return service;
         }, ct);
@@ -239,19 +239,28 @@ internal sealed class SqliteStore : IRekeyStore, IDisposable
             return new Page<StoredService>(items, (int)total);
         }, ct);
 
-    public Task<StoredService?> UpdateServiceAsync(long serviceId, string document, ServiceSettings settings, ChangeContext change, CancellationToken ct) =>
-        WriteAsync(c =>
+    public Task<Outcome<StoredService>> UpdateServiceAsync(long serviceId, Func<StoredService, Outcome<ServiceContent>> update, ChangeContext change, CancellationToken ct) =>
+        WriteAsync<Outcome<StoredService>>(c =>
         {
+            // The single writer: nothing changes the service between this read and the write.
+            var stored = Query(c, $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = $id", [("$id", serviceId)], Rows.Service).SingleOrDefault();
+            if (stored is null)
+            {
+                return StoreRules.ServiceNotFound(serviceId);
+            }
+
+            if (!update(stored).IsOk(out var content, out var error))
+            {
+                return error;
+            }
+
             var service = Query(c, $"""
                 UPDATE services SET document = $doc, secret_grace_s = $grace, secret_lifetime_s = $life, modified_at = $now
                 WHERE service_id = $id RETURNING {Rows.ServiceColumns}
                 """,
-                [("$id", serviceId), ("$doc", document), ("$grace", settings.GracePeriodSeconds), ("$life", settings.SecretLifetimeSeconds), ("$now", change.At)], Rows.Service).SingleOrDefault();
-            if (service is not null)
-            {
-                Audit(c, change, serviceId, null, null);
-            }
-
+                [("$id", serviceId), ("$doc", content.Document), ("$grace", content.Settings.GracePeriodSeconds), ("$life", content.Settings.SecretLifetimeSeconds), ("$now", change.At)],
+                Rows.Service).Single();
+            Audit(c, change, serviceId, null, null);
             return service;
         }, ct);
 
