@@ -135,8 +135,8 @@ internal static class RekeyHosting
 
         return options.Storage.Provider.ToLowerInvariant() switch
         {
-            "sqlite" => new SqliteStore(connectionString, options.Storage.SqliteSynchronous, cipher, time, options.Storage.SqliteWriteQueueLimit),
-            "postgres" => new PostgresStore(connectionString, cipher, loggers.CreateLogger<PostgresStore>(), time),
+            "sqlite" => RekeyStore.Sqlite(connectionString, options.Storage.SqliteSynchronous, cipher, time, options.Storage.SqliteWriteQueueLimit),
+            "postgres" => RekeyStore.Postgres(connectionString, cipher, time, loggers.CreateLogger<PostgresEngine>()),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };
     }

@@ -65,7 +65,7 @@ internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, Sec
 
         if (matched is { } secretId)
         {
-            usage.Record(secretId, now);
+            usage.Record(client.ClientId, secretId, now);
             return new Verification(VerificationFailure.None, client, secretId);
         }
 
@@ -73,21 +73,22 @@ internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, Sec
     }
 }
 
-/// <summary>Last-use times waiting to be written: one entry per secret, the latest time wins.</summary>
+/// <summary>Last-use times waiting to be written: one entry per secret of a client, the latest time wins.</summary>
 internal sealed class SecretUsage
 {
-    private ConcurrentDictionary<long, long> _pending = new();
+    private ConcurrentDictionary<(long ClientId, long SecretId), long> _pending = new();
 
-    public void Record(long secretId, long at) => _pending.AddOrUpdate(secretId, at, (_, old) => Math.Max(old, at));
+    public void Record(long clientId, long secretId, long at) => _pending.AddOrUpdate((clientId, secretId), at, (_, old) => Math.Max(old, at));
 
-    public IReadOnlyCollection<KeyValuePair<long, long>> Drain() => Interlocked.Exchange(ref _pending, new ConcurrentDictionary<long, long>()).ToArray();
+    public IReadOnlyCollection<SecretUse> Drain() =>
+        [.. Interlocked.Exchange(ref _pending, new ConcurrentDictionary<(long ClientId, long SecretId), long>()).Select(p => new SecretUse(p.Key.ClientId, p.Key.SecretId, p.Value))];
 
     /// <summary>Puts back times that could not be written.</summary>
-    public void Restore(IEnumerable<KeyValuePair<long, long>> times)
+    public void Restore(IEnumerable<SecretUse> uses)
     {
-        foreach (var (secretId, at) in times)
+        foreach (var use in uses)
         {
-            Record(secretId, at);
+            Record(use.ClientId, use.SecretId, use.At);
         }
     }
 }

@@ -3,8 +3,8 @@ using Rekey.Contracts;
 namespace Rekey.Server.Storage;
 
 /// <summary>
-/// Durable state of Rekey. Two implementations (SQLite, PostgreSQL) justify the interface: they differ in how they
-/// serialise writers (one writer with group commit vs. row locks). Expected outcomes come back as
+/// Durable state of Rekey, implemented once (<see cref="RekeyStore"/>) over two engines (SQLite, PostgreSQL) that differ
+/// only in how they run a unit of work; the interface is the seam tests put a fault in front of. Expected outcomes come back as
 /// <see cref="Outcome{T}"/>; an exception means broken infrastructure (<see cref="StoreUnavailableException"/>),
 /// an unreadable stored value (<see cref="Secrets.SecretDecryptionException"/>) or a bug.
 /// Every method that changes state does so in one transaction, audit event included: all of it or none of it.
@@ -73,8 +73,8 @@ internal interface IRekeyStore
     /// <summary>The client and every secret that might verify; read-only, no write per verification.</summary>
     Task<Outcome<ClientCredentials>> FindCredentialsAsync(long serviceId, string identifier, CancellationToken ct);
 
-    /// <summary>Records last-use times in one batch (secret ID → epoch ms); unknown IDs are ignored.</summary>
-    Task RecordSecretUseAsync(IReadOnlyCollection<KeyValuePair<long, long>> uses, CancellationToken ct);
+    /// <summary>Records last-use times in one batch; a later time wins, an earlier one changes nothing.</summary>
+    Task RecordSecretUseAsync(IReadOnlyCollection<SecretUse> uses, CancellationToken ct);
 
     // ---- API tokens
 

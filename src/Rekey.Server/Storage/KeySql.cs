@@ -1,21 +1,10 @@
-using System.Data;
 using System.Data.Common;
 using Rekey.Server.Secrets;
 
 namespace Rekey.Server.Storage;
 
-/// <summary>A statement's parameter, typed so that a store can bind a null (PostgreSQL needs the type).</summary>
-internal readonly record struct SqlArg(string Name, object? Value, DbType Type)
-{
-    public static SqlArg Text(string name, string value) => new(name, value, DbType.String);
-
-    public static SqlArg Long(string name, long? value) => new(name, value, DbType.Int64);
-
-    public static SqlArg Bytes(string name, byte[]? value) => new(name, value, DbType.Binary);
-}
-
 /// <summary>
-/// The key records' statements, the same text for both stores (<c>@name</c> parameters), and the assembly of what they
+/// The key records' statements, the same text for both engines (<c>@name</c> parameters), and the assembly of what they
 /// read into a <see cref="KeyState"/>. The rules that decide what to write live in <see cref="KeyPlans"/>.
 /// </summary>
 internal static class KeySql
@@ -63,16 +52,16 @@ internal static class KeySql
     }
 
     /// <summary>The statements that write <paramref name="changes"/>, with their parameters, in order.</summary>
-    public static IEnumerable<(string Sql, SqlArg[] Args)> Statements(KeyChanges changes)
+    public static IEnumerable<Sql> Statements(KeyChanges changes)
     {
         foreach (var m in changes.MasterKeys)
         {
-            yield return (UpsertMasterKey, [SqlArg.Text("id", m.Id), SqlArg.Bytes("check", m.CheckValue), SqlArg.Long("at", m.CreatedAt), SqlArg.Long("retired", m.RetiredAt)]);
+            yield return new(UpsertMasterKey, SqlArg.Text("id", m.Id), SqlArg.Bytes("check", m.CheckValue), SqlArg.Long("at", m.CreatedAt), SqlArg.Long("retired", m.RetiredAt));
         }
 
         foreach (var key in changes.NewDataKeys)
         {
-            yield return (InsertDataKey, [SqlArg.Text("key", key.KeyId), SqlArg.Long("at", key.CreatedAt), SqlArg.Text("master", key.Wraps[0].MasterKeyId), SqlArg.Bytes("wrapped", key.Wraps[0].Wrapped)]);
+            yield return new(InsertDataKey, SqlArg.Text("key", key.KeyId), SqlArg.Long("at", key.CreatedAt), SqlArg.Text("master", key.Wraps[0].MasterKeyId), SqlArg.Bytes("wrapped", key.Wraps[0].Wrapped));
             foreach (var wrap in key.Wraps)
             {
                 yield return InsertWrapOf(key.KeyId, wrap);
@@ -88,11 +77,11 @@ internal static class KeySql
         {
             foreach (var sql in DeleteWrap)
             {
-                yield return (sql, [SqlArg.Text("key", keyId), SqlArg.Text("master", masterKeyId)]);
+                yield return new(sql, SqlArg.Text("key", keyId), SqlArg.Text("master", masterKeyId));
             }
         }
     }
 
-    private static (string, SqlArg[]) InsertWrapOf(string keyId, DataKeyWrap wrap) =>
-        (InsertWrap, [SqlArg.Text("key", keyId), SqlArg.Text("master", wrap.MasterKeyId), SqlArg.Bytes("wrapped", wrap.Wrapped), SqlArg.Long("at", wrap.CreatedAt)]);
+    private static Sql InsertWrapOf(string keyId, DataKeyWrap wrap) =>
+        new(InsertWrap, SqlArg.Text("key", keyId), SqlArg.Text("master", wrap.MasterKeyId), SqlArg.Bytes("wrapped", wrap.Wrapped), SqlArg.Long("at", wrap.CreatedAt));
 }

@@ -68,6 +68,12 @@ internal sealed record SecretRotation(long ClientId, long NewSecretId, string? O
 /// <summary>Metadata of one stored secret (no value).</summary>
 internal sealed record StoredSecret(long SecretId, int State, long CreatedAt, long? ExpiresAt, long? ValidUntil, long? RevokedAt, long? LastUsedAt, string? Hint);
 
+/// <summary>A client row as read: the client, its secrets (the current one still sealed), its service's settings.</summary>
+internal sealed record ClientRow(StoredClient Client, SecretSet Secrets, ServiceSettings Settings);
+
+/// <summary>A recorded use of a secret: the client, the secret, when (epoch ms).</summary>
+internal readonly record struct SecretUse(long ClientId, long SecretId, long At);
+
 /// <summary>Every kept secret of one client, newest first.</summary>
 internal sealed record ClientSecrets(long ClientId, IReadOnlyList<StoredSecret> Secrets);
 

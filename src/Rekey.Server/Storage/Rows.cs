@@ -3,28 +3,22 @@ using Rekey.Contracts;
 
 namespace Rekey.Server.Storage;
 
-/// <summary>
-/// Row shapes both stores read the same way: the column lists they select and the mapping from a row. The SQL
-/// around them differs per store; what comes back does not.
-/// </summary>
+/// <summary>Row shapes, read the same way from both engines: the column lists selected and the mapping from a row.</summary>
 internal static class Rows
 {
     public const string ServiceColumns = "service_id, number, document, created_at, modified_at";
 
     public const string ApiTokenColumns = "token_id, service_id, permissions, description, created_at";
 
-    public const string SecretColumns = "secret_id, state, created_at, expires_at, valid_until, revoked_at, last_used_at, hint";
-
     /// <summary>
-    /// A client with its service's number and settings and its current secret (always joined, for
-    /// clientSecretExpiresAt; each store decrypts it only when asked for). Stores append their WHERE clause.
+    /// A client with its service's number and settings and its secrets (<see cref="Client"/>). Statements append their
+    /// WHERE clause.
     /// </summary>
     public const string ClientSelect = """
         SELECT c.service_id, s.number, c.client_id, c.number, c.alias, c.developer, c.locked, c.document, c.created_at, c.modified_at,
-               cs.secret_id, cs.key_id, cs.ciphertext, cs.expires_at, s.secret_grace_s, s.secret_lifetime_s
+               c.secrets, s.secret_grace_s, s.secret_lifetime_s
         FROM clients c
         JOIN services s ON s.service_id = c.service_id
-        LEFT JOIN client_secrets cs ON cs.client_id = c.client_id AND cs.state = 0
         """;
 
     public const string AuditColumns = "event_id, occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target";
@@ -34,8 +28,20 @@ internal static class Rows
     public static StoredApiToken ApiToken(DbDataReader r) =>
         new(r.GetInt64(0), r.GetInt64(1), r.GetString(2).Split(' ', StringSplitOptions.RemoveEmptyEntries), Text(r, 3), r.GetInt64(4));
 
-    public static StoredSecret Secret(DbDataReader r) =>
-        new(r.GetInt64(0), r.GetInt32(1), r.GetInt64(2), Number(r, 3), Number(r, 4), Number(r, 5), Number(r, 6), Text(r, 7));
+    /// <summary>A client as <see cref="ClientSelect"/> reads it, its secrets decoded and the current one still sealed.</summary>
+    public static ClientRow Client(DbDataReader r)
+    {
+        var clientId = r.GetInt64(2);
+        var secrets = Secrets.SecretSetCodec.Decode((byte[])r.GetValue(10), $"client {clientId}");
+        return new ClientRow(
+            new StoredClient(r.GetInt64(0), r.GetInt64(1), clientId, r.GetInt64(3), Text(r, 4), Text(r, 5), r.GetBoolean(6), r.GetString(7), r.GetInt64(8), r.GetInt64(9),
+                null, secrets.Current?.ExpiresAt),
+            secrets,
+            new ServiceSettings(r.GetInt64(11), r.GetInt64(12)));
+    }
+
+    /// <summary>A count: COUNT(*) is a bigint on PostgreSQL and an integer on SQLite; both read as a long.</summary>
+    public static long Count(DbDataReader r) => r.GetInt64(0);
 
     public static AuditEvent AuditEvent(DbDataReader r) => new()
     {
@@ -53,7 +59,7 @@ internal static class Rows
         Target = Text(r, 11),
     };
 
-    private static long? Number(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+    public static long? Number(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
 
-    private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    public static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 }

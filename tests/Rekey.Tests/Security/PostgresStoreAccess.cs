@@ -152,7 +152,7 @@ public sealed partial class PostgresStoreAccess : StoreAccess
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"pg_dump failed ({process.ExitCode}): {await error}");
         var dump = await output;
-        Assert.Contains("COPY public.client_secrets", dump, StringComparison.Ordinal);
+        Assert.Contains("COPY public.clients", dump, StringComparison.Ordinal);
         return dump;
     }
 
@@ -171,11 +171,7 @@ public sealed partial class PostgresStoreAccess : StoreAccess
 
     public override async Task CopyCurrentSecretAsync(TestStore store, long fromClientId, long toClientId)
     {
-        var changed = await ExecuteAsync(store, """
-            UPDATE client_secrets t SET key_id = f.key_id, ciphertext = f.ciphertext, digest = f.digest
-            FROM client_secrets f
-            WHERE f.client_id = @from AND f.state = 0 AND t.client_id = @to AND t.state = 0
-            """, ("from", fromClientId), ("to", toClientId));
+        var changed = await ExecuteAsync(store, CopySecretsSql.Replace('$', '@'), ("from", fromClientId), ("to", toClientId));
         Assert.Equal(1, changed);
     }
 
@@ -203,7 +199,7 @@ public sealed partial class PostgresStoreAccess : StoreAccess
     public override async Task<IReadOnlyDictionary<long, long?>> LastUsedAsync(TestStore store, long clientId)
     {
         await using var connection = await OpenAsync(store);
-        await using var command = new NpgsqlCommand("SELECT secret_id, last_used_at FROM client_secrets WHERE client_id = @c", connection);
+        await using var command = new NpgsqlCommand(LastUsedSql.Replace('$', '@'), connection);
         command.Parameters.AddWithValue("c", clientId);
         await using var reader = await command.ExecuteReaderAsync();
         var result = new Dictionary<long, long?>();

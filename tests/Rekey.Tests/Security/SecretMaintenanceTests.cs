@@ -20,7 +20,7 @@ public sealed class SecretMaintenanceTests
         var usage = new SecretUsage();
         var keys = new KeyLifecycle(store, new SecretCipher(new KeyRing([new MasterKey("m1", new byte[32])])), TimeProvider.System, NullLogger<KeyLifecycle>.Instance);
         var maintenance = new SecretMaintenance(store, keys, usage, TimeProvider.System, NullLogger<SecretMaintenance>.Instance);
-        usage.Record(1, 1_000);
+        usage.Record(7, 1, 1_000);
 
         var first = maintenance.StopAsync(CancellationToken.None);
         await gated.Writing.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -30,7 +30,7 @@ public sealed class SecretMaintenanceTests
         Assert.False(second.IsCompleted, "the second stop returned while the first one's flush was still writing");
         gated.Release.SetResult();
         await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal([new KeyValuePair<long, long>(1, 1_000)], gated.Written);
+        Assert.Equal([new SecretUse(7, 1, 1_000)], gated.Written);
     }
 
     /// <summary>A store whose only working call is <see cref="IRekeyStore.RecordSecretUseAsync"/>, which waits for <see cref="Release"/>.</summary>
@@ -40,7 +40,7 @@ public sealed class SecretMaintenanceTests
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public List<KeyValuePair<long, long>> Written { get; } = [];
+        internal List<SecretUse> Written { get; } = [];
 
         internal static IRekeyStore Create(out GatedStore gated)
         {
@@ -56,10 +56,10 @@ public sealed class SecretMaintenanceTests
                 throw new NotSupportedException(targetMethod?.Name);
             }
 
-            return RecordAsync((IReadOnlyCollection<KeyValuePair<long, long>>)args![0]!);
+            return RecordAsync((IReadOnlyCollection<SecretUse>)args![0]!);
         }
 
-        private async Task RecordAsync(IReadOnlyCollection<KeyValuePair<long, long>> uses)
+        private async Task RecordAsync(IReadOnlyCollection<SecretUse> uses)
         {
             Writing.TrySetResult();
             await Release.Task;

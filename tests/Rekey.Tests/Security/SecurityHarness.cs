@@ -32,6 +32,17 @@ public abstract class StoreAccess
     /// <summary>Data key ID → the IDs of the master keys it is wrapped under, sorted and comma-separated.</summary>
     public abstract Task<IReadOnlyDictionary<string, string>> DataKeyMastersAsync(TestStore store);
 
+    /// <summary>A client's stored secrets (and the data key of the current one) copied onto another client's row.</summary>
+    protected const string CopySecretsSql = """
+        UPDATE clients SET
+          secrets = (SELECT f.secrets FROM clients f WHERE f.client_id = $from),
+          secret_key_id = (SELECT f.secret_key_id FROM clients f WHERE f.client_id = $from)
+        WHERE client_id = $to
+        """;
+
+    /// <summary>Every secret of a client with its recorded last use (none recorded: null).</summary>
+    protected const string LastUsedSql = "SELECT u.secret_id, u.used_at FROM secret_uses u WHERE u.client_id = $c";
+
     /// <summary>Runs one statement on the store's database, behind the server's back; returns the rows changed.</summary>
     public abstract Task<int> ExecuteAsync(TestStore store, string sql);
 
@@ -101,13 +112,7 @@ public sealed class SqliteAccess : StoreAccess
     {
         using var connection = Open(store);
         using var command = connection.CreateCommand();
-        command.CommandText = """
-            UPDATE client_secrets SET
-              key_id = (SELECT key_id FROM client_secrets WHERE client_id = $from AND state = 0),
-              ciphertext = (SELECT ciphertext FROM client_secrets WHERE client_id = $from AND state = 0),
-              digest = (SELECT digest FROM client_secrets WHERE client_id = $from AND state = 0)
-            WHERE client_id = $to AND state = 0
-            """;
+        command.CommandText = CopySecretsSql;
         command.Parameters.AddWithValue("$from", fromClientId);
         command.Parameters.AddWithValue("$to", toClientId);
         Assert.Equal(1, command.ExecuteNonQuery());
@@ -141,7 +146,7 @@ public sealed class SqliteAccess : StoreAccess
     {
         using var connection = Open(store);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT secret_id, last_used_at FROM client_secrets WHERE client_id = $c";
+        command.CommandText = LastUsedSql;
         command.Parameters.AddWithValue("$c", clientId);
         using var reader = command.ExecuteReader();
         var result = new Dictionary<long, long?>();

@@ -96,7 +96,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
     {
         var cluster = own.Cluster;
         await using var rig = await PostgresRig.StartAsync(cluster);
-        ((Rekey.Server.Storage.Postgres.PostgresStore)rig.Host.GetService<Rekey.Server.Storage.IRekeyStore>()).CommitResolutionTimeout = TimeSpan.FromSeconds(1);
+        ((Rekey.Server.Storage.Postgres.PostgresEngine)((Rekey.Server.Storage.RekeyStore)rig.Host.GetService<Rekey.Server.Storage.IRekeyStore>()).Engine).CommitResolutionTimeout = TimeSpan.FromSeconds(1);
 
         (System.Net.HttpStatusCode Status, JsonObject Body) reply;
         await using (var locker = new NpgsqlConnection(rig.Store.ConnectionString))

@@ -55,21 +55,21 @@ public sealed class PostgresErrorsTests
     }
 
     [Fact]
-    public void a_taken_secret_id_is_a_conflict_that_runs_again_and_no_other_unique_violation_is()
+    public void a_deadlock_is_a_conflict_that_runs_again_and_a_unique_violation_is_not()
     {
-        var secretId = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "client_secrets_pkey");
-        var current = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "ux_client_secrets_current");
+        var deadlock = new PostgresException("deadlock", "ERROR", "ERROR", "40P01");
+        var duplicate = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "clients_client_id_key");
 
-        Assert.True(PostgresErrors.IsConflict(secretId) && PostgresErrors.IsUnavailable(secretId));
-        Assert.False(PostgresErrors.IsConnectionLoss(secretId));
-        Assert.False(PostgresErrors.IsConflict(current) || PostgresErrors.IsUnavailable(current));
+        Assert.True(PostgresErrors.IsConflict(deadlock) && PostgresErrors.IsUnavailable(deadlock));
+        Assert.False(PostgresErrors.IsConnectionLoss(deadlock));
+        Assert.False(PostgresErrors.IsConflict(duplicate) || PostgresErrors.IsUnavailable(duplicate));
     }
 
     [Fact]
     public void only_a_unique_violation_of_the_alias_index_means_the_alias_is_taken()
     {
         var alias = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "ux_clients_alias");
-        var other = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "ux_client_secrets_current");
+        var other = new PostgresException("dup", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation, constraintName: "clients_client_id_key");
 
         Assert.True(PostgresErrors.IsAliasTaken(alias));
         Assert.False(PostgresErrors.IsAliasTaken(other));

@@ -3,7 +3,7 @@ using System.Net;
 using Npgsql;
 using Rekey.Contracts;
 using Rekey.Server.Secrets;
-using Rekey.Server.Storage.Postgres;
+using Rekey.Server.Storage;
 using Rekey.Testing;
 
 namespace Rekey.Tests.Storage;
@@ -107,7 +107,7 @@ public sealed class PostgresMultiNodeTests
     {
         await using var store = await PostgresTestStore.CreateAsync();
         var ciphers = Enumerable.Range(0, 4).Select(_ => new SecretCipher(new KeyRing([new MasterKey("test1", Enumerable.Range(1, 32).Select(i => (byte)i).ToArray())]))).ToList();
-        var stores = ciphers.Select(c => new PostgresStore(store.ConnectionString, c)).ToList();
+        var stores = ciphers.Select(c => RekeyStore.Postgres(store.ConnectionString, c)).ToList();
         try
         {
             var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

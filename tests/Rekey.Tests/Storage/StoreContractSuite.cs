@@ -128,6 +128,80 @@ public abstract class StoreContractSuite : IAsyncLifetime
     // ---- schema -------------------------------------------------------------------------------------
 
     [Fact]
+    public async Task a_database_of_the_earlier_layout_keeps_every_secret_when_the_secrets_move_into_the_client_rows()
+    {
+        // A database as the release before migration 6 left it: one row per secret in client_secrets.
+        await using var database = await CreateDatabaseAsync();
+        var cipher = NewCipher();
+        var store = (RekeyStore)CreateStore(database, cipher);
+        _opened.Add(store);
+        var dataKey = cipher.NewDataKey(1);
+        cipher.Load([dataKey]);
+        const long serviceId = 100_000_001_001, clientId = 100_000_002_002;
+        var current = cipher.Seal("current-secret", SecretCipher.AssociatedData(serviceId, clientId, 31));
+        var previous = cipher.Seal("previous-secret", SecretCipher.AssociatedData(serviceId, clientId, 21));
+        await store.Engine.WriteAsync(async (s, ct) =>
+        {
+            await s.ExecuteAsync(new Sql("CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)"), ct);
+            foreach (var (version, script) in Migrations.For(store.Engine.Dialect.Name).Where(m => m.Version < Migrations.SecretsIntoClients))
+            {
+                await s.ExecuteAsync(new Sql(script), ct);
+                await s.ExecuteAsync(new Sql("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, 0)", SqlArg.Int("v", version)), ct);
+            }
+
+            var keys = new KeyChanges { MasterKeys = [new StoredMasterKey("test1", new MasterKey("test1", MasterKeyMaterial).CheckValue, 1, null)], NewDataKeys = [dataKey] };
+            foreach (var statement in KeySql.Statements(keys))
+            {
+                await s.ExecuteAsync(statement, ct);
+            }
+
+            await s.ExecuteAsync(new Sql("INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at) VALUES (@s, '{}', 3600, 0, 1, 1)",
+                SqlArg.Long("s", serviceId)), ct);
+            await s.ExecuteAsync(new Sql("""
+                INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at)
+                VALUES (@c, @s, 'old', NULL, @l, '{"clientName":"old"}', 1, 1)
+                """, SqlArg.Long("c", clientId), SqlArg.Long("s", serviceId), SqlArg.Bool("l", false)), ct);
+            foreach (var (id, state, created, validUntil, revokedAt, lastUsed, hint, ciphertext, digest) in new (long, int, long, long?, long?, long?, string?, byte[], byte[])[]
+            {
+                (31, 0, 300, null, null, 400, "curr", current.Ciphertext, current.Digest),
+                (21, 1, 200, long.MaxValue / 2, null, null, "prev", [], previous.Digest),
+                (11, 2, 100, null, 150, null, "gone", [], []),
+            })
+            {
+                await s.ExecuteAsync(new Sql("""
+                    INSERT INTO client_secrets (secret_id, client_id, state, created_at, expires_at, valid_until, revoked_at, last_used_at, hint, key_id, ciphertext, digest)
+                    VALUES (@id, @c, @state, @created, NULL, @until, @revoked, @used, @hint, @k, @ct, @dg)
+                    """, SqlArg.Long("id", id), SqlArg.Long("c", clientId), SqlArg.Int("state", state), SqlArg.Long("created", created), SqlArg.Long("until", validUntil),
+                    SqlArg.Long("revoked", revokedAt), SqlArg.Long("used", lastUsed), SqlArg.Text("hint", hint), SqlArg.Text("k", dataKey.KeyId),
+                    SqlArg.Bytes("ct", ciphertext), SqlArg.Bytes("dg", digest)), ct);
+            }
+
+            return true;
+        }, None);
+
+        await StartAsync(store, cipher);
+
+        var client = await store.GetClientAsync(serviceId, "old", withSecret: true, None);
+        Assert.True(client.IsOk(out var found, out _));
+        Assert.Equal("current-secret", found.CurrentSecret);
+        Assert.True((await store.ListSecretsAsync(serviceId, "old", None)).IsOk(out var listed, out _));
+        Assert.Equal([(31L, 0, (long?)400, "curr"), (21L, 1, null, "prev"), (11L, 2, null, null)],
+            listed.Secrets.Select(x => (x.SecretId, x.State, x.LastUsedAt, x.Hint)));
+        Assert.True((await store.FindCredentialsAsync(serviceId, "old", None)).IsOk(out var credentials, out _));
+        Assert.Equal([31L, 21L], credentials.Secrets.Select(c => c.SecretId));
+        var previousCandidate = credentials.Secrets.Single(c => c.SecretId == 21);
+        Assert.True(cipher.Matches(previousCandidate.KeyId, previousCandidate.Digest, "previous-secret", SecretCipher.AssociatedData(serviceId, clientId, 21)));
+
+        // The next rotation continues the chain from the migrated current secret.
+        var rotated = await store.RotateSecretAsync(new SecretRotationRequest(serviceId, "old", "after-migration", null), Change(AuditActions.SecretUpdate), None);
+        Assert.True(rotated.IsOk(out var rotation, out _));
+        Assert.Equal("current-secret", rotation.OldSecret);
+        Assert.Equal(Migrations.For(store.Engine.Dialect.Name)[^1].Version,
+            await store.Engine.ReadAsync(async (s, ct) => (await s.QueryAsync(new Sql("SELECT MAX(version) FROM schema_migrations"), r => r.GetInt64(0), ct))[0], None));
+
+    }
+
+    [Fact]
     public async Task migrate_again_changes_nothing_and_keeps_the_one_data_key()
     {
         var before = await Store.ListDataKeysAsync(None);
@@ -605,8 +679,8 @@ public abstract class StoreContractSuite : IAsyncLifetime
         var client = await NewClientAsync(serviceId);
         var secretId = (await SecretsAsync(serviceId, client.ClientId))[0].SecretId;
 
-        await Store.RecordSecretUseAsync([KeyValuePair.Create(secretId, 5000L), KeyValuePair.Create(999L, 1L)], None);
-        await Store.RecordSecretUseAsync([KeyValuePair.Create(secretId, 4000L)], None);
+        await Store.RecordSecretUseAsync([new SecretUse(client.ClientId, secretId, 5000L), new SecretUse(client.ClientId, 999L, 1L), new SecretUse(1, 2, 3)], None);
+        await Store.RecordSecretUseAsync([new SecretUse(client.ClientId, secretId, 4000L)], None);
 
         Assert.Equal(5000, (await SecretsAsync(serviceId, client.ClientId))[0].LastUsedAt);
     }
@@ -774,7 +848,7 @@ public sealed class SqliteStoreContractTests : StoreContractSuite
     private protected override Task<TestStore> CreateDatabaseAsync() => Task.FromResult<TestStore>(new SqliteTestStore());
 
     private protected override IRekeyStore CreateStore(TestStore database, SecretCipher cipher) =>
-        new SqliteStore($"Data Source={((SqliteTestStore)database).DatabasePath}", "FULL", cipher, TimeProvider.System);
+        RekeyStore.Sqlite($"Data Source={((SqliteTestStore)database).DatabasePath}", "FULL", cipher, TimeProvider.System);
 }
 
 [RequiresPostgres]
@@ -783,5 +857,5 @@ public sealed class PostgresStoreContractTests : StoreContractSuite
     private protected override async Task<TestStore> CreateDatabaseAsync() => await PostgresTestStore.CreateAsync();
 
     private protected override IRekeyStore CreateStore(TestStore database, SecretCipher cipher) =>
-        new PostgresStore(((PostgresTestStore)database).ConnectionString, cipher);
+        RekeyStore.Postgres(((PostgresTestStore)database).ConnectionString, cipher);
 }

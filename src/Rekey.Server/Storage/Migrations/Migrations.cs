@@ -7,6 +7,12 @@ namespace Rekey.Server.Storage;
 internal static class Migrations
 {
     /// <summary>
+    /// The migration that moves each client's secrets from <c>client_secrets</c> into its own row
+    /// (<c>clients.secrets</c>, a <see cref="Secrets.SecretSet"/>): the SQL adds the columns, code converts the rows.
+    /// </summary>
+    public const int SecretsIntoClients = 6;
+
+    /// <summary>
     /// The migrations <paramref name="applied"/> lacks, in order. A database migrated by a newer release (a version this
     /// binary does not know) refuses the start: this binary would misread or damage its data.
     /// </summary>

@@ -46,15 +46,11 @@ internal static class PostgresErrors
         _ => false,
     };
 
-    /// <summary>The primary key of client_secrets: a secret ID, drawn at random, that was taken.</summary>
-    public const string SecretIdIndex = "client_secrets_pkey";
-
     /// <summary>
-    /// A deadlock, a serialisation failure, or a secret ID drawn at random that was taken: the transaction was rolled
-    /// back and may simply run again (drawing a new ID).
+    /// A deadlock or a serialisation failure: the transaction was rolled back and may simply run again. (Random IDs
+    /// that are taken are drawn again by the insert itself: <c>ON CONFLICT DO NOTHING</c>.)
     /// </summary>
-    public static bool IsConflict(Exception ex) => ex is PostgresException { SqlState: "40P01" or "40001" } or
-        PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: SecretIdIndex };
+    public static bool IsConflict(Exception ex) => ex is PostgresException { SqlState: "40P01" or "40001" };
 
     /// <summary>Did this statement break the unique alias index (another transaction took the alias first)?</summary>
     public static bool IsAliasTaken(PostgresException ex) => ex is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: AliasIndex };

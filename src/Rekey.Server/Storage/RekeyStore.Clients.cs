@@ -1,0 +1,183 @@
+using System.Globalization;
+using Rekey.Contracts;
+using Rekey.Server.Secrets;
+
+namespace Rekey.Server.Storage;
+
+internal sealed partial class RekeyStore
+{
+    /// <summary>A client's stored form: what a caller sees, with the current secret opened when asked for.</summary>
+    private async ValueTask<StoredClient> PresentAsync(IStoreSession s, ClientRow row, bool withSecret, CancellationToken ct) =>
+        withSecret ? row.Client with { CurrentSecret = await OpenCurrentAsync(s, row, ct) } : row.Client;
+
+    /// <summary>The client an identifier names, locked for a change (PostgreSQL) or as the single writer sees it (SQLite).</summary>
+    private async ValueTask<Outcome<ClientRow>> LockClientAsync(IStoreSession s, long serviceId, string identifier, CancellationToken ct) =>
+        await s.QueryAsync(new Sql(_sql.ClientByKeyForUpdate, ClientKey(serviceId, identifier)), Rows.Client, ct) is [var row]
+            ? row
+            : await ClientNotFoundAsync(s, serviceId, identifier, ct);
+
+    private async ValueTask<Outcome<StoredClient>> FindClientAsync(IStoreSession s, long serviceId, string identifier, bool withSecret, CancellationToken ct) =>
+        await s.QueryAsync(new Sql(_sql.ClientByKey, ClientKey(serviceId, identifier)), Rows.Client, ct) is [var row]
+            ? await PresentAsync(s, row, withSecret, ct)
+            : await ClientNotFoundAsync(s, serviceId, identifier, ct);
+
+    private async ValueTask<StoredClient> ClientByIdAsync(IStoreSession s, long clientId, bool withSecret, CancellationToken ct) =>
+        await PresentAsync(s, (await s.QueryAsync(new Sql(_sql.ClientById, SqlArg.Long("id", clientId)), Rows.Client, ct)).Single(), withSecret, ct);
+
+    /// <summary>An alias must be free in the service and must not equal another client's numeric ID.</summary>
+    private async ValueTask<RuleViolation?> CheckAliasAsync(IStoreSession s, long serviceId, long clientId, string? alias, CancellationToken ct)
+    {
+        if (alias is null)
+        {
+            return null;
+        }
+
+        if (await CountAsync(s, new Sql(_sql.AliasTaken, SqlArg.Long("s", serviceId), SqlArg.Text("a", alias), SqlArg.Long("c", clientId)), ct) > 0)
+        {
+            return RuleViolation.Of(ResultCodes.ClientIdAliasInUse, alias);
+        }
+
+        if (long.TryParse(alias, NumberStyles.None, CultureInfo.InvariantCulture, out var asId) && asId != clientId &&
+            await CountAsync(s, new Sql(_sql.IdInService, SqlArg.Long("s", serviceId), SqlArg.Long("id", asId)), ct) > 0)
+        {
+            return RuleViolation.Of(ResultCodes.ClientIdAliasIsClientId, alias);
+        }
+
+        return null;
+    }
+
+    /// <summary>The first secret of a client: sealed for its service, client and a fresh secret ID.</summary>
+    private SecretSet FirstSecret(long serviceId, long clientId, string secret, long now, long lifetimeSeconds)
+    {
+        var secretId = SecretSet.Empty.NewSecretId();
+        var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
+        return SecretSet.First(new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(secret), SecretPolicy.ExpiresAt(now, lifetimeSeconds)), now);
+    }
+
+    public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<StoredClient>>(async (s, ct) =>
+        {
+            if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)), r => r.GetInt64(0), ct)) is not [var lifetime])
+            {
+                return StoreRules.ServiceNotFound(client.ServiceId);
+            }
+
+            try
+            {
+                while (true)
+                {
+                    // IDs and aliases share one namespace: a new ID equals neither an existing ID (the insert refuses it)
+                    // nor any alias.
+                    var clientId = SecretGenerator.NewId();
+                    if (await CountAsync(s, new Sql(_sql.AliasEqualsId, SqlArg.Text("text", clientId.ToString(CultureInfo.InvariantCulture))), ct) > 0)
+                    {
+                        continue;
+                    }
+
+                    if (await CheckAliasAsync(s, client.ServiceId, clientId, client.Alias, ct) is { } aliasError)
+                    {
+                        return aliasError;
+                    }
+
+                    var secrets = FirstSecret(client.ServiceId, clientId, client.Secret, change.At, lifetime);
+                    var inserted = await s.ExecuteAsync(new Sql(_sql.InsertClient,
+                        SqlArg.Long("c", clientId), SqlArg.Long("s", client.ServiceId), SqlArg.Text("a", client.Alias), SqlArg.Text("d", client.Developer),
+                        SqlArg.Bool("l", client.Locked), SqlArg.Text("doc", client.Document), SqlArg.Long("now", change.At),
+                        SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId)), ct);
+                    if (inserted == 0)
+                    {
+                        continue;
+                    }
+
+                    var created = await ClientByIdAsync(s, clientId, withSecret: true, ct);
+                    s.Defer(Audit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId));
+                    return created;
+                }
+            }
+            catch (StoreConstraintException) when (client.Alias is not null)
+            {
+                // Another node took the alias between the check and the insert: the same answer as if it had been first.
+                return RuleViolation.Of(ResultCodes.ClientIdAliasInUse, client.Alias);
+            }
+        }, ct);
+
+    public Task<Outcome<StoredClient>> GetClientAsync(long serviceId, string identifier, bool withSecret, CancellationToken ct) =>
+        _engine.ReadAsync((s, ct) => FindClientAsync(s, serviceId, identifier, withSecret, ct), ct);
+
+    public Task<Outcome<Page<StoredClient>>> ListClientsAsync(long serviceId, string? developer, int start, int end, bool withSecret, CancellationToken ct) =>
+        _engine.ReadAsync<Outcome<Page<StoredClient>>>(async (s, ct) =>
+        {
+            if (!await ServiceExistsAsync(s, serviceId, ct))
+            {
+                return StoreRules.ServiceNotFound(serviceId);
+            }
+
+            var total = await CountAsync(s, new Sql(_sql.CountClients, SqlArg.Long("s", serviceId), SqlArg.Text("d", developer)), ct);
+            var rows = await s.QueryAsync(new Sql(_sql.PageClients, SqlArg.Long("s", serviceId), SqlArg.Text("d", developer), SqlArg.Int("limit", end - start), SqlArg.Int("offset", start)),
+                Rows.Client, ct);
+            var clients = new List<StoredClient>(rows.Count);
+            foreach (var row in rows)
+            {
+                clients.Add(await PresentAsync(s, row, withSecret, ct));
+            }
+
+            return new Page<StoredClient>(clients, (int)total);
+        }, ct);
+
+    public Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<StoredClient>>(async (s, ct) =>
+        {
+            if (!(await LockClientAsync(s, update.ServiceId, update.ClientId.ToString(CultureInfo.InvariantCulture), ct)).IsOk(out _, out var error))
+            {
+                return error;
+            }
+
+            if (await CheckAliasAsync(s, update.ServiceId, update.ClientId, update.Alias, ct) is { } aliasError)
+            {
+                return aliasError;
+            }
+
+            try
+            {
+                await s.ExecuteAsync(new Sql(_sql.UpdateClient, SqlArg.Text("a", update.Alias), SqlArg.Text("d", update.Developer), SqlArg.Text("doc", update.Document),
+                    SqlArg.Long("now", change.At), SqlArg.Long("c", update.ClientId)), ct);
+            }
+            catch (StoreConstraintException) when (update.Alias is not null)
+            {
+                return RuleViolation.Of(ResultCodes.ClientIdAliasInUse, update.Alias);
+            }
+
+            var updated = await ClientByIdAsync(s, update.ClientId, withSecret: true, ct);
+            s.Defer(Audit(s, change, update.ServiceId, update.ClientId, null));
+            return updated;
+        }, ct);
+
+    public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<long>>(async (s, ct) =>
+        {
+            if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var found, out var error))
+            {
+                return error;
+            }
+
+            var clientId = found.Client.ClientId;
+            s.Defer(new Sql(_sql.DeleteClientUses, SqlArg.Long("c", clientId)));
+            s.Defer(new Sql(_sql.DeleteClient, SqlArg.Long("c", clientId)));
+            s.Defer(Audit(s, change, serviceId, clientId, null));
+            return clientId;
+        }, ct);
+
+    public Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<long>>(async (s, ct) =>
+        {
+            if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var found, out var error))
+            {
+                return error;
+            }
+
+            var clientId = found.Client.ClientId;
+            s.Defer(new Sql(_sql.SetClientLock, SqlArg.Bool("l", locked), SqlArg.Long("now", change.At), SqlArg.Long("c", clientId)));
+            s.Defer(Audit(s, change, serviceId, clientId, null));
+            return clientId;
+        }, ct);
+}

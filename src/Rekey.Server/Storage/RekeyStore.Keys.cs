@@ -1,0 +1,108 @@
+using Rekey.Contracts;
+using Rekey.Server.Secrets;
+using Rekey.Server.Storage.Postgres;
+
+namespace Rekey.Server.Storage;
+
+internal sealed partial class RekeyStore
+{
+    // ---- master and data keys -----------------------------------------------------------------------
+
+    private static async ValueTask<KeyState> ReadKeysAsync(IStoreSession s, CancellationToken ct) =>
+        KeySql.Assemble(await s.QueryAsync(new Sql(KeySql.MasterKeys), KeySql.MasterKey, ct), await s.QueryAsync(new Sql(KeySql.DataKeys), KeySql.DataKey, ct),
+            await s.QueryAsync(new Sql(KeySql.Wraps), KeySql.Wrap, ct));
+
+    public Task<KeyState> ReadKeysAsync(CancellationToken ct) => _engine.ReadAsync(ReadKeysAsync, ct);
+
+    public Task<Outcome<T>> ChangeKeysAsync<T>(Func<KeyState, Outcome<KeyPlan<T>>> plan, ChangeContext? change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<T>>(async (s, ct) =>
+        {
+            // One key operation at a time across every node: the plan decides on what it read, nobody writes in between.
+            s.Lock(new Sql(_sql.SchemaLock, SqlArg.Long("k", PostgresEngine.SchemaLockKey)));
+            if (!plan(await ReadKeysAsync(s, ct)).IsOk(out var decided, out var error))
+            {
+                return error;
+            }
+
+            foreach (var statement in KeySql.Statements(decided.Changes))
+            {
+                s.Defer(statement);
+            }
+
+            if (change is not null)
+            {
+                s.Defer(Audit(s, change, null, null, null, target: decided.Changes.AuditTarget));
+            }
+
+            return decided.Result;
+        }, ct);
+
+    public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
+        _engine.WriteAsync(async (s, ct) =>
+        {
+            // Towards the newest key in the database, not the newest this node happens to know: a node that had not seen
+            // a new key yet would otherwise move values back to the old one.
+            _cipher.Load((await ReadKeysAsync(s, ct)).DataKeys);
+            var current = _cipher.CurrentKeyId ?? throw new InvalidOperationException("No data key is loaded.");
+            var clients = await s.QueryAsync(new Sql(_sql.ClientsToReencrypt, SqlArg.Text("k", current), SqlArg.Int("n", batchSize)),
+                r => (ClientId: r.GetInt64(0), ServiceId: r.GetInt64(1), Secrets: SecretSetCodec.Decode((byte[])r.GetValue(2), $"client {r.GetInt64(0)}")), ct);
+            var keys = await s.QueryAsync(new Sql(_sql.SigningKeysToReencrypt, SqlArg.Text("k", current), SqlArg.Int("n", batchSize - clients.Count)),
+                r => (KeyId: r.GetString(0), ServiceId: r.GetInt64(1), DataKeyId: r.GetString(2), Ciphertext: (byte[])r.GetValue(3)), ct);
+
+            // Every read above, every write below: the writes go with COMMIT (PostgreSQL).
+            foreach (var (clientId, serviceId, secrets) in clients)
+            {
+                if (secrets.Current is { KeyId: { } keyId, Ciphertext: { } ciphertext } entry)
+                {
+                    var aad = SecretCipher.AssociatedData(serviceId, clientId, entry.SecretId);
+                    s.Defer(StoreSecrets(clientId, secrets.Resealed(_cipher.Seal(_cipher.Open(keyId, ciphertext, aad), aad)), touchedAt: null));
+                }
+            }
+
+            foreach (var key in keys)
+            {
+                var aad = SecretCipher.SigningKeyAssociatedData(key.ServiceId, key.KeyId);
+                var resealed = _cipher.Seal(_cipher.Open(key.DataKeyId, key.Ciphertext, aad), aad);
+                s.Defer(new Sql(_sql.ResealSigningKey, SqlArg.Text("k", resealed.KeyId), SqlArg.Bytes("ct", resealed.Ciphertext), SqlArg.Text("id", key.KeyId)));
+            }
+
+            return clients.Count + keys.Count;
+        }, ct);
+
+    public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>
+        _engine.ReadAsync<IReadOnlyList<DataKeyUsage>>(async (s, ct) =>
+            await s.QueryAsync(new Sql(_sql.DataKeyUsage), r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct), ct);
+
+    // ---- signing keys -------------------------------------------------------------------------------
+
+    private async ValueTask<List<StoredSigningKey>> LoadSigningKeysAsync(IStoreSession s, long serviceId, CancellationToken ct)
+    {
+        var rows = await s.QueryAsync(new Sql(_sql.SigningKeysOfService, SqlArg.Long("s", serviceId)),
+            r => (KeyId: r.GetString(0), CreatedAt: r.GetInt64(1), Jwk: r.GetString(2), DataKeyId: r.GetString(3), Ciphertext: (byte[])r.GetValue(4)), ct);
+        await EnsureKeysAsync(s, rows.Select(r => r.DataKeyId), ct);
+        return [.. rows.Select(r => new StoredSigningKey(r.KeyId, serviceId, r.CreatedAt, r.Jwk,
+            Convert.FromBase64String(_cipher.Open(r.DataKeyId, r.Ciphertext, SecretCipher.SigningKeyAssociatedData(serviceId, r.KeyId)))))];
+    }
+
+    public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(long serviceId, CancellationToken ct) =>
+        _engine.ReadAsync<IReadOnlyList<StoredSigningKey>>(async (s, ct) => await LoadSigningKeysAsync(s, serviceId, ct), ct);
+
+    public Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<StoredSigningKey>>(async (s, ct) =>
+        {
+            // The service row lock orders concurrent additions (two nodes creating the first key on demand).
+            if ((await s.QueryAsync(new Sql(_sql.ServiceByIdForUpdate, SqlArg.Long("id", serviceId)), Rows.Service, ct)) is not [_])
+            {
+                return StoreRules.ServiceNotFound(serviceId);
+            }
+
+            var newest = await CountAsync(s, new Sql(_sql.NewestSigningKey, SqlArg.Long("s", serviceId)), ct);
+            var sealedKey = _cipher.Seal(Convert.ToBase64String(key.PrivateKey), SecretCipher.SigningKeyAssociatedData(serviceId, key.KeyId));
+            await s.ExecuteAsync(new Sql(_sql.InsertSigningKey, SqlArg.Text("k", key.KeyId), SqlArg.Long("s", serviceId), SqlArg.Long("t", SecretPolicy.CreatedAt(change.At, newest)),
+                SqlArg.Text("jwk", key.PublicJwk), SqlArg.Text("dk", sealedKey.KeyId), SqlArg.Bytes("ct", sealedKey.Ciphertext)), ct);
+            await s.ExecuteAsync(new Sql(_sql.PruneSigningKeys, SqlArg.Long("s", serviceId), SqlArg.Int("keep", IRekeyStore.SigningKeysKept)), ct);
+            var added = (await LoadSigningKeysAsync(s, serviceId, ct)).First(k => k.KeyId == key.KeyId);
+            s.Defer(Audit(s, change, serviceId, null, null, target: key.KeyId));
+            return added;
+        }, ct);
+}

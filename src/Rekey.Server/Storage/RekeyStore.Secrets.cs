@@ -1,0 +1,97 @@
+using Rekey.Server.Secrets;
+
+namespace Rekey.Server.Storage;
+
+internal sealed partial class RekeyStore
+{
+    /// <summary>The statement that stores a client's secrets; a rotation also touches the client's modification time.</summary>
+    private Sql StoreSecrets(long clientId, SecretSet secrets, long? touchedAt) =>
+        touchedAt is { } now
+            ? new(_sql.UpdateSecretsTouch, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("now", now), SqlArg.Long("c", clientId))
+            : new(_sql.UpdateSecrets, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("c", clientId));
+
+    public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<SecretRotation>>(async (s, ct) =>
+        {
+            // One read under the client's row lock (PostgreSQL) or in the single writer (SQLite): concurrent rotations of
+            // one client queue, and each reads the secrets the previous one wrote, so their old/new pairs form one chain.
+            // Then one write of the client's secrets and the audit event, sent with COMMIT.
+            if (!(await LockClientAsync(s, request.ServiceId, request.Identifier, ct)).IsOk(out var row, out var error))
+            {
+                return error;
+            }
+
+            var now = change.At;
+            var clientId = row.Client.ClientId;
+            var old = await OpenCurrentAsync(s, row, ct);
+            var secretId = row.Secrets.NewSecretId();
+            var sealedSecret = _cipher.Seal(request.NewSecret, SecretCipher.AssociatedData(row.Client.ServiceId, clientId, secretId));
+            var next = row.Secrets.Rotate(
+                new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(request.NewSecret), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
+                now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds);
+            s.Defer(StoreSecrets(clientId, next, touchedAt: now));
+            s.Defer(Audit(s, change, request.ServiceId, clientId, secretId));
+            return new SecretRotation(clientId, secretId, old, request.NewSecret);
+        }, ct);
+
+    public Task<Outcome<ClientSecrets>> ListSecretsAsync(long serviceId, string identifier, CancellationToken ct) =>
+        _engine.ReadAsync<Outcome<ClientSecrets>>(async (s, ct) =>
+        {
+            if ((await s.QueryAsync(new Sql(_sql.ClientByKey, ClientKey(serviceId, identifier)), Rows.Client, ct)) is not [var row])
+            {
+                return await ClientNotFoundAsync(s, serviceId, identifier, ct);
+            }
+
+            var clientId = row.Client.ClientId;
+            var uses = (await s.QueryAsync(new Sql(_sql.UsesOfClient, SqlArg.Long("c", clientId)), r => (SecretId: r.GetInt64(0), At: r.GetInt64(1)), ct))
+                .ToDictionary(u => u.SecretId, u => u.At);
+            return new ClientSecrets(clientId, [.. row.Secrets.Entries.Select(e =>
+                new StoredSecret(e.SecretId, e.State, e.CreatedAt, e.ExpiresAt, e.ValidUntil, e.RevokedAt, uses.TryGetValue(e.SecretId, out var at) ? at : null, e.Hint))]);
+        }, ct);
+
+    public Task<Outcome<long>> RevokeSecretAsync(long serviceId, string identifier, long secretId, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<long>>(async (s, ct) =>
+        {
+            if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var row, out var error))
+            {
+                return error;
+            }
+
+            var clientId = row.Client.ClientId;
+            if (!row.Secrets.Revoke(secretId, clientId, change.At).IsOk(out var next, out error))
+            {
+                return error;
+            }
+
+            s.Defer(StoreSecrets(clientId, next, touchedAt: null));
+            s.Defer(Audit(s, change, serviceId, clientId, secretId));
+            return clientId;
+        }, ct);
+
+    public Task<Outcome<ClientCredentials>> FindCredentialsAsync(long serviceId, string identifier, CancellationToken ct) =>
+        _engine.ReadAsync<Outcome<ClientCredentials>>(async (s, ct) =>
+        {
+            var rows = await s.QueryAsync(new Sql(_sql.CredentialsByKey, ClientKey(serviceId, identifier)),
+                r => (Id: r.GetInt64(0), Alias: Rows.Text(r, 1), Locked: r.GetBoolean(2), Document: r.GetString(3), Secrets: (byte[])r.GetValue(4)), ct);
+            if (rows is not [var client])
+            {
+                return StoreRules.ClientNotFound(identifier, serviceId);
+            }
+
+            var candidates = SecretSetCodec.Decode(client.Secrets, $"client {client.Id}").Candidates();
+            await EnsureKeysAsync(s, candidates.Select(c => c.KeyId), ct);
+            return new ClientCredentials(serviceId, client.Id, client.Alias, client.Locked, client.Document, candidates);
+        }, ct);
+
+    public Task RecordSecretUseAsync(IReadOnlyCollection<SecretUse> uses, CancellationToken ct) =>
+        _engine.WriteAsync((s, _) =>
+        {
+            // Rows written in one order on every node: two nodes flushing overlapping batches cannot deadlock.
+            foreach (var use in uses.OrderBy(u => u.ClientId).ThenBy(u => u.SecretId))
+            {
+                s.Defer(new Sql(_sql.RecordUse, SqlArg.Long("c", use.ClientId), SqlArg.Long("id", use.SecretId), SqlArg.Long("at", use.At)));
+            }
+
+            return ValueTask.FromResult(true);
+        }, ct);
+}

@@ -1,0 +1,61 @@
+namespace Rekey.Server.Storage;
+
+internal sealed partial class RekeyStore
+{
+    private static SqlArg[] ServiceArgs(long id, ServiceContent content, long now) =>
+    [
+        SqlArg.Long("id", id), SqlArg.Text("doc", content.Document), SqlArg.Long("grace", content.Settings.GracePeriodSeconds),
+        SqlArg.Long("life", content.Settings.SecretLifetimeSeconds), SqlArg.Long("now", now),
+    ];
+
+    public Task<StoredService> CreateServiceAsync(ServiceContent content, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync(async (s, ct) =>
+        {
+            var (id, service) = await InsertWithNewIdAsync(s, id => new Sql(_sql.InsertService, ServiceArgs(id, content, change.At)), Rows.Service, ct);
+            s.Defer(Audit(s, change, id, null, null));
+            return service;
+        }, ct);
+
+    public Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct) =>
+        _engine.ReadAsync(async (s, ct) => (await s.QueryAsync(new Sql(_sql.ServiceById, SqlArg.Long("id", serviceId)), Rows.Service, ct)).SingleOrDefault(), ct);
+
+    public Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct) =>
+        _engine.ReadAsync(async (s, ct) =>
+        {
+            var total = await CountAsync(s, new Sql(_sql.CountServices, SqlArg.Long("only", onlyServiceId)), ct);
+            var items = await s.QueryAsync(new Sql(_sql.PageServices, SqlArg.Long("only", onlyServiceId), SqlArg.Int("limit", end - start), SqlArg.Int("offset", start)), Rows.Service, ct);
+            return new Page<StoredService>(items, (int)total);
+        }, ct);
+
+    public Task<Outcome<StoredService>> UpdateServiceAsync(long serviceId, Func<StoredService, Outcome<ServiceContent>> update, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync<Outcome<StoredService>>(async (s, ct) =>
+        {
+            // Read under the row lock (PostgreSQL) or in the single writer (SQLite): nothing changes it before the write.
+            if ((await s.QueryAsync(new Sql(_sql.ServiceByIdForUpdate, SqlArg.Long("id", serviceId)), Rows.Service, ct)) is not [var stored])
+            {
+                return StoreRules.ServiceNotFound(serviceId);
+            }
+
+            if (!update(stored).IsOk(out var content, out var error))
+            {
+                return error;
+            }
+
+            var service = (await s.QueryAsync(new Sql(_sql.UpdateService, ServiceArgs(serviceId, content, change.At)), Rows.Service, ct)).Single();
+            s.Defer(Audit(s, change, serviceId, null, null));
+            return service;
+        }, ct);
+
+    public Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct) =>
+        _engine.WriteAsync(async (s, ct) =>
+        {
+            await s.ExecuteAsync(new Sql(_sql.DeleteServiceUses, SqlArg.Long("id", serviceId)), ct);
+            var deleted = await s.ExecuteAsync(new Sql(_sql.DeleteService, SqlArg.Long("id", serviceId)), ct) > 0;
+            if (deleted)
+            {
+                s.Defer(Audit(s, change, serviceId, null, null));
+            }
+
+            return deleted;
+        }, ct);
+}

@@ -1,0 +1,166 @@
+namespace Rekey.Server.Storage;
+
+/// <summary>
+/// Every statement of the store, written once for both engines (<c>@name</c> parameters), with the few dialect
+/// differences as named fragments of <see cref="Dialect"/>. Built once per engine; the engines keep each text prepared.
+/// </summary>
+internal sealed class SqlText(Dialect d)
+{
+    // ---- schema -------------------------------------------------------------------------------------
+
+    public readonly string CreateMigrations = "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)";
+
+    public readonly string AppliedMigrations = "SELECT version FROM schema_migrations";
+
+    public readonly string RecordMigration = "INSERT INTO schema_migrations (version, applied_at) VALUES (@v, @t)";
+
+    /// <summary>Nodes migrating at the same moment, and key operations, run one at a time (PostgreSQL; SQLite has one writer).</summary>
+    public readonly string SchemaLock = "SELECT pg_advisory_xact_lock(@k)";
+
+    // ---- audit --------------------------------------------------------------------------------------
+
+    public readonly string InsertAudit = """
+        INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target, commit_key)
+        VALUES (@at, @kind, @token, @addr, @req, @s, @c, @action, @secret, @outcome, @target, @commit_key)
+        """;
+
+    private const string AuditFilter = "WHERE (@s IS NULL OR service_id = @s) AND (@c IS NULL OR client_id = @c) AND (@a IS NULL OR action = @a)";
+
+    public readonly string CountAudit = "SELECT COUNT(*) FROM audit_events " + AuditFilter;
+
+    public readonly string PageAudit = $"SELECT {Rows.AuditColumns} FROM audit_events {AuditFilter} ORDER BY event_id DESC LIMIT @limit OFFSET @offset";
+
+    // ---- services -----------------------------------------------------------------------------------
+
+    public readonly string InsertService = $"""
+        INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
+        VALUES (@id, @doc, @grace, @life, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
+        """;
+
+    public readonly string ServiceById = $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = @id";
+
+    public readonly string ServiceByIdForUpdate = $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = @id{d.ForUpdate}";
+
+    public readonly string ServiceExists = "SELECT COUNT(*) FROM services WHERE service_id = @s";
+
+    /// <summary>KEY SHARE keeps the service from being deleted until the transaction ends (PostgreSQL).</summary>
+    public readonly string ServiceLifetimeForKeyShare = $"SELECT secret_lifetime_s FROM services WHERE service_id = @s{d.ForKeyShare}";
+
+    private const string ServiceFilter = " WHERE (@only IS NULL OR service_id = @only)";
+
+    public readonly string CountServices = "SELECT COUNT(*) FROM services" + ServiceFilter;
+
+    public readonly string PageServices = $"SELECT {Rows.ServiceColumns} FROM services{ServiceFilter} ORDER BY number LIMIT @limit OFFSET @offset";
+
+    public readonly string UpdateService = $"""
+        UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, modified_at = @now
+        WHERE service_id = @id RETURNING {Rows.ServiceColumns}
+        """;
+
+    /// <summary>Last-use rows have no foreign key (a use recorded as its client is deleted must not fail): they go first.</summary>
+    public readonly string DeleteServiceUses = "DELETE FROM secret_uses WHERE client_id IN (SELECT client_id FROM clients WHERE service_id = @id)";
+
+    public readonly string DeleteService = "DELETE FROM services WHERE service_id = @id";
+
+    // ---- clients ------------------------------------------------------------------------------------
+
+    /// <summary>A client by numeric ID or alias within its service: a numeric ID wins over an equal alias of another client.</summary>
+    private const string ByKey = " WHERE c.service_id = @s AND (c.client_id = @n OR c.alias = @a) ORDER BY c.client_id = @n DESC LIMIT 1";
+
+    public readonly string ClientByKey = Rows.ClientSelect + ByKey;
+
+    /// <summary>
+    /// The same, locking the client's row (PostgreSQL): concurrent changes of one client, on any node, queue on it. Its
+    /// secrets live in that row, so the row as read after the wait is the one the previous lock holder committed.
+    /// </summary>
+    public readonly string ClientByKeyForUpdate = Rows.ClientSelect + ByKey + d.ForUpdateOfClients;
+
+    public readonly string ClientById = Rows.ClientSelect + " WHERE c.client_id = @id";
+
+    private const string ClientFilter = "c.service_id = @s AND (@d IS NULL OR c.developer = @d)";
+
+    public readonly string CountClients = "SELECT COUNT(*) FROM clients c WHERE " + ClientFilter;
+
+    public readonly string PageClients = Rows.ClientSelect + " WHERE " + ClientFilter + " ORDER BY c.number LIMIT @limit OFFSET @offset";
+
+    /// <summary>IDs and aliases share one namespace: a new ID may not equal any alias (an equal ID is refused by the insert).</summary>
+    public readonly string AliasEqualsId = "SELECT COUNT(*) FROM clients WHERE alias = @text";
+
+    public readonly string AliasTaken = "SELECT COUNT(*) FROM clients WHERE service_id = @s AND alias = @a AND client_id <> @c";
+
+    public readonly string IdInService = "SELECT COUNT(*) FROM clients WHERE service_id = @s AND client_id = @id";
+
+    public readonly string InsertClient = """
+        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id)
+        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key) ON CONFLICT (client_id) DO NOTHING
+        """;
+
+    public readonly string UpdateClient = "UPDATE clients SET alias = @a, developer = @d, document = @doc, modified_at = @now WHERE client_id = @c";
+
+    public readonly string DeleteClientUses = "DELETE FROM secret_uses WHERE client_id = @c";
+
+    public readonly string DeleteClient = "DELETE FROM clients WHERE client_id = @c";
+
+    public readonly string SetClientLock = "UPDATE clients SET locked = @l, modified_at = @now WHERE client_id = @c";
+
+    // ---- secrets ------------------------------------------------------------------------------------
+
+    /// <summary>A rotation: the client's secrets and the data key of its current one, and its modification time.</summary>
+    public readonly string UpdateSecretsTouch = "UPDATE clients SET secrets = @secrets, secret_key_id = @key, modified_at = @now WHERE client_id = @c";
+
+    /// <summary>A revocation or a re-encryption: the secrets alone.</summary>
+    public readonly string UpdateSecrets = "UPDATE clients SET secrets = @secrets, secret_key_id = @key WHERE client_id = @c";
+
+    /// <summary>What client authentication reads: one row.</summary>
+    public readonly string CredentialsByKey = "SELECT c.client_id, c.alias, c.locked, c.document, c.secrets FROM clients c" + ByKey;
+
+    public readonly string UsesOfClient = "SELECT secret_id, used_at FROM secret_uses WHERE client_id = @c";
+
+    public readonly string RecordUse = $"""
+        INSERT INTO secret_uses (client_id, secret_id, used_at) VALUES (@c, @id, @at)
+        ON CONFLICT (client_id, secret_id) DO UPDATE SET used_at = {d.Greatest}(secret_uses.used_at, excluded.used_at)
+        """;
+
+    // ---- API tokens ---------------------------------------------------------------------------------
+
+    public readonly string InsertApiToken = $"""
+        INSERT INTO api_tokens (token_id, service_id, token_hash, permissions, description, created_at)
+        VALUES (@id, @s, @h, @p, @d, @now) ON CONFLICT (token_id) DO NOTHING RETURNING {Rows.ApiTokenColumns}
+        """;
+
+    public readonly string ApiTokenByHash = $"SELECT {Rows.ApiTokenColumns} FROM api_tokens WHERE token_hash = @h";
+
+    public readonly string CountApiTokens = "SELECT COUNT(*) FROM api_tokens";
+
+    public readonly string PageApiTokens = $"SELECT {Rows.ApiTokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT @limit OFFSET @offset";
+
+    public readonly string DeleteApiToken = "DELETE FROM api_tokens WHERE token_id = @id RETURNING service_id";
+
+    // ---- signing keys -------------------------------------------------------------------------------
+
+    public readonly string SigningKeysOfService = "SELECT key_id, created_at, public_jwk, data_key_id, ciphertext FROM signing_keys WHERE service_id = @s ORDER BY created_at DESC, key_id DESC";
+
+    public readonly string NewestSigningKey = "SELECT COALESCE(MAX(created_at), 0) FROM signing_keys WHERE service_id = @s";
+
+    public readonly string InsertSigningKey = "INSERT INTO signing_keys (key_id, service_id, created_at, public_jwk, data_key_id, ciphertext) VALUES (@k, @s, @t, @jwk, @dk, @ct)";
+
+    public readonly string PruneSigningKeys = """
+        DELETE FROM signing_keys WHERE service_id = @s AND key_id NOT IN
+          (SELECT key_id FROM signing_keys WHERE service_id = @s ORDER BY created_at DESC, key_id DESC LIMIT @keep)
+        """;
+
+    // ---- data keys ----------------------------------------------------------------------------------
+
+    /// <summary>Clients whose current secret is sealed under another data key than the current one.</summary>
+    public readonly string ClientsToReencrypt = $"SELECT client_id, service_id, secrets FROM clients WHERE secret_key_id <> @k ORDER BY client_id LIMIT @n{d.ForUpdate}";
+
+    public readonly string SigningKeysToReencrypt = $"SELECT key_id, service_id, data_key_id, ciphertext FROM signing_keys WHERE data_key_id <> @k ORDER BY key_id LIMIT @n{d.ForUpdate}";
+
+    public readonly string ResealSigningKey = "UPDATE signing_keys SET data_key_id = @k, ciphertext = @ct WHERE key_id = @id";
+
+    public readonly string DataKeyUsage = """
+        SELECT k.key_id, k.created_at,
+               (SELECT COUNT(*) FROM clients c WHERE c.secret_key_id = k.key_id) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
+        FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
+        """;
+}
