@@ -19,6 +19,25 @@ var config = DefaultConfig.Instance
     .WithOptions(ConfigOptions.JoinSummary)
     .WithArtifactsPath(ArtifactsPath());
 
+// `--loop-store-writes S`: the StoreWrites benchmark's operation in a plain loop for S seconds, to attach a profiler
+// (perf record -p PID with DOTNET_PerfMapEnabled=1); prints updates per second.
+if (args is ["--loop-store-writes", var seconds])
+{
+    var writes = new StoreWrites();
+    writes.Setup();
+    var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+    var operations = 0L;
+    while (stopwatch.Elapsed.TotalSeconds < double.Parse(seconds, CultureInfo.InvariantCulture))
+    {
+        await writes.RotateSecret();
+        operations += 32;
+    }
+
+    Console.WriteLine($"{operations / stopwatch.Elapsed.TotalSeconds:F0} updates/s");
+    writes.Cleanup();
+    return 0;
+}
+
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(SecretVerification).Assembly).Run(args, config).ToList();
 PrintRatios(summaries);
 return 0;

@@ -4,11 +4,17 @@ namespace Rekey.Server.Storage;
 
 internal sealed partial class RekeyStore
 {
-    /// <summary>The statement that stores a client's secrets; a rotation also touches the client's modification time.</summary>
-    private Sql StoreSecrets(long clientId, SecretSet secrets, long? touchedAt) =>
-        touchedAt is { } now
-            ? new(_sql.UpdateSecretsTouch, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("now", now), SqlArg.Long("c", clientId))
-            : new(_sql.UpdateSecrets, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("c", clientId));
+    /// <summary>
+    /// The statement that stores a client's secrets; a rotation also touches the client's modification time, and writes
+    /// the data key column only when the current secret's data key changed.
+    /// </summary>
+    private Sql StoreSecrets(long clientId, SecretSet secrets, long? touchedAt, string? previousKeyId = null) => touchedAt switch
+    {
+        { } now when secrets.CurrentKeyId == previousKeyId =>
+            new(_sql.UpdateSecretsTouchSameKey, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Long("now", now), SqlArg.Long("c", clientId)),
+        { } now => new(_sql.UpdateSecretsTouch, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("now", now), SqlArg.Long("c", clientId)),
+        null => new(_sql.UpdateSecrets, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("c", clientId)),
+    };
 
     public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
         _engine.WriteAsync<Outcome<SecretRotation>>(async (s, ct) =>
@@ -29,7 +35,7 @@ internal sealed partial class RekeyStore
             var next = row.Secrets.Rotate(
                 new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(request.NewSecret), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
                 now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds);
-            s.Defer(StoreSecrets(clientId, next, touchedAt: now));
+            s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId));
             s.Defer(Audit(s, change, request.ServiceId, clientId, secretId));
             return new SecretRotation(clientId, secretId, old, request.NewSecret);
         }, ct);

@@ -108,6 +108,12 @@ internal sealed class SqlText(Dialect d)
     /// <summary>A rotation: the client's secrets and the data key of its current one, and its modification time.</summary>
     public readonly string UpdateSecretsTouch = "UPDATE clients SET secrets = @secrets, secret_key_id = @key, modified_at = @now WHERE client_id = @c";
 
+    /// <summary>
+    /// The same when the current secret's data key did not change (nearly always): a column left out of SET leaves its
+    /// index entry alone, where SQLite would otherwise rewrite it — a page of the index per update.
+    /// </summary>
+    public readonly string UpdateSecretsTouchSameKey = "UPDATE clients SET secrets = @secrets, modified_at = @now WHERE client_id = @c";
+
     /// <summary>A revocation or a re-encryption: the secrets alone.</summary>
     public readonly string UpdateSecrets = "UPDATE clients SET secrets = @secrets, secret_key_id = @key WHERE client_id = @c";
 

@@ -13,6 +13,15 @@ namespace Rekey.Server.Storage.Sqlite;
 /// threw, is rolled back to its savepoint without touching its neighbours; a failed COMMIT fails the whole batch,
 /// and no caller hears "done" before its COMMIT returned.
 /// <para>
+/// Durability without the fsync in the writer's path (<c>walToSync</c>): the write connection commits with
+/// <c>synchronous=NORMAL</c> (no fsync), and a second loop flushes the write-ahead log to disk
+/// (<see cref="RandomAccess.FlushToDisk"/>) and only then answers every batch whose COMMIT returned before that flush
+/// began. While one flush runs, the writer goes on with the next batch, and one flush covers every batch committed
+/// meanwhile. No caller hears "done" before its write is on disk; other readers may see a committed write for the
+/// moment before its flush (a secret nobody but the updating caller knows yet). A flush that fails leaves those
+/// batches committed but not known to be durable: their callers get <see cref="StoreOutcomeUnknownException"/>.
+/// </para>
+/// <para>
 /// The queue is bounded: at most <c>limit</c> writes are admitted and not yet finished (waiting or in the running
 /// batch). A write beyond that fails at once with <see cref="StoreOverloadedException"/> (503, A000105) instead of
 /// letting memory and every caller's latency grow without limit while the writer falls behind.
@@ -32,12 +41,14 @@ internal sealed class SqliteWriteQueue : IDisposable
     /// </summary>
     public const string MeterName = "Rekey.Storage.Sqlite";
 
-    private static readonly Meter Meter = new(MeterName);
+    internal static readonly Meter Meter = new(MeterName);
     private static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("rekey.sqlite.write.batch_size", "{write}", "Writes committed together by one COMMIT (group commit).");
     private static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("rekey.sqlite.write.batch_duration", "s", "From BEGIN to the end of COMMIT for one batch.");
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("rekey.sqlite.write.commit_duration", "s", "COMMIT alone: with synchronous=FULL, the WAL fsync.");
     private static readonly UpDownCounter<int> Queued = Meter.CreateUpDownCounter<int>("rekey.sqlite.write.queued", "{write}", "Writes waiting for the writer.");
     private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("rekey.sqlite.write.rejected", "{write}", "Writes refused because the queue was full (answered 503, A000105).");
+    private static readonly Histogram<double> FlushDuration = Meter.CreateHistogram<double>("rekey.sqlite.write.flush_duration", "s", "One flush of the write-ahead log to disk (fsync), off the writer's path.");
+    private static readonly Histogram<int> FlushSize = Meter.CreateHistogram<int>("rekey.sqlite.write.flush_batches", "{batch}", "Committed batches one flush made durable.");
 
     private readonly Channel<IWork> _queue = Channel.CreateUnbounded<IWork>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
@@ -48,12 +59,36 @@ internal sealed class SqliteWriteQueue : IDisposable
     /// <summary>Writes admitted and not yet finished: waiting in the channel or in the batch being written.</summary>
     private int _admitted;
 
-    public SqliteWriteQueue(SqliteConnection connection, Func<Exception, Exception> translate, int limit = DefaultLimit)
+    /// <summary>Copies the log into the database off the writer's path (null: SQLite's own checkpoint inside COMMIT).</summary>
+    private readonly SqliteCheckpointer? _checkpointer;
+
+    /// <summary>Committed batches waiting for the flush that makes them durable (null: answered at COMMIT).</summary>
+    private readonly Channel<IWork[]>? _unflushed;
+    private readonly Task? _flushLoop;
+    private readonly string? _walToSync;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _wal;
+
+    /// <param name="connection">The write connection, in WAL mode.</param>
+    /// <param name="translate">Turns a database error into what callers see.</param>
+    /// <param name="limit">Writes admitted and not yet finished.</param>
+    /// <param name="walToSync">
+    /// The write-ahead log to flush before answering (the connection then commits with <c>synchronous=NORMAL</c>); null to
+    /// answer at COMMIT, with whatever durability the connection's own <c>synchronous</c> setting gives.
+    /// </param>
+    public SqliteWriteQueue(SqliteConnection connection, Func<Exception, Exception> translate, int limit = DefaultLimit, string? walToSync = null, SqliteCheckpointer? checkpointer = null)
     {
+        _checkpointer = checkpointer;
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         _connection = connection;
         _translate = translate;
         _limit = limit;
+        _walToSync = walToSync;
+        if (walToSync is not null)
+        {
+            _unflushed = Channel.CreateUnbounded<IWork[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            _flushLoop = Task.Run(FlushAsync);
+        }
+
         _loop = Task.Run(RunAsync);
     }
 
@@ -130,6 +165,7 @@ internal sealed class SqliteWriteQueue : IDisposable
             CommitDuration.Record(Stopwatch.GetElapsedTime(committing).TotalSeconds);
             BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             BatchSize.Record(batch.Count);
+            _checkpointer?.Committed(batch.Count);
         }
         catch (Exception ex)
         {
@@ -145,9 +181,63 @@ internal sealed class SqliteWriteQueue : IDisposable
         }
 
         Release(batch);
+        if (_unflushed is not null && _unflushed.Writer.TryWrite([.. batch]))
+        {
+            return;
+        }
+
         foreach (var item in batch)
         {
             item.Complete();
+        }
+    }
+
+    /// <summary>
+    /// The flush loop: takes every batch committed so far, flushes the write-ahead log once, answers them all. The
+    /// flush covers at least what those COMMITs wrote, since each returned before the flush began.
+    /// </summary>
+    private async Task FlushAsync()
+    {
+        var committed = new List<IWork[]>();
+        var reader = (_unflushed ?? throw new InvalidOperationException("No flush to run.")).Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            committed.Clear();
+            while (reader.TryRead(out var batch))
+            {
+                committed.Add(batch);
+            }
+
+            Exception? failure = null;
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                _wal ??= File.OpenHandle(_walToSync ?? "", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                RandomAccess.FlushToDisk(_wal);
+                FlushDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                FlushSize.Record(committed.Count);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _wal?.Dispose();
+                _wal = null;
+                failure = new StoreOutcomeUnknownException("The write-ahead log could not be flushed to disk: the change was committed but is not known to be durable.", ex);
+            }
+
+            foreach (var batch in committed)
+            {
+                foreach (var item in batch)
+                {
+                    if (failure is null)
+                    {
+                        item.Complete();
+                    }
+                    else
+                    {
+                        item.Fail(failure);
+                    }
+                }
+            }
         }
     }
 
@@ -190,6 +280,10 @@ internal sealed class SqliteWriteQueue : IDisposable
     {
         _queue.Writer.TryComplete();
         _loop.Wait(TimeSpan.FromSeconds(10));
+        _unflushed?.Writer.TryComplete();
+        _flushLoop?.Wait(TimeSpan.FromSeconds(10));
+        _wal?.Dispose();
+        _checkpointer?.Dispose();
         foreach (var command in _control.Values)
         {
             command.Dispose();
