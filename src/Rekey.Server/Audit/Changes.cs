@@ -59,8 +59,7 @@ internal static class Changes
     /// </summary>
     private static async Task<long?> ClientOfAsync(HttpContext http, IRekeyStore store, long? serviceId)
     {
-        var values = http.Request.RouteValues;
-        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier || !ClientRules.CouldNameAClient(identifier))
+        if (serviceId is not { } sid || http.Request.RouteValues["clientIdentifier"] is not string identifier || !ClientRules.CouldNameAClient(identifier))
         {
             return null;
         }
@@ -77,7 +76,7 @@ internal static class Changes
     private static string? TargetOf(HttpContext http)
     {
         var values = http.Request.RouteValues;
-        var target = values["clientIdentifier"] ?? values["clientId"] ?? values["tokenId"];
+        var target = values["clientIdentifier"] ?? values["tokenId"];
         return target is string text ? UntrustedText.Printable(text, MaxTargetLength) : null;
     }
 

@@ -23,14 +23,14 @@ internal static class ClientApi
     {
         api.MapPost("/{serviceId}/client/create", CreateAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientCreate)
             .Documented<ClientDocument>("client_create_api", "Create a client; Rekey generates clientId and clientSecret.", 200, [ResultCodes.ServiceNotFound, .. DocumentCodes]);
-        api.MapGet("/{serviceId}/client/get/{clientId}", GetAsync).RequirePermission(Permissions.ClientRead)
+        api.MapGet("/{serviceId}/client/get/{clientIdentifier}", GetAsync).RequirePermission(Permissions.ClientRead)
             .Documented<ClientDocument>("client_get_api", "Get a client by client ID or alias.", 200, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound);
         api.MapGet("/{serviceId}/client/get/list", ListAsync).RequirePermission(Permissions.ClientRead)
             .Documented<ClientListResponse>("client_get_list_api", "List clients (developer filter; start inclusive, end exclusive).", 200,
                 ResultCodes.ServiceNotFound, ResultCodes.InvalidQueryParameter);
-        api.MapPost("/{serviceId}/client/update/{clientId}", UpdateAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientUpdate)
+        api.MapPost("/{serviceId}/client/update/{clientIdentifier}", UpdateAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientUpdate)
             .Documented<ClientDocument>("client_update_api", "Replace a client's document (JSON or form).", 200, [ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound, .. DocumentCodes]);
-        api.MapDelete("/{serviceId}/client/delete/{clientId}", DeleteAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientDelete)
+        api.MapDelete("/{serviceId}/client/delete/{clientIdentifier}", DeleteAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientDelete)
             .Documented("client_delete_api", "Delete a client with its secrets. 204, no body.", ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound)
             .Produces(204);
         api.MapPost("/{serviceId}/client/lock_flag/update/{clientIdentifier}", LockAsync).RequirePermission(Permissions.ClientWrite).Audited(AuditActions.ClientLock)
@@ -67,14 +67,14 @@ internal static class ClientApi
         return created.IsOk(out var client, out error) ? Document(client, http) : await Changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> GetAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string serviceId, string clientIdentifier, HttpContext http, IRekeyStore store, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var found = await store.GetClientAsync(sid, clientId, http.GetCaller().SeesSecrets, ct);
+        var found = await store.GetClientAsync(sid, clientIdentifier, http.GetCaller().SeesSecrets, ct);
         return found.IsOk(out var client, out var error) ? Document(client, http) : AuthleteResults.Error(error);
     }
 
@@ -106,7 +106,7 @@ internal static class ClientApi
         }, RekeyJsonContext.Default.ClientListResponse);
     }
 
-    private static async Task<IResult> UpdateAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string serviceId, string clientIdentifier, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
@@ -119,7 +119,7 @@ internal static class ClientApi
             return await Changes.RefuseAsync(http, change, error, sid);
         }
 
-        var existing = await store.GetClientAsync(sid, clientId, withSecret: false, ct);
+        var existing = await store.GetClientAsync(sid, clientIdentifier, withSecret: false, ct);
         if (!existing.IsOk(out var current, out error))
         {
             return await Changes.RefuseAsync(http, change, error, sid);
@@ -129,7 +129,7 @@ internal static class ClientApi
         return updated.IsOk(out var client, out error) ? Document(client, http) : await Changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> DeleteAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string serviceId, string clientIdentifier, HttpContext http, IRekeyStore store, CancellationToken ct)
     {
         if (!RouteIds.TryParse(serviceId, out var sid))
         {
@@ -137,7 +137,7 @@ internal static class ClientApi
         }
 
         var change = Changes.For(http);
-        var deleted = await store.DeleteClientAsync(sid, clientId, change, ct);
+        var deleted = await store.DeleteClientAsync(sid, clientIdentifier, change, ct);
         return deleted.IsOk(out _, out var error) ? Results.NoContent() : await Changes.RefuseAsync(http, change, error, sid);
     }
 
