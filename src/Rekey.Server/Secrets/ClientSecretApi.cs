@@ -50,7 +50,7 @@ internal static class ClientSecretApi
             return await Changes.RefuseAsync(http, change, error, RouteIds.TryParse(serviceId, out var sid) ? sid : null);
         }
 
-        return await RotateAsync(http, change, serviceId, clientIdentifier, secret, grace.Seconds, ResultCodes.SecretUpdated, ct);
+        return await RotateAsync(http, change, serviceId, clientIdentifier, secret, grace, ResultCodes.SecretUpdated, ct);
     }
 
     private static async Task<IResult> RefreshAsync(string serviceId, string clientIdentifier, HttpContext http, CancellationToken ct)
@@ -63,7 +63,7 @@ internal static class ClientSecretApi
             return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds), RouteIds.TryParse(serviceId, out var sid) ? sid : null);
         }
 
-        return await RotateAsync(http, change, serviceId, clientIdentifier, SecretGenerator.NewClientSecret(), grace.Seconds, ResultCodes.SecretRefreshed, ct);
+        return await RotateAsync(http, change, serviceId, clientIdentifier, SecretGenerator.NewClientSecret(), grace, ResultCodes.SecretRefreshed, ct);
     }
 
     /// <summary>Missing, not a string, then the rules of <see cref="ClientSecretRules"/>: each with its own code.</summary>
@@ -83,14 +83,12 @@ internal static class ClientSecretApi
         return ClientSecretRules.Check(secret) is { } violation ? violation : secret;
     }
 
-    private sealed record Grace(long? Seconds);
-
-    /// <summary>Optional; a non-negative integer of seconds up to <see cref="SecretPolicy.MaxGracePeriodSeconds"/>. Form fields arrive as strings.</summary>
-    private static Outcome<Grace> ReadGracePeriod(JsonNode? node)
+    /// <summary>Optional (null when absent); a non-negative integer of seconds up to <see cref="SecretPolicy.MaxGracePeriodSeconds"/>. Form fields arrive as strings.</summary>
+    private static Outcome<long?> ReadGracePeriod(JsonNode? node)
     {
         if (node is null)
         {
-            return new Grace(null);
+            return (long?)null;
         }
 
         long seconds = -1;
@@ -101,7 +99,7 @@ internal static class ClientSecretApi
             _ => false,
         };
         return ok && seconds is >= 0 and <= SecretPolicy.MaxGracePeriodSeconds
-            ? new Grace(seconds)
+            ? seconds
             : RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds);
     }
 
