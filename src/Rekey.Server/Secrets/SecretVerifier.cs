@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Rekey.Server.Hosting;
 using Rekey.Server.Storage;
 
 namespace Rekey.Server.Secrets;
@@ -97,7 +98,7 @@ internal sealed class SecretUsage
 /// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
 /// batch, and reloads the data keys so that a key added on another node becomes current here too.
 /// </summary>
-internal sealed partial class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
+internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
@@ -140,24 +141,24 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, KeyLifecycle 
         }
         catch (StoreUnavailableException ex)
         {
-            LogUnavailable(logger, ex.Message);
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
         }
         catch (StoreOutcomeUnknownException ex)
         {
             // Last-use times only ever move forward (GREATEST): written or not, nothing is wrong.
-            LogUnavailable(logger, ex.Message);
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
         }
         catch (StoreOverloadedException ex)
         {
             // The SQLite writer's queue is full: the times go back into the pending set for the next round.
-            LogUnavailable(logger, ex.Message);
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
         }
         catch (SecretDecryptionException ex)
         {
             // Another node rewrapped the data keys under a master key this node lacks (a rolling master key change)
             // or added a data key under one: keep the keys already loaded, which still open what they opened. An
             // exception here would stop the host.
-            LogKeysNotReloaded(logger, ex.Message);
+            Log.DataKeysNotReloaded(logger, ex.Message);
         }
     }
 
@@ -186,10 +187,4 @@ internal sealed partial class SecretMaintenance(IRekeyStore store, KeyLifecycle 
             _flushing.Release();
         }
     }
-
-    [LoggerMessage(20, LogLevel.Warning, "Secret maintenance skipped: the store is unavailable ({Reason}).")]
-    private static partial void LogUnavailable(ILogger logger, string reason);
-
-    [LoggerMessage(21, LogLevel.Warning, "Data keys not reloaded, keeping the ones loaded: {Reason} Configure the missing master key on this node.")]
-    private static partial void LogKeysNotReloaded(ILogger logger, string reason);
 }
