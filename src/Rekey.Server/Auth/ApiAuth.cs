@@ -7,6 +7,9 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Auth;
 
+/// <summary>Endpoint metadata: the permission the endpoint needs.</summary>
+internal sealed record RequiredPermission(string Name);
+
 /// <summary>
 /// Bearer authentication and authorisation for the whole /api group: resolves the token (organisation token or
 /// API token, by SHA-256 hash), checks the endpoint's <see cref="RequiredPermission"/>, and keeps a service token
@@ -14,7 +17,17 @@ namespace Rekey.Server.Auth;
 /// </summary>
 internal static class ApiAuth
 {
+    private static readonly object CallerKey = new();
+
     public static RouteGroupBuilder RequireRekeyToken(this RouteGroupBuilder group) => group.AddEndpointFilter(FilterAsync);
+
+    public static TBuilder RequirePermission<TBuilder>(this TBuilder builder, string permission)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredPermission(permission));
+
+    /// <summary>The authenticated caller; the /api group's filter guarantees one is set.</summary>
+    public static Caller GetCaller(this HttpContext http) =>
+        http.Items[CallerKey] as Caller ?? throw new InvalidOperationException("No caller: the endpoint is outside the authenticated /api group.");
 
     private static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -33,7 +46,7 @@ internal static class ApiAuth
             return AuthleteResults.Error(ResultCodes.UnknownAccessToken);
         }
 
-        http.SetCaller(caller);
+        http.Items[CallerKey] = caller;
         var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredPermission>();
         if (required is not null && !caller.Has(required.Name))
         {
