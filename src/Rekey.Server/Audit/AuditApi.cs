@@ -22,10 +22,8 @@ internal static class AuditApi
         return api;
     }
 
-    private static Task<IResult> ServiceListAsync(string serviceId, HttpRequest request, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(serviceId, out var sid)
-            ? ListAsync(sid, request, store, ct)
-            : Task.FromResult(AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId));
+    private static Task<IResult> ServiceListAsync(HttpRequest request, IRekeyStore store, CancellationToken ct) =>
+        ListAsync(request.HttpContext.GetServiceId(), request, store, ct);
 
     private static Task<IResult> OrganisationListAsync(HttpRequest request, IRekeyStore store, CancellationToken ct)
     {
@@ -37,7 +35,7 @@ internal static class AuditApi
 
         return RouteIds.TryParse(service, out var sid)
             ? ListAsync(sid, request, store, ct)
-            : Task.FromResult(AuthleteResults.Error(ResultCodes.InvalidQueryParameter, "serviceId", long.MaxValue));
+            : Task.FromResult<IResult>(AuthleteResults.Error(ResultCodes.InvalidQueryParameter, "serviceId", long.MaxValue));
     }
 
     private static async Task<IResult> ListAsync(long? serviceId, HttpRequest request, IRekeyStore store, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Rekey.Contracts;
 using Rekey.Server.Auth;
 using Rekey.Server.Clients;
@@ -6,50 +7,41 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Audit;
 
-/// <summary>Endpoint metadata: the audited action of a write endpoint.</summary>
-internal sealed record AuditedAction(string Name);
-
 /// <summary>
 /// Builds the <see cref="ChangeContext"/> of a request (actor, time, remote address, request ID, and the action
 /// the endpoint declared) and records refused attempts. Audit events name tokens by ID, never by value.
 /// </summary>
-internal static class Changes
+internal sealed class Changes(IRekeyStore store, TimeProvider time)
 {
-    public static TBuilder Audited<TBuilder>(this TBuilder builder, string action)
-        where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new AuditedAction(action));
+    private const int MaxTargetLength = 200;
 
-    public static ChangeContext For(HttpContext http, string? action = null)
+    public ChangeContext For(HttpContext http)
     {
         var caller = http.GetCaller();
-        var name = action ?? http.GetEndpoint()?.Metadata.GetMetadata<AuditedAction>()?.Name
+        var name = http.GetEndpoint()?.Metadata.GetMetadata<AuditedAction>()?.Name
             ?? throw new InvalidOperationException("The endpoint declares no audited action.");
-        var time = http.RequestServices.GetRequiredService<TimeProvider>();
         return new ChangeContext(name, time.GetUtcNow().ToUnixTimeMilliseconds(), caller.Kind, caller.TokenId,
             http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
     }
 
     /// <summary>Records the refusal of an audited change, then answers it.</summary>
-    public static async Task<IResult> RefuseAsync(HttpContext http, ChangeContext change, RuleViolation error, long? serviceId, string? target = null)
+    public async Task<JsonHttpResult<ResultResponse>> RefuseAsync(HttpContext http, ChangeContext change, RuleViolation error, long? serviceId, string? target = null)
     {
-        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
-        var clientId = await ClientOfAsync(http, store, serviceId);
+        var clientId = await ClientOfAsync(http, serviceId);
         var named = target is null ? TargetOf(http) : UntrustedText.Printable(target, MaxTargetLength);
         await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, named), http.RequestAborted);
         return AuthleteResults.Error(error);
     }
 
-    /// <summary>For a refusal before the handler ran (permission checks): records it when the endpoint is audited.</summary>
-    public static async Task RecordRefusalAsync(HttpContext http, RuleViolation error)
+    /// <summary>For a refusal before the handler ran (<see cref="ApiAuth"/>): records it when the endpoint is audited.</summary>
+    public async Task RecordRefusalAsync(HttpContext http, RuleViolation error, long? serviceId)
     {
         if (http.GetEndpoint()?.Metadata.GetMetadata<AuditedAction>() is null)
         {
             return;
         }
 
-        long? serviceId = RouteIds.TryParse(http.Request.RouteValues["serviceId"] as string, out var sid) ? sid : null;
-        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
-        var clientId = await ClientOfAsync(http, store, serviceId);
+        var clientId = await ClientOfAsync(http, serviceId);
         await store.AppendAuditAsync(new AuditRecord(For(http), serviceId, clientId, null, error.Code.Code, TargetOf(http)), http.RequestAborted);
     }
 
@@ -57,10 +49,9 @@ internal static class Changes
     /// The client the refused request named, when it exists in that service: so that the trail of a client (the
     /// <c>clientId</c> filter) shows the attempts on it too. Never decrypts anything.
     /// </summary>
-    private static async Task<long?> ClientOfAsync(HttpContext http, IRekeyStore store, long? serviceId)
+    private async Task<long?> ClientOfAsync(HttpContext http, long? serviceId)
     {
-        var values = http.Request.RouteValues;
-        if (serviceId is not { } sid || (values["clientIdentifier"] ?? values["clientId"]) is not string identifier || !ClientRules.CouldNameAClient(identifier))
+        if (serviceId is not { } sid || http.Request.RouteValues["clientIdentifier"] is not string identifier || !ClientRules.CouldNameAClient(identifier))
         {
             return null;
         }
@@ -77,9 +68,7 @@ internal static class Changes
     private static string? TargetOf(HttpContext http)
     {
         var values = http.Request.RouteValues;
-        var target = values["clientIdentifier"] ?? values["clientId"] ?? values["tokenId"];
+        var target = values["clientIdentifier"] ?? values["tokenId"];
         return target is string text ? UntrustedText.Printable(text, MaxTargetLength) : null;
     }
-
-    private const int MaxTargetLength = 200;
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Net.Http.Headers;
 using Rekey.Contracts;
 using Rekey.Server.Audit;
@@ -7,16 +6,23 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Auth;
 
+/// <summary>Endpoint metadata: the permission the endpoint needs.</summary>
+internal sealed record RequiredPermission(string Name);
+
 /// <summary>
 /// Bearer authentication and authorisation for the whole /api group: resolves the token (organisation token or
 /// API token, by SHA-256 hash), checks the endpoint's <see cref="RequiredPermission"/>, and keeps a service token
 /// inside its own service. A token for service A gets 403 on service B whether or not B or its clients exist.
+/// The route's <c>{serviceId}</c> is parsed here, once per request, for that check and for the handler
+/// (<see cref="ApiAuthExtensions.GetServiceId"/>): one that is not a number names no service, a 404 for the
+/// organisation token (a 403 for a service token, which may name only its own).
 /// </summary>
-internal static class ApiAuth
+internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes changes) : IEndpointFilter
 {
-    public static RouteGroupBuilder RequireRekeyToken(this RouteGroupBuilder group) => group.AddEndpointFilter(FilterAsync);
+    internal static readonly object CallerKey = new();
+    internal static readonly object ServiceIdKey = new();
 
-    private static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var token = BearerToken(http.Request);
@@ -26,32 +32,44 @@ internal static class ApiAuth
             return AuthleteResults.Error(ResultCodes.MissingAccessToken);
         }
 
-        var caller = await ResolveAsync(http, token);
+        var caller = await ResolveAsync(token, http.RequestAborted);
         if (caller is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"rekey\", error=\"invalid_token\"";
             return AuthleteResults.Error(ResultCodes.UnknownAccessToken);
         }
 
-        http.SetCaller(caller);
+        http.Items[CallerKey] = caller;
+        var routeService = http.Request.RouteValues["serviceId"] as string;
+        long? serviceId = routeService is not null && RouteIds.TryParse(routeService, out var parsed) ? parsed : null;
         var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredPermission>();
         if (required is not null && !caller.Has(required.Name))
         {
-            return await RefuseAsync(http, RuleViolation.Of(ResultCodes.PermissionDenied, required.Name));
+            return await RefuseAsync(http, RuleViolation.Of(ResultCodes.PermissionDenied, required.Name), serviceId);
         }
 
-        if (!caller.IsOrganisation && http.Request.RouteValues.TryGetValue("serviceId", out var routeService) &&
-            (!long.TryParse(routeService as string, NumberStyles.None, CultureInfo.InvariantCulture, out var serviceId) || serviceId != caller.ServiceId))
+        if (routeService is not null)
         {
-            return await RefuseAsync(http, RuleViolation.Of(ResultCodes.WrongService, routeService));
+            if (!caller.IsOrganisation && (serviceId is not { } named || named != caller.ServiceId))
+            {
+                return await RefuseAsync(http, RuleViolation.Of(ResultCodes.WrongService, routeService), serviceId);
+            }
+
+            if (serviceId is not { } sid)
+            {
+                return await RefuseAsync(http, RuleViolation.Of(ResultCodes.ServiceNotFound, routeService), null);
+            }
+
+            http.Items[ServiceIdKey] = sid;
         }
 
         return await next(context);
     }
 
-    private static async Task<IResult> RefuseAsync(HttpContext http, RuleViolation error)
+    /// <summary>A refusal before the handler ran: recorded when the endpoint is audited, like the handlers' own.</summary>
+    private async Task<IResult> RefuseAsync(HttpContext http, RuleViolation error, long? serviceId)
     {
-        await Changes.RecordRefusalAsync(http, error);
+        await changes.RecordRefusalAsync(http, error, serviceId);
         return AuthleteResults.Error(error);
     }
 
@@ -68,16 +86,15 @@ internal static class ApiAuth
         return token.Length == 0 ? null : token;
     }
 
-    private static async Task<Caller?> ResolveAsync(HttpContext http, string token)
+    private async Task<Caller?> ResolveAsync(string token, CancellationToken ct)
     {
         var hash = TokenHash.Of(token);
-        if (http.RequestServices.GetRequiredService<AdminToken>().Matches(hash))
+        if (adminToken.Matches(hash))
         {
             return Caller.Organisation;
         }
 
-        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
-        var apiToken = await store.FindApiTokenAsync(hash, http.RequestAborted);
+        var apiToken = await store.FindApiTokenAsync(hash, ct);
         return apiToken is null
             ? null
             : new Caller(Caller.ServiceKind, apiToken.TokenId, apiToken.ServiceId, apiToken.Permissions.ToHashSet(StringComparer.Ordinal));

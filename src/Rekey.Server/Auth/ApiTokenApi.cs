@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
 using Rekey.Server.Audit;
@@ -22,8 +23,7 @@ internal static class ApiTokenApi
         api.MapGet("/apitoken/get/list", ListAsync).RequirePermission(Permissions.Admin)
             .Documented<ApiTokenListResponse>("apitoken_get_list_api", "List API tokens (never their values).", 200, ResultCodes.InvalidQueryParameter);
         api.MapDelete("/apitoken/delete/{tokenId}", DeleteAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ApiTokenDelete)
-            .Documented("apitoken_delete_api", "Delete an API token; it stops working at once. 204.", ResultCodes.ApiTokenNotFound)
-            .Produces(204);
+            .Documented("apitoken_delete_api", "Delete an API token; it stops working at once. 204.", ResultCodes.ApiTokenNotFound);
         return api;
     }
 
@@ -37,29 +37,29 @@ internal static class ApiTokenApi
         Token = value,
     };
 
-    private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ApiTokenCreateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.ApiTokenCreateRequest).IsOk(out var create, out error))
         {
-            return await Changes.RefuseAsync(http, change, error, null);
+            return await changes.RefuseAsync(http, change, error, null);
         }
 
         var permissions = create.Permissions ?? [];
         if (permissions.Count == 0 || permissions.Any(p => !Permissions.Grantable.Contains(p)))
         {
-            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable)), create.ServiceId);
+            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable)), create.ServiceId);
         }
 
         if (create.Description is { Length: > MaxDescriptionLength })
         {
-            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength), create.ServiceId);
+            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength), create.ServiceId);
         }
 
         if (create.ServiceId is not { } serviceId || await store.GetServiceAsync(serviceId, ct) is null)
         {
-            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenServiceUnknown), create.ServiceId);
+            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenServiceUnknown), create.ServiceId);
         }
 
         var value = SecretGenerator.NewAccessToken();
@@ -84,11 +84,12 @@ internal static class ApiTokenApi
         }, RekeyJsonContext.Default.ApiTokenListResponse);
     }
 
-    private static async Task<IResult> DeleteAsync(string tokenId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<Results<NoContent, JsonHttpResult<ResultResponse>>> DeleteAsync(string tokenId, HttpContext http, IRekeyStore store, Changes changes,
+        CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         return RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, change, ct)
-            ? Results.NoContent()
-            : await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenNotFound, tokenId), null);
+            ? TypedResults.NoContent()
+            : await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenNotFound, tokenId), null);
     }
 }

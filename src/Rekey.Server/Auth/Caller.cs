@@ -17,21 +17,3 @@ internal sealed record Caller(string Kind, long? TokenId, long? ServiceId, IRead
     /// <summary>May this caller see secrets in client documents?</summary>
     public bool SeesSecrets => Has(Contracts.Permissions.ClientSecretRead);
 }
-
-/// <summary>Endpoint metadata: the permission the endpoint needs.</summary>
-internal sealed record RequiredPermission(string Name);
-
-internal static class CallerExtensions
-{
-    private static readonly object Key = new();
-
-    public static void SetCaller(this HttpContext http, Caller caller) => http.Items[Key] = caller;
-
-    /// <summary>The authenticated caller; the /api group's filter guarantees one is set.</summary>
-    public static Caller GetCaller(this HttpContext http) =>
-        http.Items[Key] as Caller ?? throw new InvalidOperationException("No caller: the endpoint is outside the authenticated /api group.");
-
-    public static TBuilder RequirePermission<TBuilder>(this TBuilder builder, string permission)
-        where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(new RequiredPermission(permission));
-}

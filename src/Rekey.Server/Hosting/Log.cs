@@ -1,6 +1,10 @@
 namespace Rekey.Server.Hosting;
 
-/// <summary>Every log line Rekey writes. Client and service IDs only; never a secret, token or key.</summary>
+/// <summary>
+/// Every log line Rekey writes, in one place, ordered by event ID. Client and service IDs only; never a secret, token
+/// or key. Event IDs are fixed once given: operators filter and alert on them and the docs cite them (events 8, 9, 12,
+/// 21, 50). PostgresEngine still declares 30 and 31 itself; LogEventIdTests keeps every ID unique.
+/// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Admin token taken from configuration (Rekey:AdminToken).")]
@@ -24,14 +28,26 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Warning, "Store unavailable for request {RequestId}: {Reason}")]
     public static partial void StoreUnavailable(ILogger logger, string requestId, string reason);
 
+    [LoggerMessage(8, LogLevel.Information, "Master keys: {Count} configured ({KeyIds}), from {Source}.")]
+    public static partial void KeyRingLoaded(ILogger logger, int count, string keyIds, string source);
+
     [LoggerMessage(9, LogLevel.Error, "A stored secret could not be decrypted for request {RequestId}: {Reason}")]
     public static partial void StoredSecretUnreadable(ILogger logger, string requestId, string reason);
 
     [LoggerMessage(10, LogLevel.Error, "Outcome unknown for request {RequestId}: {Reason}")]
     public static partial void StoreOutcomeUnknown(ILogger logger, string requestId, string reason);
 
-    [LoggerMessage(8, LogLevel.Information, "Master keys: {Count} configured ({KeyIds}), from {Source}.")]
-    public static partial void KeyRingLoaded(ILogger logger, int count, string keyIds, string source);
+    [LoggerMessage(11, LogLevel.Information, "Master keys configured here: {MasterKeys}; they open {Database}.")]
+    public static partial void MasterKeysOpen(ILogger logger, string masterKeys, string database);
+
+    [LoggerMessage(12, LogLevel.Warning, "Keys: {Note}.")]
+    public static partial void KeyNote(ILogger logger, string note);
+
+    [LoggerMessage(20, LogLevel.Warning, "Secret maintenance skipped: the store is unavailable ({Reason}).")]
+    public static partial void SecretMaintenanceSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(21, LogLevel.Warning, "Data keys not reloaded, keeping the ones loaded: {Reason} Configure the missing master key on this node.")]
+    public static partial void DataKeysNotReloaded(ILogger logger, string reason);
 
     [LoggerMessage(40, LogLevel.Information, "Data directory: {Path}")]
     public static partial void DataDirectoryReady(ILogger logger, string path);
@@ -44,4 +60,8 @@ internal static partial class Log
 
     [LoggerMessage(43, LogLevel.Critical, "Stopped by an unexpected error.")]
     public static partial void StoppedByUnexpectedError(ILogger logger, Exception exception);
+
+    /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="Http.UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
+    [LoggerMessage(50, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
+    public static partial void ClientAuthenticationRefused(ILogger logger, long serviceId, string clientIdentifier, string reason);
 }

@@ -62,13 +62,18 @@ internal static class RekeyHosting
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
+        services.AddSingleton<Changes>();
         services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, RekeyJsonContext.Default));
-        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(o =>
         {
-            document.Info.Title = "Rekey";
-            document.Info.Description = "Authlete API v3 client-secret and client-management endpoints, self-hosted. Result codes: docs/result-codes.md.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Rekey";
+                document.Info.Description = "Authlete API v3 client-secret and client-management endpoints, self-hosted. Result codes: docs/result-codes.md.";
+                return Task.CompletedTask;
+            });
+            o.AddOperationTransformer(EndpointDocs.DescribeRouteParameters);
+        });
         return builder;
     }
 

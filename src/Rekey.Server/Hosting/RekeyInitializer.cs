@@ -13,6 +13,9 @@ internal sealed class RekeyInitializer(IOptions<RekeyOptions> options, IServiceP
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
+        // Resolved at start, not taken by the constructor: the hosted services are all constructed before any of them
+        // starts, this one first, so a constructor would write the admin token before the data directory is checked, and
+        // a start that then failed (an unreadable master key file) would leave a new admin-token file behind.
         services.GetRequiredService<AdminToken>();
         await services.GetRequiredService<IRekeyStore>().MigrateAsync(cancellationToken);
         await services.GetRequiredService<Secrets.KeyLifecycle>().InitializeAsync(cancellationToken);

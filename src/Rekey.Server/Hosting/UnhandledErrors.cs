@@ -77,7 +77,7 @@ internal sealed class UnhandledErrors(IOptions<RekeyOptions> options, ILogger<Un
         Log.StoredSecretUnreadable(logger, http.TraceIdentifier, ex.Message);
         // The exception handler clears the route values before it calls the handler; the feature keeps them.
         var routeValues = http.Features.Get<IExceptionHandlerFeature>()?.RouteValues;
-        var client = routeValues?["clientIdentifier"] ?? routeValues?["clientId"] ?? "?";
+        var client = routeValues?["clientIdentifier"] ?? "?";
         return RuleViolation.Of(ResultCodes.StoredSecretUnreadable, client, http.TraceIdentifier);
     }
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Server.Storage;
 
 namespace Rekey.Server.Http;
 
@@ -31,9 +30,9 @@ internal static class DocumentNormalizer
                     return error;
                 }
 
-                if (kept.Node is not null)
+                if (kept is not null)
                 {
-                    result[name] = kept.Node;
+                    result[name] = kept;
                 }
 
                 continue;
@@ -45,18 +44,17 @@ internal static class DocumentNormalizer
         return result;
     }
 
-    private sealed record Kept(JsonNode? Node);
-
-    private static Outcome<Kept> CheckEnum(string name, JsonNode value, IReadOnlySet<string> allowed)
+    /// <summary>The enum value to keep, or null for one sent as <c>0</c> (absent).</summary>
+    private static Outcome<JsonNode?> CheckEnum(string name, JsonNode value, IReadOnlySet<string> allowed)
     {
         switch (value.GetValueKind())
         {
             // TryGetValue, not GetValue: a number outside decimal's range (1e400) is a wrong type, not an exception.
             case JsonValueKind.Number when value.AsValue().TryGetValue<decimal>(out var number) && number == 0:
-                return new Kept(null);
+                return (JsonNode?)null;
             case JsonValueKind.String:
                 var text = value.GetValue<string>();
-                return allowed.Contains(text) ? new Kept(JsonValue.Create(text)) : RuleViolation.Of(ResultCodes.InvalidEnumValue, name, text);
+                return allowed.Contains(text) ? JsonValue.Create(text) : RuleViolation.Of(ResultCodes.InvalidEnumValue, name, text);
             case JsonValueKind.Array:
                 var items = new JsonArray();
                 foreach (var item in value.AsArray())
@@ -75,7 +73,7 @@ internal static class DocumentNormalizer
                     items.Add(itemText);
                 }
 
-                return new Kept(items);
+                return items;
             default:
                 return RuleViolation.Of(ResultCodes.InvalidPropertyType, name);
         }

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.OpenApi;
 using Rekey.Contracts;
 
 namespace Rekey.Server.Http;
@@ -28,5 +31,37 @@ internal static class EndpointDocs
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Describes every parameter of the route template as a path parameter, also one the handler does not bind: the
+    /// /api handlers do not take <c>{serviceId}</c> (the group's filter, <see cref="Auth.ApiAuth"/>, parses it once for
+    /// them), and the document would otherwise leave it out. Added in template order, before the handler's own.
+    /// </summary>
+    public static Task DescribeRouteParameters(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        if (context.Description.RelativePath is not { } template)
+        {
+            return Task.CompletedTask;
+        }
+
+        var described = (operation.Parameters ?? []).Where(p => p.In == ParameterLocation.Path).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = RoutePatternFactory.Parse(template).Parameters.Where(p => !described.Contains(p.Name)).ToList();
+        if (missing.Count > 0)
+        {
+            operation.Parameters ??= [];
+            for (var i = 0; i < missing.Count; i++)
+            {
+                operation.Parameters.Insert(i, new OpenApiParameter
+                {
+                    Name = missing[i].Name,
+                    In = ParameterLocation.Path,
+                    Required = true,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                });
+            }
+        }
+
+        return Task.CompletedTask;
     }
 }

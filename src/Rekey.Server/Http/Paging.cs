@@ -1,5 +1,4 @@
 using Rekey.Contracts;
-using Rekey.Server.Storage;
 
 namespace Rekey.Server.Http;
 

@@ -6,7 +6,6 @@ using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
 using Rekey.Contracts;
-using Rekey.Server.Storage;
 
 namespace Rekey.Server.Http;
 
@@ -182,21 +181,19 @@ internal static class RequestBody
                 return error;
             }
 
-            obj[name] = value.Node;
+            obj[name] = value;
         }
 
         return obj;
     }
 
-    private sealed record FormNode(JsonNode? Node);
-
-    private static Outcome<FormNode> FormValue(string name, StringValues values, Type? type)
+    private static Outcome<JsonNode?> FormValue(string name, StringValues values, Type? type)
     {
         var underlying = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
         var isList = underlying is not null && underlying != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(underlying);
         if (isList || (underlying is null && values.Count > 1))
         {
-            return new FormNode(new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()));
+            return new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
         }
 
         if (values.Count != 1)
@@ -207,14 +204,14 @@ internal static class RequestBody
         var text = values[0] ?? "";
         if (underlying == typeof(bool) && bool.TryParse(text, out var flag))
         {
-            return new FormNode(JsonValue.Create(flag));
+            return JsonValue.Create(flag);
         }
 
         if ((underlying == typeof(long) || underlying == typeof(int)) && long.TryParse(text, out var number))
         {
-            return new FormNode(JsonValue.Create(number));
+            return JsonValue.Create(number);
         }
 
-        return new FormNode(JsonValue.Create(text));
+        return JsonValue.Create(text);
     }
 }

@@ -76,7 +76,8 @@ internal static class AuthleteAuthApi
     private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
         IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var sid) || await store.GetServiceAsync(sid, ct) is not { } stored)
+        var sid = http.GetServiceId();
+        if (await store.GetServiceAsync(sid, ct) is not { } stored)
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
@@ -100,7 +101,7 @@ internal static class AuthleteAuthApi
             return TooManyFailures(wait);
         }
 
-        var result = await issuer.IssueAsync(Services.ServiceRules.Present(stored), sid, OAuthApi.Issuer(http.Request, sid), form, presented, ct);
+        var result = await issuer.IssueAsync(Services.ServiceRules.Present(stored), sid, OAuthApi.Issuer(http.Request, options.Value, sid), form, presented, ct);
         if (budget.RetryAfter(result.ClientId) is { } waitAfterLookup)
         {
             return TooManyFailures(waitAfterLookup);
@@ -168,7 +169,8 @@ internal static class AuthleteAuthApi
 
     private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var sid) || await store.GetServiceAsync(sid, ct) is null)
+        var sid = http.GetServiceId();
+        if (await store.GetServiceAsync(sid, ct) is null)
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
@@ -184,7 +186,7 @@ internal static class AuthleteAuthApi
             return Json(Answer(ResultCodes.IntrospectionTokenMissing, "BAD_REQUEST", "invalid_request", "The request has no token."));
         }
 
-        var result = await introspector.InspectAsync(sid, OAuthApi.Issuer(http.Request, sid), request.Token, ct);
+        var result = await introspector.InspectAsync(sid, OAuthApi.Issuer(http.Request, options.Value, sid), request.Token, ct);
         if (!result.Active || result.Claims is not { } claims || result.Client is not { } client)
         {
             return Json(Answer(ResultCodes.IntrospectionInactive, "UNAUTHORIZED", "invalid_token", "The access token is not active."));

@@ -33,9 +33,9 @@ internal static class OAuthApi
     }
 
     /// <summary>The issuer of a service: <c>{Rekey:PublicBaseUrl or this request's origin}/oauth2/{serviceId}</c>.</summary>
-    public static string Issuer(HttpRequest request, long serviceId)
+    public static string Issuer(HttpRequest request, RekeyOptions options, long serviceId)
     {
-        var configured = request.HttpContext.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.PublicBaseUrl;
+        var configured = options.PublicBaseUrl;
         var origin = string.IsNullOrEmpty(configured) ? $"{request.Scheme}://{request.Host}{request.PathBase}" : configured;
         return $"{origin.TrimEnd('/')}/oauth2/{serviceId.ToString(CultureInfo.InvariantCulture)}";
     }
@@ -76,9 +76,9 @@ internal static class OAuthApi
         return body is null ? null : new FormReader(Encoding.UTF8.GetString(body)).ReadForm();
     }
 
-    private static async Task<(Dictionary<string, StringValues>? Form, PresentedClient? Client, IResult? Error)> ReadClientRequestAsync(HttpContext http, CancellationToken ct)
+    private static async Task<(Dictionary<string, StringValues>? Form, PresentedClient? Client, IResult? Error)> ReadClientRequestAsync(HttpContext http, int limit,
+        CancellationToken ct)
     {
-        var limit = http.RequestServices.GetRequiredService<IOptions<RekeyOptions>>().Value.MaxRequestBodyBytes;
         var form = await ReadFormAsync(http.Request, limit, ct);
         if (form is null)
         {
@@ -101,14 +101,15 @@ internal static class OAuthApi
     /// the limiter to the (client, source address) pair. A request by alias is checked again after the lookup, under the
     /// numeric ID of the client it named.
     /// </summary>
-    private static async Task<(ClientRequest? Request, IResult? Error)> BeginAsync(string serviceId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter, CancellationToken ct)
+    private static async Task<(ClientRequest? Request, IResult? Error)> BeginAsync(string serviceId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter,
+        RekeyOptions options, CancellationToken ct)
     {
         if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
         {
             return (null, Error(http, 404, "invalid_request", "Unknown service."));
         }
 
-        var (form, presented, error) = await ReadClientRequestAsync(http, ct);
+        var (form, presented, error) = await ReadClientRequestAsync(http, options.MaxRequestBodyBytes, ct);
         if (error is not null || form is null || presented is null)
         {
             return (null, error ?? Error(http, 400, "invalid_request", "The request could not be read."));
@@ -130,15 +131,16 @@ internal static class OAuthApi
         return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
     }
 
-    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter, CancellationToken ct)
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
+        IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, ct);
+        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, options.Value, ct);
         if (request is null || refused is not null)
         {
             return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
         }
 
-        var result = await issuer.IssueAsync(request.Service, request.ServiceId, Issuer(http.Request, request.ServiceId), request.Form, request.Presented, ct);
+        var result = await issuer.IssueAsync(request.Service, request.ServiceId, Issuer(http.Request, options.Value, request.ServiceId), request.Form, request.Presented, ct);
         if (Blocked(http, request.Budget.RetryAfter(result.ClientId)) is { } blocked)
         {
             return blocked;
@@ -159,9 +161,9 @@ internal static class OAuthApi
     }
 
     private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, Introspector introspector,
-        FailedAuthLimiter limiter, CancellationToken ct)
+        FailedAuthLimiter limiter, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, ct);
+        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, options.Value, ct);
         if (request is null || refused is not null)
         {
             return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
@@ -190,7 +192,7 @@ internal static class OAuthApi
             return Error(http, 400, "invalid_request", "The request must carry exactly one 'token'.");
         }
 
-        var result = await introspector.InspectAsync(sid, Issuer(http.Request, sid), token[0] ?? "", ct);
+        var result = await introspector.InspectAsync(sid, Issuer(http.Request, options.Value, sid), token[0] ?? "", ct);
         NoStore(http);
         return Results.Json(Describe(result), RekeyJsonContext.Default.IntrospectionResult);
     }
@@ -225,14 +227,14 @@ internal static class OAuthApi
         return Results.Json(new JsonWebKeySet { Keys = published.Select(k => k.Jwk).ToList() }, RekeyJsonContext.Default.JsonWebKeySet);
     }
 
-    private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
         {
             return Error(http, 404, "invalid_request", "Unknown service.");
         }
 
-        var issuer = Issuer(http.Request, sid);
+        var issuer = Issuer(http.Request, options.Value, sid);
         string[] methods = ["client_secret_basic", "client_secret_post"];
         return Results.Json(new AuthorizationServerMetadata
         {

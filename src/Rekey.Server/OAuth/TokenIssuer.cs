@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 using Rekey.Contracts;
 using Rekey.Server.Clients;
+using Rekey.Server.Hosting;
 using Rekey.Server.Http;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
@@ -59,7 +60,7 @@ internal sealed record TokenResult(IssuedToken? Token, TokenFailure? Failure)
 /// (nothing about a client is revealed before it authenticates), then what the authenticated client may do
 /// (grant type, scopes, resources). Every client-authentication failure is the same <c>invalid_client</c>.
 /// </summary>
-internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys keys, TimeProvider time, ILogger<TokenIssuer> logger)
+internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, TimeProvider time, ILogger<TokenIssuer> logger)
 {
     public const long DefaultAccessTokenDuration = 3600;
     public const string ClientCredentials = "client_credentials";
@@ -144,7 +145,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             var (shown, why) = string.IsNullOrEmpty(presented.ClientId)
                 ? ("(none)", "no client identifier")
                 : ("(invalid)", string.Create(CultureInfo.InvariantCulture, $"the identifier cannot name a client ({presented.ClientId.Length} characters)"));
-            LogRefused(logger, serviceId, shown, why);
+            Log.ClientAuthenticationRefused(logger, serviceId, shown, why);
             return new AuthenticationResult(StoreRules.ClientNotFound("", serviceId), null);
         }
 
@@ -152,14 +153,14 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
         var refused = StoreRules.ClientNotFound(identifier, serviceId);
         if (presented.Method == ClientAuthMethod.None || presented.Secret is null)
         {
-            LogRefused(logger, serviceId, UntrustedText.Printable(identifier), "no client authentication");
+            Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), "no client authentication");
             return new AuthenticationResult(refused, null);
         }
 
         var verification = await verifier.VerifyAsync(serviceId, identifier, presented.Secret, ct);
         if (!verification.Succeeded || verification.Client is not { } client)
         {
-            LogRefused(logger, serviceId, UntrustedText.Printable(identifier), verification.Failure.ToString());
+            Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), verification.Failure.ToString());
             return new AuthenticationResult(refused, verification.Client?.ClientId);
         }
 
@@ -170,7 +171,7 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
             : null;
         if (reason is not null)
         {
-            LogRefused(logger, serviceId, UntrustedText.Printable(identifier), reason);
+            Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), reason);
             return new AuthenticationResult(refused, client.ClientId);
         }
 
@@ -211,8 +212,4 @@ internal sealed partial class TokenIssuer(SecretVerifier verifier, SigningKeys k
     /// <summary>Error descriptions must be printable ASCII without quotes or backslashes (RFC 6749 §5.2); never echo more than a short name.</summary>
     private static string Ascii(string value) =>
         new(value.Take(64).Select(c => c is >= (char)0x20 and <= (char)0x7E and not '"' and not '\\' ? c : '?').ToArray());
-
-    /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
-    [LoggerMessage(50, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
-    private static partial void LogRefused(ILogger logger, long serviceId, string clientIdentifier, string reason);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
 using Rekey.Server.Audit;
@@ -41,29 +42,34 @@ internal static class ClientSecretApi
         return api;
     }
 
-    private static async Task<IResult> UpdateAsync(string serviceId, string clientIdentifier, HttpContext http, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string clientIdentifier, HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options,
+        ILoggerFactory loggers, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var sid = http.GetServiceId();
+        var change = changes.For(http);
         var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ClientSecretUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !ReadSecret(json).IsOk(out var secret, out error) || !ReadGracePeriod(json["gracePeriod"]).IsOk(out var grace, out error))
         {
-            return await Changes.RefuseAsync(http, change, error, RouteIds.TryParse(serviceId, out var sid) ? sid : null);
+            return await changes.RefuseAsync(http, change, error, sid);
         }
 
-        return await RotateAsync(http, change, serviceId, clientIdentifier, secret, grace.Seconds, ResultCodes.SecretUpdated, ct);
+        var request = new SecretRotationRequest(sid, clientIdentifier, secret, grace);
+        return await RotateAsync(http, store, changes, loggers, change, request, ResultCodes.SecretUpdated, ct);
     }
 
-    private static async Task<IResult> RefreshAsync(string serviceId, string clientIdentifier, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> RefreshAsync(string clientIdentifier, HttpContext http, IRekeyStore store, Changes changes, ILoggerFactory loggers, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var sid = http.GetServiceId();
+        var change = changes.For(http);
         var query = http.Request.Query["gracePeriod"];
         var node = query.Count == 0 ? null : long.TryParse(query[0], NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? JsonValue.Create(g) : JsonValue.Create(query[0]);
         if (query.Count > 1 || !ReadGracePeriod(node).IsOk(out var grace, out var error))
         {
-            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds), RouteIds.TryParse(serviceId, out var sid) ? sid : null);
+            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds), sid);
         }
 
-        return await RotateAsync(http, change, serviceId, clientIdentifier, SecretGenerator.NewClientSecret(), grace.Seconds, ResultCodes.SecretRefreshed, ct);
+        var request = new SecretRotationRequest(sid, clientIdentifier, SecretGenerator.NewClientSecret(), grace);
+        return await RotateAsync(http, store, changes, loggers, change, request, ResultCodes.SecretRefreshed, ct);
     }
 
     /// <summary>Missing, not a string, then the rules of <see cref="ClientSecretRules"/>: each with its own code.</summary>
@@ -83,14 +89,12 @@ internal static class ClientSecretApi
         return ClientSecretRules.Check(secret) is { } violation ? violation : secret;
     }
 
-    private sealed record Grace(long? Seconds);
-
-    /// <summary>Optional; a non-negative integer of seconds up to <see cref="SecretPolicy.MaxGracePeriodSeconds"/>. Form fields arrive as strings.</summary>
-    private static Outcome<Grace> ReadGracePeriod(JsonNode? node)
+    /// <summary>Optional (null when absent); a non-negative integer of seconds up to <see cref="SecretPolicy.MaxGracePeriodSeconds"/>. Form fields arrive as strings.</summary>
+    private static Outcome<long?> ReadGracePeriod(JsonNode? node)
     {
         if (node is null)
         {
-            return new Grace(null);
+            return (long?)null;
         }
 
         long seconds = -1;
@@ -101,27 +105,20 @@ internal static class ClientSecretApi
             _ => false,
         };
         return ok && seconds is >= 0 and <= SecretPolicy.MaxGracePeriodSeconds
-            ? new Grace(seconds)
+            ? seconds
             : RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds);
     }
 
-    private static async Task<IResult> RotateAsync(HttpContext http, ChangeContext change, string serviceId, string clientIdentifier, string newSecret, long? grace,
-        ResultCode success, CancellationToken ct)
+    private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, Changes changes, ILoggerFactory loggers, ChangeContext change,
+        SecretRotationRequest request, ResultCode success, CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var sid))
-        {
-            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
-        }
-
-        var store = http.RequestServices.GetRequiredService<IRekeyStore>();
-        var rotated = await store.RotateSecretAsync(new SecretRotationRequest(sid, clientIdentifier, newSecret, grace), change, ct);
+        var rotated = await store.RotateSecretAsync(request, change, ct);
         if (!rotated.IsOk(out var rotation, out var error))
         {
-            return await Changes.RefuseAsync(http, change, error, sid);
+            return await changes.RefuseAsync(http, change, error, request.ServiceId);
         }
 
-        Log.SecretChanged(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Rekey.Server.Secrets"),
-            change.Action, rotation.ClientId, sid);
+        Log.SecretChanged(loggers.CreateLogger("Rekey.Server.Secrets"), change.Action, rotation.ClientId, request.ServiceId);
         return Results.Json(new ClientSecretResponse
         {
             ResultCode = success.Code,
@@ -131,14 +128,9 @@ internal static class ClientSecretApi
         }, RekeyJsonContext.Default.ClientSecretResponse);
     }
 
-    private static async Task<IResult> ListAsync(string serviceId, string clientIdentifier, IRekeyStore store, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string clientIdentifier, HttpContext http, IRekeyStore store, TimeProvider time, CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var sid))
-        {
-            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
-        }
-
-        var listed = await store.ListSecretsAsync(sid, clientIdentifier, ct);
+        var listed = await store.ListSecretsAsync(http.GetServiceId(), clientIdentifier, ct);
         if (!listed.IsOk(out var secrets, out var error))
         {
             return AuthleteResults.Error(error);
@@ -164,22 +156,19 @@ internal static class ClientSecretApi
         }, RekeyJsonContext.Default.ClientSecretListResponse);
     }
 
-    private static async Task<IResult> RevokeAsync(string serviceId, string clientIdentifier, string secretId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<JsonHttpResult<ResultResponse>> RevokeAsync(string clientIdentifier, string secretId, HttpContext http, IRekeyStore store, Changes changes,
+        CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var sid))
-        {
-            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
-        }
-
-        var change = Changes.For(http);
+        var sid = http.GetServiceId();
+        var change = changes.For(http);
         if (!RouteIds.TryParse(secretId, out var id))
         {
-            return await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.SecretNotFound, secretId, clientIdentifier), sid);
+            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.SecretNotFound, secretId, clientIdentifier), sid);
         }
 
         var revoked = await store.RevokeSecretAsync(sid, clientIdentifier, id, change, ct);
         return revoked.IsOk(out var clientId, out var error)
             ? AuthleteResults.Ok(ResultCodes.SecretRevoked, id, clientId)
-            : await Changes.RefuseAsync(http, change, error, sid);
+            : await changes.RefuseAsync(http, change, error, sid);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Rekey.Contracts;
 using Rekey.Server.Audit;
 using Rekey.Server.Auth;
@@ -45,58 +46,54 @@ internal static class KeyApi
         return api;
     }
 
-    private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
+    private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         var added = await keys.NewDataKeyAsync(change, ct);
         return added.IsOk(out var keyId, out var error)
             ? await FinishAsync(store, keys, keyId, ResultCodes.DataKeyRotated, ct)
-            : await Changes.RefuseAsync(http, change, error, null);
+            : await changes.RefuseAsync(http, change, error, null);
     }
 
-    private static async Task<IResult> RewrapAsync(HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
+    private static async Task<IResult> RewrapAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         var rewrapped = await keys.RewrapAsync(change, ct);
         if (!rewrapped.IsOk(out var done, out var error))
         {
-            return await Changes.RefuseAsync(http, change, error, null);
+            return await changes.RefuseAsync(http, change, error, null);
         }
 
         var code = ResultCodes.MasterKeysRewrapped;
         return await AnswerAsync(store, keys, code.Code, code.Format(done.Added, string.Join(", ", done.MasterKeyIds)), null, ct);
     }
 
-    private static async Task<IResult> RetireAsync(string masterKeyId, HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
+    private static async Task<IResult> RetireAsync(string masterKeyId, HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         var retired = await keys.RetireAsync(masterKeyId, change, ct);
         if (!retired.IsOk(out var wraps, out var error))
         {
-            return await Changes.RefuseAsync(http, change, error, null, target: masterKeyId);
+            return await changes.RefuseAsync(http, change, error, null, target: masterKeyId);
         }
 
         var code = ResultCodes.MasterKeyRetired;
         return await AnswerAsync(store, keys, code.Code, code.Format(masterKeyId, wraps), null, ct);
     }
 
-    private static async Task<IResult> RotateSigningKeyAsync(string serviceId, HttpContext http, OAuth.SigningKeys keys, CancellationToken ct)
+    private static async Task<JsonHttpResult<ResultResponse>> RotateSigningKeyAsync(HttpContext http, Changes changes, OAuth.SigningKeys keys, CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var sid))
-        {
-            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
-        }
-
-        var change = Changes.For(http);
+        var sid = http.GetServiceId();
+        var change = changes.For(http);
         var rotated = await keys.RotateAsync(sid, change, ct);
         return rotated.IsOk(out var keyId, out var error)
             ? AuthleteResults.Ok(ResultCodes.SigningKeyRotated, sid, keyId)
-            : await Changes.RefuseAsync(http, change, error, sid);
+            : await changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
+    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         await keys.RefreshAsync(ct);
         var current = (await store.ListDataKeysAsync(ct))[0].KeyId;
         var result = await FinishAsync(store, keys, current, ResultCodes.DataKeyReencrypted, ct);

@@ -1,4 +1,5 @@
 using Rekey.Contracts;
+using Rekey.Server.Hosting;
 using Rekey.Server.Storage;
 
 namespace Rekey.Server.Secrets;
@@ -9,7 +10,7 @@ namespace Rekey.Server.Secrets;
 /// <see cref="KeyPlans"/>; this class runs them through the store and loads what was committed into the cipher —
 /// only after COMMIT, so that nothing is ever sealed under a key that did not reach the database.
 /// </summary>
-internal sealed partial class KeyLifecycle(IRekeyStore store, SecretCipher cipher, TimeProvider time, ILogger<KeyLifecycle> logger)
+internal sealed class KeyLifecycle(IRekeyStore store, SecretCipher cipher, TimeProvider time, ILogger<KeyLifecycle> logger)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -23,10 +24,10 @@ internal sealed partial class KeyLifecycle(IRekeyStore store, SecretCipher ciphe
         }
 
         await RefreshAsync(ct);
-        LogMasterKeys(logger, string.Join(", ", cipher.Masters.Keys.Select(k => k.Id)), startup.NewDatabase ? "a new database" : "the database");
+        Log.MasterKeysOpen(logger, string.Join(", ", cipher.Masters.Keys.Select(k => k.Id)), startup.NewDatabase ? "a new database" : "the database");
         foreach (var note in startup.Notes)
         {
-            LogNote(logger, note);
+            Log.KeyNote(logger, note);
         }
     }
 
@@ -55,10 +56,4 @@ internal sealed partial class KeyLifecycle(IRekeyStore store, SecretCipher ciphe
 
         return outcome;
     }
-
-    [LoggerMessage(11, LogLevel.Information, "Master keys configured here: {MasterKeys}; they open {Database}.")]
-    private static partial void LogMasterKeys(ILogger logger, string masterKeys, string database);
-
-    [LoggerMessage(12, LogLevel.Warning, "Keys: {Note}.")]
-    private static partial void LogNote(ILogger logger, string note);
 }

@@ -22,9 +22,6 @@ internal sealed record SealedSecret(string KeyId, byte[] Ciphertext, byte[] Dige
     public override string ToString() => $"SealedSecret {{ KeyId = {KeyId} }}";
 }
 
-/// <summary>A ciphertext that does not open: unknown key, tampered bytes, or a row copied to another client.</summary>
-internal sealed class SecretDecryptionException(string message) : Exception(message);
-
 /// <summary>
 /// Envelope encryption of everything secret Rekey stores. Data keys (random, 256-bit) live in the database, each
 /// wrapped under one or more master keys from configuration or the key file; every node of a deployment therefore

@@ -1,8 +1,9 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Rekey.Contracts;
 using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Hosting;
-using Microsoft.Extensions.Options;
 using Rekey.Server.Http;
 using Rekey.Server.Storage;
 
@@ -27,27 +28,26 @@ internal static class ServiceApi
                 ResultCodes.ServiceNotFound, ResultCodes.InvalidServiceName, ResultCodes.ServiceTextControlCharacter, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidEnumValue,
                 ResultCodes.InvalidPropertyType, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
         api.MapDelete("/{serviceId}/service/delete", DeleteAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ServiceDelete)
-            .Documented("service_delete_api", "Delete a service with its clients, secrets and API tokens (organisation token). 204.", ResultCodes.ServiceNotFound)
-            .Produces(204);
+            .Documented("service_delete_api", "Delete a service with its clients, secrets and API tokens (organisation token). 204.", ResultCodes.ServiceNotFound);
         return api;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var change = Changes.For(http);
+        var change = changes.For(http);
         var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var prepared, out error))
         {
-            return await Changes.RefuseAsync(http, change, error, null);
+            return await changes.RefuseAsync(http, change, error, null);
         }
 
         var created = await store.CreateServiceAsync(prepared, change, ct);
         return Results.Json(ServiceRules.Present(created), RekeyJsonContext.Default.ServiceDocument);
     }
 
-    private static async Task<IResult> GetAsync(string serviceId, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> GetAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)
     {
-        var service = RouteIds.TryParse(serviceId, out var id) ? await store.GetServiceAsync(id, ct) : null;
+        var service = await store.GetServiceAsync(http.GetServiceId(), ct);
         return service is null
             ? AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId)
             : Results.Json(ServiceRules.Present(service), RekeyJsonContext.Default.ServiceDocument);
@@ -76,32 +76,29 @@ internal static class ServiceApi
         }, RekeyJsonContext.Default.ServiceListResponse);
     }
 
-    private static async Task<IResult> UpdateAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(string serviceId, HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        if (!RouteIds.TryParse(serviceId, out var id))
-        {
-            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
-        }
-
-        var change = Changes.For(http);
+        var id = http.GetServiceId();
+        var change = changes.For(http);
         var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out _, out error))
         {
-            return await Changes.RefuseAsync(http, change, error, id);
+            return await changes.RefuseAsync(http, change, error, id);
         }
 
         var updated = await store.UpdateServiceAsync(id, stored => ServiceRules.Prepare(json, stored), change, ct);
         return updated.IsOk(out var service, out error)
             ? Results.Json(ServiceRules.Present(service), RekeyJsonContext.Default.ServiceDocument)
-            : await Changes.RefuseAsync(http, change, error.Code == ResultCodes.ServiceNotFound ? RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId) : error, id);
+            : await changes.RefuseAsync(http, change, error.Code == ResultCodes.ServiceNotFound ? RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId) : error, id);
     }
 
-    private static async Task<IResult> DeleteAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<Results<NoContent, JsonHttpResult<ResultResponse>>> DeleteAsync(string serviceId, HttpContext http, IRekeyStore store, Changes changes,
+        CancellationToken ct)
     {
-        var change = Changes.For(http);
-        long? id = RouteIds.TryParse(serviceId, out var parsed) ? parsed : null;
-        return id is { } sid && await store.DeleteServiceAsync(sid, change, ct)
-            ? Results.NoContent()
-            : await Changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId), id);
+        var id = http.GetServiceId();
+        var change = changes.For(http);
+        return await store.DeleteServiceAsync(id, change, ct)
+            ? TypedResults.NoContent()
+            : await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId), id);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Rekey.Contracts;
+using Rekey.Server;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
 using Rekey.Server.Storage.Postgres;

@@ -1,0 +1,99 @@
+using Rekey.Server.Hosting;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Secrets;
+
+/// <summary>
+/// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
+/// batch, and reloads the data keys so that a key added on another node becomes current here too.
+/// </summary>
+internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// One flush at a time: a stop that finds nothing left to drain must still wait for the write of what another
+    /// flush drained. A host can be stopped twice at once (the test host is: the factory and the application's own
+    /// RunAsync, which disposes the store right after); without this the second stop returns, the store is disposed
+    /// under the first one's write, and those last-use times are lost.
+    /// </summary>
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the final flush happens in StopAsync.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await FlushAsync(cancellationToken);
+    }
+
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        try
+        {
+            await FlushAsync(ct);
+            await keys.RefreshAsync(ct);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
+        }
+        catch (StoreOutcomeUnknownException ex)
+        {
+            // Last-use times only ever move forward (GREATEST): written or not, nothing is wrong.
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
+        }
+        catch (StoreOverloadedException ex)
+        {
+            // The SQLite writer's queue is full: the times go back into the pending set for the next round.
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
+        }
+        catch (SecretDecryptionException ex)
+        {
+            // Another node rewrapped the data keys under a master key this node lacks (a rolling master key change)
+            // or added a data key under one: keep the keys already loaded, which still open what they opened. An
+            // exception here would stop the host.
+            Log.DataKeysNotReloaded(logger, ex.Message);
+        }
+    }
+
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        await _flushing.WaitAsync(ct);
+        try
+        {
+            var pending = usage.Drain();
+            if (pending.Count > 0)
+            {
+                try
+                {
+                    await store.RecordSecretUseAsync(pending, ct);
+                }
+                catch (Exception ex) when (ex is StoreUnavailableException or StoreOverloadedException)
+                {
+                    // Nothing was written: keep the times for the next flush (a later use of the same secret wins).
+                    usage.Restore(pending);
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+}
