@@ -73,7 +73,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
                 }
             })).ToList();
 
-            await PostgresWaits.UntilAsync(() => answers.Count(a => a.Status == HttpStatusCode.OK) >= round * 300, $"300 updates in round {round}");
+            await Waits.UntilAsync(() => answers.Count(a => a.Status == HttpStatusCode.OK) >= round * 300, $"300 updates in round {round}");
             server.Dispose();
             Volatile.Write(ref stopping, true);
             await Task.WhenAll(load);

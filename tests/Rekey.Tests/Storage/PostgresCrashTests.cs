@@ -126,7 +126,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         Assert.Contains(rig.Host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: unknown", StringComparison.Ordinal));
 
         // Reading back tells the truth: here the crash lost the update, and the server serves again without a restart.
-        await PostgresWaits.UntilAsync(async () => (await rig.Admin.GetForJsonAsync($"/api/{rig.ServiceId}/client/get/{rig.ClientId}")).Status == HttpStatusCode.OK, "the server serving again");
+        await Waits.UntilAsync(async () => (await rig.Admin.GetForJsonAsync($"/api/{rig.ServiceId}/client/get/{rig.ClientId}")).Status == HttpStatusCode.OK, "the server serving again");
         Assert.Equal(rig.Client.ClientSecret, await rig.Admin.CurrentSecretAsync(rig.ServiceId, rig.ClientId));
         Assert.DoesNotContain(rig.Host.Logs.Lines, l => l.Contains("in-doubt", StringComparison.Ordinal));
     }
@@ -164,7 +164,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         for (var round = 1; round <= rounds; round++)
         {
             var before = Acknowledged();
-            await PostgresWaits.UntilAsync(() => Acknowledged() >= before + 200, $"200 updates before crash {round}");
+            await Waits.UntilAsync(() => Acknowledged() >= before + 200, $"200 updates before crash {round}");
             await cluster.CrashAsync();
             await Task.Delay(TimeSpan.FromSeconds(1));
             await cluster.StartAsync();
@@ -172,7 +172,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         }
 
         var last = Acknowledged();
-        await PostgresWaits.UntilAsync(() => Acknowledged() >= last + 200, "200 updates after the last crash");
+        await Waits.UntilAsync(() => Acknowledged() >= last + 200, "200 updates after the last crash");
         Volatile.Write(ref stopping, true);
         await Task.WhenAll(load);
 

@@ -44,12 +44,12 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         int Count(HttpStatusCode status) => attempts.Count(a => a.Status == status);
 
-        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.OK) >= 30, "30 updates before the outage");
+        await Waits.UntilAsync(() => Count(HttpStatusCode.OK) >= 30, "30 updates before the outage");
         var stopWatch = Stopwatch.StartNew();
         await cluster.StopAsync();
         output.WriteLine($"cluster stopped in {stopWatch.ElapsedMilliseconds} ms after {Count(HttpStatusCode.OK)} acknowledged updates");
         var unavailableBefore = Count(HttpStatusCode.ServiceUnavailable);
-        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.ServiceUnavailable) >= unavailableBefore + 20, "20 refused updates during the outage");
+        await Waits.UntilAsync(() => Count(HttpStatusCode.ServiceUnavailable) >= unavailableBefore + 20, "20 refused updates during the outage");
 
         var health = Stopwatch.StartNew();
         var (healthStatus, healthBody) = await anonymous.GetForJsonAsync("/healthz");
@@ -62,9 +62,9 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         await cluster.StartAsync();
         output.WriteLine($"cluster started again, outage {stopWatch.ElapsedMilliseconds} ms");
-        await PostgresWaits.UntilAsync(async () => (await anonymous.GetForJsonAsync("/healthz")).Status == HttpStatusCode.OK, "/healthz 200 after the restart");
+        await Waits.UntilAsync(async () => (await anonymous.GetForJsonAsync("/healthz")).Status == HttpStatusCode.OK, "/healthz 200 after the restart");
         var acknowledgedBefore = Count(HttpStatusCode.OK);
-        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.OK) >= acknowledgedBefore + 30, "30 updates after the restart");
+        await Waits.UntilAsync(() => Count(HttpStatusCode.OK) >= acknowledgedBefore + 30, "30 updates after the restart");
         await stop.CancelAsync();
         await Task.WhenAll(load);
 
@@ -146,7 +146,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             expectedOld = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
             secret = "committed-in-doubt-" + attempt;
             var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
-            await PostgresWaits.UntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
+            await Waits.UntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
             if (!update.IsCompleted)
             {
                 await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{store.Database}' AND wait_event = 'SyncRep'");

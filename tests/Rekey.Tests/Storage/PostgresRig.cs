@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Rekey.Contracts;
 using Rekey.Testing;
 
@@ -73,23 +72,9 @@ internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyH
     }
 }
 
-/// <summary>Bounded waits on the state of a test cluster.</summary>
+/// <summary>Waits on the state of a test cluster.</summary>
 internal static class PostgresWaits
 {
-    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(45);
-
-    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Xunit.Assert.True(deadline.Elapsed < Bound, $"Timed out after {Bound.TotalSeconds} s waiting for {what}.");
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>
     /// The backend of <paramref name="database"/> (other than <paramref name="except"/>) waiting for a lock to insert an
     /// audit event, with its transaction ID.
@@ -97,7 +82,7 @@ internal static class PostgresWaits
     public static async Task<(int Pid, long Xid)> AuditWaiterAsync(PostgresCluster cluster, string database, int? except)
     {
         (int, long)? found = null;
-        await UntilAsync(async () =>
+        await Waits.UntilAsync(async () =>
         {
             await using var connection = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
             await connection.OpenAsync();
