@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Rekey.Cli;
 using Rekey.Contracts;
 using Rekey.Testing;
@@ -135,7 +133,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     public async Task an_unreachable_server_exits_3()
     {
         var env = Env(1);
-        env["REKEY_URL"] = $"http://127.0.0.1:{ClosedPort()}";
+        env["REKEY_URL"] = $"http://127.0.0.1:{Ports.Unused()}";
 
         var run = await RunAsync(env, null, "client", "get", "x");
 
@@ -203,7 +201,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     public async Task the_url_option_wins_over_the_environment()
     {
         var env = Env();
-        env["REKEY_URL"] = $"http://127.0.0.1:{ClosedPort()}";
+        env["REKEY_URL"] = $"http://127.0.0.1:{Ports.Unused()}";
 
         var run = await RunAsync(env, null, "--url", Host.BaseAddress.ToString(), "service", "list");
 
@@ -261,14 +259,5 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         var sub = await RekeyAsync("secret", "update", "--help");
         Assert.Equal(ExitCodes.Success, sub.ExitCode);
         Assert.Contains("--secret-file", sub.Out, StringComparison.Ordinal);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

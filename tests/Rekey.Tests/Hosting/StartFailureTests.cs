@@ -60,10 +60,7 @@ public sealed class StartFailureTests : IDisposable
     public async Task an_unreachable_postgresql_exits_1_with_one_line_naming_it_and_writes_nothing()
     {
         var data = Directory.CreateDirectory(Path.Combine(_work.FullName, "data")).FullName;
-        using var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        var port = Ports.Unused();
 
         using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--Rekey:Storage:Provider=postgres",
             $"--Rekey:Storage:ConnectionString=Host=127.0.0.1;Port={port};Database=rekey;Username=rekey;Password=never-shown;Timeout=3",
