@@ -27,8 +27,8 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
         public string? Old => Body["oldClientSecret"]?.GetValue<string>();
     }
 
-    private Task<(ServerProcess Server, Uri BaseAddress)> StartAsync() =>
-        ServerProcess.StartAsync(_work.FullName, "--Rekey:DataDirectory=" + Path.Combine(_work.FullName, "data"), "--Rekey:MasterKeys:0=" + MasterKey,
+    private Task<(ProgramProcess Server, Uri BaseAddress)> StartAsync() =>
+        ProgramProcess.StartServerAsync(_work.FullName, "--Rekey:DataDirectory=" + Path.Combine(_work.FullName, "data"), "--Rekey:MasterKeys:0=" + MasterKey,
             "--Rekey:AdminToken=" + RekeyHost.AdminToken);
 
     private static HttpClient Admin(Uri baseAddress) =>
