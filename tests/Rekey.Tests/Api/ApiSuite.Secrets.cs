@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Rekey.Contracts;
+using Rekey.Testing;
 
 namespace Rekey.Tests.Api;
 

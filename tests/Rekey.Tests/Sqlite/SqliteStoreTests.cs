@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
 using Rekey.Testing;
-using Rekey.Tests.Api;
 
 namespace Rekey.Tests.Sqlite;
 
