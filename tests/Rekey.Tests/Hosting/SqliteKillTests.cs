@@ -39,7 +39,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
     {
         var (server, baseAddress) = await StartAsync();
         long serviceId;
-        List<Rekey.Contracts.ClientDocument> clients;
+        List<TestClient> clients;
         using (var admin = Admin(baseAddress))
         {
             serviceId = await admin.CreateServiceAsync();
@@ -60,7 +60,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
                     var secret = $"kill-{round}-{caller}-{i}";
                     try
                     {
-                        using var response = await admin.PostAsync($"/api/{serviceId}/client/secret/update/{clients[client].ClientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+                        using var response = await admin.PostAsync($"/api/{serviceId}/client/secret/update/{clients[client].ClientId}", Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
                         var text = await response.Content.ReadAsStringAsync();
                         answers.Enqueue(new Answer(client, secret, response.StatusCode, JsonNode.Parse(text) as JsonObject ?? []));
                     }
@@ -89,11 +89,11 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
             for (var client = 0; client < 2; client++)
             {
                 var mine = all.Where(a => a.Client == client).ToList();
-                var clientId = clients[client].ClientId!.Value;
-                var final = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
+                var clientId = clients[client].ClientId;
+                var final = await admin.CurrentSecretAsync(serviceId, clientId);
                 var acknowledged = mine.Where(a => a.Status == HttpStatusCode.OK).ToList();
                 Assert.All(acknowledged, a => Assert.Equal(a.Secret, a.Body["newClientSecret"]?.GetValue<string>()));
-                output.WriteLine(ChainAssert.History(clients[client].ClientSecret!, final, await SuccessfulUpdatesAsync(admin, serviceId, clientId),
+                output.WriteLine(ChainAssert.History(clients[client].Secret, final, await SuccessfulUpdatesAsync(admin, serviceId, clientId),
                     [.. acknowledged.Select(a => (a.Old, a.Secret))], mine.Where(a => a.Status is null).Select(a => a.Secret).ToHashSet(StringComparer.Ordinal),
                     new HashSet<string>(StringComparer.Ordinal)));
             }

@@ -55,7 +55,7 @@ public sealed class WriteQueueLimitTests
         for (var i = 0; i < 6; i++)
         {
             var client = await admin.CreateClientAsync(serviceId);
-            clients.Add((client.ClientId ?? throw new InvalidOperationException("no client ID"), client.ClientSecret));
+            clients.Add((client.ClientId, client.Secret));
         }
 
         // Another connection holds SQLite's write lock: the writer's BEGIN waits (busy_timeout, 10 s), its two writes with it.
@@ -96,7 +96,7 @@ public sealed class WriteQueueLimitTests
     }
 
     private static Task<HttpResponseMessage> UpdateAsync(HttpClient admin, long serviceId, long clientId, string secret) =>
-        admin.PostAsync(new Uri($"/api/{serviceId}/client/secret/update/{clientId}", UriKind.Relative), Rekey.Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+        admin.PostAsync(new Uri($"/api/{serviceId}/client/secret/update/{clientId}", UriKind.Relative), Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
 
     private static async Task Execute(SqliteConnection connection, string sql)
     {

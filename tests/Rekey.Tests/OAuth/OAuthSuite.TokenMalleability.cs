@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 
@@ -23,8 +24,8 @@ public abstract partial class OAuthSuite
     [InlineData("the signature rewritten as (r, n - s)")]
     public async Task a_twin_of_an_active_token_is_inactive_at_both_introspection_endpoints(string twin)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
         var parts = token.Split('.');
         var signature = parts[2];
@@ -53,8 +54,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task issued_tokens_are_signed_low_s()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var high = 0;
         for (var i = 0; i < 200; i++)

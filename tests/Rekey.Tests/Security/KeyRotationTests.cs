@@ -32,9 +32,9 @@ public abstract class KeyRotationSuite : SecuritySuite
         var list = new List<(long, string, List<string>)>();
         for (var i = 0; i < clients; i++)
         {
-            var (clientId, original) = await admin.NewClientAsync(serviceId);
-            var middle = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
-            var current = await admin.RefreshOkAsync(serviceId, clientId);
+            var (clientId, original) = await admin.CreateClientAsync(serviceId);
+            var middle = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
+            var current = await admin.RefreshSecretAsync(serviceId, clientId);
             list.Add((clientId, current, [original, middle]));
         }
 
@@ -89,7 +89,7 @@ public abstract class KeyRotationSuite : SecuritySuite
         await AssertEverythingReadsAndVerifiesAsync(host, world);
 
         // New values go under the new key too.
-        var (clientId, _) = await admin.NewClientAsync(world.ServiceId);
+        var (clientId, _) = await admin.CreateClientAsync(world.ServiceId);
         Assert.Equal(world.Values + 1, (await KeysAsync(admin)).Single(k => k.Current).Values);
         Assert.NotNull(await admin.CurrentSecretAsync(world.ServiceId, clientId));
     }
@@ -380,7 +380,7 @@ public abstract class KeyRotationSuite : SecuritySuite
         var host = await StartAsync(store);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
-        var (before, _) = await admin.NewClientAsync(serviceId);
+        var (before, _) = await admin.CreateClientAsync(serviceId);
 
         // The rotation's last statement (its audit event) fails: the whole transaction rolls back.
         await using (await Access.FailAuditEventsAsync(store, AuditActions.KeyRotate))
@@ -390,8 +390,8 @@ public abstract class KeyRotationSuite : SecuritySuite
         }
 
         // Values written now must be sealed under a key that exists in the database.
-        var (after, afterSecret) = await admin.NewClientAsync(serviceId);
-        var updated = await admin.UpdateOkAsync(serviceId, before, Sec.NewSecret());
+        var (after, afterSecret) = await admin.CreateClientAsync(serviceId);
+        var updated = await admin.UpdateSecretAsync(serviceId, before, TestApi.NewSecret());
         await host.GetService<SecretMaintenance>().RunOnceAsync(CancellationToken.None);
 
         var (status2, body) = await admin.GetForJsonAsync($"/api/{serviceId}/client/get/{after}");

@@ -31,7 +31,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             for (var i = 0; i < 5000 && !stop.IsCancellationRequested; i++)
             {
                 var secret = $"outage-{caller}-{i}";
-                using var content = Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}""");
+                using var content = Wire.Json($$"""{"clientSecret":"{{secret}}"}""");
                 using var response = await admin.PostAsync($"/api/{serviceId}/client/secret/update/{clientId}", content);
                 var text = await response.Content.ReadAsStringAsync();
                 attempts.Enqueue(new Attempt(caller, i, secret, response.StatusCode, JsonNode.Parse(text) as JsonObject ?? [], text));
@@ -87,8 +87,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         var acknowledged = all.Where(a => a.Status == HttpStatusCode.OK).ToList();
         Assert.All(acknowledged, a => Assert.Equal(a.Secret, a.Body["newClientSecret"]?.GetValue<string>()));
         var final = await admin.CurrentSecretAsync(serviceId, clientId);
-        ChainAssert.SingleChain(client.ClientSecret!, final, acknowledged.Select(a => (a.Body["oldClientSecret"]?.GetValue<string>(), a.Secret)).ToList());
-        var order = ChainOrder(client.ClientSecret!, acknowledged);
+        ChainAssert.SingleChain(client.Secret, final, acknowledged.Select(a => (a.Body["oldClientSecret"]?.GetValue<string>(), a.Secret)).ToList());
+        var order = ChainOrder(client.Secret, acknowledged);
         foreach (var caller in acknowledged.GroupBy(a => a.Caller))
         {
             // One caller's updates are sequential, so they appear in the chain in the order it sent them.
@@ -117,7 +117,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetForJsonAsync("/healthz")).Status);
         for (var i = 0; i < 5; i++)
         {
-            var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"after-restart-{{i}}"}"""));
+            var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json($$"""{"clientSecret":"after-restart-{{i}}"}"""));
             Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         }
 
@@ -143,9 +143,9 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         (HttpStatusCode Status, System.Text.Json.Nodes.JsonObject Body) reply = default;
         for (var attempt = 1; ; attempt++)
         {
-            expectedOld = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
+            expectedOld = await admin.CurrentSecretAsync(serviceId, clientId);
             secret = "committed-in-doubt-" + attempt;
-            var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+            var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
             await Waits.UntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
             if (!update.IsCompleted)
             {
@@ -187,7 +187,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             await lockTable.ExecuteNonQueryAsync();
         }
 
-        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json("""{"clientSecret":"after-a-lost-round-trip"}"""));
+        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json("""{"clientSecret":"after-a-lost-round-trip"}"""));
         var (first, _) = await PostgresWaits.AuditWaiterAsync(cluster, store.Database, except: null);
         await cluster.ExecuteAsync($"SELECT pg_terminate_backend({first})");
 
@@ -198,7 +198,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("after-a-lost-round-trip", body["newClientSecret"]?.GetValue<string>());
-        Assert.Equal(client.ClientSecret, body["oldClientSecret"]?.GetValue<string>());
+        Assert.Equal(client.Secret, body["oldClientSecret"]?.GetValue<string>());
         Assert.Equal("after-a-lost-round-trip", await admin.CurrentSecretAsync(serviceId, clientId));
         Assert.Equal(1, await PostgresMultiNodeTests.CountAsync(store,
             "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId));

@@ -1,4 +1,3 @@
-using Rekey.Contracts;
 using Rekey.Testing;
 
 namespace Rekey.Tests.Storage;
@@ -25,16 +24,16 @@ public abstract class OwnPostgresCluster(string? configuration = null) : IAsyncL
 }
 
 /// <summary>What the outage and crash tests start from: servers on a fresh database of a cluster, one service, and its clients.</summary>
-internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyHost> Nodes, IReadOnlyList<HttpClient> Admins, long ServiceId, IReadOnlyList<ClientDocument> Clients)
+internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyHost> Nodes, IReadOnlyList<HttpClient> Admins, long ServiceId, IReadOnlyList<TestClient> Clients)
     : IAsyncDisposable
 {
     public RekeyHost Host => Nodes[0];
 
     public HttpClient Admin => Admins[0];
 
-    public ClientDocument Client => Clients[0];
+    public TestClient Client => Clients[0];
 
-    public long ClientId => Client.ClientId!.Value;
+    public long ClientId => Client.ClientId;
 
     public static async Task<PostgresRig> StartAsync(PostgresCluster cluster, int nodes = 1, int clients = 1)
     {
@@ -47,7 +46,7 @@ internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyH
 
         var admins = hosts.Select(h => h.CreateAdminClient()).ToList();
         var serviceId = await admins[0].CreateServiceAsync();
-        var created = new List<ClientDocument>();
+        var created = new List<TestClient>();
         for (var i = 0; i < clients; i++)
         {
             created.Add(await admins[0].CreateClientAsync(serviceId));
