@@ -81,7 +81,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
     [Fact]
     public async Task an_already_cancelled_token_throws_before_anything_is_sent()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var before = Counter.Count;
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Rekey.GetServiceAsync(serviceId, new CancellationToken(canceled: true)));

@@ -39,7 +39,7 @@ public sealed class RegistrationTests(SqliteServerFixture fixture) : SdkTestBase
     [Fact]
     public async Task the_sample_creates_a_client_and_rotates_its_secret()
     {
-        var serviceId = await NewServiceAsync("sample");
+        var serviceId = await Admin.CreateServiceAsync("""{"serviceName":"sample"}""");
         using var log = new StringWriter();
 
         var exitCode = await RotationSample.RunAsync(Rekey, serviceId, log);
