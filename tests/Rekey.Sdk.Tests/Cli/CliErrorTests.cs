@@ -10,7 +10,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task an_unknown_client_exits_1_with_the_servers_code_on_stderr()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var run = await RunAsync(Env(serviceId), null, "secret", "refresh", "ghost");
 
@@ -31,8 +31,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task a_secret_that_breaks_the_rules_exits_2_and_changes_nothing()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "strict");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"strict"}""");
 
         var run = await RunAsync(Env(serviceId), "not allowed!\n", "secret", "update", "strict");
 
@@ -40,7 +40,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         Assert.Equal("", run.Out);
         Assert.Equal($"error: A149205 {ResultCodes.SecretIllegalCharacter.Format(4)}\n", run.Err);
         var got = await RunAsync(Env(serviceId), null, "--json", "client", "get", "strict", "--show-secret");
-        Assert.Equal(client.ClientSecret, got.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
+        Assert.Equal(client.Secret, got.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
     }
 
     [Fact]
@@ -211,8 +211,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task secret_on_the_command_line_works_but_warns_about_shell_history()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "warned");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"warned"}""");
 
         var run = await RunAsync(Env(serviceId), null, "secret", "update", "warned", "--secret", "typed_Secret");
 
@@ -224,8 +224,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task secret_file_is_read_with_its_trailing_newline_stripped()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "from-file");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"from-file"}""");
         var path = Path.GetTempFileName();
         try
         {

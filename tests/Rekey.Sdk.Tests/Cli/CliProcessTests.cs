@@ -9,8 +9,8 @@ public sealed class CliProcessTests(SqliteServerFixture fixture) : CliTestBase(f
     [Fact]
     public async Task the_built_tool_rotates_a_secret_read_from_its_standard_input()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "process");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"process"}""");
 
         using var update = await RunProcessAsync(serviceId, "piped_Secret\n", "--json", "secret", "update", "process");
 
