@@ -79,11 +79,8 @@ public abstract partial class OAuthSuite
         await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret);
         AssertIssued(await TokenAsync(client));
 
-        var (status, list) = await Admin.GetForJsonAsync($"/api/{sid}/client/secret/list/{client.ClientId}");
-        Assert.Equal(HttpStatusCode.OK, status);
-        var previous = Assert.Single(list["secrets"]!.AsArray(), s => s!["status"]!.GetValue<string>() == "previous")!;
-        var (revoked, body) = await Admin.SendForJsonAsync(HttpMethod.Delete, $"/api/{sid}/client/secret/delete/{client.ClientId}/{previous["secretId"]}");
-        Assert.True(revoked == HttpStatusCode.OK, body.ToJsonString());
+        var previous = Assert.Single(await Admin.ListSecretsAsync(sid, client.ClientId), s => s!["status"]!.GetValue<string>() == "previous")!;
+        await Admin.RevokeSecretAsync(sid, client.ClientId, JsonWire.Integer(previous["secretId"], "secretId"));
 
         AssertInvalidClient(await TokenAsync(client));
         AssertIssued(await TokenAsync(client, secret: NewSecret));

@@ -72,9 +72,8 @@ public sealed class PostgresMultiNodeTests
         {
             var (writer, reader) = i % 2 == 0 ? (adminA, adminB) : (adminB, adminA);
             var secret = $"fresh-{i}";
-            var (status, _) = await writer.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
+            await writer.UpdateSecretAsync(serviceId, clientId, secret);
 
-            Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal(secret, await reader.CurrentSecretAsync(serviceId, clientId));
         }
     }

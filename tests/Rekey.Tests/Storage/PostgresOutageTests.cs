@@ -117,8 +117,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetForJsonAsync("/healthz")).Status);
         for (var i = 0; i < 5; i++)
         {
-            var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json($$"""{"clientSecret":"after-restart-{{i}}"}"""));
-            Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+            await admin.UpdateSecretAsync(serviceId, clientId, $"after-restart-{i}");
         }
 
         var reads = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.GetForJsonAsync($"/api/{serviceId}/client/get/{clientId}")));
