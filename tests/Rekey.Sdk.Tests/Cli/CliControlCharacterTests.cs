@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 

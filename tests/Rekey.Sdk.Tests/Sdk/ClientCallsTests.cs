@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 

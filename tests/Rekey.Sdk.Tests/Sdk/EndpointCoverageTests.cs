@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 

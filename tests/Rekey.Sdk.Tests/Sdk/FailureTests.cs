@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 

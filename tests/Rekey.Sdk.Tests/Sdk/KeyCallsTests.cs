@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 

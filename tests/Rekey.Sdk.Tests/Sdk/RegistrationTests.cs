@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
 using Rekey.Sdk.Sample;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Api;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Testing;
 using Rekey.Tests.Golden;
 
 namespace Rekey.Tests.Api;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Golden;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 

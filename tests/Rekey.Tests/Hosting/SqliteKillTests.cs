@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Rekey.Testing;
 using Rekey.Tests.Storage;
 using Xunit.Abstractions;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 

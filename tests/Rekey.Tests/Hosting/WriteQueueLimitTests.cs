@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Data.Sqlite;
 using Rekey.Server.Storage;
 using Rekey.Server.Storage.Sqlite;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Duende.IdentityModel.Client;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 

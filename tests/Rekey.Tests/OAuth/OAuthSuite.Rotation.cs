@@ -2,7 +2,6 @@ using System.Net;
 using Rekey.Contracts;
 using Rekey.Server.OAuth;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 

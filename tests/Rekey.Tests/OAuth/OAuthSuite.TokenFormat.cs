@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Duende.IdentityModel.Client;
 using Microsoft.Extensions.DependencyInjection;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 

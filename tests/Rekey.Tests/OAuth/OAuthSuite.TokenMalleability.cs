@@ -3,7 +3,6 @@ using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 

@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Contracts;
 using Rekey.Server.OAuth;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 

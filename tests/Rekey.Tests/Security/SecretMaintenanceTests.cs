@@ -2,7 +2,6 @@ using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 

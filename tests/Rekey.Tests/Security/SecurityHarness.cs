@@ -6,7 +6,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Server.Secrets;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Server.Secrets;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 

@@ -5,7 +5,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Sqlite;
 
@@ -15,17 +14,10 @@ namespace Rekey.Tests.Sqlite;
 /// </summary>
 public sealed class SqliteStoreTests
 {
-    private static async Task<Reply> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
+    private static Task<Reply> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-        }
-
-        using var response = await http.SendAsync(request);
-        return await Reply.ReadAsync(response);
+        var content = json is null ? null : new StringContent(json, Encoding.UTF8) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } };
+        return http.SendForReplyAsync(method, path, content);
     }
 
     private static async Task<Reply> OkAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
-using Rekey.Testing;
 using Xunit.Abstractions;
 
 namespace Rekey.Tests.Storage;

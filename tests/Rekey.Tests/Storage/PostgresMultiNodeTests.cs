@@ -4,7 +4,6 @@ using Npgsql;
 using Rekey.Contracts;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Storage;
 

@@ -1,5 +1,3 @@
-using Rekey.Testing;
-
 namespace Rekey.Tests.Storage;
 
 /// <summary>

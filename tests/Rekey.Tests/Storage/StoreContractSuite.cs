@@ -4,7 +4,6 @@ using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
 using Rekey.Server.Storage.Postgres;
 using Rekey.Server.Storage.Sqlite;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Storage;
 
