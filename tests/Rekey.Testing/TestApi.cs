@@ -15,9 +15,9 @@ namespace Rekey.Testing;
 /// </summary>
 public static class TestApi
 {
-    public const string DefaultService = """{"serviceName":"test service"}""";
+    private const string DefaultService = """{"serviceName":"test service"}""";
 
-    public const string DefaultClient = """{"clientName":"test client"}""";
+    private const string DefaultClient = """{"clientName":"test client"}""";
 
     private const string SecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
