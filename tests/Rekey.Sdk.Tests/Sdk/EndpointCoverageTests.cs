@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
