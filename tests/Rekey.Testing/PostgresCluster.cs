@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Npgsql;
 
@@ -114,7 +112,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             for (var attempt = 1; ; attempt++)
             {
                 // A port found free a moment ago may be taken by now (other test processes bind port 0 too): try another.
-                cluster._admin.Port = FreePort();
+                cluster._admin.Port = Ports.Unused();
                 try
                 {
                     await cluster.StartAsync();
@@ -294,13 +292,6 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private static InvalidOperationException NotOwned() =>
         new("This PostgreSQL server was not started by the tests (REKEY_TEST_POSTGRES): it cannot be stopped or started here.");
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Where initdb and pg_ctl live: the variable, Debian's versioned directories (newest first), other usual places, PATH.</summary>
     private static string? FindBinDirectory()

@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 
@@ -19,8 +18,8 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
     [Fact]
     public async Task a_client_name_with_escape_sequences_and_a_newline_forges_no_row_in_client_list()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "hostile");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"hostile"}""");
         await SetClientFieldAsync(client, "clientName", HostileName);
         await SetClientFieldAsync(client, "developer", "\u202Egnp.exe");
 
@@ -38,8 +37,8 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
     [Fact]
     public async Task a_client_name_with_escape_sequences_stays_on_its_line_in_client_get()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "hostile");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"hostile"}""");
         await SetClientFieldAsync(client, "clientName", HostileName);
         var hostile = await RunAsync(Env(serviceId), null, "client", "get", "hostile");
         await SetClientFieldAsync(client, "clientName", "plain");
@@ -54,8 +53,8 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
     [Fact]
     public async Task the_json_output_of_a_hostile_name_has_no_raw_control_character_and_the_exact_value()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "hostile");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"hostile"}""");
         await SetClientFieldAsync(client, "clientName", HostileName);
 
         var run = await RunAsync(Env(serviceId), null, "--json", "client", "get", "hostile");
@@ -69,7 +68,7 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
     [Fact]
     public async Task an_audit_target_that_clears_the_screen_is_shown_escaped_on_one_row()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         await InsertAuditEventAsync(serviceId, AuditActions.SecretRevoke, "A151202", "billing\u001b[2J\u001b[H\r\nforged");
 
         var run = await RunAsync(Env(serviceId), null, "audit", "--action", AuditActions.SecretRevoke);
@@ -84,7 +83,7 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
     [Fact]
     public async Task a_server_message_that_echoes_a_hostile_identifier_is_one_escaped_line()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var run = await RunAsync(Env(serviceId), null, "client", "get", "ghost\u001b[2J\nerror: forged");
 
@@ -161,9 +160,9 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
         Assert.True(!found.Any(), "raw control characters: " + string.Join(", ", found.Select(c => $"U+{(int)c:X4}")) + "\n" + text);
     }
 
-    private async Task SetClientFieldAsync(ClientDocument client, string property, string value) =>
+    private async Task SetClientFieldAsync(TestClient client, string property, string value) =>
         await ExecuteAsync("UPDATE clients SET document = json_set(document, '$.' || $property, $value) WHERE client_id = $clientId",
-            ("$property", property), ("$value", value), ("$clientId", client.ClientId ?? 0));
+            ("$property", property), ("$value", value), ("$clientId", client.ClientId));
 
     private async Task InsertAuditEventAsync(long serviceId, string action, string outcome, string target) =>
         await ExecuteAsync(

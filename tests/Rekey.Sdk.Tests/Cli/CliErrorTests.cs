@@ -1,8 +1,5 @@
-using System.Net;
-using System.Net.Sockets;
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 
@@ -12,7 +9,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task an_unknown_client_exits_1_with_the_servers_code_on_stderr()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var run = await RunAsync(Env(serviceId), null, "secret", "refresh", "ghost");
 
@@ -33,8 +30,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task a_secret_that_breaks_the_rules_exits_2_and_changes_nothing()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "strict");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"strict"}""");
 
         var run = await RunAsync(Env(serviceId), "not allowed!\n", "secret", "update", "strict");
 
@@ -42,7 +39,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         Assert.Equal("", run.Out);
         Assert.Equal($"error: A149205 {ResultCodes.SecretIllegalCharacter.Format(4)}\n", run.Err);
         var got = await RunAsync(Env(serviceId), null, "--json", "client", "get", "strict", "--show-secret");
-        Assert.Equal(client.ClientSecret, got.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
+        Assert.Equal(client.Secret, got.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
     }
 
     [Fact]
@@ -135,7 +132,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     public async Task an_unreachable_server_exits_3()
     {
         var env = Env(1);
-        env["REKEY_URL"] = $"http://127.0.0.1:{ClosedPort()}";
+        env["REKEY_URL"] = $"http://127.0.0.1:{Ports.Unused()}";
 
         var run = await RunAsync(env, null, "client", "get", "x");
 
@@ -203,7 +200,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     public async Task the_url_option_wins_over_the_environment()
     {
         var env = Env();
-        env["REKEY_URL"] = $"http://127.0.0.1:{ClosedPort()}";
+        env["REKEY_URL"] = $"http://127.0.0.1:{Ports.Unused()}";
 
         var run = await RunAsync(env, null, "--url", Host.BaseAddress.ToString(), "service", "list");
 
@@ -213,8 +210,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task secret_on_the_command_line_works_but_warns_about_shell_history()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "warned");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"warned"}""");
 
         var run = await RunAsync(Env(serviceId), null, "secret", "update", "warned", "--secret", "typed_Secret");
 
@@ -226,8 +223,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [Fact]
     public async Task secret_file_is_read_with_its_trailing_newline_stripped()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "from-file");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"from-file"}""");
         var path = Path.GetTempFileName();
         try
         {
@@ -261,14 +258,5 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         var sub = await RekeyAsync("secret", "update", "--help");
         Assert.Equal(ExitCodes.Success, sub.ExitCode);
         Assert.Contains("--secret-file", sub.Out, StringComparison.Ordinal);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

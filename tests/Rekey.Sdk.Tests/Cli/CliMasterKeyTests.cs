@@ -1,6 +1,5 @@
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 

@@ -1,6 +1,5 @@
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 
@@ -17,9 +16,9 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task a_rotation_with_a_grace_period_then_revoke_audit_and_key_rotation()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "ops");
-        var firstSecret = client.ClientSecret ?? throw new InvalidOperationException("no secret");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"ops"}""");
+        var firstSecret = client.Secret;
         var env = Env(serviceId);
 
         // secret update --grace 600: the old secret stays valid for ten minutes.
@@ -89,8 +88,8 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task refresh_with_grace_0_revokes_the_old_secret_at_once_and_with_grace_keeps_it()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "refreshed");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"refreshed"}""");
         var env = Env(serviceId);
 
         var kept = await RunAsync(env, null, "secret", "refresh", "refreshed", "--grace", "3600");
@@ -106,8 +105,8 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task json_of_the_new_commands_is_the_servers_shape_and_body()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "json-ops");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"json-ops"}""");
         var env = Env(serviceId);
         await RunAsync(env, null, "secret", "refresh", "json-ops", "--grace", "60");
 
@@ -145,17 +144,17 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         foreach (var run in new[] { list, revoked, audit, all, keys, reencrypted, signing })
         {
             Assert.Equal("", run.Err);
-            Assert.DoesNotContain(client.ClientSecret ?? "", run.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain(client.Secret, run.Out, StringComparison.Ordinal);
         }
     }
 
     [Fact]
     public async Task audit_of_all_services_ignores_the_service_and_shows_each_services_events()
     {
-        var first = await NewServiceAsync("first");
-        var second = await NewServiceAsync("second");
-        var a = await NewClientAsync(first);
-        var b = await NewClientAsync(second);
+        var first = await Admin.CreateServiceAsync("""{"serviceName":"first"}""");
+        var second = await Admin.CreateServiceAsync("""{"serviceName":"second"}""");
+        var a = await Admin.CreateClientAsync(first);
+        var b = await Admin.CreateClientAsync(second);
 
         var run = await RunAsync(Env(first), null, "audit", "--all-services", "--action", AuditActions.ClientCreate, "--end", "1000");
 
@@ -169,8 +168,8 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task audit_with_an_audit_read_token_shows_its_service_and_names_tokens_by_id()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "watched");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"watched"}""");
         var created = await RekeyAsync("--json", "apitoken", "create", "--service-id", $"{serviceId}", "--permission", "audit.read", "--permission", "client.secret.write");
         var token = created.Json(RekeyJsonContext.Default.ApiTokenInfo);
         var auditor = new Dictionary<string, string?>(Env(serviceId)) { ["REKEY_TOKEN"] = token.Token };
@@ -190,7 +189,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task keys_list_and_signing_key_rotate_in_human_form()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var keys = await RekeyAsync("keys", "list");
         Assert.True(keys.ExitCode == ExitCodes.Success, keys.ToString());
@@ -207,8 +206,8 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task refusals_exit_1_with_the_servers_code()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "strict");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"strict"}""");
         var env = Env(serviceId);
         var current = (await RunAsync(env, null, "--json", "secret", "list", "strict")).Json(RekeyJsonContext.Default.ClientSecretListResponse).Secrets[0];
 

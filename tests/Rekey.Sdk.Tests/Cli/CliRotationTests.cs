@@ -1,6 +1,5 @@
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 
@@ -79,8 +78,13 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task json_output_parses_as_the_servers_shape_and_withholds_the_old_secret()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "json-client");
+        // Created by the tool itself, its --json output read as the server's shapes.
+        var service = await RekeyAsync("--json", "service", "create", "--name", "cli test service");
+        Assert.True(service.ExitCode == 0, service.ToString());
+        var serviceId = service.Json(RekeyJsonContext.Default.ServiceDocument).ApiKey ?? throw new InvalidOperationException("no apiKey");
+        var created = await RekeyAsync("--json", "--service", $"{serviceId}", "client", "create", "--name", "cli test client", "--alias", "json-client");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var client = created.Json(RekeyJsonContext.Default.ClientDocument);
         Assert.Equal(86, client.ClientSecret?.Length);
         var env = Env(serviceId);
 
@@ -108,8 +112,8 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task json_is_recognised_anywhere_on_the_line_and_is_the_body_as_received()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "anywhere");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"anywhere"}""");
         var env = Env(serviceId);
 
         var first = await RunAsync(env, null, "--json", "client", "get", "anywhere", "--show-secret");
@@ -120,17 +124,18 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Equal(first.Out, middle.Out);
         Assert.Equal(first.Out, last.Out);
 
-        using var admin = Host.CreateAdminClient();
-        var raw = await admin.GetStringAsync($"/api/{serviceId}/client/get/anywhere");
+        var raw = await Admin.GetStringAsync($"/api/{serviceId}/client/get/anywhere");
         Assert.Equal(raw + "\n", first.Out);
-        Assert.Equal(client.ClientSecret, first.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
+        Assert.Equal(client.Secret, first.Json(RekeyJsonContext.Default.ClientDocument).ClientSecret);
     }
 
     [Fact]
     public async Task client_list_and_update_show_no_secrets_and_update_changes_only_the_given_fields()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "editable", "--developer", "alice", "--grant-type", "CLIENT_CREDENTIALS");
+        var serviceId = await Admin.CreateServiceAsync();
+        var created = await RekeyAsync("--json", "--service", $"{serviceId}", "client", "create", "--name", "cli test client", "--alias", "editable", "--developer", "alice", "--grant-type", "CLIENT_CREDENTIALS");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var client = created.Json(RekeyJsonContext.Default.ClientDocument);
         var env = Env(serviceId);
 
         var list = await RunAsync(env, null, "client", "list", "--developer", "alice");
@@ -153,7 +158,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task service_get_update_list_and_delete()
     {
-        var serviceId = await NewServiceAsync("Before");
+        var serviceId = await Admin.CreateServiceAsync("""{"serviceName":"Before"}""");
         var env = Env(serviceId);
 
         var updated = await RunAsync(env, null, "service", "update", "--name", "After");
@@ -176,8 +181,8 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task apitoken_create_list_and_delete_and_the_token_is_limited_to_its_permissions()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, "--alias", "guarded");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"guarded"}""");
 
         var created = await RekeyAsync("apitoken", "create", "--service-id", $"{serviceId}", "--permission", "client.read", "--description", "reader");
         Assert.True(created.ExitCode == 0, created.ToString());
@@ -205,8 +210,8 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
     [Fact]
     public async Task an_alias_starting_with_at_is_an_identifier_not_a_response_file()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, "--alias", "@ops");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"@ops"}""");
 
         var got = await RunAsync(Env(serviceId), null, "client", "get", "@ops");
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Rekey.Cli;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Cli;
 
@@ -54,9 +53,14 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
 }
 
 /// <summary>Runs <c>rekey</c> in-process through <see cref="RekeyCli.RunAsync"/>, as a user would, against the class's real server.</summary>
-public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>
+public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>, IDisposable
 {
+    private HttpClient? _admin;
+
     protected RekeyHost Host => fixture.Host;
+
+    /// <summary>The admin over plain HTTP, for what a test needs before it runs the tool (<see cref="TestApi"/>): setup does not go through the code under test.</summary>
+    protected HttpClient Admin => _admin ??= Host.CreateAdminClient();
 
     /// <summary>The environment of an operator who exported the server address and the admin token.</summary>
     protected Dictionary<string, string?> Env(long? serviceId = null) => new()
@@ -85,17 +89,9 @@ public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<S
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 
-    protected async Task<long> NewServiceAsync(string name = "cli test service")
+    public void Dispose()
     {
-        var run = await RekeyAsync("--json", "service", "create", "--name", name);
-        Assert.True(run.ExitCode == 0, run.ToString());
-        return run.Json(RekeyJsonContext.Default.ServiceDocument).ApiKey ?? throw new InvalidOperationException("no apiKey");
-    }
-
-    protected async Task<ClientDocument> NewClientAsync(long serviceId, params string[] options)
-    {
-        var run = await RekeyAsync(["--json", "--service", $"{serviceId}", "client", "create", "--name", "cli test client", .. options]);
-        Assert.True(run.ExitCode == 0, run.ToString());
-        return run.Json(RekeyJsonContext.Default.ClientDocument);
+        _admin?.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

@@ -1,5 +1,4 @@
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -8,8 +7,8 @@ public sealed class ApiTokenCallsTests(SqliteServerFixture fixture) : SdkTestBas
     [Fact]
     public async Task a_created_token_works_within_its_permissions_and_is_listed_without_its_value()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
 
         var created = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest
         {
@@ -23,9 +22,9 @@ public sealed class ApiTokenCallsTests(SqliteServerFixture fixture) : SdkTestBas
         Assert.DoesNotContain(token, created.ToString(), StringComparison.Ordinal);
 
         var limited = Connect(token);
-        Assert.Equal(client.ClientId, (await limited.GetClientAsync(serviceId, Id(client))).Value?.ClientId);
+        Assert.Equal(client.ClientId, (await limited.GetClientAsync(serviceId, client.Id)).Value?.ClientId);
 
-        var denied = await limited.RefreshClientSecretAsync(serviceId, Id(client));
+        var denied = await limited.RefreshClientSecretAsync(serviceId, client.Id);
         Assert.Equal(403, denied.Error?.HttpStatus);
         Assert.Equal(ResultCodes.PermissionDenied.Code, denied.Error?.ResultCode);
 
@@ -38,7 +37,7 @@ public sealed class ApiTokenCallsTests(SqliteServerFixture fixture) : SdkTestBas
     [Fact]
     public async Task create_with_an_unknown_permission_is_a_400_error()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var created = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = ["everything"] });
 
@@ -49,7 +48,7 @@ public sealed class ApiTokenCallsTests(SqliteServerFixture fixture) : SdkTestBas
     [Fact]
     public async Task a_deleted_token_stops_working_and_a_second_delete_is_a_404_error()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var created = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [Permissions.ServiceRead] });
         var token = Connect(created.Value?.Token);
         Assert.True((await token.GetServiceAsync(serviceId)).IsSuccess);

@@ -1,5 +1,4 @@
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -8,11 +7,11 @@ public sealed class AuditCallsTests(SqliteServerFixture fixture) : SdkTestBase(f
     [Fact]
     public async Task service_audit_lists_a_clients_changes_newest_first_and_filters_by_action()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
-        var other = await NewClientAsync(serviceId, "other");
-        await Rekey.RefreshClientSecretAsync(serviceId, Id(client));
-        await Rekey.UpdateClientLockFlagAsync(serviceId, Id(client), new ClientFlagUpdateRequest { ClientLocked = true });
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
+        var other = await Admin.CreateClientAsync(serviceId, """{"clientName":"other"}""");
+        await Rekey.RefreshClientSecretAsync(serviceId, client.Id);
+        await Rekey.UpdateClientLockFlagAsync(serviceId, client.Id, new ClientFlagUpdateRequest { ClientLocked = true });
 
         var trail = await Rekey.ListAuditEventsAsync(serviceId, client.ClientId);
 
@@ -43,7 +42,7 @@ public sealed class AuditCallsTests(SqliteServerFixture fixture) : SdkTestBase(f
     [Fact]
     public async Task an_unknown_action_is_A170201()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var service = await Rekey.ListAuditEventsAsync(serviceId, action: "client.secret.steal");
         var organisation = await Rekey.ListOrganisationAuditEventsAsync(action: "client.secret.steal");
@@ -57,10 +56,10 @@ public sealed class AuditCallsTests(SqliteServerFixture fixture) : SdkTestBase(f
     [Fact]
     public async Task the_organisation_list_spans_services_and_filters_by_service()
     {
-        var first = await NewServiceAsync("first");
-        var second = await NewServiceAsync("second");
-        var client = await NewClientAsync(first);
-        await NewClientAsync(second);
+        var first = await Admin.CreateServiceAsync("""{"serviceName":"first"}""");
+        var second = await Admin.CreateServiceAsync("""{"serviceName":"second"}""");
+        var client = await Admin.CreateClientAsync(first);
+        await Admin.CreateClientAsync(second);
 
         var everything = await Rekey.ListOrganisationAuditEventsAsync(action: AuditActions.ClientCreate, end: 1000);
         var onlyFirst = await Rekey.ListOrganisationAuditEventsAsync(serviceId: first, action: AuditActions.ClientCreate);
@@ -76,8 +75,8 @@ public sealed class AuditCallsTests(SqliteServerFixture fixture) : SdkTestBase(f
     [Fact]
     public async Task a_service_token_reads_its_own_trail_with_audit_read_only_and_never_the_organisations()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
         var auditor = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [Permissions.AuditRead] });
         var reader = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [Permissions.ClientRead] });
         var withAudit = Connect(auditor.Value?.Token);
@@ -85,7 +84,7 @@ public sealed class AuditCallsTests(SqliteServerFixture fixture) : SdkTestBase(f
 
         var own = await withAudit.ListAuditEventsAsync(serviceId, client.ClientId);
         var organisation = await withAudit.ListOrganisationAuditEventsAsync();
-        var elsewhere = await withAudit.ListAuditEventsAsync(await NewServiceAsync("elsewhere"));
+        var elsewhere = await withAudit.ListAuditEventsAsync(await Admin.CreateServiceAsync("""{"serviceName":"elsewhere"}"""));
         var denied = await withoutAudit.ListAuditEventsAsync(serviceId);
 
         Assert.True(own.IsSuccess, own.ToString());
@@ -98,7 +97,7 @@ public sealed class AuditCallsTests(SqliteServerFixture fixture) : SdkTestBase(f
         Assert.Equal(ResultCodes.PermissionDenied.Format(Permissions.AuditRead), denied.Error?.ResultMessage);
 
         // The token's own calls are attributed to it, by ID.
-        await withoutAudit.RefreshClientSecretAsync(serviceId, Id(client));
+        await withoutAudit.RefreshClientSecretAsync(serviceId, client.Id);
         var attempt = await Rekey.ListAuditEventsAsync(serviceId, client.ClientId, AuditActions.SecretRefresh);
         var refused = Assert.Single(attempt.Value?.Events ?? []);
         Assert.Equal("service", refused.ActorKind);

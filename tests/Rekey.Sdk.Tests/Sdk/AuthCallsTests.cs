@@ -1,17 +1,14 @@
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
 /// <summary>Authlete's backend calls: the verdict is in the answer (HTTP 200 with an action), so the SDK reports success.</summary>
 public sealed class AuthCallsTests(SqliteServerFixture fixture) : SdkTestBase(fixture)
 {
-    private async Task<(long ServiceId, ClientDocument Client)> ClientCredentialsClientAsync()
+    private async Task<(long ServiceId, TestClient Client)> ClientCredentialsClientAsync()
     {
-        var serviceId = await NewServiceAsync();
-        var created = await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "worker", GrantTypes = ["CLIENT_CREDENTIALS"] });
-        Assert.True(created.IsSuccess, created.ToString());
-        return (serviceId, created.Value);
+        var serviceId = await Admin.CreateServiceAsync();
+        return (serviceId, await Admin.CreateClientAsync(serviceId, """{"clientName":"worker","grantTypes":["CLIENT_CREDENTIALS"]}"""));
     }
 
     [Fact]
@@ -22,8 +19,8 @@ public sealed class AuthCallsTests(SqliteServerFixture fixture) : SdkTestBase(fi
         var issued = await Rekey.ProcessTokenRequestAsync(serviceId, new TokenRequest
         {
             Parameters = "grant_type=client_credentials",
-            ClientId = Id(client),
-            ClientSecret = client.ClientSecret,
+            ClientId = client.Id,
+            ClientSecret = client.Secret,
         });
 
         Assert.True(issued.IsSuccess, issued.ToString());
@@ -32,7 +29,7 @@ public sealed class AuthCallsTests(SqliteServerFixture fixture) : SdkTestBase(fi
         Assert.Equal(client.ClientId, issued.Value.ClientId);
         var token = issued.Value.AccessToken ?? throw new InvalidOperationException("no access token");
         Assert.DoesNotContain(token, issued.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(client.ClientSecret ?? "", issued.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(client.Secret, issued.ToString(), StringComparison.Ordinal);
 
         var introspected = await Rekey.IntrospectTokenAsync(serviceId, new IntrospectionRequest { Token = token });
 
@@ -51,7 +48,7 @@ public sealed class AuthCallsTests(SqliteServerFixture fixture) : SdkTestBase(fi
         var wrongSecret = await Rekey.ProcessTokenRequestAsync(serviceId, new TokenRequest
         {
             Parameters = "grant_type=client_credentials",
-            ClientId = Id(client),
+            ClientId = client.Id,
             ClientSecret = "not-the-secret",
         });
         var inactive = await Rekey.IntrospectTokenAsync(serviceId, new IntrospectionRequest { Token = "not-a-token" });
@@ -72,7 +69,7 @@ public sealed class AuthCallsTests(SqliteServerFixture fixture) : SdkTestBase(fi
     {
         var (serviceId, client) = await ClientCredentialsClientAsync();
 
-        var noParameters = await Rekey.ProcessTokenRequestAsync(serviceId, new TokenRequest { ClientId = Id(client), ClientSecret = client.ClientSecret });
+        var noParameters = await Rekey.ProcessTokenRequestAsync(serviceId, new TokenRequest { ClientId = client.Id, ClientSecret = client.Secret });
         var unknownService = await Rekey.IntrospectTokenAsync(serviceId + 1, new IntrospectionRequest { Token = "t" });
 
         Assert.Equal(400, noParameters.Error?.HttpStatus);
@@ -86,7 +83,7 @@ public sealed class AuthCallsTests(SqliteServerFixture fixture) : SdkTestBase(fi
     [Fact]
     public async Task the_backend_calls_need_client_read()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var created = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [Permissions.ServiceRead] });
         var service = Connect(created.Value?.Token);
 

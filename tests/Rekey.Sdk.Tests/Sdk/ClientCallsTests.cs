@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -9,7 +8,7 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task create_returns_the_generated_id_and_secret()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var created = await Rekey.CreateClientAsync(serviceId, new ClientDocument
         {
@@ -28,7 +27,7 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task body_is_the_servers_json_as_received()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var created = await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "raw" });
 
@@ -41,8 +40,8 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task create_with_an_alias_already_in_use_is_a_400_error()
     {
-        var serviceId = await NewServiceAsync();
-        await NewClientAsync(serviceId, alias: "taken");
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"taken"}""");
 
         var second = await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "again", ClientIdAlias = "taken" });
 
@@ -53,10 +52,10 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task get_finds_a_client_by_id_and_by_alias()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, alias: "by-alias");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"by-alias"}""");
 
-        var byId = await Rekey.GetClientAsync(serviceId, Id(client));
+        var byId = await Rekey.GetClientAsync(serviceId, client.Id);
         var byAlias = await Rekey.GetClientAsync(serviceId, "by-alias");
 
         Assert.Equal(client.ClientId, byId.Value?.ClientId);
@@ -66,7 +65,7 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task get_of_an_unknown_client_is_a_404_error()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var got = await Rekey.GetClientAsync(serviceId, "no-such-client");
 
@@ -79,7 +78,7 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task an_identifier_with_reserved_characters_is_escaped_into_one_path_segment()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var got = await Rekey.GetClientAsync(serviceId, "a/b?c#d");
 
@@ -99,7 +98,7 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task list_filters_by_developer()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "a", Developer = "alice" });
         await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "b", Developer = "bob" });
         await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "c", Developer = "alice" });
@@ -124,21 +123,21 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task update_replaces_the_document_and_keeps_the_id()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
 
-        var updated = await Rekey.UpdateClientAsync(serviceId, Id(client), new ClientDocument { ClientName = "renamed", Developer = "carol" });
+        var updated = await Rekey.UpdateClientAsync(serviceId, client.Id, new ClientDocument { ClientName = "renamed", Developer = "carol" });
 
         Assert.True(updated.IsSuccess, updated.ToString());
         Assert.Equal(client.ClientId, updated.Value.ClientId);
         Assert.Equal("renamed", updated.Value.ClientName);
-        Assert.Equal("carol", (await Rekey.GetClientAsync(serviceId, Id(client))).Value?.Developer);
+        Assert.Equal("carol", (await Rekey.GetClientAsync(serviceId, client.Id)).Value?.Developer);
     }
 
     [Fact]
     public async Task update_of_an_unknown_client_is_a_404_error()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var updated = await Rekey.UpdateClientAsync(serviceId, "424242", new ClientDocument { ClientName = "x" });
 
@@ -149,42 +148,42 @@ public sealed class ClientCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task delete_succeeds_with_204_and_the_client_is_gone()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
 
-        var deleted = await Rekey.DeleteClientAsync(serviceId, Id(client));
+        var deleted = await Rekey.DeleteClientAsync(serviceId, client.Id);
 
         Assert.True(deleted.IsSuccess, deleted.ToString());
         Assert.Equal(204, deleted.HttpStatus);
-        Assert.Equal(404, (await Rekey.GetClientAsync(serviceId, Id(client))).Error?.HttpStatus);
+        Assert.Equal(404, (await Rekey.GetClientAsync(serviceId, client.Id)).Error?.HttpStatus);
 
-        var again = await Rekey.DeleteClientAsync(serviceId, Id(client));
+        var again = await Rekey.DeleteClientAsync(serviceId, client.Id);
         Assert.Equal(ResultCodes.ClientNotFound.Code, again.Error?.ResultCode);
     }
 
     [Fact]
     public async Task lock_and_unlock_answer_A125001_and_change_the_flag()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, alias: "lockable");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"lockable"}""");
 
         var locked = await Rekey.UpdateClientLockFlagAsync(serviceId, "lockable", new ClientFlagUpdateRequest { ClientLocked = true });
         Assert.True(locked.IsSuccess, locked.ToString());
         Assert.Equal(ResultCodes.LockFlagUpdated.Code, locked.Value.ResultCode);
-        Assert.True((await Rekey.GetClientAsync(serviceId, Id(client))).Value?.Locked);
+        Assert.True((await Rekey.GetClientAsync(serviceId, client.Id)).Value?.Locked);
 
-        var unlocked = await Rekey.UpdateClientLockFlagAsync(serviceId, Id(client), new ClientFlagUpdateRequest { ClientLocked = false });
+        var unlocked = await Rekey.UpdateClientLockFlagAsync(serviceId, client.Id, new ClientFlagUpdateRequest { ClientLocked = false });
         Assert.Equal(ResultCodes.LockFlagUpdated.Code, unlocked.Value?.ResultCode);
-        Assert.False((await Rekey.GetClientAsync(serviceId, Id(client))).Value?.Locked);
+        Assert.False((await Rekey.GetClientAsync(serviceId, client.Id)).Value?.Locked);
     }
 
     [Fact]
     public async Task lock_without_a_flag_is_a_400_error()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
 
-        var result = await Rekey.UpdateClientLockFlagAsync(serviceId, Id(client), new ClientFlagUpdateRequest());
+        var result = await Rekey.UpdateClientLockFlagAsync(serviceId, client.Id, new ClientFlagUpdateRequest());
 
         Assert.Equal(400, result.Error?.HttpStatus);
         Assert.Equal(ResultCodes.InvalidLockFlag.Code, result.Error?.ResultCode);

@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -37,7 +35,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
     [Fact]
     public async Task connection_refused_is_a_network_error_not_an_exception()
     {
-        var closed = new Uri($"http://127.0.0.1:{ClosedPort()}/");
+        var closed = new Uri($"http://127.0.0.1:{Ports.Unused()}/");
         var nowhere = Connect(RekeyHost.AdminToken, baseAddress: closed);
 
         var result = await nowhere.GetServiceAsync(1);
@@ -82,7 +80,7 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
     [Fact]
     public async Task an_already_cancelled_token_throws_before_anything_is_sent()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var before = Counter.Count;
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Rekey.GetServiceAsync(serviceId, new CancellationToken(canceled: true)));
@@ -225,15 +223,6 @@ public sealed class FailureTests(SqliteServerFixture fixture) : SdkTestBase(fixt
         Assert.True(result.IsSuccess, result.ToString());
         Assert.Equal("http://gateway.example/rekey/api/service/get/list?start=0&end=5", recorder.LastUri?.AbsoluteUri);
         Assert.Equal("Bearer t", recorder.LastAuthorization);
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>Never answers; tells when a request arrived.</summary>

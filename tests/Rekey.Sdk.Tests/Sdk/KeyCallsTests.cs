@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -10,8 +9,8 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
     [Fact]
     public async Task rotate_adds_a_current_key_and_re_encrypts_every_stored_value_under_it()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
         var before = await Rekey.ListDataKeysAsync();
         Assert.True(before.IsSuccess, before.ToString());
         Assert.Equal(ResultCodes.DataKeysListed.Code, before.Value.ResultCode);
@@ -33,7 +32,7 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
         Assert.Equal(ResultCodes.DataKeyRotated.Format(current.KeyId, stored, 0), rotated.Value.ResultMessage);
 
         // Everything still decrypts under the new key.
-        Assert.Equal(client.ClientSecret, (await Rekey.GetClientAsync(serviceId, Id(client))).Value?.ClientSecret);
+        Assert.Equal(client.Secret, (await Rekey.GetClientAsync(serviceId, client.Id)).Value?.ClientSecret);
         var after = await Rekey.ListDataKeysAsync();
         Assert.Equal(current.KeyId, Assert.Single(after.Value?.Keys ?? [], k => k.Current).KeyId);
     }
@@ -41,7 +40,7 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
     [Fact]
     public async Task reencrypt_with_nothing_left_under_older_keys_re_encrypts_nothing()
     {
-        await NewClientAsync(await NewServiceAsync());
+        await Admin.CreateClientAsync();
         Assert.True((await Rekey.RotateDataKeyAsync()).IsSuccess);
 
         var finished = await Rekey.ReencryptStoredValuesAsync();
@@ -55,7 +54,7 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
     [Fact]
     public async Task the_key_calls_are_for_the_organisation_token_only()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var created = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [.. Permissions.Grantable] });
         var service = Connect(created.Value?.Token);
         var keysBefore = (await Rekey.ListDataKeysAsync()).Value?.Keys.Count;
@@ -72,7 +71,7 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
     [Fact]
     public async Task rotating_a_signing_key_answers_A182001_and_publishes_the_new_key_beside_the_old()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         using var anonymous = Host.CreateClient();
         var before = await anonymous.GetFromJsonAsync($"/oauth2/{serviceId}/jwks", RekeyJsonContext.Default.JsonWebKeySet) ?? throw new InvalidOperationException();
 
@@ -89,7 +88,7 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
     [Fact]
     public async Task rotating_a_signing_key_needs_service_write()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var created = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [Permissions.ServiceRead] });
         var writer = await Rekey.CreateApiTokenAsync(new ApiTokenCreateRequest { ServiceId = serviceId, Permissions = [Permissions.ServiceWrite] });
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Rekey.Contracts;
 using Rekey.Sdk.Sample;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -39,7 +38,7 @@ public sealed class RegistrationTests(SqliteServerFixture fixture) : SdkTestBase
     [Fact]
     public async Task the_sample_creates_a_client_and_rotates_its_secret()
     {
-        var serviceId = await NewServiceAsync("sample");
+        var serviceId = await Admin.CreateServiceAsync("""{"serviceName":"sample"}""");
         using var log = new StringWriter();
 
         var exitCode = await RotationSample.RunAsync(Rekey, serviceId, log);

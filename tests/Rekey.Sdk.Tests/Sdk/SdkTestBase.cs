@@ -1,5 +1,4 @@
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -23,8 +22,8 @@ public sealed class CountingHandler : DelegatingHandler
 }
 
 /// <summary>
-/// An SDK client against the class's real server (admin token), with a request counter, plus helpers that create a
-/// fresh service and client per test so that tests stay independent.
+/// An SDK client against the class's real server (admin token), with a request counter, and the admin over plain
+/// HTTP to create a fresh service and client per test, so that tests stay independent.
 /// </summary>
 public abstract class SdkTestBase(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>, IDisposable
 {
@@ -36,6 +35,9 @@ public abstract class SdkTestBase(SqliteServerFixture fixture) : IClassFixture<S
 
     protected RekeyClient Rekey => field ??= Connect(RekeyHost.AdminToken, Counter);
 
+    /// <summary>The admin over plain HTTP, for what a test needs before it calls the SDK (<see cref="TestApi"/>): setup does not go through the code under test.</summary>
+    protected HttpClient Admin => field ??= Track(Host.CreateAdminClient());
+
     protected RekeyClient Connect(string? token, HttpMessageHandler? handler = null, Uri? baseAddress = null, TimeSpan? timeout = null)
     {
         var http = new HttpClient(handler ?? new SocketsHttpHandler());
@@ -44,25 +46,15 @@ public abstract class SdkTestBase(SqliteServerFixture fixture) : IClassFixture<S
             http.Timeout = t;
         }
 
-        _clients.Add(http);
+        Track(http);
         return new RekeyClient(http, new RekeyClientOptions { BaseAddress = baseAddress ?? Host.BaseAddress, Token = token });
     }
 
-    protected async Task<long> NewServiceAsync(string name = "sdk test service")
+    private HttpClient Track(HttpClient http)
     {
-        var created = await Rekey.CreateServiceAsync(new ServiceDocument { ServiceName = name });
-        Assert.True(created.IsSuccess, created.ToString());
-        return created.Value.ApiKey ?? throw new InvalidOperationException("no apiKey");
+        _clients.Add(http);
+        return http;
     }
-
-    protected async Task<ClientDocument> NewClientAsync(long serviceId, string name = "sdk test client", string? alias = null)
-    {
-        var created = await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = name, ClientIdAlias = alias });
-        Assert.True(created.IsSuccess, created.ToString());
-        return created.Value;
-    }
-
-    protected static string Id(ClientDocument client) => client.ClientId?.ToString() ?? throw new InvalidOperationException("no clientId");
 
     public void Dispose()
     {

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -9,8 +8,8 @@ public sealed class SecretCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task update_answers_A149001_with_the_new_and_the_old_secret()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId, alias: "rotating");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"rotating"}""");
 
         var updated = await Rekey.UpdateClientSecretAsync(serviceId, "rotating", new ClientSecretUpdateRequest { ClientSecret = "chosen_Secret-1" });
 
@@ -18,29 +17,29 @@ public sealed class SecretCallsTests(SqliteServerFixture fixture) : SdkTestBase(
         Assert.Equal(ResultCodes.SecretUpdated.Code, updated.Value.ResultCode);
         Assert.Equal(ResultCodes.SecretUpdated.Format(client.ClientId), updated.Value.ResultMessage);
         Assert.Equal("chosen_Secret-1", updated.Value.NewClientSecret);
-        Assert.Equal(client.ClientSecret, updated.Value.OldClientSecret);
-        Assert.Equal("chosen_Secret-1", (await Rekey.GetClientAsync(serviceId, Id(client))).Value?.ClientSecret);
+        Assert.Equal(client.Secret, updated.Value.OldClientSecret);
+        Assert.Equal("chosen_Secret-1", (await Rekey.GetClientAsync(serviceId, client.Id)).Value?.ClientSecret);
     }
 
     [Fact]
     public async Task refresh_answers_A148001_with_a_generated_secret_and_the_old_one()
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
 
-        var refreshed = await Rekey.RefreshClientSecretAsync(serviceId, Id(client));
+        var refreshed = await Rekey.RefreshClientSecretAsync(serviceId, client.Id);
 
         Assert.True(refreshed.IsSuccess, refreshed.ToString());
         Assert.Equal(ResultCodes.SecretRefreshed.Code, refreshed.Value.ResultCode);
         Assert.Equal(86, refreshed.Value.NewClientSecret?.Length);
         Assert.Null(ClientSecretRules.Check(refreshed.Value.NewClientSecret));
-        Assert.Equal(client.ClientSecret, refreshed.Value.OldClientSecret);
+        Assert.Equal(client.Secret, refreshed.Value.OldClientSecret);
     }
 
     [Fact]
     public async Task update_and_refresh_of_an_unknown_client_are_404_errors()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var updated = await Rekey.UpdateClientSecretAsync(serviceId, "ghost", new ClientSecretUpdateRequest { ClientSecret = "valid" });
         var refreshed = await Rekey.RefreshClientSecretAsync(serviceId, "ghost");
@@ -66,11 +65,11 @@ public sealed class SecretCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [MemberData(nameof(BrokenSecrets))]
     public async Task a_secret_that_breaks_a_rule_is_refused_locally_with_the_code_the_server_would_answer(string? secret)
     {
-        var serviceId = await NewServiceAsync();
-        var client = await NewClientAsync(serviceId);
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
         var before = Counter.Count;
 
-        var local = await Rekey.UpdateClientSecretAsync(serviceId, Id(client), new ClientSecretUpdateRequest { ClientSecret = secret });
+        var local = await Rekey.UpdateClientSecretAsync(serviceId, client.Id, new ClientSecretUpdateRequest { ClientSecret = secret });
 
         Assert.Equal(before, Counter.Count);
         Assert.False(local.IsSuccess);
@@ -91,7 +90,7 @@ public sealed class SecretCallsTests(SqliteServerFixture fixture) : SdkTestBase(
         Assert.Equal(server?.ResultMessage, local.Error.ResultMessage);
 
         // And nothing changed.
-        Assert.Equal(client.ClientSecret, (await Rekey.GetClientAsync(serviceId, Id(client))).Value?.ClientSecret);
+        Assert.Equal(client.Secret, (await Rekey.GetClientAsync(serviceId, client.Id)).Value?.ClientSecret);
     }
 
     [Fact]
@@ -108,10 +107,10 @@ public sealed class SecretCallsTests(SqliteServerFixture fixture) : SdkTestBase(
     [Fact]
     public async Task results_and_errors_never_print_secrets()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var created = await Rekey.CreateClientAsync(serviceId, new ClientDocument { ClientName = "quiet" });
         var firstSecret = created.Value?.ClientSecret ?? throw new InvalidOperationException();
-        var updated = await Rekey.UpdateClientSecretAsync(serviceId, Id(created.Value), new ClientSecretUpdateRequest { ClientSecret = "second_Secret" });
+        var updated = await Rekey.UpdateClientSecretAsync(serviceId, created.Value?.ClientId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? throw new InvalidOperationException("no clientId"), new ClientSecretUpdateRequest { ClientSecret = "second_Secret" });
         var list = await Rekey.ListClientsAsync(serviceId);
 
         foreach (var text in new[] { created.ToString(), updated.ToString(), updated.Value?.ToString(), list.ToString() })

@@ -1,5 +1,4 @@
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Sdk.Tests.Sdk;
 
@@ -48,8 +47,8 @@ public sealed class ServiceCallsTests(SqliteServerFixture fixture) : SdkTestBase
     [Fact]
     public async Task list_pages_with_start_and_end()
     {
-        await NewServiceAsync("list one");
-        await NewServiceAsync("list two");
+        await Admin.CreateServiceAsync("""{"serviceName":"list one"}""");
+        await Admin.CreateServiceAsync("""{"serviceName":"list two"}""");
 
         var page = await Rekey.ListServicesAsync(start: 0, end: 1);
 
@@ -70,7 +69,7 @@ public sealed class ServiceCallsTests(SqliteServerFixture fixture) : SdkTestBase
     [Fact]
     public async Task update_replaces_the_document()
     {
-        var serviceId = await NewServiceAsync("before");
+        var serviceId = await Admin.CreateServiceAsync("""{"serviceName":"before"}""");
 
         var updated = await Rekey.UpdateServiceAsync(serviceId, new ServiceDocument { ServiceName = "after" });
 
@@ -92,7 +91,7 @@ public sealed class ServiceCallsTests(SqliteServerFixture fixture) : SdkTestBase
     [Fact]
     public async Task delete_succeeds_with_204_and_a_second_delete_is_a_404_error()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var deleted = await Rekey.DeleteServiceAsync(serviceId);
         Assert.True(deleted.IsSuccess, deleted.ToString());

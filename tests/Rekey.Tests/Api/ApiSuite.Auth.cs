@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Api;
 
@@ -49,7 +48,7 @@ public abstract partial class ApiSuite
         string Fill(string s) => s.Replace("{s}", serviceId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{c}", clientId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{t}", tokenId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        return SendAsync(caller, new HttpMethod(e.Method), Fill(e.Path), e.Json is null ? null : Body(JsonType, Fill(e.Json)));
+        return caller.SendForReplyAsync(new HttpMethod(e.Method), Fill(e.Path), e.Json is null ? null : Body(JsonType, Fill(e.Json)));
     }
 
     // ---- 401 ---------------------------------------------------------------------------------------
@@ -58,13 +57,13 @@ public abstract partial class ApiSuite
     [MemberData(nameof(AllEndpoints))]
     public async Task a_request_without_a_token_is_401_A000201_with_a_bearer_challenge(string endpoint)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await CallAsync(endpoint, Anonymous(), client.ServiceId, client.ClientId);
 
         AssertResult(reply, HttpStatusCode.Unauthorized, ResultCodes.MissingAccessToken);
         Assert.Equal("Bearer realm=\"rekey\"", reply.Header("WWW-Authenticate"));
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Theory]
@@ -75,7 +74,7 @@ public abstract partial class ApiSuite
     [InlineData("test-admin-token-0123456789abcdef")]
     public async Task an_authorization_header_without_a_bearer_token_is_401_A000201(string header)
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var caller = Anonymous();
         caller.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", header);
 
@@ -89,19 +88,19 @@ public abstract partial class ApiSuite
     [MemberData(nameof(AllEndpoints))]
     public async Task an_unknown_token_is_401_A000202_with_an_invalid_token_challenge(string endpoint)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await CallAsync(endpoint, As("rk_not-a-token-that-exists"), client.ServiceId, client.ClientId);
 
         AssertResult(reply, HttpStatusCode.Unauthorized, ResultCodes.UnknownAccessToken);
         Assert.Equal("Bearer realm=\"rekey\", error=\"invalid_token\"", reply.Header("WWW-Authenticate"));
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task the_admin_token_with_different_case_or_a_suffix_is_unknown()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         AssertResult(await GetAsync($"/api/{serviceId}/service/get", As(RekeyHost.AdminToken.ToUpperInvariant())), HttpStatusCode.Unauthorized, ResultCodes.UnknownAccessToken);
         AssertResult(await GetAsync($"/api/{serviceId}/service/get", As(RekeyHost.AdminToken + "x")), HttpStatusCode.Unauthorized, ResultCodes.UnknownAccessToken);
@@ -110,7 +109,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task the_bearer_scheme_name_is_case_insensitive()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var caller = Anonymous();
         caller.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "bearer " + RekeyHost.AdminToken);
 
@@ -124,7 +123,7 @@ public abstract partial class ApiSuite
     public async Task a_token_with_every_permission_but_the_one_needed_is_403_A000203_and_changes_nothing(string endpoint)
     {
         var needed = Endpoints[endpoint].Permission;
-        var client = await NewClientAsync(json: """{"clientName":"guarded"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientName":"guarded"}""");
         var before = await GetAsync(client.GetPath());
         var token = await TokenClientAsync(client.ServiceId, Permissions.Grantable.Where(p => p != needed).ToArray());
 
@@ -139,7 +138,7 @@ public abstract partial class ApiSuite
     [MemberData(nameof(ServiceTokenEndpoints))]
     public async Task a_token_with_only_the_permission_needed_is_let_through(string endpoint)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         var token = await TokenClientAsync(client.ServiceId, Endpoints[endpoint].Permission);
 
         var reply = await CallAsync(endpoint, token, client.ServiceId, client.ClientId);
@@ -151,8 +150,8 @@ public abstract partial class ApiSuite
     [MemberData(nameof(AdminEndpoints))]
     public async Task a_service_token_with_every_permission_is_403_on_admin_endpoints(string endpoint)
     {
-        var serviceId = await NewServiceAsync();
-        var (_, tokenId) = await NewTokenAsync(serviceId, Permissions.ClientRead);
+        var serviceId = await Admin.CreateServiceAsync();
+        var (tokenId, _) = await Admin.CreateApiTokenAsync(serviceId, Permissions.ClientRead);
         var token = await TokenClientAsync(serviceId, [.. Permissions.Grantable]);
 
         var reply = await CallAsync(endpoint, token, serviceId, tokenId: tokenId);
@@ -165,8 +164,8 @@ public abstract partial class ApiSuite
     [MemberData(nameof(AllEndpoints))]
     public async Task the_admin_token_is_let_through_everywhere(string endpoint)
     {
-        var client = await NewClientAsync();
-        var (_, tokenId) = await NewTokenAsync(client.ServiceId, Permissions.ClientRead);
+        var client = await Admin.CreateClientAsync();
+        var (tokenId, _) = await Admin.CreateApiTokenAsync(client.ServiceId, Permissions.ClientRead);
 
         var reply = await CallAsync(endpoint, Admin, client.ServiceId, client.ClientId, tokenId);
 
@@ -179,8 +178,8 @@ public abstract partial class ApiSuite
     [MemberData(nameof(ServiceScopedEndpoints))]
     public async Task a_service_token_is_403_A000204_on_another_services_paths_and_changes_nothing(string endpoint)
     {
-        var mine = await NewServiceAsync();
-        var theirs = await NewClientAsync(json: """{"clientName":"theirs"}""");
+        var mine = await Admin.CreateServiceAsync();
+        var theirs = await Admin.CreateClientAsync(json: """{"clientName":"theirs"}""");
         var before = await GetAsync(theirs.GetPath());
         var token = await TokenClientAsync(mine, [.. Permissions.Grantable]);
 
@@ -195,7 +194,7 @@ public abstract partial class ApiSuite
     [MemberData(nameof(ServiceScopedEndpoints))]
     public async Task a_service_token_gets_the_same_403_for_a_service_that_does_not_exist(string endpoint)
     {
-        var mine = await NewServiceAsync();
+        var mine = await Admin.CreateServiceAsync();
         var token = await TokenClientAsync(mine, [.. Permissions.Grantable]);
 
         var reply = await CallAsync(endpoint, token, 999_999_999_999);
@@ -206,7 +205,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_service_token_is_403_for_a_service_id_that_is_not_a_number()
     {
-        var mine = await NewServiceAsync();
+        var mine = await Admin.CreateServiceAsync();
         var token = await TokenClientAsync(mine, [.. Permissions.Grantable]);
 
         AssertResult(await GetAsync("/api/not-a-number/service/get", token), HttpStatusCode.Forbidden, ResultCodes.WrongService, "not-a-number");
@@ -215,8 +214,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task another_services_client_is_404_under_my_service_path_for_my_token_and_for_the_admin()
     {
-        var mine = await NewClientAsync(json: """{"clientIdAlias":"same-alias"}""");
-        var theirs = await NewClientAsync(json: """{"clientIdAlias":"their-alias"}""");
+        var mine = await Admin.CreateClientAsync(json: """{"clientIdAlias":"same-alias"}""");
+        var theirs = await Admin.CreateClientAsync(json: """{"clientIdAlias":"their-alias"}""");
         var token = await TokenClientAsync(mine.ServiceId, [.. Permissions.Grantable]);
 
         foreach (var caller in new[] { token, Admin })
@@ -241,7 +240,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_service_token_can_manage_its_own_service()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var token = await TokenClientAsync(serviceId, [.. Permissions.Grantable]);
 
         var created = await PostJsonAsync($"/api/{serviceId}/client/create", """{"clientName":"by token"}""", token);
@@ -258,7 +257,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_client_read_token_sees_client_documents_without_client_secret()
     {
-        var client = await NewClientAsync(json: """{"clientName":"hidden secret","clientIdAlias":"hidden"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientName":"hidden secret","clientIdAlias":"hidden"}""");
         var reader = await TokenClientAsync(client.ServiceId, Permissions.ClientRead);
 
         var byId = await GetAsync(client.GetPath(), reader);
@@ -280,7 +279,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_client_write_token_without_secret_read_gets_documents_without_client_secret()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var writer = await TokenClientAsync(serviceId, Permissions.ClientWrite);
 
         var created = await PostJsonAsync($"/api/{serviceId}/client/create", """{"clientName":"blind"}""", writer);
@@ -296,7 +295,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_token_with_client_secret_read_sees_the_secret()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         var reader = await TokenClientAsync(client.ServiceId, Permissions.ClientRead, Permissions.ClientSecretRead);
 
         Assert.Equal(client.Secret, (await GetAsync(client.GetPath(), reader)).Str("clientSecret"));
@@ -307,7 +306,7 @@ public abstract partial class ApiSuite
     public async Task a_secret_write_token_without_secret_read_still_gets_both_secrets_from_update_and_refresh()
     {
         // The update and refresh answers carry the secrets by definition (Authlete's shape); only documents hide them.
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         var writer = await TokenClientAsync(client.ServiceId, Permissions.ClientSecretWrite);
 
         var updated = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"write-only"}""", writer);
@@ -315,7 +314,7 @@ public abstract partial class ApiSuite
 
         Assert.Equal(client.Secret, updated.Str("oldClientSecret"));
         Assert.Equal("write-only", refreshed.Str("oldClientSecret"));
-        Assert.Equal(refreshed.Str("newClientSecret"), await StoredSecretAsync(client));
+        Assert.Equal(refreshed.Str("newClientSecret"), await Admin.CurrentSecretAsync(client));
     }
 
     // ---- API tokens --------------------------------------------------------------------------------
@@ -323,7 +322,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task api_token_create_returns_the_token_value_once_and_the_list_never_shows_it()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var created = await PostJsonAsync("/api/apitoken/create",
             $$"""{"serviceId":{{serviceId}},"permissions":["client.read","client.read","service.read"],"description":"ci pipeline"}""");
@@ -352,8 +351,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_deleted_api_token_stops_working_at_once()
     {
-        var serviceId = await NewServiceAsync();
-        var (token, tokenId) = await NewTokenAsync(serviceId, Permissions.ServiceRead);
+        var serviceId = await Admin.CreateServiceAsync();
+        var (tokenId, token) = await Admin.CreateApiTokenAsync(serviceId, Permissions.ServiceRead);
         var caller = As(token);
         AssertOk(await GetAsync($"/api/{serviceId}/service/get", caller));
 
@@ -370,9 +369,9 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task deleting_one_api_token_leaves_the_others_working()
     {
-        var serviceId = await NewServiceAsync();
-        var (_, doomed) = await NewTokenAsync(serviceId, Permissions.ServiceRead);
-        var (kept, _) = await NewTokenAsync(serviceId, Permissions.ServiceRead);
+        var serviceId = await Admin.CreateServiceAsync();
+        var (doomed, _) = await Admin.CreateApiTokenAsync(serviceId, Permissions.ServiceRead);
+        var (_, kept) = await Admin.CreateApiTokenAsync(serviceId, Permissions.ServiceRead);
 
         AssertNoContent(await DeleteAsync($"/api/apitoken/delete/{doomed}"));
 
@@ -399,7 +398,7 @@ public abstract partial class ApiSuite
     [InlineData("", "A000209")]
     public async Task api_token_create_that_breaks_a_rule_is_rejected_and_creates_nothing(string template, string code)
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var before = (await GetAsync("/api/apitoken/get/list?start=0&end=0")).Int("totalCount");
         var json = template.Replace("{s}", serviceId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{201}", new string('d', 201), StringComparison.Ordinal);

@@ -12,7 +12,7 @@ public abstract partial class ApiSuite
     /// <summary>Refused with <paramref name="code"/>, and nothing was created in the (fresh) service.</summary>
     private async Task AssertCreateRefusedAsync(string json, HttpStatusCode status, ResultCode code, params object?[] args)
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await PostJsonAsync($"/api/{serviceId}/client/create", json);
 
@@ -25,7 +25,7 @@ public abstract partial class ApiSuite
     {
         var before = await GetAsync(client.GetPath());
 
-        var reply = await SendAsync(Admin, HttpMethod.Post, client.UpdatePath(), content);
+        var reply = await Admin.SendForReplyAsync(HttpMethod.Post, client.UpdatePath(), content);
 
         AssertResult(reply, status, code, args);
         Assert.True(JsonNode.DeepEquals(before.Json, (await GetAsync(client.GetPath())).Json), "A refused update changed the client.");
@@ -36,7 +36,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task create_answers_200_with_a_generated_client_id_and_an_86_character_secret()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await PostJsonAsync($"/api/{serviceId}/client/create", """{"clientName":"created"}""");
 
@@ -57,10 +57,10 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task create_with_an_empty_object_or_no_body_makes_a_confidential_client()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var empty = await PostJsonAsync($"/api/{serviceId}/client/create", "{}");
-        var none = await SendAsync(Admin, HttpMethod.Post, $"/api/{serviceId}/client/create");
+        var none = await Admin.SendForReplyAsync(HttpMethod.Post, $"/api/{serviceId}/client/create");
 
         foreach (var reply in new[] { empty, none })
         {
@@ -74,7 +74,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task create_with_a_form_body_is_accepted()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await PostFormAsync($"/api/{serviceId}/client/create", "clientName=From+a+form&clientType=PUBLIC&locked=true");
 
@@ -87,7 +87,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task create_of_a_public_client_defaults_token_auth_method_to_none()
     {
-        var client = await NewClientAsync(json: """{"clientType":"PUBLIC"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientType":"PUBLIC"}""");
 
         Assert.Equal("PUBLIC", client.Created.Str("clientType"));
         Assert.Equal("NONE", client.Created.Str("tokenAuthMethod"));
@@ -99,7 +99,7 @@ public abstract partial class ApiSuite
     [InlineData("PUBLIC", "NONE")]
     public async Task create_keeps_an_explicit_token_auth_method(string clientType, string method)
     {
-        var client = await NewClientAsync(json: $$"""{"clientType":"{{clientType}}","tokenAuthMethod":"{{method}}"}""");
+        var client = await Admin.CreateClientAsync(json: $$"""{"clientType":"{{clientType}}","tokenAuthMethod":"{{method}}"}""");
 
         Assert.Equal(method, client.Created.Str("tokenAuthMethod"));
         Assert.Equal(method, (await GetAsync(client.GetPath())).Str("tokenAuthMethod"));
@@ -108,7 +108,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task create_honours_locked_true()
     {
-        var client = await NewClientAsync(json: """{"clientName":"born locked","locked":true}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientName":"born locked","locked":true}""");
 
         Assert.True(client.Created.Bool("locked"));
         Assert.True((await GetAsync(client.GetPath())).Bool("locked"));
@@ -117,7 +117,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task create_ignores_a_client_id_and_client_secret_sent_in_the_body()
     {
-        var client = await NewClientAsync(json: """{"clientId":123456789012,"clientSecret":"chosen-by-caller","number":5,"createdAt":1}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientId":123456789012,"clientSecret":"chosen-by-caller","number":5,"createdAt":1}""");
 
         Assert.NotEqual(123456789012, client.ClientId);
         Assert.NotEqual("chosen-by-caller", client.Secret);
@@ -128,11 +128,11 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task clients_get_distinct_ids_and_secrets()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var clients = new List<TestClient>();
         for (var i = 0; i < 6; i++)
         {
-            clients.Add(await NewClientAsync(serviceId));
+            clients.Add(await Admin.CreateClientAsync(serviceId));
         }
 
         Assert.Equal(clients.Count, clients.Select(c => c.ClientId).Distinct().Count());
@@ -153,7 +153,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task get_returns_what_create_returned_by_client_id_and_by_alias()
     {
-        var client = await NewClientAsync(json: """{"clientName":"twice","clientIdAlias":"twice.example","developer":"dev","x-note":{"k":[1,"2"]}}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientName":"twice","clientIdAlias":"twice.example","developer":"dev","x-note":{"k":[1,"2"]}}""");
 
         var byId = await GetAsync(client.GetPath());
         var byAlias = await GetAsync(client.GetPath("twice.example"));
@@ -169,7 +169,7 @@ public abstract partial class ApiSuite
     [InlineData("unknown-alias")]
     public async Task get_of_an_unknown_client_is_404(string identifier)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await GetAsync(client.GetPath(identifier));
 
@@ -189,7 +189,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_replaces_the_whole_document_and_keeps_id_secret_and_creation_time()
     {
-        var client = await NewClientAsync(json: """
+        var client = await Admin.CreateClientAsync(json: """
             {"clientName":"before","developer":"dev-a","redirectUris":["https://a.example/cb"],"grantTypes":["AUTHORIZATION_CODE"],
              "clientIdAlias":"before-alias","clientIdAliasEnabled":true,"custom":{"keep":false}}
             """);
@@ -212,7 +212,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_with_a_form_body_types_booleans_and_collects_repeated_list_fields()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostFormAsync(client.UpdatePath(),
             "clientName=Form+Client&clientIdAliasEnabled=true&redirectUris=https%3A%2F%2Fa.example%2Fcb&redirectUris=https%3A%2F%2Fb.example%2Fcb" +
@@ -231,7 +231,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_with_a_repeated_single_valued_form_field_is_rejected_and_client_unchanged()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         await AssertClientUpdateRefusedAsync(client, Body(FormType, "clientName=a&clientName=b"), HttpStatusCode.BadRequest, ResultCodes.RepeatedFormField, "clientName");
     }
@@ -239,8 +239,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_ignores_the_locked_property_in_both_directions()
     {
-        var locked = await NewClientAsync(json: """{"locked":true}""");
-        var open = await NewClientAsync(locked.ServiceId);
+        var locked = await Admin.CreateClientAsync(json: """{"locked":true}""");
+        var open = await Admin.CreateClientAsync(locked.ServiceId);
 
         var unlocking = await PostJsonAsync(locked.UpdatePath(), """{"clientName":"still locked","locked":false}""");
         var locking = await PostJsonAsync(open.UpdatePath(), """{"clientName":"still open","locked":true}""");
@@ -254,7 +254,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_ignores_client_secret_and_read_only_properties_in_the_body()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.UpdatePath(), """
             {"clientName":"renamed","clientSecret":"sneaky-secret","clientId":123456789012,"number":99,"serviceNumber":98,
@@ -268,13 +268,13 @@ public abstract partial class ApiSuite
         Assert.Equal(client.Created.Int("createdAt"), reply.Int("createdAt"));
         Assert.False(reply.Has("dynamicallyRegistered"));
         Assert.False(reply.Has("derivedSectorIdentifier"));
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_through_the_alias_updates_that_client()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"upd-alias"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"upd-alias"}""");
 
         var reply = await PostJsonAsync(client.UpdatePath("upd-alias"), """{"clientName":"via alias","clientIdAlias":"upd-alias"}""");
 
@@ -286,13 +286,13 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_can_change_the_alias_and_the_old_one_stops_resolving()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"old-name"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"old-name"}""");
 
         AssertOk(await PostJsonAsync(client.UpdatePath(), """{"clientIdAlias":"new-name"}"""));
 
         Assert.Equal(client.ClientId, (await GetAsync(client.GetPath("new-name"))).Int("clientId"));
         AssertResult(await GetAsync(client.GetPath("old-name")), HttpStatusCode.NotFound, ResultCodes.ClientNotFound, "old-name", client.ServiceId);
-        var reuse = await NewClientAsync(client.ServiceId, """{"clientIdAlias":"old-name"}""");
+        var reuse = await Admin.CreateClientAsync(client.ServiceId, """{"clientIdAlias":"old-name"}""");
         Assert.NotEqual(client.ClientId, reuse.ClientId);
     }
 
@@ -301,7 +301,7 @@ public abstract partial class ApiSuite
     [InlineData("unknown-alias")]
     public async Task update_of_an_unknown_client_is_404(string identifier)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.UpdatePath(identifier), """{"clientName":"nobody"}""");
 
@@ -321,8 +321,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task delete_answers_204_with_an_empty_body_and_the_client_is_gone_everywhere()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"doomed"}""");
-        var neighbour = await NewClientAsync(client.ServiceId);
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"doomed"}""");
+        var neighbour = await Admin.CreateClientAsync(client.ServiceId);
 
         AssertNoContent(await DeleteAsync(client.DeletePath()));
 
@@ -333,18 +333,18 @@ public abstract partial class ApiSuite
         AssertResult(await DeleteAsync(client.DeletePath()), HttpStatusCode.NotFound, ResultCodes.ClientNotFound, client.Id, client.ServiceId);
         var list = await GetAsync($"/api/{client.ServiceId}/client/get/list");
         Assert.Equal(1, list.Int("totalCount"));
-        Assert.Equal(neighbour.Secret, await StoredSecretAsync(neighbour));
+        Assert.Equal(neighbour.Secret, await Admin.CurrentSecretAsync(neighbour));
     }
 
     [Fact]
     public async Task delete_through_the_alias_deletes_that_client_and_frees_the_alias()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"short-lived"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"short-lived"}""");
 
         AssertNoContent(await DeleteAsync(client.DeletePath("short-lived")));
 
         AssertResult(await GetAsync(client.GetPath()), HttpStatusCode.NotFound, ResultCodes.ClientNotFound, client.Id, client.ServiceId);
-        await NewClientAsync(client.ServiceId, """{"clientIdAlias":"short-lived"}""");
+        await Admin.CreateClientAsync(client.ServiceId, """{"clientIdAlias":"short-lived"}""");
     }
 
     [Theory]
@@ -352,7 +352,7 @@ public abstract partial class ApiSuite
     [InlineData("unknown-alias")]
     public async Task delete_of_an_unknown_client_is_404(string identifier)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         AssertResult(await DeleteAsync(client.DeletePath(identifier)), HttpStatusCode.NotFound, ResultCodes.ClientNotFound, identifier, client.ServiceId);
         AssertOk(await GetAsync(client.GetPath()));
@@ -363,8 +363,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task alias_must_be_unique_within_a_service_on_create_and_on_update()
     {
-        var taken = await NewClientAsync(json: """{"clientIdAlias":"taken"}""");
-        var other = await NewClientAsync(taken.ServiceId);
+        var taken = await Admin.CreateClientAsync(json: """{"clientIdAlias":"taken"}""");
+        var other = await Admin.CreateClientAsync(taken.ServiceId);
 
         var create = await PostJsonAsync($"/api/{taken.ServiceId}/client/create", """{"clientIdAlias":"taken"}""");
         AssertResult(create, HttpStatusCode.BadRequest, ResultCodes.ClientIdAliasInUse, "taken");
@@ -378,7 +378,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_client_may_keep_its_own_alias_on_update()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"mine"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"mine"}""");
 
         var reply = await PostJsonAsync(client.UpdatePath(), """{"clientIdAlias":"mine","clientName":"same alias"}""");
 
@@ -389,8 +389,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task the_same_alias_may_be_used_in_two_services()
     {
-        var first = await NewClientAsync(json: """{"clientIdAlias":"shared-name"}""");
-        var second = await NewClientAsync(json: """{"clientIdAlias":"shared-name"}""");
+        var first = await Admin.CreateClientAsync(json: """{"clientIdAlias":"shared-name"}""");
+        var second = await Admin.CreateClientAsync(json: """{"clientIdAlias":"shared-name"}""");
 
         Assert.Equal(first.ClientId, (await GetAsync(first.GetPath("shared-name"))).Int("clientId"));
         Assert.Equal(second.ClientId, (await GetAsync(second.GetPath("shared-name"))).Int("clientId"));
@@ -399,8 +399,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task alias_may_not_equal_another_clients_numeric_id_on_create_or_update()
     {
-        var target = await NewClientAsync();
-        var other = await NewClientAsync(target.ServiceId);
+        var target = await Admin.CreateClientAsync();
+        var other = await Admin.CreateClientAsync(target.ServiceId);
 
         var create = await PostJsonAsync($"/api/{target.ServiceId}/client/create", $$"""{"clientIdAlias":"{{target.Id}}"}""");
         AssertResult(create, HttpStatusCode.BadRequest, ResultCodes.ClientIdAliasIsClientId, target.Id);
@@ -434,7 +434,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task alias_syntax_is_checked_on_update()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"valid"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"valid"}""");
 
         await AssertClientUpdateRefusedAsync(client, Body(JsonType, """{"clientIdAlias":"not valid"}"""), HttpStatusCode.BadRequest, ResultCodes.InvalidClientIdAlias, 128);
     }
@@ -443,7 +443,7 @@ public abstract partial class ApiSuite
     public async Task an_alias_of_128_characters_with_every_allowed_symbol_works_in_every_path()
     {
         var alias = (AliasAlphabet + AliasAlphabet)[..128];
-        var client = await NewClientAsync(json: $$"""{"clientIdAlias":"{{alias}}"}""");
+        var client = await Admin.CreateClientAsync(json: $$"""{"clientIdAlias":"{{alias}}"}""");
 
         Assert.Equal(alias, client.Created.Str("clientIdAlias"));
         Assert.Equal(client.ClientId, (await GetAsync(client.GetPath(alias))).Int("clientId"));
@@ -457,7 +457,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task a_numeric_alias_that_is_no_clients_id_is_accepted_and_resolves()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"4242"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"4242"}""");
 
         Assert.Equal(client.ClientId, (await GetAsync(client.GetPath("4242"))).Int("clientId"));
     }
@@ -467,7 +467,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task lock_flag_locks_and_unlocks_with_a_json_body()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var locking = await PostJsonAsync(client.LockPath(), """{"clientLocked":true}""");
         AssertResult(locking, HttpStatusCode.OK, ResultCodes.LockFlagUpdated, client.ClientId, "true");
@@ -485,7 +485,7 @@ public abstract partial class ApiSuite
     [InlineData("clientLocked=false", false)]
     public async Task lock_flag_accepts_a_form_body(string form, bool locked)
     {
-        var client = await NewClientAsync(json: locked ? "{}" : """{"locked":true}""");
+        var client = await Admin.CreateClientAsync(json: locked ? "{}" : """{"locked":true}""");
 
         var reply = await PostFormAsync(client.LockPath(), form);
 
@@ -496,7 +496,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task lock_flag_through_the_alias_locks_that_client_and_names_its_numeric_id()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"lock-me"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"lock-me"}""");
 
         var reply = await PostJsonAsync(client.LockPath("lock-me"), """{"clientLocked":true}""");
 
@@ -507,7 +507,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task lock_flag_set_twice_to_the_same_value_is_accepted()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         AssertOk(await PostJsonAsync(client.LockPath(), """{"clientLocked":true}"""));
         AssertOk(await PostJsonAsync(client.LockPath(), """{"clientLocked":true}"""));
@@ -526,9 +526,9 @@ public abstract partial class ApiSuite
     [InlineData(FormType, "other=true")]
     public async Task lock_flag_without_a_boolean_client_locked_is_rejected_and_flag_unchanged(string mediaType, string body)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
-        var reply = await SendAsync(Admin, HttpMethod.Post, client.LockPath(), Body(mediaType, body));
+        var reply = await Admin.SendForReplyAsync(HttpMethod.Post, client.LockPath(), Body(mediaType, body));
 
         AssertResult(reply, HttpStatusCode.BadRequest, ResultCodes.InvalidLockFlag);
         Assert.False((await GetAsync(client.GetPath())).Bool("locked"));
@@ -537,9 +537,9 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task lock_flag_without_a_body_or_with_malformed_json_is_rejected()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
-        AssertResult(await SendAsync(Admin, HttpMethod.Post, client.LockPath()), HttpStatusCode.BadRequest, ResultCodes.MissingBody);
+        AssertResult(await Admin.SendForReplyAsync(HttpMethod.Post, client.LockPath()), HttpStatusCode.BadRequest, ResultCodes.MissingBody);
         AssertResultCode(await PostJsonAsync(client.LockPath(), """{"clientLocked":tru}"""), HttpStatusCode.BadRequest, ResultCodes.MalformedJson);
         AssertResult(await PostJsonAsync(client.LockPath(), "[true]"), HttpStatusCode.BadRequest, ResultCodes.BodyNotObject);
         Assert.False((await GetAsync(client.GetPath())).Bool("locked"));
@@ -550,7 +550,7 @@ public abstract partial class ApiSuite
     [InlineData("unknown-alias")]
     public async Task lock_flag_of_an_unknown_client_is_404(string identifier)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.LockPath(identifier), """{"clientLocked":true}""");
 
@@ -561,11 +561,11 @@ public abstract partial class ApiSuite
 
     private async Task<(long ServiceId, List<long> ClientIds)> ServiceWithClientsAsync(int count, Func<int, string>? json = null)
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
         var ids = new List<long>();
         for (var i = 0; i < count; i++)
         {
-            ids.Add((await NewClientAsync(serviceId, json?.Invoke(i) ?? $$"""{"clientName":"c{{i}}"}""")).ClientId);
+            ids.Add((await Admin.CreateClientAsync(serviceId, json?.Invoke(i) ?? $$"""{"clientName":"c{{i}}"}""")).ClientId);
         }
 
         return (serviceId, ids);
@@ -650,7 +650,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task list_of_a_new_service_is_empty()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var list = await GetAsync($"/api/{serviceId}/client/get/list");
 
@@ -662,7 +662,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task list_caps_a_page_at_1000_clients()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var list = await GetAsync($"/api/{serviceId}/client/get/list?start=10&end=5000");
 
@@ -680,7 +680,7 @@ public abstract partial class ApiSuite
     [InlineData("end=99999999999", "end")]
     public async Task list_with_invalid_paging_is_rejected(string query, string parameter)
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await GetAsync($"/api/{serviceId}/client/get/list?{query}");
 
@@ -729,14 +729,14 @@ public abstract partial class ApiSuite
     public async Task a_client_name_over_200_characters_is_rejected_and_200_are_accepted()
     {
         await AssertCreateRefusedAsync($$"""{"clientName":"{{new string('n', 201)}}"}""", HttpStatusCode.BadRequest, ResultCodes.InvalidClientName, 200);
-        await NewClientAsync(json: $$"""{"clientName":"{{new string('n', 200)}}"}""");
+        await Admin.CreateClientAsync(json: $$"""{"clientName":"{{new string('n', 200)}}"}""");
     }
 
     [Fact]
     public async Task a_developer_over_100_characters_is_rejected_and_100_are_accepted()
     {
         await AssertCreateRefusedAsync($$"""{"developer":"{{new string('d', 101)}}"}""", HttpStatusCode.BadRequest, ResultCodes.InvalidDeveloper, 100);
-        await NewClientAsync(json: $$"""{"developer":"{{new string('d', 100)}}"}""");
+        await Admin.CreateClientAsync(json: $$"""{"developer":"{{new string('d', 100)}}"}""");
     }
 
     [Theory]
@@ -754,7 +754,7 @@ public abstract partial class ApiSuite
     [InlineData("urn:ietf:wg:oauth:2.0:oob")]
     public async Task an_absolute_redirect_uri_of_any_scheme_is_accepted(string uri)
     {
-        var client = await NewClientAsync(json: $$"""{"redirectUris":["{{uri}}"]}""");
+        var client = await Admin.CreateClientAsync(json: $$"""{"redirectUris":["{{uri}}"]}""");
 
         Assert.Equal(uri, Assert.Single(client.Created.Json["redirectUris"]?.AsArray() ?? [])?.GetValue<string>());
     }

@@ -19,8 +19,8 @@ public abstract partial class ApiSuite
     /// </summary>
     private async Task<Reply> AssertUpdateRefusedAsync(HttpContent? content, HttpStatusCode status, ResultCode code, string? message = null)
     {
-        var client = await NewClientAsync();
-        var reply = await SendAsync(Admin, HttpMethod.Post, client.SecretUpdatePath(), content);
+        var client = await Admin.CreateClientAsync();
+        var reply = await Admin.SendForReplyAsync(HttpMethod.Post, client.SecretUpdatePath(), content);
 
         AssertResultCode(reply, status, code);
         Assert.Equal(code.HttpStatus, (int)reply.Status);
@@ -29,7 +29,7 @@ public abstract partial class ApiSuite
             Assert.Equal(message, reply.Str("resultMessage"));
         }
 
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
         return reply;
     }
 
@@ -44,7 +44,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_with_json_body_returns_new_and_old_secret_and_stores_the_new_one()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"my_new-Secret1"}""");
 
@@ -54,13 +54,13 @@ public abstract partial class ApiSuite
         Assert.Equal($"[A149001] Successfully updated the client secret of the client (ID = {client.ClientId}).", reply.Str("resultMessage"));
         Assert.Equal("my_new-Secret1", reply.Str("newClientSecret"));
         Assert.Equal(client.Secret, reply.Str("oldClientSecret"));
-        Assert.Equal("my_new-Secret1", await StoredSecretAsync(client));
+        Assert.Equal("my_new-Secret1", await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_with_form_body_returns_new_and_old_secret_and_stores_the_new_one()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostFormAsync(client.SecretUpdatePath(), "clientSecret=form_Secret-2");
 
@@ -68,34 +68,34 @@ public abstract partial class ApiSuite
         Assert.Equal("A149001", reply.Str("resultCode"));
         Assert.Equal("form_Secret-2", reply.Str("newClientSecret"));
         Assert.Equal(client.Secret, reply.Str("oldClientSecret"));
-        Assert.Equal("form_Secret-2", await StoredSecretAsync(client));
+        Assert.Equal("form_Secret-2", await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_through_the_client_id_alias_changes_that_client_and_names_its_numeric_id()
     {
-        var serviceId = await NewServiceAsync();
-        var other = await NewClientAsync(serviceId);
-        var client = await NewClientAsync(serviceId, """{"clientName":"aliased","clientIdAlias":"my-app.prod"}""");
+        var serviceId = await Admin.CreateServiceAsync();
+        var other = await Admin.CreateClientAsync(serviceId);
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"aliased","clientIdAlias":"my-app.prod"}""");
 
         var reply = await PostJsonAsync(client.SecretUpdatePath("my-app.prod"), """{"clientSecret":"via-alias"}""");
 
         AssertOk(reply);
         Assert.Equal($"[A149001] Successfully updated the client secret of the client (ID = {client.ClientId}).", reply.Str("resultMessage"));
         Assert.Equal(client.Secret, reply.Str("oldClientSecret"));
-        Assert.Equal("via-alias", await StoredSecretAsync(client));
-        Assert.Equal(other.Secret, await StoredSecretAsync(other));
+        Assert.Equal("via-alias", await Admin.CurrentSecretAsync(client));
+        Assert.Equal(other.Secret, await Admin.CurrentSecretAsync(other));
     }
 
     [Fact]
     public async Task update_with_form_body_through_the_alias_is_accepted()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"form:alias@x"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"form:alias@x"}""");
 
         var reply = await PostFormAsync(client.SecretUpdatePath("form:alias@x"), "clientSecret=aliased-form");
 
         AssertOk(reply);
-        Assert.Equal("aliased-form", await StoredSecretAsync(client));
+        Assert.Equal("aliased-form", await Admin.CurrentSecretAsync(client));
     }
 
     public static TheoryData<string> ValidSecrets => new()
@@ -114,41 +114,41 @@ public abstract partial class ApiSuite
     [MemberData(nameof(ValidSecrets))]
     public async Task update_accepts_1_to_86_characters_of_the_allowed_alphabet(string secret)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), $$"""{"clientSecret":"{{secret}}"}""");
 
         AssertOk(reply);
         Assert.Equal(secret, reply.Str("newClientSecret"));
-        Assert.Equal(secret, await StoredSecretAsync(client));
+        Assert.Equal(secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_decodes_json_escapes_before_checking_the_secret()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"\u0041bc\u005f"}""");
 
         AssertOk(reply);
-        Assert.Equal("Abc_", await StoredSecretAsync(client));
+        Assert.Equal("Abc_", await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_ignores_other_properties_next_to_client_secret()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"with-extras","clientId":0,"note":{"x":[1,null]}}""");
 
         AssertOk(reply);
-        Assert.Equal("with-extras", await StoredSecretAsync(client));
+        Assert.Equal("with-extras", await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_to_the_current_secret_is_accepted_and_reports_it_as_old_and_new()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), $$"""{"clientSecret":"{{client.Secret}}"}""");
 
@@ -160,27 +160,27 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task successive_updates_each_report_the_previous_secret_as_old()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var first = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"first"}""");
         var second = await PostFormAsync(client.SecretUpdatePath(), "clientSecret=second");
 
         Assert.Equal(client.Secret, first.Str("oldClientSecret"));
         Assert.Equal("first", second.Str("oldClientSecret"));
-        Assert.Equal("second", await StoredSecretAsync(client));
+        Assert.Equal("second", await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_with_a_json_media_type_suffix_and_upper_case_type_is_accepted()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
-        var upper = await SendAsync(Admin, HttpMethod.Post, client.SecretUpdatePath(), Body("APPLICATION/JSON; charset=UTF-8", """{"clientSecret":"upper"}"""));
+        var upper = await Admin.SendForReplyAsync(HttpMethod.Post, client.SecretUpdatePath(), Body("APPLICATION/JSON; charset=UTF-8", """{"clientSecret":"upper"}"""));
         AssertOk(upper);
-        var suffix = await SendAsync(Admin, HttpMethod.Post, client.SecretUpdatePath(), Body("application/vnd.rekey+json", """{"clientSecret":"suffix"}"""));
+        var suffix = await Admin.SendForReplyAsync(HttpMethod.Post, client.SecretUpdatePath(), Body("application/vnd.rekey+json", """{"clientSecret":"suffix"}"""));
         AssertOk(suffix);
 
-        Assert.Equal("suffix", await StoredSecretAsync(client));
+        Assert.Equal("suffix", await Admin.CurrentSecretAsync(client));
     }
 
     // ---- refusals: the clientSecret property ---------------------------------------------------------
@@ -370,14 +370,14 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_with_a_body_of_exactly_64_kib_is_accepted()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         var body = PaddedBody(64 * 1024, "exactly-64KiB");
         Assert.Equal(65536, Encoding.UTF8.GetByteCount(body));
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), body);
 
         AssertOk(reply);
-        Assert.Equal("exactly-64KiB", await StoredSecretAsync(client));
+        Assert.Equal("exactly-64KiB", await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
@@ -407,13 +407,13 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task update_in_an_unknown_service_is_404_and_no_secret_changes()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         var unknownService = client.ServiceId == 999_999_999_999 ? 999_999_999_998 : 999_999_999_999;
 
         var reply = await PostJsonAsync($"/api/{unknownService}/client/secret/update/{client.ClientId}", """{"clientSecret":"nowhere"}""");
 
         AssertResult(reply, HttpStatusCode.NotFound, ResultCodes.ServiceNotFound, unknownService);
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Theory]
@@ -432,19 +432,19 @@ public abstract partial class ApiSuite
     [InlineData("no-such-alias")]
     public async Task update_of_an_unknown_client_is_404_and_no_secret_changes(string identifier)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(identifier), """{"clientSecret":"nobody"}""");
 
         AssertResult(reply, HttpStatusCode.NotFound, ResultCodes.ClientNotFound, identifier, client.ServiceId);
         Assert.Equal($"[A000211] The client '{identifier}' was not found in the service {client.ServiceId}.", reply.Str("resultMessage"));
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task update_of_a_deleted_client_is_404()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         AssertNoContent(await DeleteAsync(client.DeletePath()));
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"too-late"}""");
@@ -466,7 +466,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task refresh_replaces_the_secret_with_a_generated_86_character_base64url_secret()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await GetAsync(client.SecretRefreshPath());
 
@@ -478,25 +478,25 @@ public abstract partial class ApiSuite
         JsonWire.AssertGeneratedSecret(fresh);
         Assert.NotEqual(client.Secret, fresh);
         Assert.Equal(client.Secret, reply.Str("oldClientSecret"));
-        Assert.Equal(fresh, await StoredSecretAsync(client));
+        Assert.Equal(fresh, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task refresh_through_the_alias_refreshes_that_client()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"refresh~me"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"refresh~me"}""");
 
         var reply = await GetAsync(client.SecretRefreshPath("refresh~me"));
 
         AssertOk(reply);
         Assert.Equal($"[A148001] Successfully refreshed the client secret of the client (ID = {client.ClientId}).", reply.Str("resultMessage"));
-        Assert.Equal(reply.Str("newClientSecret"), await StoredSecretAsync(client));
+        Assert.Equal(reply.Str("newClientSecret"), await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task refreshes_in_a_row_give_distinct_secrets_that_chain()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         var seen = new HashSet<string>(StringComparer.Ordinal) { client.Secret };
         var previous = client.Secret;
 
@@ -510,13 +510,13 @@ public abstract partial class ApiSuite
             Assert.True(seen.Add(previous), "A refresh repeated a secret.");
         }
 
-        Assert.Equal(previous, await StoredSecretAsync(client));
+        Assert.Equal(previous, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
     public async Task refresh_after_update_reports_the_chosen_secret_as_old()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         AssertOk(await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"chosen-one"}"""));
 
         var reply = await GetAsync(client.SecretRefreshPath());
@@ -529,12 +529,12 @@ public abstract partial class ApiSuite
     [InlineData("no-such-alias")]
     public async Task refresh_of_an_unknown_client_is_404_and_no_secret_changes(string identifier)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await GetAsync(client.SecretRefreshPath(identifier));
 
         AssertResult(reply, HttpStatusCode.NotFound, ResultCodes.ClientNotFound, identifier, client.ServiceId);
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
@@ -550,7 +550,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task locked_client_secret_can_still_be_updated_and_refreshed_and_it_stays_locked()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         AssertOk(await PostJsonAsync(client.LockPath(), """{"clientLocked":true}"""));
 
         var updated = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"while-locked"}""");
@@ -572,7 +572,7 @@ public abstract partial class ApiSuite
     {
         const int callers = 16;
         const int updatesPerCaller = 13;
-        var client = await NewClientAsync(json: """{"clientIdAlias":"contended"}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"contended"}""");
         var pairs = new ConcurrentQueue<(string Old, string New)>();
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -584,7 +584,7 @@ public abstract partial class ApiSuite
             {
                 var secret = $"c{caller:D2}-u{i:D2}-{Guid.NewGuid():N}";
                 var identifier = caller % 2 == 0 ? client.Id : "contended";
-                var reply = await SendAsync(http, HttpMethod.Post, client.SecretUpdatePath(identifier), Body(JsonType, $$"""{"clientSecret":"{{secret}}"}"""));
+                var reply = await http.SendForReplyAsync(HttpMethod.Post, client.SecretUpdatePath(identifier), Body(JsonType, $$"""{"clientSecret":"{{secret}}"}"""));
                 AssertOk(reply);
                 Assert.Equal(secret, reply.Str("newClientSecret"));
                 pairs.Enqueue((reply.Str("oldClientSecret"), secret));
@@ -612,7 +612,7 @@ public abstract partial class ApiSuite
         }
 
         Assert.Equal(all.Count, length);
-        Assert.Equal(current, await StoredSecretAsync(client));
+        Assert.Equal(current, await Admin.CurrentSecretAsync(client));
     }
 
     // ---- secrets stay out of logs ------------------------------------------------------------------
@@ -620,7 +620,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task secrets_sent_returned_or_refused_never_reach_the_log()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         const string chosen = "log-probe-Secret-0xC0FFEE";
         const string tooLong = "log-probe-too-long-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
         const string illegal = "log-probe illegal+char";

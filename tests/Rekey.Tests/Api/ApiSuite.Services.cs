@@ -64,7 +64,7 @@ public abstract partial class ApiSuite
         var ids = new List<long>();
         for (var i = 0; i < 4; i++)
         {
-            ids.Add(await NewServiceAsync());
+            ids.Add(await Admin.CreateServiceAsync());
         }
 
         Assert.Equal(ids.Count, ids.Distinct().Count());
@@ -111,11 +111,11 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task authletes_sdk_read_modify_write_of_a_service_keeps_rekeys_grace_period_and_secret_lifetime()
     {
-        var serviceId = await NewServiceAsync("""
+        var serviceId = await Admin.CreateServiceAsync("""
             {"serviceName":"My service","clientSecretGracePeriod":3600,"clientSecretLifetime":7776000,"accessTokenDuration":600,
              "supportedScopes":[{"name":"read","defaultEntry":true}]}
             """);
-        var client = await NewClientAsync(serviceId);
+        var client = await Admin.CreateClientAsync(serviceId);
 
         // Byte for byte what @authlete/typescript-sdk 0.0.3-beta sends for service.update({...(await service.get()), description}):
         // its model has no clientSecretGracePeriod or clientSecretLifetime, so they are dropped on the way.
@@ -144,7 +144,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task service_update_with_a_form_body_collects_repeated_fields()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await PostFormAsync($"/api/{serviceId}/service/update", "serviceName=formed&custom=1&custom=2");
 
@@ -156,7 +156,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task service_update_that_breaks_a_rule_is_rejected_and_the_service_unchanged()
     {
-        var serviceId = await NewServiceAsync("""{"serviceName":"stable","issuer":"https://stable.example"}""");
+        var serviceId = await Admin.CreateServiceAsync("""{"serviceName":"stable","issuer":"https://stable.example"}""");
         var before = await GetAsync($"/api/{serviceId}/service/get");
 
         AssertResult(await PostJsonAsync($"/api/{serviceId}/service/update", """{"serviceName":""}"""), HttpStatusCode.BadRequest, ResultCodes.InvalidServiceName, 200);
@@ -178,7 +178,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task service_list_for_the_admin_pages_through_every_service_with_end_exclusive()
     {
-        var mine = new[] { await NewServiceAsync(), await NewServiceAsync(), await NewServiceAsync() };
+        var mine = new[] { await Admin.CreateServiceAsync(), await Admin.CreateServiceAsync(), await Admin.CreateServiceAsync() };
         var total = await ServiceCountAsync();
         var seen = new List<long>();
 
@@ -204,8 +204,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task service_list_for_a_service_token_shows_only_its_own_service()
     {
-        var serviceId = await NewServiceAsync();
-        await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
+        await Admin.CreateServiceAsync();
         var token = await TokenClientAsync(serviceId, Permissions.ServiceRead);
 
         var page = await GetAsync("/api/service/get/list", token);
@@ -223,7 +223,7 @@ public abstract partial class ApiSuite
     {
         for (var i = 0; i < 7; i++)
         {
-            await NewServiceAsync();
+            await Admin.CreateServiceAsync();
         }
 
         var page = await GetAsync("/api/service/get/list?start=6");
@@ -247,8 +247,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task service_delete_answers_204_and_takes_its_clients_and_api_tokens_with_it()
     {
-        var client = await NewClientAsync(json: """{"clientIdAlias":"goes-too"}""");
-        var survivor = await NewClientAsync();
+        var client = await Admin.CreateClientAsync(json: """{"clientIdAlias":"goes-too"}""");
+        var survivor = await Admin.CreateClientAsync();
         var token = await TokenClientAsync(client.ServiceId, Permissions.ServiceRead, Permissions.ClientRead);
         AssertOk(await GetAsync(client.GetPath(), token));
 
@@ -261,7 +261,7 @@ public abstract partial class ApiSuite
         AssertResult(await GetAsync($"/api/{client.ServiceId}/client/get/list"), HttpStatusCode.NotFound, ResultCodes.ServiceNotFound, client.ServiceId);
         AssertResult(await GetAsync($"/api/{client.ServiceId}/service/get", token), HttpStatusCode.Unauthorized, ResultCodes.UnknownAccessToken);
         AssertResult(await DeleteAsync($"/api/{client.ServiceId}/service/delete"), HttpStatusCode.NotFound, ResultCodes.ServiceNotFound, client.ServiceId);
-        Assert.Equal(survivor.Secret, await StoredSecretAsync(survivor));
+        Assert.Equal(survivor.Secret, await Admin.CurrentSecretAsync(survivor));
     }
 
     [Theory]
@@ -277,7 +277,7 @@ public abstract partial class ApiSuite
     {
         await AssertServiceCreateRefusedAsync("""{"serviceName":""}""", HttpStatusCode.BadRequest, ResultCodes.InvalidServiceName, 200);
         await AssertServiceCreateRefusedAsync($$"""{"serviceName":"{{new string('s', 201)}}"}""", HttpStatusCode.BadRequest, ResultCodes.InvalidServiceName, 200);
-        await NewServiceAsync($$"""{"serviceName":"{{new string('s', 200)}}"}""");
+        await Admin.CreateServiceAsync($$"""{"serviceName":"{{new string('s', 200)}}"}""");
     }
 
     [Theory]

@@ -29,8 +29,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task every_id_is_a_json_integer_of_at_least_12_digits_below_2_to_the_53_and_times_are_epoch_ms()
     {
-        var client = await NewClientAsync();
-        var (_, tokenId) = await NewTokenAsync(client.ServiceId, Permissions.ClientRead);
+        var client = await Admin.CreateClientAsync();
+        var (tokenId, _) = await Admin.CreateApiTokenAsync(client.ServiceId, Permissions.ClientRead);
         var service = await GetAsync($"/api/{client.ServiceId}/service/get");
         var get = await GetAsync(client.GetPath());
         var list = await GetAsync($"/api/{client.ServiceId}/client/get/list");
@@ -64,7 +64,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task nulls_sent_at_any_depth_are_dropped_and_never_sent_back()
     {
-        var client = await NewClientAsync(json: """
+        var client = await Admin.CreateClientAsync(json: """
             {"clientName":"nulls","developer":null,"extension":{"a":null,"b":[1,null,2],"c":{"d":null,"e":[null]},"f":"kept"},"g":null}
             """);
 
@@ -83,7 +83,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task an_old_sdk_client_body_with_nulls_zero_enums_and_read_only_fields_is_accepted()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await PostJsonAsync($"/api/{serviceId}/client/create", OldSdkClientBody);
 
@@ -106,7 +106,7 @@ public abstract partial class ApiSuite
     public async Task an_old_sdk_read_modify_write_of_a_client_changes_only_what_it_meant_to()
     {
         // Older SDKs GET the client, change one property and POST the whole document back, secret and IDs included.
-        var client = await NewClientAsync(json: """{"clientName":"rmw","clientIdAlias":"rmw","redirectUris":["https://rmw.example/cb"],"x-custom":{"n":1.50}}""");
+        var client = await Admin.CreateClientAsync(json: """{"clientName":"rmw","clientIdAlias":"rmw","redirectUris":["https://rmw.example/cb"],"x-custom":{"n":1.50}}""");
         var document = (await GetAsync(client.GetPath())).Json;
         document["clientName"] = "rmw renamed";
         document["clientSecret"] = "not-taken-from-a-document";
@@ -118,7 +118,7 @@ public abstract partial class ApiSuite
         expected["clientName"] = "rmw renamed";
         expected["modifiedAt"] = reply.Json["modifiedAt"]?.DeepClone();
         Assert.True(JsonNode.DeepEquals(expected, reply.Json), $"{expected.ToJsonString()}\n{reply.Text}");
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public abstract partial class ApiSuite
     [InlineData("""{"clientType":0.0}""")]
     public async Task an_enum_sent_as_zero_or_null_reads_as_absent_and_gets_the_default(string json)
     {
-        var client = await NewClientAsync(json: json);
+        var client = await Admin.CreateClientAsync(json: json);
 
         Assert.Equal("CONFIDENTIAL", client.Created.Str("clientType"));
         Assert.Equal("CLIENT_SECRET_BASIC", client.Created.Str("tokenAuthMethod"));
@@ -161,7 +161,7 @@ public abstract partial class ApiSuite
         var sent = JsonWire.Object(UnknownProperties);
         var body = (JsonObject)sent.DeepClone();
         body["clientName"] = "unknowns";
-        var client = await NewClientAsync(json: body.ToJsonString());
+        var client = await Admin.CreateClientAsync(json: body.ToJsonString());
         var updated = await PostJsonAsync(client.UpdatePath(), (await GetAsync(client.GetPath())).Text);
         var listed = (await GetAsync($"/api/{client.ServiceId}/client/get/list")).Objects("clients")[0];
 
@@ -207,8 +207,8 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task every_delete_answers_204_with_no_body_and_no_content_type()
     {
-        var client = await NewClientAsync();
-        var (_, tokenId) = await NewTokenAsync(client.ServiceId, Permissions.ClientRead);
+        var client = await Admin.CreateClientAsync();
+        var (tokenId, _) = await Admin.CreateApiTokenAsync(client.ServiceId, Permissions.ClientRead);
 
         AssertNoContent(await DeleteAsync(client.DeletePath()));
         AssertNoContent(await DeleteAsync($"/api/apitoken/delete/{tokenId}"));
@@ -239,7 +239,7 @@ public abstract partial class ApiSuite
     [MemberData(nameof(HostileBodies))]
     public async Task a_hostile_body_gets_a_4xx_with_a_result_code_never_a_500(string path, string json)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
         string Fill(string s) => s.Replace("{s}", client.ServiceId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{c}", client.Id, StringComparison.Ordinal);
 
@@ -247,7 +247,7 @@ public abstract partial class ApiSuite
 
         Assert.True((int)reply.Status is >= 400 and < 500, reply.ToString());
         Assert.Matches("^A[0-9]{3}[23][0-9]{2}$", reply.Str("resultCode"));
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     [Theory]
@@ -258,14 +258,14 @@ public abstract partial class ApiSuite
     [InlineData("PUT", "/api/{s}/client/update/{c}")]
     public async Task an_unknown_api_route_or_method_answers_json_with_a_result_code(string method, string path)
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
-        var reply = await SendAsync(Admin, new HttpMethod(method), path.Replace("{s}", client.ServiceId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        var reply = await Admin.SendForReplyAsync(new HttpMethod(method), path.Replace("{s}", client.ServiceId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("{c}", client.Id, StringComparison.Ordinal));
 
         Assert.True(reply.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, reply.ToString());
         Assert.Matches("^A000[0-9]{3}$", reply.Str("resultCode"));
-        Assert.Equal(client.Secret, await StoredSecretAsync(client));
+        Assert.Equal(client.Secret, await Admin.CurrentSecretAsync(client));
     }
 
     // ---- golden shapes -----------------------------------------------------------------------------
@@ -276,7 +276,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task golden_secret_update_response()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), """{"clientSecret":"golden-New_Secret-1"}""");
 
@@ -286,7 +286,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task golden_secret_refresh_response()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await GetAsync(client.SecretRefreshPath());
 
@@ -296,7 +296,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task golden_client_create_response()
     {
-        var serviceId = await NewServiceAsync();
+        var serviceId = await Admin.CreateServiceAsync();
 
         var reply = await PostJsonAsync($"/api/{serviceId}/client/create", """
             {"clientName":"golden client","clientIdAlias":"golden-alias","clientIdAliasEnabled":true,"applicationType":"WEB",
@@ -312,7 +312,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task golden_error_response_for_a_secret_of_87_characters()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.SecretUpdatePath(), $$"""{"clientSecret":"{{new string('g', 87)}}"}""");
 
@@ -323,7 +323,7 @@ public abstract partial class ApiSuite
     [Fact]
     public async Task golden_lock_flag_response()
     {
-        var client = await NewClientAsync();
+        var client = await Admin.CreateClientAsync();
 
         var reply = await PostJsonAsync(client.LockPath(), """{"clientLocked":true}""");
 

@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Api;
 
@@ -50,23 +48,16 @@ public abstract partial class ApiSuite(ServerFixture fixture) : IDisposable
 
     // ---- requests ----------------------------------------------------------------------------------
 
-    protected static async Task<Reply> SendAsync(HttpClient caller, HttpMethod method, string path, HttpContent? content = null)
-    {
-        using var request = new HttpRequestMessage(method, path) { Content = content };
-        using var response = await caller.SendAsync(request);
-        return await Reply.ReadAsync(response);
-    }
+    protected Task<Reply> GetAsync(string path, HttpClient? caller = null) => (caller ?? Admin).SendForReplyAsync(HttpMethod.Get, path);
 
-    protected Task<Reply> GetAsync(string path, HttpClient? caller = null) => SendAsync(caller ?? Admin, HttpMethod.Get, path);
-
-    protected Task<Reply> DeleteAsync(string path, HttpClient? caller = null) => SendAsync(caller ?? Admin, HttpMethod.Delete, path);
+    protected Task<Reply> DeleteAsync(string path, HttpClient? caller = null) => (caller ?? Admin).SendForReplyAsync(HttpMethod.Delete, path);
 
     protected Task<Reply> PostJsonAsync(string path, string json, HttpClient? caller = null) =>
-        SendAsync(caller ?? Admin, HttpMethod.Post, path, Body(JsonType, json));
+        (caller ?? Admin).SendForReplyAsync(HttpMethod.Post, path, Body(JsonType, json));
 
     /// <summary>Posts <paramref name="form"/> exactly as written (already URL-encoded), so tests control every byte.</summary>
     protected Task<Reply> PostFormAsync(string path, string form, HttpClient? caller = null) =>
-        SendAsync(caller ?? Admin, HttpMethod.Post, path, Body(FormType, form));
+        (caller ?? Admin).SendForReplyAsync(HttpMethod.Post, path, Body(FormType, form));
 
     /// <summary>A body with exactly this media type (none when <see langword="null"/>) and these UTF-8 bytes (no body when <see langword="null"/>).</summary>
     protected static ByteArrayContent? Body(string? mediaType, string? text) => Body(mediaType, text is null ? null : Encoding.UTF8.GetBytes(text));
@@ -89,59 +80,9 @@ public abstract partial class ApiSuite(ServerFixture fixture) : IDisposable
 
     // ---- things to test on -------------------------------------------------------------------------
 
-    /// <summary>A client as created: its service, numeric ID, generated secret and document.</summary>
-    protected sealed record TestClient(long ServiceId, long ClientId, string Secret, Reply Created)
-    {
-        public string Id => ClientId.ToString(CultureInfo.InvariantCulture);
-
-        public string SecretUpdatePath(string? identifier = null) => $"/api/{ServiceId}/client/secret/update/{identifier ?? Id}";
-
-        public string SecretRefreshPath(string? identifier = null) => $"/api/{ServiceId}/client/secret/refresh/{identifier ?? Id}";
-
-        public string GetPath(string? identifier = null) => $"/api/{ServiceId}/client/get/{identifier ?? Id}";
-
-        public string UpdatePath(string? identifier = null) => $"/api/{ServiceId}/client/update/{identifier ?? Id}";
-
-        public string DeletePath(string? identifier = null) => $"/api/{ServiceId}/client/delete/{identifier ?? Id}";
-
-        public string LockPath(string? identifier = null) => $"/api/{ServiceId}/client/lock_flag/update/{identifier ?? Id}";
-    }
-
-    protected async Task<long> NewServiceAsync(string json = """{"serviceName":"suite service"}""")
-    {
-        var reply = await PostJsonAsync("/api/service/create", json);
-        AssertOk(reply);
-        return JsonWire.AssertId(reply.Json["apiKey"], "apiKey");
-    }
-
-    protected async Task<TestClient> NewClientAsync(long? serviceId = null, string json = """{"clientName":"suite client"}""")
-    {
-        var sid = serviceId ?? await NewServiceAsync();
-        var reply = await PostJsonAsync($"/api/{sid}/client/create", json);
-        AssertOk(reply);
-        return new TestClient(sid, JsonWire.AssertId(reply.Json["clientId"], "clientId"), reply.Str("clientSecret"), reply);
-    }
-
-    /// <summary>Creates an API token for <paramref name="serviceId"/> with exactly <paramref name="permissions"/>.</summary>
-    protected async Task<(string Token, long TokenId)> NewTokenAsync(long serviceId, params string[] permissions)
-    {
-        var list = string.Join(",", permissions.Select(p => $"\"{p}\""));
-        var reply = await PostJsonAsync("/api/apitoken/create", $$"""{"serviceId":{{serviceId}},"permissions":[{{list}}],"description":"suite token"}""");
-        AssertOk(reply);
-        return (reply.Str("token"), JsonWire.AssertId(reply.Json["tokenId"], "tokenId"));
-    }
-
     /// <summary>A client carrying a new API token for <paramref name="serviceId"/> with exactly <paramref name="permissions"/>.</summary>
     protected async Task<HttpClient> TokenClientAsync(long serviceId, params string[] permissions) =>
-        As((await NewTokenAsync(serviceId, permissions)).Token);
-
-    /// <summary>The secret the server holds now, read back through client/get with the admin token.</summary>
-    protected async Task<string> StoredSecretAsync(TestClient client)
-    {
-        var reply = await GetAsync(client.GetPath());
-        AssertOk(reply);
-        return reply.Str("clientSecret");
-    }
+        As((await Admin.CreateApiTokenAsync(serviceId, permissions)).Token);
 
     // ---- assertions --------------------------------------------------------------------------------
 

@@ -144,7 +144,7 @@ public sealed class GoldenJsonTests
         var golden = GoldenJson.Load(file);
 
         Assert.IsType<JsonObject>(golden);
-        Assert.Null(Api.JsonWire.FindNull(golden, "$"));
+        Assert.Null(JsonWire.FindNull(golden, "$"));
         var text = golden.ToJsonString();
         foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, "<([a-z0-9-]+)(?::[A-Za-z0-9_]+)?>"))
         {

@@ -1,6 +1,5 @@
 using System.Net;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 
@@ -20,8 +19,8 @@ public sealed class ApiCacheHeadersTests
         (HttpStatusCode Status, HttpResponseMessage Response)[] answers =
         [
             (HttpStatusCode.OK, await admin.GetAsync(new Uri($"/api/{serviceId}/service/get", UriKind.Relative))),
-            (HttpStatusCode.OK, await admin.PostAsync(new Uri("/api/service/create", UriKind.Relative), Rekey.Testing.Api.Json("""{"serviceName":"cached?"}"""))),
-            (HttpStatusCode.BadRequest, await admin.PostAsync(new Uri("/api/service/create", UriKind.Relative), Rekey.Testing.Api.Json("{"))),
+            (HttpStatusCode.OK, await admin.PostAsync(new Uri("/api/service/create", UriKind.Relative), Wire.Json("""{"serviceName":"cached?"}"""))),
+            (HttpStatusCode.BadRequest, await admin.PostAsync(new Uri("/api/service/create", UriKind.Relative), Wire.Json("{"))),
             (HttpStatusCode.Unauthorized, await anonymous.GetAsync(new Uri("/api/service/get/list", UriKind.Relative))),
             (HttpStatusCode.NotFound, await admin.GetAsync(new Uri("/api/no/such/endpoint", UriKind.Relative))),
             (HttpStatusCode.MethodNotAllowed, await admin.DeleteAsync(new Uri("/api/service/get/list", UriKind.Relative))),

@@ -1,5 +1,4 @@
 using System.Net;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 

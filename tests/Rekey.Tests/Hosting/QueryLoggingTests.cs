@@ -1,5 +1,3 @@
-using Rekey.Testing;
-
 namespace Rekey.Tests.Hosting;
 
 /// <summary>A query string can carry a secret (<c>?client_secret=…</c>): it never reaches the log, whatever the configuration says.</summary>

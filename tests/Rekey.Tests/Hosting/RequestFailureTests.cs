@@ -3,7 +3,6 @@ using System.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Rekey.Testing;
 using Rekey.Tests.Storage;
 using Xunit.Abstractions;
 
@@ -27,8 +26,8 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
         public string? Old => Body["oldClientSecret"]?.GetValue<string>();
     }
 
-    private Task<(ServerProcess Server, Uri BaseAddress)> StartAsync() =>
-        ServerProcess.StartAsync(_work.FullName, "--Rekey:DataDirectory=" + Path.Combine(_work.FullName, "data"), "--Rekey:MasterKeys:0=" + MasterKey,
+    private Task<(ProgramProcess Server, Uri BaseAddress)> StartAsync() =>
+        ProgramProcess.StartServerAsync(_work.FullName, "--Rekey:DataDirectory=" + Path.Combine(_work.FullName, "data"), "--Rekey:MasterKeys:0=" + MasterKey,
             "--Rekey:AdminToken=" + RekeyHost.AdminToken);
 
     private static HttpClient Admin(Uri baseAddress) =>
@@ -39,7 +38,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
     {
         var (server, baseAddress) = await StartAsync();
         long serviceId;
-        List<Rekey.Contracts.ClientDocument> clients;
+        List<TestClient> clients;
         using (var admin = Admin(baseAddress))
         {
             serviceId = await admin.CreateServiceAsync();
@@ -60,7 +59,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
                     var secret = $"kill-{round}-{caller}-{i}";
                     try
                     {
-                        using var response = await admin.PostAsync($"/api/{serviceId}/client/secret/update/{clients[client].ClientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+                        using var response = await admin.PostAsync($"/api/{serviceId}/client/secret/update/{clients[client].ClientId}", Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
                         var text = await response.Content.ReadAsStringAsync();
                         answers.Enqueue(new Answer(client, secret, response.StatusCode, JsonNode.Parse(text) as JsonObject ?? []));
                     }
@@ -73,7 +72,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
                 }
             })).ToList();
 
-            await PostgresWaits.UntilAsync(() => answers.Count(a => a.Status == HttpStatusCode.OK) >= round * 300, $"300 updates in round {round}");
+            await Waits.UntilAsync(() => answers.Count(a => a.Status == HttpStatusCode.OK) >= round * 300, $"300 updates in round {round}");
             server.Dispose();
             Volatile.Write(ref stopping, true);
             await Task.WhenAll(load);
@@ -89,11 +88,11 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
             for (var client = 0; client < 2; client++)
             {
                 var mine = all.Where(a => a.Client == client).ToList();
-                var clientId = clients[client].ClientId!.Value;
-                var final = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
+                var clientId = clients[client].ClientId;
+                var final = await admin.CurrentSecretAsync(serviceId, clientId);
                 var acknowledged = mine.Where(a => a.Status == HttpStatusCode.OK).ToList();
                 Assert.All(acknowledged, a => Assert.Equal(a.Secret, a.Body["newClientSecret"]?.GetValue<string>()));
-                output.WriteLine(ChainAssert.History(clients[client].ClientSecret!, final, await SuccessfulUpdatesAsync(admin, serviceId, clientId),
+                output.WriteLine(ChainAssert.History(clients[client].Secret, final, await SuccessfulUpdatesAsync(admin, serviceId, clientId),
                     [.. acknowledged.Select(a => (a.Old, a.Secret))], mine.Where(a => a.Status is null).Select(a => a.Secret).ToHashSet(StringComparer.Ordinal),
                     new HashSet<string>(StringComparer.Ordinal)));
             }

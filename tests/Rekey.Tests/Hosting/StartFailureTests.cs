@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 
@@ -46,7 +45,7 @@ public sealed class StartFailureTests : IDisposable
         taken.Start();
         var url = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
 
-        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--urls=" + url, "--Rekey:DataDirectory=" + data,
+        using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--urls=" + url, "--Rekey:DataDirectory=" + data,
             "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
 
         var line = AssertRefused(server);
@@ -60,12 +59,9 @@ public sealed class StartFailureTests : IDisposable
     public async Task an_unreachable_postgresql_exits_1_with_one_line_naming_it_and_writes_nothing()
     {
         var data = Directory.CreateDirectory(Path.Combine(_work.FullName, "data")).FullName;
-        using var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        var port = Ports.Unused();
 
-        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--Rekey:Storage:Provider=postgres",
+        using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--Rekey:Storage:Provider=postgres",
             $"--Rekey:Storage:ConnectionString=Host=127.0.0.1;Port={port};Database=rekey;Username=rekey;Password=never-shown;Timeout=3",
             "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken, "--urls=http://127.0.0.1:0");
 
@@ -83,7 +79,7 @@ public sealed class StartFailureTests : IDisposable
         await File.WriteAllTextAsync(file, "in the way");
         var data = Path.Combine(file, "data");
 
-        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--urls=http://127.0.0.1:0");
+        using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--urls=http://127.0.0.1:0");
 
         var line = AssertRefused(server);
         Assert.Equal($"rekey: the data directory {data} cannot be used: {file} is a file, not a directory (Rekey:DataDirectory).", line);
@@ -104,7 +100,7 @@ public sealed class StartFailureTests : IDisposable
         File.SetUnixFileMode(data, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         try
         {
-            using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--urls=http://127.0.0.1:0");
+            using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--urls=http://127.0.0.1:0");
 
             var line = AssertRefused(server);
             Assert.StartsWith($"rekey: the data directory {data} cannot be used: ", line, StringComparison.Ordinal);
@@ -122,7 +118,7 @@ public sealed class StartFailureTests : IDisposable
     [InlineData("--urls=http://127.0.0.1:0;nonsense", "rekey: invalid configuration: Invalid url: 'nonsense' (--urls or ASPNETCORE_URLS)")]
     public async Task invalid_configuration_exits_1_with_one_line_naming_the_setting_and_creates_no_data_directory(string setting, string expected)
     {
-        using var server = await ServerProcess.RunToExitAsync(_work.FullName, setting);
+        using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, setting);
 
         Assert.Equal(expected, AssertRefused(server));
         Assert.Empty(Directory.EnumerateFileSystemEntries(_work.FullName));
@@ -131,8 +127,8 @@ public sealed class StartFailureTests : IDisposable
     [Fact]
     public async Task help_and_version_answer_on_standard_output_and_exit_0_without_creating_a_data_directory()
     {
-        using var help = await ServerProcess.RunToExitAsync(_work.FullName, "--help");
-        using var version = await ServerProcess.RunToExitAsync(_work.FullName, "--version");
+        using var help = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--help");
+        using var version = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--version");
 
         Assert.True(help.ExitCode == 0, help.Output);
         Assert.Contains(help.Stdout, l => l.StartsWith("Usage: Rekey.Server ", StringComparison.Ordinal));
@@ -147,7 +143,7 @@ public sealed class StartFailureTests : IDisposable
     public async Task started_from_another_directory_it_applies_its_shipped_settings_keeps_data_under_the_working_directory_and_logs_no_query()
     {
         const string marker = "query-secret-c9f1e2";
-        var (server, baseAddress) = await ServerProcess.StartAsync(_work.FullName, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
+        var (server, baseAddress) = await ProgramProcess.StartServerAsync(_work.FullName, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
         using (server)
         {
             using var admin = new HttpClient { BaseAddress = baseAddress };
@@ -196,7 +192,7 @@ public sealed class StartFailureTests : IDisposable
         taken.Start();
         var newKey = "k2:" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-        using var refused = await ServerProcess.RunToExitAsync(_work.FullName, $"--urls=http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}",
+        using var refused = await ProgramProcess.RunServerToExitAsync(_work.FullName, $"--urls=http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}",
             "--Rekey:DataDirectory=" + data, "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:MasterKeys:1=" + newKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
         Assert.StartsWith("rekey: cannot listen: ", AssertRefused(refused), StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(data));
@@ -222,7 +218,7 @@ public sealed class StartFailureTests : IDisposable
 
         var before = Snapshot(data);
 
-        using var server = await ServerProcess.RunToExitAsync(_work.FullName, "--urls=http://127.0.0.1:0", "--Rekey:DataDirectory=" + data,
+        using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--urls=http://127.0.0.1:0", "--Rekey:DataDirectory=" + data,
             "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken);
 
         var known = Rekey.Server.Storage.Migrations.For("sqlite")[^1].Version;
@@ -252,7 +248,7 @@ public sealed class StartFailureTests : IDisposable
         }
     }
 
-    private static string AssertRefused(ServerProcess server)
+    private static string AssertRefused(ProgramProcess server)
     {
         Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}\n{server.Output}");
         Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);

@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.Data.Sqlite;
 using Rekey.Server.Storage;
 using Rekey.Server.Storage.Sqlite;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Hosting;
 
@@ -55,7 +54,7 @@ public sealed class WriteQueueLimitTests
         for (var i = 0; i < 6; i++)
         {
             var client = await admin.CreateClientAsync(serviceId);
-            clients.Add((client.ClientId ?? throw new InvalidOperationException("no client ID"), client.ClientSecret));
+            clients.Add((client.ClientId, client.Secret));
         }
 
         // Another connection holds SQLite's write lock: the writer's BEGIN waits (busy_timeout, 10 s), its two writes with it.
@@ -96,7 +95,7 @@ public sealed class WriteQueueLimitTests
     }
 
     private static Task<HttpResponseMessage> UpdateAsync(HttpClient admin, long serviceId, long clientId, string secret) =>
-        admin.PostAsync(new Uri($"/api/{serviceId}/client/secret/update/{clientId}", UriKind.Relative), Rekey.Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+        admin.PostAsync(new Uri($"/api/{serviceId}/client/secret/update/{clientId}", UriKind.Relative), Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
 
     private static async Task Execute(SqliteConnection connection, string sql)
     {

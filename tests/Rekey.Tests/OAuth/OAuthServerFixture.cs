@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 
@@ -11,10 +10,10 @@ namespace Rekey.Tests.OAuth;
 public abstract partial class OAuthSuite
 {
     private Task<(HttpStatusCode Status, JsonObject Body)> AuthTokenAsync(long serviceId, JsonObject request) =>
-        Admin.PostForJsonAsync($"/api/{serviceId}/auth/token", Testing.Api.Json(request.ToJsonString()));
+        Admin.PostForJsonAsync($"/api/{serviceId}/auth/token", Wire.Json(request.ToJsonString()));
 
     private Task<(HttpStatusCode Status, JsonObject Body)> AuthIntrospectionAsync(long serviceId, JsonObject request) =>
-        Admin.PostForJsonAsync($"/api/{serviceId}/auth/introspection", Testing.Api.Json(request.ToJsonString()));
+        Admin.PostForJsonAsync($"/api/{serviceId}/auth/introspection", Wire.Json(request.ToJsonString()));
 
     /// <summary>As an authorization server relays a Basic-authenticated client_credentials request.</summary>
     private static JsonObject BasicTokenRequest(TestClient client, string parameters, string? secret = null) => new()
@@ -29,8 +28,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_token_issues_a_token_in_authlete_envelope_matching_the_golden_file()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "batch-job");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "batch-job"));
         var now = Time.GetUtcNow().ToUnixTimeSeconds();
 
         var (status, body) = await AuthTokenAsync(sid, BasicTokenRequest(client, "grant_type=client_credentials&scope=read+write"));
@@ -49,8 +48,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_token_response_content_is_byte_for_byte_what_the_token_endpoint_sends()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var standard = await TokenAsync(client, scope: "write");
         var (_, envelope) = await AuthTokenAsync(sid, BasicTokenRequest(client, "grant_type=client_credentials&scope=write"));
@@ -65,8 +64,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_token_with_a_wrong_secret_is_invalid_client_with_the_token_endpoints_error_body()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "batch-job");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "batch-job"));
 
         var (status, body) = await AuthTokenAsync(sid, BasicTokenRequest(client, "grant_type=client_credentials", secret: "wrong"));
         var standard = await TokenAsync(client, secret: "wrong");
@@ -79,8 +78,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_token_accepts_client_secret_post_inside_the_parameters_and_reports_the_alias_used()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "post-job", method: "CLIENT_SECRET_POST");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "post-job", method: "CLIENT_SECRET_POST"));
 
         var (_, body) = await AuthTokenAsync(sid, new JsonObject
         {
@@ -100,8 +99,8 @@ public abstract partial class OAuthSuite
     [InlineData("refresh_token", "unsupported_grant_type")]
     public async Task auth_token_with_another_grant_type_is_bad_request(string grantType, string error)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var (status, body) = await AuthTokenAsync(sid, BasicTokenRequest(client, "grant_type=" + grantType));
 
@@ -118,8 +117,8 @@ public abstract partial class OAuthSuite
     [InlineData("grant_type=client_credentials&grant_type=client_credentials", "A050303", "invalid_request")]
     public async Task auth_token_refusals_after_authentication_are_bad_request_with_the_rfc6749_error(string parameters, string code, string error)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var (_, body) = await AuthTokenAsync(sid, BasicTokenRequest(client, parameters));
 
@@ -131,8 +130,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_token_without_parameters_is_400_a050201()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var (status, body) = await AuthTokenAsync(sid, new JsonObject { ["clientId"] = client.Id, ["clientSecret"] = client.Secret });
 
@@ -144,10 +143,10 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_endpoints_require_the_bearer_token()
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
-        var token = await SendAsync(Anonymous, HttpMethod.Post, $"/api/{sid}/auth/token", Testing.Api.Json("""{"parameters":"grant_type=client_credentials"}"""));
-        var introspection = await SendAsync(Anonymous, HttpMethod.Post, $"/api/{sid}/auth/introspection", Testing.Api.Json("""{"token":"x"}"""));
+        var token = await SendAsync(Anonymous, HttpMethod.Post, $"/api/{sid}/auth/token", Wire.Json("""{"parameters":"grant_type=client_credentials"}"""));
+        var introspection = await SendAsync(Anonymous, HttpMethod.Post, $"/api/{sid}/auth/introspection", Wire.Json("""{"token":"x"}"""));
 
         Assert.Equal(HttpStatusCode.Unauthorized, token.Status);
         Assert.Equal(HttpStatusCode.Unauthorized, introspection.Status);
@@ -156,8 +155,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_introspection_of_an_active_token_is_ok_matching_the_golden_file()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "batch-job");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "batch-job"));
         var now = Time.GetUtcNow().ToUnixTimeSeconds();
         var token = await AccessTokenAsync(client, scope: "read");
 
@@ -173,8 +172,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_introspection_of_an_expired_token_is_unauthorized_matching_the_golden_file()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         Time.Advance(TimeSpan.FromSeconds(3600));
@@ -187,10 +186,10 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_introspection_of_a_forged_or_foreign_token_is_unauthorized_invalid_token()
     {
-        var sid = await NewServiceAsync();
-        var other = await NewServiceAsync();
-        var token = await AccessTokenAsync(await NewClientAsync(sid));
-        var foreign = await AccessTokenAsync(await NewClientAsync(other));
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var other = await Admin.CreateServiceAsync(ScopedService);
+        var token = await AccessTokenAsync(await Admin.CreateClientAsync(sid, OAuthClient()));
+        var foreign = await AccessTokenAsync(await Admin.CreateClientAsync(other, OAuthClient()));
 
         foreach (var bad in new[] { Jwt.WithAlteredSignature(token), Jwt.WithPayload(token, p => p["exp"] = 4102444800), foreign, "not-a-jwt" })
         {
@@ -205,8 +204,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_introspection_with_required_scopes_not_covered_is_forbidden_insufficient_scope()
     {
-        var sid = await NewServiceAsync();
-        var token = await AccessTokenAsync(await NewClientAsync(sid), scope: "read");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var token = await AccessTokenAsync(await Admin.CreateClientAsync(sid, OAuthClient()), scope: "read");
 
         var (_, covered) = await AuthIntrospectionAsync(sid, new JsonObject { ["token"] = token, ["scopes"] = new JsonArray("read") });
         var (_, body) = await AuthIntrospectionAsync(sid, new JsonObject { ["token"] = token, ["scopes"] = new JsonArray("read", "write") });
@@ -222,8 +221,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_introspection_with_another_required_subject_is_forbidden()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         var (_, same) = await AuthIntrospectionAsync(sid, new JsonObject { ["token"] = token, ["subject"] = client.Id });
@@ -237,8 +236,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_introspection_challenge_never_carries_quotes_or_line_breaks_from_the_required_scopes()
     {
-        var sid = await NewServiceAsync();
-        var token = await AccessTokenAsync(await NewClientAsync(sid), scope: "read");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var token = await AccessTokenAsync(await Admin.CreateClientAsync(sid, OAuthClient()), scope: "read");
 
         var (_, body) = await AuthIntrospectionAsync(sid, new JsonObject { ["token"] = token, ["scopes"] = new JsonArray("read", "x\"\r\nSet-Cookie: a=b") });
 
@@ -256,9 +255,9 @@ public abstract partial class OAuthSuite
     [InlineData("""{"token":""}""")]
     public async Task auth_introspection_without_a_token_is_bad_request(string request)
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
-        var (status, body) = await Admin.PostForJsonAsync($"/api/{sid}/auth/introspection", Testing.Api.Json(request));
+        var (status, body) = await Admin.PostForJsonAsync($"/api/{sid}/auth/introspection", Wire.Json(request));
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("A056201", body["resultCode"]!.GetValue<string>());
@@ -269,8 +268,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task a_token_from_auth_token_is_active_at_the_standard_introspection_endpoint_and_vice_versa()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var (_, envelope) = await AuthTokenAsync(sid, BasicTokenRequest(client, "grant_type=client_credentials"));
         var fromAuthlete = envelope["accessToken"]!.GetValue<string>();
         var fromStandard = await AccessTokenAsync(client);
@@ -288,7 +287,7 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task auth_token_for_an_unknown_service_is_a_service_error()
     {
-        var (status, body) = await Admin.PostForJsonAsync("/api/123456789012345/auth/token", Testing.Api.Json("""{"parameters":"grant_type=client_credentials"}"""));
+        var (status, body) = await Admin.PostForJsonAsync("/api/123456789012345/auth/token", Wire.Json("""{"parameters":"grant_type=client_credentials"}"""));
 
         Assert.NotEqual(HttpStatusCode.OK, status);
         Assert.False(string.IsNullOrEmpty(body["resultCode"]?.GetValue<string>()));

@@ -57,7 +57,7 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task discovery_at_the_rfc8414_url_gives_issuer_endpoints_and_the_signing_key()
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
         var document = await DiscoverAsync(sid);
 
@@ -76,8 +76,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task discovery_checks_the_issuer_so_a_document_of_another_service_is_refused()
     {
-        var sid = await NewServiceAsync();
-        var other = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var other = await Admin.CreateServiceAsync(ScopedService);
         var request = Discovery(sid);
         request.Address = MetadataUrl(other);
         request.Policy.DiscoveryDocumentPath = $"/.well-known/oauth-authorization-server/oauth2/{other}";
@@ -91,7 +91,7 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task the_openid_configuration_path_is_not_served_so_the_rfc8414_path_is_required()
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
         var document = await Anonymous.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest { Address = Issuer(sid) });
 
@@ -106,8 +106,8 @@ public abstract partial class OAuthSuite
     [InlineData(ClientCredentialStyle.PostBody, true)]
     public async Task library_gets_a_token_with_its_registered_method_by_numeric_id_or_alias(ClientCredentialStyle style, bool byAlias)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "reporting-job", method: style == ClientCredentialStyle.PostBody ? "CLIENT_SECRET_POST" : "CLIENT_SECRET_BASIC");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "reporting-job", method: style == ClientCredentialStyle.PostBody ? "CLIENT_SECRET_POST" : "CLIENT_SECRET_BASIC"));
 
         var token = await LibraryTokenAsync(sid, byAlias ? "reporting-job" : client.Id, client.Secret, style, scope: "read write");
 
@@ -125,8 +125,8 @@ public abstract partial class OAuthSuite
     [InlineData(ClientCredentialStyle.PostBody)]
     public async Task without_scope_the_token_carries_the_default_entries_of_the_service(ClientCredentialStyle style)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, method: style == ClientCredentialStyle.PostBody ? "CLIENT_SECRET_POST" : "CLIENT_SECRET_BASIC");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(method: style == ClientCredentialStyle.PostBody ? "CLIENT_SECRET_POST" : "CLIENT_SECRET_BASIC"));
 
         var token = await LibraryTokenAsync(sid, client.Id, client.Secret, style);
 
@@ -138,8 +138,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task without_scope_and_without_default_entries_the_token_has_no_scope()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"no defaults","supportedScopes":[{"name":"read"}]}""");
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"no defaults","supportedScopes":[{"name":"read"}]}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var token = await LibraryTokenAsync(sid, client.Id, client.Secret, ClientCredentialStyle.AuthorizationHeader);
 
@@ -154,9 +154,9 @@ public abstract partial class OAuthSuite
     [InlineData("team@batch.~job")]
     public async Task alias_with_colon_or_at_sign_is_form_urlencoded_by_the_library_and_decoded_by_the_server(string alias)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: alias);
-        await UpdateSecretAsync(client, "Secret-with_dash-and_underscore-42", gracePeriod: 0);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: alias));
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, "Secret-with_dash-and_underscore-42", grace: 0);
 
         var token = await LibraryTokenAsync(sid, alias, "Secret-with_dash-and_underscore-42", ClientCredentialStyle.AuthorizationHeader, scope: "read");
 
@@ -167,8 +167,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task alias_with_colon_sent_without_form_urlencoding_is_split_at_the_first_colon_and_refused()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "svc:reports");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "svc:reports"));
 
         // RFC 2617 style: no form-urlencoding, so the server reads ID "svc" and secret "reports:<secret>".
         var token = await LibraryTokenAsync(sid, "svc:reports", client.Secret, ClientCredentialStyle.AuthorizationHeader, headerStyle: BasicAuthenticationHeaderStyle.Rfc2617);
@@ -181,9 +181,9 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task library_introspects_an_active_token_with_scope_client_exp_iss_and_sub()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
-        var resourceServer = await NewClientAsync(sid, method: "CLIENT_SECRET_BASIC");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        var resourceServer = await Admin.CreateClientAsync(sid, OAuthClient(method: "CLIENT_SECRET_BASIC"));
         var token = await LibraryTokenAsync(sid, client.Id, client.Secret, ClientCredentialStyle.AuthorizationHeader, scope: "read write");
         var issuedAt = Time.GetUtcNow().ToUnixTimeSeconds();
 
@@ -205,8 +205,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task token_is_active_until_one_second_before_exp_and_inactive_from_exp()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"short tokens","accessTokenDuration":120}""");
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"short tokens","accessTokenDuration":120}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         Time.Advance(TimeSpan.FromSeconds(119));
@@ -222,8 +222,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task token_with_an_altered_signature_is_inactive()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         var forged = await LibraryIntrospectAsync(sid, client, Jwt.WithAlteredSignature(token));
@@ -237,8 +237,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task token_with_an_edited_payload_is_inactive()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client, scope: "read");
 
         var widened = Jwt.WithPayload(token, p => p["scope"] = "read write admin");
@@ -249,10 +249,10 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task token_of_another_service_is_inactive_here()
     {
-        var sid = await NewServiceAsync();
-        var other = await NewServiceAsync();
-        var here = await NewClientAsync(sid);
-        var there = await NewClientAsync(other);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var other = await Admin.CreateServiceAsync(ScopedService);
+        var here = await Admin.CreateClientAsync(sid, OAuthClient());
+        var there = await Admin.CreateClientAsync(other, OAuthClient());
         var foreign = await AccessTokenAsync(there);
 
         Assert.False((await LibraryIntrospectAsync(sid, here, foreign)).IsActive);
@@ -262,13 +262,13 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task token_becomes_inactive_when_its_client_is_deleted()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
-        var resourceServer = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        var resourceServer = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
         Assert.True((await LibraryIntrospectAsync(sid, resourceServer, token)).IsActive);
 
-        await DeleteClientAsync(client);
+        await Admin.DeleteClientAsync(client.ServiceId, client.ClientId);
 
         Assert.False((await LibraryIntrospectAsync(sid, resourceServer, token)).IsActive);
     }
@@ -276,25 +276,25 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task token_becomes_inactive_when_its_client_is_locked_and_active_again_when_unlocked()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
-        var resourceServer = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        var resourceServer = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
-        await SetLockedAsync(client, true);
+        await Admin.LockClientAsync(client.ServiceId, client.ClientId);
         Assert.False((await LibraryIntrospectAsync(sid, resourceServer, token)).IsActive);
 
-        await SetLockedAsync(client, false);
+        await Admin.LockClientAsync(client.ServiceId, client.ClientId, locked: false);
         Assert.True((await LibraryIntrospectAsync(sid, resourceServer, token)).IsActive);
     }
 
     [Fact]
     public async Task introspection_by_a_client_of_another_service_is_invalid_client()
     {
-        var sid = await NewServiceAsync();
-        var other = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
-        var stranger = await NewClientAsync(other);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var other = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        var stranger = await Admin.CreateClientAsync(other, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         var result = await LibraryIntrospectAsync(sid, stranger, token);
@@ -308,8 +308,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task introspection_with_a_wrong_secret_is_invalid_client()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         var result = await LibraryIntrospectAsync(sid, client, token, secret: "wrong-secret");

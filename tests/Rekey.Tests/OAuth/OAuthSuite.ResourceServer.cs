@@ -80,8 +80,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task resource_server_accepts_a_rekey_token_and_sees_its_claims()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         await using var api = await StartResourceServerAsync(sid);
 
         var (status, _, body) = await api.CallAsync(await AccessTokenAsync(client, scope: "read write"));
@@ -95,8 +95,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task resource_server_rejects_a_token_whose_payload_was_changed()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         await using var api = await StartResourceServerAsync(sid);
         var token = await AccessTokenAsync(client, scope: "read");
 
@@ -110,8 +110,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task resource_server_rejects_a_token_with_an_altered_signature()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         await using var api = await StartResourceServerAsync(sid);
 
         var (status, _, _) = await api.CallAsync(Jwt.WithAlteredSignature(await AccessTokenAsync(client)));
@@ -122,8 +122,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task resource_server_rejects_an_expired_token()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"short tokens","accessTokenDuration":60}""");
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"short tokens","accessTokenDuration":60}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         await using var api = await StartResourceServerAsync(sid);
         var token = await AccessTokenAsync(client);
         Assert.Equal(HttpStatusCode.OK, (await api.CallAsync(token)).Status);
@@ -139,9 +139,9 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task resource_server_rejects_a_token_of_another_service()
     {
-        var sid = await NewServiceAsync();
-        var other = await NewServiceAsync();
-        var there = await NewClientAsync(other);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var other = await Admin.CreateServiceAsync(ScopedService);
+        var there = await Admin.CreateClientAsync(other, OAuthClient());
         await using var api = await StartResourceServerAsync(sid);
 
         var (status, _, _) = await api.CallAsync(await AccessTokenAsync(there));
@@ -152,8 +152,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task resource_server_rejects_a_token_requested_for_another_resource()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         await using var api = await StartResourceServerAsync(sid);
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("resource", "https://other-api.example/"));
         AssertIssued(reply);

@@ -2,7 +2,6 @@ using System.Net;
 using Rekey.Contracts;
 using Rekey.Server.OAuth;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 
@@ -14,11 +13,11 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task after_an_update_without_grace_the_old_secret_is_invalid_client_at_once_and_the_new_one_works()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         AssertIssued(await TokenAsync(client));
 
-        await UpdateSecretAsync(client, NewSecret);
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret);
 
         AssertInvalidClient(await TokenAsync(client));
         AssertIssued(await TokenAsync(client, secret: NewSecret));
@@ -27,10 +26,10 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task with_a_service_grace_period_both_secrets_work_until_it_ends_then_only_the_new_one()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
-        await UpdateSecretAsync(client, NewSecret);
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret);
         AssertIssued(await TokenAsync(client));
         AssertIssued(await TokenAsync(client, secret: NewSecret));
 
@@ -45,10 +44,10 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task a_grace_period_of_zero_in_the_update_overrides_the_service_grace_period()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
-        await UpdateSecretAsync(client, NewSecret, gracePeriod: 0);
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret, grace: 0);
 
         AssertInvalidClient(await TokenAsync(client));
         AssertIssued(await TokenAsync(client, secret: NewSecret));
@@ -57,16 +56,16 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task the_old_secret_also_works_with_client_secret_post_and_at_introspection_during_the_grace_period()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
-        var client = await NewClientAsync(sid, method: "CLIENT_SECRET_POST");
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(method: "CLIENT_SECRET_POST"));
         var token = await PostTokenAsync(sid, null, ("grant_type", "client_credentials"), ("client_id", client.Id), ("client_secret", client.Secret));
         AssertIssued(token);
 
-        await UpdateSecretAsync(client, NewSecret);
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret);
 
         AssertIssued(await PostTokenAsync(sid, null, ("grant_type", "client_credentials"), ("client_id", client.Id), ("client_secret", client.Secret)));
         var introspection = await SendAsync(Anonymous, HttpMethod.Post, IntrospectionEndpoint(sid),
-            Testing.Api.Form(("token", token.Json["access_token"]!.GetValue<string>()), ("client_id", client.Id), ("client_secret", client.Secret)));
+            Wire.Form(("token", token.Json["access_token"]!.GetValue<string>()), ("client_id", client.Id), ("client_secret", client.Secret)));
         Assert.Equal(HttpStatusCode.OK, introspection.Status);
         Assert.True(introspection.Json["active"]!.GetValue<bool>());
     }
@@ -74,16 +73,13 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task revoking_the_previous_secret_ends_its_grace_period_at_once()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
-        var client = await NewClientAsync(sid);
-        await UpdateSecretAsync(client, NewSecret);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"graceful","clientSecretGracePeriod":600}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret);
         AssertIssued(await TokenAsync(client));
 
-        var (status, list) = await Admin.GetForJsonAsync($"/api/{sid}/client/secret/list/{client.ClientId}");
-        Assert.Equal(HttpStatusCode.OK, status);
-        var previous = Assert.Single(list["secrets"]!.AsArray(), s => s!["status"]!.GetValue<string>() == "previous")!;
-        var (revoked, body) = await Admin.SendForJsonAsync(HttpMethod.Delete, $"/api/{sid}/client/secret/delete/{client.ClientId}/{previous["secretId"]}");
-        Assert.True(revoked == HttpStatusCode.OK, body.ToJsonString());
+        var previous = Assert.Single(await Admin.ListSecretsAsync(sid, client.ClientId), s => s!["status"]!.GetValue<string>() == "previous")!;
+        await Admin.RevokeSecretAsync(sid, client.ClientId, JsonWire.Integer(previous["secretId"], "secretId"));
 
         AssertInvalidClient(await TokenAsync(client));
         AssertIssued(await TokenAsync(client, secret: NewSecret));
@@ -92,11 +88,11 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task tokens_issued_before_a_secret_rotation_stay_active_until_they_expire()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
-        await UpdateSecretAsync(client, NewSecret);
+        await Admin.UpdateSecretAsync(client.ServiceId, client.ClientId, NewSecret);
 
         var reply = await IntrospectAsync(sid, client, token, secret: NewSecret);
         Assert.True(reply.Json["active"]!.GetValue<bool>(), reply.Text);
@@ -120,8 +116,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task after_a_signing_key_rotation_the_jwks_publishes_both_keys_and_old_tokens_stay_valid()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var before = await AccessTokenAsync(client);
         var oldKid = Jwt.Decode(before).Header["kid"]!.GetValue<string>();
 
@@ -139,8 +135,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task after_two_signing_key_rotations_tokens_of_the_oldest_key_are_inactive()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var oldest = await AccessTokenAsync(client);
 
         var middle = await RotateSigningKeyAsync(sid);
@@ -153,7 +149,7 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task jwks_is_public_cacheable_and_holds_no_private_key_material()
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
         var reply = await SendAsync(Anonymous, HttpMethod.Get, Issuer(sid) + "/jwks");
 

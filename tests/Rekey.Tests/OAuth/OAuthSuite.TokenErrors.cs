@@ -11,8 +11,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task successful_token_response_is_not_cached_and_is_json()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await TokenAsync(client, scope: "read");
 
@@ -25,8 +25,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task wrong_secret_is_401_invalid_client_with_a_basic_challenge()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await TokenAsync(client, secret: client.Secret + "x");
 
@@ -37,8 +37,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task unknown_client_gets_exactly_the_answer_of_a_wrong_secret()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "known-alias");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "known-alias"));
 
         var wrongSecret = await TokenAsync(client, secret: "not-the-secret");
         var unknownId = await TokenAsync(client, identifier: "999999999999", secret: "not-the-secret");
@@ -55,10 +55,10 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task client_authentication_missing_altogether_is_invalid_client()
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
         AssertInvalidClient(await PostTokenAsync(sid, null, ("grant_type", "client_credentials")));
-        var client = await NewClientAsync(sid, method: "CLIENT_SECRET_POST");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(method: "CLIENT_SECRET_POST"));
         AssertInvalidClient(await PostTokenAsync(sid, null, ("grant_type", "client_credentials"), ("client_id", client.Id)));
     }
 
@@ -68,8 +68,8 @@ public abstract partial class OAuthSuite
     [InlineData("Basic bm9jb2xvbg==")] // "nocolon"
     public async Task malformed_authorization_header_is_invalid_client(string header)
     {
-        var sid = await NewServiceAsync();
-        using var content = Testing.Api.Form(("grant_type", "client_credentials"));
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        using var content = Wire.Form(("grant_type", "client_credentials"));
 
         var reply = await PostTokenAsync(sid, content, AuthenticationHeaderValue.Parse(header));
 
@@ -79,11 +79,11 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task locked_client_is_invalid_client_even_with_the_right_secret()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         AssertIssued(await TokenAsync(client));
 
-        await SetLockedAsync(client, true);
+        await Admin.LockClientAsync(client.ServiceId, client.ClientId);
 
         AssertInvalidClient(await TokenAsync(client));
     }
@@ -91,8 +91,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task public_client_is_invalid_client_even_with_the_right_secret()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, json: """{"clientName":"spa","clientType":"PUBLIC","grantTypes":["CLIENT_CREDENTIALS"]}""");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(json: """{"clientName":"spa","clientType":"PUBLIC","grantTypes":["CLIENT_CREDENTIALS"]}"""));
 
         AssertInvalidClient(await TokenAsync(client));
     }
@@ -100,8 +100,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task basic_client_using_client_secret_post_is_invalid_client()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, method: "CLIENT_SECRET_BASIC");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(method: "CLIENT_SECRET_BASIC"));
 
         var reply = await PostTokenAsync(sid, null, ("grant_type", "client_credentials"), ("client_id", client.Id), ("client_secret", client.Secret));
 
@@ -112,8 +112,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task post_client_using_client_secret_basic_is_invalid_client()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, method: "CLIENT_SECRET_POST");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(method: "CLIENT_SECRET_POST"));
 
         AssertInvalidClient(await TokenAsync(client));
         AssertIssued(await PostTokenAsync(sid, null, ("grant_type", "client_credentials"), ("client_id", client.Id), ("client_secret", client.Secret)));
@@ -122,8 +122,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task client_without_the_client_credentials_grant_is_400_unauthorized_client()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, json: """{"clientName":"web app","grantTypes":["AUTHORIZATION_CODE"],"redirectUris":["https://app.example/cb"]}""");
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(json: """{"clientName":"web app","grantTypes":["AUTHORIZATION_CODE"],"redirectUris":["https://app.example/cb"]}"""));
 
         var reply = await TokenAsync(client);
 
@@ -137,8 +137,8 @@ public abstract partial class OAuthSuite
     [InlineData("READ")]
     public async Task unknown_scope_is_400_invalid_scope(string scope)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         AssertOAuthError(await TokenAsync(client, scope: scope), HttpStatusCode.BadRequest, "invalid_scope");
     }
@@ -150,8 +150,8 @@ public abstract partial class OAuthSuite
     [InlineData("urn:ietf:params:oauth:grant-type:jwt-bearer")]
     public async Task other_grant_types_are_400_unsupported_grant_type(string grantType)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", grantType));
 
@@ -161,8 +161,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task missing_grant_type_is_400_invalid_request()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         AssertOAuthError(await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("scope", "read")), HttpStatusCode.BadRequest, "invalid_request");
     }
@@ -173,8 +173,8 @@ public abstract partial class OAuthSuite
     [InlineData("client_id")]
     public async Task repeated_parameter_is_400_invalid_request(string parameter)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var value = parameter switch { "grant_type" => "client_credentials", "scope" => "read", _ => client.Id };
 
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), (parameter, value), (parameter, value));
@@ -185,8 +185,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task basic_header_and_client_secret_in_the_body_together_are_400_invalid_request()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("client_secret", client.Secret));
 
@@ -196,9 +196,9 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task client_id_in_the_body_that_differs_from_the_basic_header_is_400_invalid_request()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
-        var other = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        var other = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("client_id", other.Id));
 
@@ -212,8 +212,8 @@ public abstract partial class OAuthSuite
     [InlineData(null, "grant_type=client_credentials")]
     public async Task body_that_is_not_form_urlencoded_is_400_invalid_request(string? mediaType, string body)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
         if (mediaType is not null)
         {
@@ -226,8 +226,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task form_with_a_charset_parameter_is_accepted()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         using var content = new StringContent("grant_type=client_credentials&scope=read", Encoding.UTF8, "application/x-www-form-urlencoded");
 
         AssertIssued(await PostTokenAsync(sid, content, Basic(client.Id, client.Secret)));
@@ -244,8 +244,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task ten_failures_block_the_client_from_that_address_with_429_and_retry_after_until_the_window_ends()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         using var fromOtherAddress = ClientFrom(IPAddress.Parse("127.0.0.2"));
 
         for (var i = 0; i < 10; i++)
@@ -261,7 +261,7 @@ public abstract partial class OAuthSuite
 
         // The pair is (client, address): the real client elsewhere is not locked out, and neither are other clients here.
         AssertIssued(await TokenAsync(client, http: fromOtherAddress));
-        AssertIssued(await TokenAsync(await NewClientAsync(sid)));
+        AssertIssued(await TokenAsync(await Admin.CreateClientAsync(sid, OAuthClient())));
 
         Time.Advance(TimeSpan.FromSeconds(59));
         AssertOAuthError(await TokenAsync(client), HttpStatusCode.TooManyRequests, "temporarily_unavailable");
@@ -273,8 +273,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task failures_under_zero_padded_forms_of_the_numeric_id_count_for_the_same_client()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         // The store reads "0…0<id>" as <id>; were the limiter keyed on the raw text, each padding would get its own 10.
         for (var i = 1; i <= 10; i++)
@@ -290,8 +290,8 @@ public abstract partial class OAuthSuite
     public async Task failures_under_the_alias_count_for_the_client_whichever_identifier_comes_next()
     {
         // An alias and the numeric ID name one client: guesses under both share one budget of 10, not 10 each.
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "limited-" + Guid.NewGuid().ToString("N")[..8]);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "limited-" + Guid.NewGuid().ToString("N")[..8]));
 
         for (var i = 0; i < 10; i++)
         {
@@ -308,8 +308,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task failures_split_between_the_alias_and_the_numeric_id_add_up()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid, alias: "split-" + Guid.NewGuid().ToString("N")[..8]);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "split-" + Guid.NewGuid().ToString("N")[..8]));
 
         for (var i = 0; i < 5; i++)
         {
@@ -324,8 +324,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task nine_failures_do_not_block()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         for (var i = 0; i < 9; i++)
         {
@@ -338,8 +338,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task failed_introspection_authentications_count_towards_the_same_limit()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
 
         for (var i = 0; i < 10; i++)

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Duende.IdentityModel.Client;
 using Microsoft.Extensions.DependencyInjection;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 
@@ -14,8 +13,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task access_token_header_is_es256_at_jwt_with_a_kid_published_in_the_jwks()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var (header, _) = Jwt.Decode(await AccessTokenAsync(client));
 
@@ -28,8 +27,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task access_token_claims_are_the_rfc9068_set_with_exp_at_iat_plus_the_service_duration()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"15 minutes","accessTokenDuration":900,"supportedScopes":[{"name":"read"},{"name":"write"}]}""");
-        var client = await NewClientAsync(sid, alias: "billing");
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"15 minutes","accessTokenDuration":900,"supportedScopes":[{"name":"read"},{"name":"write"}]}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient(alias: "billing"));
         var now = Time.GetUtcNow().ToUnixTimeSeconds();
 
         var reply = await TokenAsync(client, identifier: "billing", scope: "write read");
@@ -51,8 +50,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task lifetime_defaults_to_3600_seconds()
     {
-        var sid = await NewServiceAsync("""{"serviceName":"defaults"}""");
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync("""{"serviceName":"defaults"}""");
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var (_, payload) = Jwt.Decode(await AccessTokenAsync(client));
 
@@ -62,8 +61,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task jti_is_unique_across_tokens_of_the_same_client_at_the_same_instant()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var ids = new List<string>();
         for (var i = 0; i < 20; i++)
@@ -78,8 +77,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task signature_verifies_by_hand_with_the_published_p256_key()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
         var jwk = (await SendAsync(Anonymous, HttpMethod.Get, Issuer(sid) + "/jwks")).Json["keys"]![0]!;
         using var key = ECDsa.Create(new ECParameters
@@ -98,8 +97,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task a_requested_resource_becomes_the_audience_and_several_make_an_array()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var one = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("resource", "https://api.example/"));
         var two = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"),
@@ -115,8 +114,8 @@ public abstract partial class OAuthSuite
     [InlineData("urn:example:billing-api")]
     public async Task an_absolute_uri_is_accepted_as_resource_and_becomes_the_audience(string resource)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("resource", resource));
 
@@ -132,8 +131,8 @@ public abstract partial class OAuthSuite
     [InlineData("api.example")]
     public async Task a_resource_that_is_not_an_absolute_uri_without_fragment_is_400_invalid_target(string resource)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"), ("resource", resource));
 
@@ -143,8 +142,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task introspection_reports_several_audiences_as_a_list()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var reply = await PostTokenAsync(sid, Basic(client.Id, client.Secret), ("grant_type", "client_credentials"),
             ("resource", "https://api.example/"), ("resource", "https://files.example/"));
 
@@ -157,7 +156,7 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task metadata_is_the_rfc8414_document_with_exactly_the_supported_features()
     {
-        var sid = await NewServiceAsync();
+        var sid = await Admin.CreateServiceAsync(ScopedService);
 
         var reply = await SendAsync(Anonymous, HttpMethod.Get, MetadataUrl(sid));
 
@@ -178,8 +177,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task public_base_url_sets_the_issuer_of_metadata_and_tokens_and_tokens_are_bound_to_it()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         // A second node on the same store and the same clock, named by its public origin.
         await using var proxied = await RekeyHost.StartAsync(Host.Store, new Dictionary<string, string?> { ["Rekey:PublicBaseUrl"] = "https://auth.example.com/" },
             services => services.AddSingleton<TimeProvider>(Time));
@@ -187,14 +186,14 @@ public abstract partial class OAuthSuite
         var publicIssuer = $"https://auth.example.com/oauth2/{sid}";
 
         var metadata = await SendAsync(http, HttpMethod.Get, $"/.well-known/oauth-authorization-server/oauth2/{sid}");
-        var reply = await SendAsync(http, HttpMethod.Post, $"/oauth2/{sid}/token", Testing.Api.Form(("grant_type", "client_credentials")), Basic(client.Id, client.Secret));
+        var reply = await SendAsync(http, HttpMethod.Post, $"/oauth2/{sid}/token", Wire.Form(("grant_type", "client_credentials")), Basic(client.Id, client.Secret));
         var token = reply.Json["access_token"]!.GetValue<string>();
 
         Assert.Equal(publicIssuer, metadata.Json["issuer"]!.GetValue<string>());
         Assert.Equal(publicIssuer + "/token", metadata.Json["token_endpoint"]!.GetValue<string>());
         Assert.Equal(publicIssuer, Jwt.Decode(token).Payload["iss"]!.GetValue<string>());
         Assert.Equal(publicIssuer, Jwt.Decode(token).Payload["aud"]!.GetValue<string>());
-        var there = await SendAsync(http, HttpMethod.Post, $"/oauth2/{sid}/introspect", Testing.Api.Form(("token", token)), Basic(client.Id, client.Secret));
+        var there = await SendAsync(http, HttpMethod.Post, $"/oauth2/{sid}/introspect", Wire.Form(("token", token)), Basic(client.Id, client.Secret));
         Assert.True(there.Json["active"]!.GetValue<bool>(), there.Text);
 
         // A node that names itself differently does not accept the token: every node must share Rekey:PublicBaseUrl.
@@ -204,8 +203,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task the_library_reads_the_token_endpoint_from_metadata_and_the_token_is_for_that_issuer()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var document = await DiscoverAsync(sid);
 
         var token = await LibraryTokenAsync(sid, client.Id, client.Secret, ClientCredentialStyle.AuthorizationHeader);

@@ -23,8 +23,8 @@ public abstract partial class OAuthSuite
     [InlineData("the signature rewritten as (r, n - s)")]
     public async Task a_twin_of_an_active_token_is_inactive_at_both_introspection_endpoints(string twin)
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
         var token = await AccessTokenAsync(client);
         var parts = token.Split('.');
         var signature = parts[2];
@@ -53,8 +53,8 @@ public abstract partial class OAuthSuite
     [Fact]
     public async Task issued_tokens_are_signed_low_s()
     {
-        var sid = await NewServiceAsync();
-        var client = await NewClientAsync(sid);
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
 
         var high = 0;
         for (var i = 0; i < 200; i++)

@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
-using Rekey.Testing;
 
 namespace Rekey.Tests.OAuth;
 
@@ -41,18 +40,11 @@ public abstract partial class OAuthSuite(OAuthServerFixture fixture)
     /// <summary>RFC 8414 §3.1: the well-known suffix goes between the host and the issuer's path.</summary>
     protected string MetadataUrl(long serviceId) => $"{Origin}/.well-known/oauth-authorization-server/oauth2/{serviceId}";
 
-    /// <summary>A client as the tests know it: both identifiers and the current secret.</summary>
-    protected sealed record TestClient(long ServiceId, long ClientId, string? Alias, string Secret)
-    {
-        public string Id => ClientId.ToString(CultureInfo.InvariantCulture);
-
-        public override string ToString() => $"TestClient {{ ServiceId = {ServiceId}, ClientId = {ClientId}, Alias = {Alias} }}";
-    }
-
-    protected Task<long> NewServiceAsync(string json = ScopedService) => Admin.CreateServiceAsync(json);
-
-    /// <summary>A confidential client allowed the client credentials grant, authenticating with <paramref name="method"/>.</summary>
-    protected async Task<TestClient> NewClientAsync(long serviceId, string? alias = null, string method = "CLIENT_SECRET_BASIC", string? json = null)
+    /// <summary>
+    /// The document of a confidential client allowed the client credentials grant, authenticating with
+    /// <paramref name="method"/> (unless <paramref name="json"/> names one), for <see cref="TestApi.CreateClientAsync(HttpClient, long, string)"/>.
+    /// </summary>
+    protected static string OAuthClient(string? alias = null, string method = "CLIENT_SECRET_BASIC", string? json = null)
     {
         var document = JsonNode.Parse(json ?? """{"clientName":"oauth client","grantTypes":["CLIENT_CREDENTIALS"]}""")!.AsObject();
         document["tokenAuthMethod"] ??= method;
@@ -61,9 +53,7 @@ public abstract partial class OAuthSuite(OAuthServerFixture fixture)
             document["clientIdAlias"] = alias;
         }
 
-        var created = await Admin.CreateClientAsync(serviceId, document.ToJsonString());
-        return new TestClient(serviceId, created.ClientId ?? throw new InvalidOperationException("No client ID."), created.ClientIdAlias,
-            created.ClientSecret ?? throw new InvalidOperationException("No client secret."));
+        return document.ToJsonString();
     }
 
     /// <summary>RFC 6749 §2.3.1: ID and secret are each form-urlencoded (Appendix B), then joined by ':' and base64-encoded.</summary>
@@ -96,7 +86,7 @@ public abstract partial class OAuthSuite(OAuthServerFixture fixture)
         SendAsync(http ?? Anonymous, HttpMethod.Post, TokenEndpoint(serviceId), content, authorization);
 
     protected Task<Reply> PostTokenAsync(long serviceId, AuthenticationHeaderValue? authorization, params (string Key, string Value)[] form) =>
-        PostTokenAsync(serviceId, Testing.Api.Form(form), authorization);
+        PostTokenAsync(serviceId, Wire.Form(form), authorization);
 
     /// <summary>client_credentials with the client's registered method (Basic by default).</summary>
     protected Task<Reply> TokenAsync(TestClient client, string? secret = null, string? scope = null, HttpClient? http = null, string? identifier = null)
@@ -107,7 +97,7 @@ public abstract partial class OAuthSuite(OAuthServerFixture fixture)
             form.Add(("scope", scope));
         }
 
-        return PostTokenAsync(client.ServiceId, Testing.Api.Form([.. form]), Basic(identifier ?? client.Id, secret ?? client.Secret), http);
+        return PostTokenAsync(client.ServiceId, Wire.Form([.. form]), Basic(identifier ?? client.Id, secret ?? client.Secret), http);
     }
 
     protected async Task<string> AccessTokenAsync(TestClient client, string? scope = null)
@@ -119,7 +109,7 @@ public abstract partial class OAuthSuite(OAuthServerFixture fixture)
 
     /// <summary>RFC 7662 introspection of <paramref name="token"/>, authenticated by <paramref name="by"/> with Basic.</summary>
     protected Task<Reply> IntrospectAsync(long serviceId, TestClient by, string token, string? secret = null) =>
-        SendAsync(Anonymous, HttpMethod.Post, IntrospectionEndpoint(serviceId), Testing.Api.Form(("token", token)), Basic(by.Id, secret ?? by.Secret));
+        SendAsync(Anonymous, HttpMethod.Post, IntrospectionEndpoint(serviceId), Wire.Form(("token", token)), Basic(by.Id, secret ?? by.Secret));
 
     /// <summary>
     /// An HTTP client whose connections leave from <paramref name="source"/> (any 127.0.0.0/8 address is local on
@@ -146,31 +136,6 @@ public abstract partial class OAuthSuite(OAuthServerFixture fixture)
             },
         };
         return new HttpClient(handler) { BaseAddress = Host.BaseAddress };
-    }
-
-    protected async Task UpdateSecretAsync(TestClient client, string newSecret, long? gracePeriod = null)
-    {
-        var body = new JsonObject { ["clientSecret"] = newSecret };
-        if (gracePeriod is { } g)
-        {
-            body["gracePeriod"] = g;
-        }
-
-        var (status, reply) = await Admin.PostForJsonAsync($"/api/{client.ServiceId}/client/secret/update/{client.ClientId}", Testing.Api.Json(body.ToJsonString()));
-        Assert.True(status == HttpStatusCode.OK, reply.ToJsonString());
-    }
-
-    protected async Task SetLockedAsync(TestClient client, bool locked)
-    {
-        var (status, reply) = await Admin.PostForJsonAsync($"/api/{client.ServiceId}/client/lock_flag/update/{client.ClientId}",
-            Testing.Api.Json($$"""{"clientLocked":{{(locked ? "true" : "false")}}}"""));
-        Assert.True(status == HttpStatusCode.OK, reply.ToJsonString());
-    }
-
-    protected async Task DeleteClientAsync(TestClient client)
-    {
-        var (status, reply) = await Admin.SendForJsonAsync(HttpMethod.Delete, $"/api/{client.ServiceId}/client/delete/{client.ClientId}");
-        Assert.True(status is HttpStatusCode.OK or HttpStatusCode.NoContent, reply.ToJsonString());
     }
 
     protected static void AssertNoStore(Reply reply)

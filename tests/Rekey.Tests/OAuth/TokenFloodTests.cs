@@ -7,8 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Contracts;
 using Rekey.Server.OAuth;
-using Rekey.Testing;
-using Wire = Rekey.Testing.Api;
 
 namespace Rekey.Tests.OAuth;
 
@@ -133,8 +131,7 @@ public sealed class TokenFloodTests(SqliteOAuthServerFixture fixture) : IClassFi
         using var anonymous = host.CreateClient();
         var sid = await admin.CreateServiceAsync();
         var client = await admin.CreateClientAsync(sid, """{"clientName":"victim","grantTypes":["CLIENT_CREDENTIALS"],"tokenAuthMethod":"CLIENT_SECRET_POST"}""");
-        var id = client.ClientId?.ToString(CultureInfo.InvariantCulture) ?? throw new InvalidOperationException("No client ID.");
-        var secret = client.ClientSecret ?? throw new InvalidOperationException("No secret.");
+        var (id, secret) = (client.Id, client.Secret);
         for (var i = 0; i < FailedAuthLimiter.MaxFailures; i++)
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await PostTokenAsync(anonymous, sid, id, "guess")).Status);
@@ -157,10 +154,9 @@ public sealed class TokenFloodTests(SqliteOAuthServerFixture fixture) : IClassFi
         var sid = await Admin.CreateServiceAsync();
         ForgetFailures();
         var client = await Admin.CreateClientAsync(sid, """{"clientName":"relayed","clientIdAlias":"relayed-client","grantTypes":["CLIENT_CREDENTIALS"]}""");
-        var id = client.ClientId?.ToString(CultureInfo.InvariantCulture) ?? throw new InvalidOperationException("No client ID.");
-        var secret = client.ClientSecret ?? throw new InvalidOperationException("No secret.");
-        var (_, readOnly) = await Security.Sec.CreateTokenAsync(Admin, sid, Permissions.ClientRead);
-        var (_, otherServer) = await Security.Sec.CreateTokenAsync(Admin, sid, Permissions.ClientRead);
+        var (id, secret) = (client.Id, client.Secret);
+        var (_, readOnly) = await Admin.CreateApiTokenAsync(sid, Permissions.ClientRead);
+        var (_, otherServer) = await Admin.CreateApiTokenAsync(sid, Permissions.ClientRead);
         using var guesser = Host.CreateClient(readOnly);
         using var other = Host.CreateClient(otherServer);
 

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Contracts;
-using Rekey.Testing;
-using Wire = Rekey.Testing.Api;
 
 namespace Rekey.Tests.Security;
 
@@ -43,25 +41,22 @@ public abstract class AuditTrailSuite : SecuritySuite
         var serviceId = await admin.CreateServiceAsync(grace: 3600);
         var (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/service/update", Wire.Json("""{"serviceName":"renamed","clientSecretGracePeriod":3600}"""));
         Assert.Equal(HttpStatusCode.OK, status);
-        var (clientId, _) = await admin.NewClientAsync(serviceId);
+        var (clientId, _) = await admin.CreateClientAsync(serviceId);
         var createdSecretId = await admin.CurrentSecretIdAsync(serviceId, clientId);
         (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/update/{clientId}", Wire.Json("""{"clientName":"renamed"}"""));
         Assert.Equal(HttpStatusCode.OK, status);
-        (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/lock_flag/update/{clientId}", Wire.Json("""{"clientLocked":true}"""));
-        Assert.Equal(HttpStatusCode.OK, status);
-        (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/lock_flag/update/{clientId}", Wire.Json("""{"clientLocked":false}"""));
-        Assert.Equal(HttpStatusCode.OK, status);
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        await admin.LockClientAsync(serviceId, clientId);
+        await admin.LockClientAsync(serviceId, clientId, locked: false);
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         var updatedSecretId = await admin.CurrentSecretIdAsync(serviceId, clientId);
-        await admin.RefreshOkAsync(serviceId, clientId);
+        await admin.RefreshSecretAsync(serviceId, clientId);
         var refreshedSecretId = await admin.CurrentSecretIdAsync(serviceId, clientId);
-        (status, _) = await admin.RevokeAsync(serviceId, clientId, updatedSecretId);
-        Assert.Equal(HttpStatusCode.OK, status);
-        var (tokenId, token) = await admin.CreateTokenAsync(serviceId, Permissions.ClientWrite, Permissions.ClientSecretWrite, Permissions.ClientRead);
+        await admin.RevokeSecretAsync(serviceId, clientId, updatedSecretId);
+        var (tokenId, token) = await admin.CreateApiTokenAsync(serviceId, Permissions.ClientWrite, Permissions.ClientSecretWrite, Permissions.ClientRead);
         var service = host.CreateClient(token);
         (status, _) = await service.PostForJsonAsync($"/api/{serviceId}/client/update/{clientId}", Wire.Json("""{"clientName":"by token"}"""));
         Assert.Equal(HttpStatusCode.OK, status);
-        await service.RefreshOkAsync(serviceId, clientId);
+        await service.RefreshSecretAsync(serviceId, clientId);
         var tokenSecretId = await service.CurrentSecretIdAsync(serviceId, clientId);
         var (rotated, rotation) = await admin.PostForJsonAsync("/api/keys/rotate", null);
         Assert.Equal(HttpStatusCode.OK, rotated);
@@ -124,19 +119,19 @@ public abstract class AuditTrailSuite : SecuritySuite
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
         var otherServiceId = await admin.CreateServiceAsync();
-        var (clientId, _) = await admin.NewClientAsync(serviceId);
+        var (clientId, _) = await admin.CreateClientAsync(serviceId);
         var currentId = await admin.CurrentSecretIdAsync(serviceId, clientId);
-        var (readerId, reader) = await admin.CreateTokenAsync(serviceId, Permissions.ClientRead, Permissions.ClientWrite);
+        var (readerId, reader) = await admin.CreateApiTokenAsync(serviceId, Permissions.ClientRead, Permissions.ClientWrite);
         var readerClient = host.CreateClient(reader);
         var baseline = (await AllEventsAsync(admin)).Count;
 
-        var (status, body) = await admin.UpdateSecretAsync(serviceId, clientId, "has space!");
+        var (status, body) = await admin.SendUpdateSecretAsync(serviceId, clientId, "has space!");
         Assert.Equal(("A149205", HttpStatusCode.BadRequest), (Sec.Code(body), status));
-        (status, body) = await admin.UpdateSecretAsync(serviceId, "no-such-client", Sec.NewSecret());
+        (status, body) = await admin.SendUpdateSecretAsync(serviceId, "no-such-client", TestApi.NewSecret());
         Assert.Equal(("A000211", HttpStatusCode.NotFound), (Sec.Code(body), status));
-        (status, body) = await admin.RevokeAsync(serviceId, clientId, currentId);
+        (status, body) = await admin.SendRevokeSecretAsync(serviceId, clientId, currentId);
         Assert.Equal(("A151201", HttpStatusCode.BadRequest), (Sec.Code(body), status));
-        (status, body) = await readerClient.UpdateSecretAsync(serviceId, clientId, Sec.NewSecret());
+        (status, body) = await readerClient.SendUpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         Assert.Equal(("A000203", HttpStatusCode.Forbidden), (Sec.Code(body), status));
         (status, body) = await readerClient.PostForJsonAsync($"/api/{otherServiceId}/client/create", Wire.Json("{}"));
         Assert.Equal(("A000204", HttpStatusCode.Forbidden), (Sec.Code(body), status));
@@ -144,7 +139,7 @@ public abstract class AuditTrailSuite : SecuritySuite
         // Not recorded: a read (not a change), and a caller who is not authenticated.
         (status, _) = await host.CreateClient(RekeyHost.AdminToken).GetForJsonAsync($"/api/{serviceId}/client/get/{clientId}");
         Assert.Equal(HttpStatusCode.OK, status);
-        (status, _) = await host.CreateClient("rk_not-a-token").UpdateSecretAsync(serviceId, clientId, Sec.NewSecret());
+        (status, _) = await host.CreateClient("rk_not-a-token").SendUpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         Assert.Equal(HttpStatusCode.Unauthorized, status);
 
         var refused = (await AllEventsAsync(admin)).Skip(baseline).ToList();
@@ -175,14 +170,14 @@ public abstract class AuditTrailSuite : SecuritySuite
         var host = await StartAsync();
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
-        var (a, _) = await admin.NewClientAsync(serviceId);
-        var (b, _) = await admin.NewClientAsync(serviceId);
+        var (a, _) = await admin.CreateClientAsync(serviceId);
+        var (b, _) = await admin.CreateClientAsync(serviceId);
         for (var i = 0; i < 3; i++)
         {
-            await admin.UpdateOkAsync(serviceId, a, Sec.NewSecret());
+            await admin.UpdateSecretAsync(serviceId, a, TestApi.NewSecret());
         }
 
-        await admin.UpdateOkAsync(serviceId, b, Sec.NewSecret());
+        await admin.UpdateSecretAsync(serviceId, b, TestApi.NewSecret());
         var list = $"/api/{serviceId}/audit/get/list";
 
         var (ofA, totalA) = await AuditAsync(admin, $"{list}?clientId={a}&end=100");
@@ -222,12 +217,12 @@ public abstract class AuditTrailSuite : SecuritySuite
         var admin = host.CreateAdminClient();
         var mine = await admin.CreateServiceAsync();
         var theirs = await admin.CreateServiceAsync();
-        var (myClient, _) = await admin.NewClientAsync(mine);
-        var (theirClient, _) = await admin.NewClientAsync(theirs);
-        await admin.UpdateOkAsync(mine, myClient, Sec.NewSecret());
-        await admin.UpdateOkAsync(theirs, theirClient, Sec.NewSecret());
-        var (_, auditor) = await admin.CreateTokenAsync(mine, Permissions.AuditRead);
-        var (_, reader) = await admin.CreateTokenAsync(mine, Permissions.ClientRead);
+        var (myClient, _) = await admin.CreateClientAsync(mine);
+        var (theirClient, _) = await admin.CreateClientAsync(theirs);
+        await admin.UpdateSecretAsync(mine, myClient, TestApi.NewSecret());
+        await admin.UpdateSecretAsync(theirs, theirClient, TestApi.NewSecret());
+        var (_, auditor) = await admin.CreateApiTokenAsync(mine, Permissions.AuditRead);
+        var (_, reader) = await admin.CreateApiTokenAsync(mine, Permissions.ClientRead);
         var auditorClient = host.CreateClient(auditor);
 
         var (own, ownTotal) = await AuditAsync(auditorClient, $"/api/{mine}/audit/get/list?end=100");

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Testing;
-using Wire = Rekey.Testing.Api;
 
 namespace Rekey.Tests.Security;
 
@@ -38,7 +36,7 @@ public sealed class ControlCharacterTests(SqliteServerFixture fixture) : IClassF
     [MemberData(nameof(ClientTexts))]
     public async Task client_create_with_a_control_character_is_refused_and_nothing_is_stored(string document, string property)
     {
-        var sid = await Wire.CreateServiceAsync(Admin);
+        var sid = await Admin.CreateServiceAsync();
 
         var (status, body) = await Admin.PostForJsonAsync($"/api/{sid}/client/create", Wire.Json(document));
 
@@ -51,7 +49,7 @@ public sealed class ControlCharacterTests(SqliteServerFixture fixture) : IClassF
     [MemberData(nameof(ClientTexts))]
     public async Task client_update_with_a_control_character_is_refused_and_the_client_unchanged(string document, string property)
     {
-        var sid = await Wire.CreateServiceAsync(Admin);
+        var sid = await Admin.CreateServiceAsync();
         var created = await Admin.CreateClientAsync(sid, """{"clientName":"before","developer":"dev","description":"kept"}""");
         var (_, before) = await Admin.GetForJsonAsync($"/api/{sid}/client/get/{created.ClientId}");
 
@@ -101,7 +99,7 @@ public sealed class ControlCharacterTests(SqliteServerFixture fixture) : IClassF
             ["clientNames"] = new JsonArray(new JsonObject { ["tag"] = "ja", ["value"] = name }),
         }.ToJsonString());
 
-        Assert.Equal(name, client.ClientName);
+        Assert.Equal(name, client.Document.ClientName);
         var (_, service) = await Admin.GetForJsonAsync($"/api/{sid}/service/get");
         Assert.Equal(name, service["serviceName"]!.GetValue<string>());
         Assert.Equal(name, service["description"]!.GetValue<string>());
@@ -110,7 +108,7 @@ public sealed class ControlCharacterTests(SqliteServerFixture fixture) : IClassF
     [Fact]
     public async Task the_identifier_of_a_refused_request_is_audited_escaped_and_cut()
     {
-        var sid = await Wire.CreateServiceAsync(Admin);
+        var sid = await Admin.CreateServiceAsync();
         var named = Uri.EscapeDataString("\u001b[31mred\nline\\u0041");
         var longName = new string('z', 500);
 

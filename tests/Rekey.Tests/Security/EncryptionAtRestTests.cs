@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Rekey.Testing;
+using System.Text.Json.Nodes;
 
 namespace Rekey.Tests.Security;
 
@@ -23,28 +23,28 @@ public abstract class EncryptionAtRestSuite : SecuritySuite
         var clients = new List<long>();
         for (var i = 0; i < 4; i++)
         {
-            var (clientId, secret) = await admin.NewClientAsync(serviceId, i == 0 ? Marker : "client " + i);
+            var (clientId, secret) = await admin.CreateClientAsync(serviceId, new JsonObject { ["clientName"] = i == 0 ? Marker : "client " + i }.ToJsonString());
             clients.Add(clientId);
             used.Add(secret);
         }
 
         foreach (var clientId in clients)
         {
-            used.Add(await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(16)));
-            used.Add(await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(86)));
-            used.Add(await admin.RefreshOkAsync(serviceId, clientId));
-            used.Add(await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(33), grace: 0));
+            used.Add(await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(16)));
+            used.Add(await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(86)));
+            used.Add(await admin.RefreshSecretAsync(serviceId, clientId));
+            used.Add(await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(33), grace: 0));
         }
 
-        var (_, token) = await admin.CreateTokenAsync(serviceId, "client.read", "client.secret.write");
-        var (status, _) = await host.CreateClient(token).RefreshAsync(serviceId, clients[0]);
+        var (_, token) = await admin.CreateApiTokenAsync(serviceId, "client.read", "client.secret.write");
+        var (status, _) = await host.CreateClient(token).SendRefreshSecretAsync(serviceId, clients[0]);
         Assert.Equal(HttpStatusCode.OK, status);
         var (rotated, rotation) = await admin.PostForJsonAsync("/api/keys/rotate", null);
         Assert.True(rotated == HttpStatusCode.OK, rotation.ToJsonString());
-        used.Add(await admin.UpdateOkAsync(serviceId, clients[1], Sec.NewSecret(20)));
+        used.Add(await admin.UpdateSecretAsync(serviceId, clients[1], TestApi.NewSecret(20)));
         foreach (var clientId in clients)
         {
-            used.Add(await admin.CurrentSecretAsync(serviceId, clientId) ?? throw new InvalidOperationException("no secret"));
+            used.Add(await admin.CurrentSecretAsync(serviceId, clientId));
         }
 
         var forbidden = used.Distinct().Select(s => ("client secret", s)).Append(("API token", token)).Append(("admin token", RekeyHost.AdminToken)).ToList();
@@ -92,9 +92,9 @@ public abstract class EncryptionAtRestSuite : SecuritySuite
         var host = await StartAsync(store);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
-        var (a, secretA) = await admin.NewClientAsync(serviceId);
-        var (b, secretB) = await admin.NewClientAsync(serviceId);
-        var (c, secretC) = await admin.NewClientAsync(serviceId);
+        var (a, secretA) = await admin.CreateClientAsync(serviceId);
+        var (b, secretB) = await admin.CreateClientAsync(serviceId);
+        var (c, secretC) = await admin.CreateClientAsync(serviceId);
 
         await Access.CopyCurrentSecretAsync(store, fromClientId: a, toClientId: b);
         var linesBefore = host.Logs.Lines.Count;
@@ -130,8 +130,8 @@ public abstract class EncryptionAtRestSuite : SecuritySuite
         var host = await StartAsync(store);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
-        var (a, secretA) = await admin.NewClientAsync(serviceId);
-        var (b, _) = await admin.NewClientAsync(serviceId);
+        var (a, secretA) = await admin.CreateClientAsync(serviceId);
+        var (b, _) = await admin.CreateClientAsync(serviceId);
 
         // Someone who can write the database and knows A's secret copies A's row onto B's.
         await Access.CopyCurrentSecretAsync(store, fromClientId: a, toClientId: b);

@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 
@@ -33,9 +31,9 @@ public abstract class KeyRotationSuite : SecuritySuite
         var list = new List<(long, string, List<string>)>();
         for (var i = 0; i < clients; i++)
         {
-            var (clientId, original) = await admin.NewClientAsync(serviceId);
-            var middle = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
-            var current = await admin.RefreshOkAsync(serviceId, clientId);
+            var (clientId, original) = await admin.CreateClientAsync(serviceId);
+            var middle = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
+            var current = await admin.RefreshSecretAsync(serviceId, clientId);
             list.Add((clientId, current, [original, middle]));
         }
 
@@ -90,7 +88,7 @@ public abstract class KeyRotationSuite : SecuritySuite
         await AssertEverythingReadsAndVerifiesAsync(host, world);
 
         // New values go under the new key too.
-        var (clientId, _) = await admin.NewClientAsync(world.ServiceId);
+        var (clientId, _) = await admin.CreateClientAsync(world.ServiceId);
         Assert.Equal(world.Values + 1, (await KeysAsync(admin)).Single(k => k.Current).Values);
         Assert.NotNull(await admin.CurrentSecretAsync(world.ServiceId, clientId));
     }
@@ -207,9 +205,9 @@ public abstract class KeyRotationSuite : SecuritySuite
 
         // Now only the new key opens the data: the old one alone is refused at start, the new one alone serves.
         await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(store));
-        var (exitCode, _, stderr) = await RunServerProcessAsync(store, Entry("test1", TestMasterKey));
-        Assert.Equal(1, exitCode);
-        Assert.Contains("wrapped only under the master key(s) 'test2'", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        using var refused = await RunServerProcessAsync(store, Entry("test1", TestMasterKey));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("wrapped only under the master key(s) 'test2'", Assert.Single(refused.Stderr, l => l.Length > 0), StringComparison.Ordinal);
         var onlyNewNow = await StartAsync(store, settings: Masters(("test2", SecondMasterKey)));
         await AssertEverythingReadsAndVerifiesAsync(onlyNewNow, world);
     }
@@ -290,10 +288,10 @@ public abstract class KeyRotationSuite : SecuritySuite
         // No Rekey:MasterKeys and no key file: the server would once have generated a new key, written it, and then failed.
         await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(store, settings: new Dictionary<string, string?> { ["Rekey:MasterKeys:0"] = null }));
         Assert.False(File.Exists(keyFile));
-        var (exitCode, _, stderr) = await RunServerProcessAsync(store, masterKey: null);
+        using var refused = await RunServerProcessAsync(store, masterKey: null);
 
-        Assert.Equal(1, exitCode);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(1, refused.ExitCode);
+        var line = Assert.Single(refused.Stderr, l => l.Length > 0);
         Assert.Contains($"the key file {Path.GetFullPath(keyFile)} does not exist", line, StringComparison.Ordinal);
         Assert.Contains("'test1'", line, StringComparison.Ordinal);
         Assert.False(File.Exists(keyFile));
@@ -321,15 +319,15 @@ public abstract class KeyRotationSuite : SecuritySuite
         await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(store, settings: new Dictionary<string, string?> { ["Rekey:MasterKeys:0"] = Entry(id, wrong) }));
 
         // As an operator runs it: exit code 1 and one line that says why, with no key material.
-        var (exitCode, stdout, stderr) = await RunServerProcessAsync(store, Entry(id, wrong));
-        Assert.Equal(1, exitCode);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var refused = await RunServerProcessAsync(store, Entry(id, wrong));
+        Assert.Equal(1, refused.ExitCode);
+        var line = Assert.Single(refused.Stderr, l => l.Length > 0);
         Assert.StartsWith("rekey: the ", line, StringComparison.Ordinal);
         Assert.Contains(reason, line, StringComparison.Ordinal);
         Assert.Contains("test1", line, StringComparison.Ordinal);
         foreach (var material in new[] { TestMasterKey, wrong })
         {
-            var output = stdout + stderr;
+            var output = refused.Output;
             Assert.DoesNotContain(Convert.ToBase64String(material), output, StringComparison.Ordinal);
             Assert.DoesNotContain(Convert.ToHexString(material), output, StringComparison.OrdinalIgnoreCase);
         }
@@ -341,43 +339,17 @@ public abstract class KeyRotationSuite : SecuritySuite
     }
 
     /// <summary>Runs the built server as its own process on the store's settings, with logging off, until it exits (at most 60 s).</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunServerProcessAsync(TestStore store, string? masterKey)
+    private static Task<ProgramProcess> RunServerProcessAsync(TestStore store, string? masterKey)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Rekey.Server.dll"));
-        foreach (var (key, value) in store.Settings)
-        {
-            start.ArgumentList.Add($"--{key}={value}");
-        }
-
-        start.ArgumentList.Add("--Rekey:AdminToken=" + RekeyHost.AdminToken);
+        var args = store.Settings.Select(s => $"--{s.Key}={s.Value}").Append("--Rekey:AdminToken=" + RekeyHost.AdminToken).ToList();
         if (masterKey is not null)
         {
-            start.ArgumentList.Add("--Rekey:MasterKeys:0=" + masterKey);
+            args.Add("--Rekey:MasterKeys:0=" + masterKey);
         }
 
-        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
-        start.ArgumentList.Add("--Logging:LogLevel:Default=None");
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the server");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        args.Add("--urls=http://127.0.0.1:0");
+        args.Add("--Logging:LogLevel:Default=None");
+        return ProgramProcess.RunServerToExitAsync(Environment.CurrentDirectory, [.. args]);
     }
 
     [Fact]
@@ -407,7 +379,7 @@ public abstract class KeyRotationSuite : SecuritySuite
         var host = await StartAsync(store);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
-        var (before, _) = await admin.NewClientAsync(serviceId);
+        var (before, _) = await admin.CreateClientAsync(serviceId);
 
         // The rotation's last statement (its audit event) fails: the whole transaction rolls back.
         await using (await Access.FailAuditEventsAsync(store, AuditActions.KeyRotate))
@@ -417,8 +389,8 @@ public abstract class KeyRotationSuite : SecuritySuite
         }
 
         // Values written now must be sealed under a key that exists in the database.
-        var (after, afterSecret) = await admin.NewClientAsync(serviceId);
-        var updated = await admin.UpdateOkAsync(serviceId, before, Sec.NewSecret());
+        var (after, afterSecret) = await admin.CreateClientAsync(serviceId);
+        var updated = await admin.UpdateSecretAsync(serviceId, before, TestApi.NewSecret());
         await host.GetService<SecretMaintenance>().RunOnceAsync(CancellationToken.None);
 
         var (status2, body) = await admin.GetForJsonAsync($"/api/{serviceId}/client/get/{after}");

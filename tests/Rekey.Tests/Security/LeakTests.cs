@@ -4,8 +4,6 @@ using Rekey.Contracts;
 using Rekey.Server.Hosting;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
-using Rekey.Testing;
-using Wire = Rekey.Testing.Api;
 
 namespace Rekey.Tests.Security;
 
@@ -57,61 +55,59 @@ public abstract class LeakSuite : SecuritySuite
         var host = await StartAsync(store, settings: verbose);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 3600);
-        var (a, secretA) = await admin.NewClientAsync(serviceId);
-        var (b, secretB) = await admin.NewClientAsync(serviceId);
-        var (c, secretC) = await admin.NewClientAsync(serviceId);
+        var (a, secretA) = await admin.CreateClientAsync(serviceId);
+        var (b, secretB) = await admin.CreateClientAsync(serviceId);
+        var (c, secretC) = await admin.CreateClientAsync(serviceId);
         forbidden.Add("generated secret", secretA);
         forbidden.Add("generated secret", secretB);
         forbidden.Add("generated secret", secretC);
 
         // Updates (JSON and form), refreshes, grace, revocation, lock, document update.
-        var chosen = await admin.UpdateOkAsync(serviceId, a, forbidden.Add("chosen secret", Sec.NewSecret(86)));
+        var chosen = await admin.UpdateSecretAsync(serviceId, a, forbidden.Add("chosen secret", TestApi.NewSecret(86)));
         var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{a}",
-            Wire.Form(("clientSecret", forbidden.Add("chosen secret (form)", Sec.NewSecret(24))), ("gracePeriod", "0")));
+            Wire.Form(("clientSecret", forbidden.Add("chosen secret (form)", TestApi.NewSecret(24))), ("gracePeriod", "0")));
         Assert.Equal(HttpStatusCode.OK, status);
-        forbidden.Add("refreshed secret", await admin.RefreshOkAsync(serviceId, b));
-        forbidden.Add("refreshed secret", await admin.RefreshOkAsync(serviceId, b, grace: "10"));
+        forbidden.Add("refreshed secret", await admin.RefreshSecretAsync(serviceId, b));
+        forbidden.Add("refreshed secret", await admin.RefreshSecretAsync(serviceId, b, grace: "10"));
         var previousId = (await admin.ListSecretsAsync(serviceId, b)).First(s => Sec.Text(s, "status") == "previous")!["secretId"]!.GetValue<long>();
-        (status, _) = await admin.RevokeAsync(serviceId, b, previousId);
-        Assert.Equal(HttpStatusCode.OK, status);
-        (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/lock_flag/update/{c}", Wire.Json("""{"clientLocked":true}"""));
-        Assert.Equal(HttpStatusCode.OK, status);
+        await admin.RevokeSecretAsync(serviceId, b, previousId);
+        await admin.LockClientAsync(serviceId, c);
         (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/update/{c}", Wire.Json("""{"clientName":"renamed"}"""));
         Assert.Equal(HttpStatusCode.OK, status);
 
         // Refused: secrets that break a rule, a grace period out of range, a client that does not exist.
-        foreach (var bad in new[] { "has a space and is long enough to matter", "x" + Sec.NewSecret(86), "with/slash-" + Sec.NewSecret(20) })
+        foreach (var bad in new[] { "has a space and is long enough to matter", "x" + TestApi.NewSecret(86), "with/slash-" + TestApi.NewSecret(20) })
         {
-            (status, _) = await admin.UpdateSecretAsync(serviceId, a, forbidden.Add("refused secret", bad));
+            (status, _) = await admin.SendUpdateSecretAsync(serviceId, a, forbidden.Add("refused secret", bad));
             Assert.Equal(HttpStatusCode.BadRequest, status);
         }
 
-        (status, _) = await admin.UpdateSecretAsync(serviceId, a, forbidden.Add("secret with a bad grace", Sec.NewSecret()), grace: -1);
+        (status, _) = await admin.SendUpdateSecretAsync(serviceId, a, forbidden.Add("secret with a bad grace", TestApi.NewSecret()), grace: -1);
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        (status, _) = await admin.UpdateSecretAsync(serviceId, "no-such-client", forbidden.Add("secret for nobody", Sec.NewSecret()));
+        (status, _) = await admin.SendUpdateSecretAsync(serviceId, "no-such-client", forbidden.Add("secret for nobody", TestApi.NewSecret()));
         Assert.Equal(HttpStatusCode.NotFound, status);
-        (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{a}", Wire.Json("{\"clientSecret\":\"" + forbidden.Add("secret in broken JSON", Sec.NewSecret()) + "\""));
+        (status, _) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{a}", Wire.Json("{\"clientSecret\":\"" + forbidden.Add("secret in broken JSON", TestApi.NewSecret()) + "\""));
         Assert.Equal(HttpStatusCode.BadRequest, status);
 
         // API tokens: created, used (reading secrets, rotating), refused, deleted; an unknown token.
-        var (tokenId, token) = await admin.CreateTokenAsync(serviceId, Permissions.ClientRead, Permissions.ClientSecretRead, Permissions.ClientSecretWrite, Permissions.AuditRead);
+        var (tokenId, token) = await admin.CreateApiTokenAsync(serviceId, Permissions.ClientRead, Permissions.ClientSecretRead, Permissions.ClientSecretWrite, Permissions.AuditRead);
         forbidden.Add("API token", token);
         var service = host.CreateClient(token);
-        forbidden.Add("secret read by token", await service.CurrentSecretAsync(serviceId, c) ?? "");
-        forbidden.Add("refreshed by token", await service.RefreshOkAsync(serviceId, c));
+        forbidden.Add("secret read by token", await service.CurrentSecretAsync(serviceId, c));
+        forbidden.Add("refreshed by token", await service.RefreshSecretAsync(serviceId, c));
         (status, _) = await service.PostForJsonAsync($"/api/{serviceId}/client/create", Wire.Json("{}"));
         Assert.Equal(HttpStatusCode.Forbidden, status);
-        var (_, limited) = await admin.CreateTokenAsync(serviceId, Permissions.ClientRead);
+        var (_, limited) = await admin.CreateApiTokenAsync(serviceId, Permissions.ClientRead);
         forbidden.Add("API token", limited);
-        (status, _) = await host.CreateClient(limited).UpdateSecretAsync(serviceId, a, forbidden.Add("secret of a forbidden update", Sec.NewSecret()));
+        (status, _) = await host.CreateClient(limited).SendUpdateSecretAsync(serviceId, a, forbidden.Add("secret of a forbidden update", TestApi.NewSecret()));
         Assert.Equal(HttpStatusCode.Forbidden, status);
-        (status, _) = await host.CreateClient(forbidden.Add("unknown token", "rk_" + Sec.NewSecret(43))).GetForJsonAsync($"/api/{serviceId}/client/get/{a}");
+        (status, _) = await host.CreateClient(forbidden.Add("unknown token", "rk_" + TestApi.NewSecret(43))).GetForJsonAsync($"/api/{serviceId}/client/get/{a}");
         Assert.Equal(HttpStatusCode.Unauthorized, status);
 
         // Verification, good and bad, and the last-use flush.
-        Assert.True(await host.VerifiesAsync(serviceId, a, await admin.CurrentSecretAsync(serviceId, a) ?? ""));
-        Assert.False(await host.VerifiesAsync(serviceId, a, forbidden.Add("wrong presented secret", Sec.NewSecret())));
-        Assert.False(await host.VerifiesAsync(serviceId, "nobody", forbidden.Add("presented for nobody", Sec.NewSecret())));
+        Assert.True(await host.VerifiesAsync(serviceId, a, await admin.CurrentSecretAsync(serviceId, a)));
+        Assert.False(await host.VerifiesAsync(serviceId, a, forbidden.Add("wrong presented secret", TestApi.NewSecret())));
+        Assert.False(await host.VerifiesAsync(serviceId, "nobody", forbidden.Add("presented for nobody", TestApi.NewSecret())));
         Assert.False(await host.VerifiesAsync(serviceId, a, chosen));
         await host.GetService<SecretMaintenance>().RunOnceAsync(CancellationToken.None);
 
@@ -123,8 +119,8 @@ public abstract class LeakSuite : SecuritySuite
         await Access.CopyCurrentSecretAsync(store, fromClientId: a, toClientId: c);
         (status, _) = await admin.GetForJsonAsync($"/api/{serviceId}/client/get/{c}");
         Assert.Equal(HttpStatusCode.InternalServerError, status);
-        forbidden.Add("current secret", await admin.CurrentSecretAsync(serviceId, a) ?? "");
-        forbidden.Add("current secret", await admin.CurrentSecretAsync(serviceId, b) ?? "");
+        forbidden.Add("current secret", await admin.CurrentSecretAsync(serviceId, a));
+        forbidden.Add("current secret", await admin.CurrentSecretAsync(serviceId, b));
 
         (status, _) = await admin.SendForJsonAsync(HttpMethod.Delete, $"/api/apitoken/delete/{tokenId}");
         Assert.Equal(HttpStatusCode.NoContent, status);
@@ -169,8 +165,8 @@ public abstract class LeakSuite : SecuritySuite
     [Fact]
     public void records_that_carry_secrets_do_not_print_them()
     {
-        var secret = Sec.NewSecret(86);
-        var old = Sec.NewSecret(40);
+        var secret = TestApi.NewSecret(86);
+        var old = TestApi.NewSecret(40);
         var material = RandomNumberGenerator.GetBytes(32);
         var bytes = RandomNumberGenerator.GetBytes(48);
         var masterKey = new MasterKey("m1", material);

@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 

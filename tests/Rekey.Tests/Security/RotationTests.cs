@@ -3,8 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Server.Secrets;
-using Rekey.Testing;
-using Wire = Rekey.Testing.Api;
 
 namespace Rekey.Tests.Security;
 
@@ -30,10 +28,10 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync();
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
         Assert.True(await host.VerifiesAsync(serviceId, clientId, original));
 
-        var replacement = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        var replacement = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
 
         Assert.False(await host.VerifiesAsync(serviceId, clientId, original));
         Assert.True(await host.VerifiesAsync(serviceId, clientId, replacement));
@@ -47,9 +45,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
 
-        var replacement = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        var replacement = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
 
         Assert.True(await host.VerifiesAsync(serviceId, clientId, original));
         Assert.True(await host.VerifiesAsync(serviceId, clientId, replacement));
@@ -71,9 +69,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
 
-        var generated = await admin.RefreshOkAsync(serviceId, clientId);
+        var generated = await admin.RefreshSecretAsync(serviceId, clientId);
 
         Assert.True(await host.VerifiesAsync(serviceId, clientId, original));
         Assert.True(await host.VerifiesAsync(serviceId, clientId, generated));
@@ -87,9 +85,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
 
-        var replacement = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(), grace: 0);
+        var replacement = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(), grace: 0);
 
         Assert.False(await host.VerifiesAsync(serviceId, clientId, original));
         Assert.True(await host.VerifiesAsync(serviceId, clientId, replacement));
@@ -100,9 +98,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
 
-        var generated = await admin.RefreshOkAsync(serviceId, clientId, grace: "0");
+        var generated = await admin.RefreshSecretAsync(serviceId, clientId, grace: "0");
 
         Assert.False(await host.VerifiesAsync(serviceId, clientId, original));
         Assert.True(await host.VerifiesAsync(serviceId, clientId, generated));
@@ -113,11 +111,11 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync();
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
 
         // As a form field the override arrives as a string: same rule.
         var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}",
-            Wire.Form(("clientSecret", Sec.NewSecret()), ("gracePeriod", "60")));
+            Wire.Form(("clientSecret", TestApi.NewSecret()), ("gracePeriod", "60")));
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
 
         Assert.True(await host.VerifiesAsync(serviceId, clientId, original));
@@ -130,12 +128,12 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
         var originalId = await admin.CurrentSecretIdAsync(serviceId, clientId);
-        var replacement = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        var replacement = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         time.Advance(TimeSpan.FromSeconds(5));
 
-        var (status, body) = await admin.RevokeAsync(serviceId, clientId, originalId);
+        var (status, body) = await admin.SendRevokeSecretAsync(serviceId, clientId, originalId);
 
         Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
         Assert.Equal("A151001", Sec.Code(body));
@@ -151,10 +149,10 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, secret) = await admin.NewClientAsync(serviceId);
+        var (clientId, secret) = await admin.CreateClientAsync(serviceId);
         var currentId = await admin.CurrentSecretIdAsync(serviceId, clientId);
 
-        var (status, body) = await admin.RevokeAsync(serviceId, clientId, currentId);
+        var (status, body) = await admin.SendRevokeSecretAsync(serviceId, clientId, currentId);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("A151201", Sec.Code(body));
@@ -166,14 +164,14 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, _) = await admin.NewClientAsync(serviceId);
-        var (otherId, otherOriginal) = await admin.NewClientAsync(serviceId);
+        var (clientId, _) = await admin.CreateClientAsync(serviceId);
+        var (otherId, otherOriginal) = await admin.CreateClientAsync(serviceId);
         var otherPreviousId = await admin.CurrentSecretIdAsync(serviceId, otherId);
-        await admin.UpdateOkAsync(serviceId, otherId, Sec.NewSecret());
+        await admin.UpdateSecretAsync(serviceId, otherId, TestApi.NewSecret());
 
         foreach (var secretId in new object[] { 123456789012L, "not-a-number", otherPreviousId })
         {
-            var (status, body) = await admin.RevokeAsync(serviceId, clientId, secretId);
+            var (status, body) = await admin.SendRevokeSecretAsync(serviceId, clientId, secretId);
             Assert.Equal(HttpStatusCode.NotFound, status);
             Assert.Equal("A151202", Sec.Code(body));
         }
@@ -186,13 +184,13 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
         var chain = new List<string> { original };
 
         // Seven rotations within the same millisecond of the (fake) clock: order must come from the chain, not the clock.
         for (var i = 0; i < 7; i++)
         {
-            chain.Add(await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret()));
+            chain.Add(await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret()));
         }
 
         var verifies = new List<bool>();
@@ -211,12 +209,12 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
         var chain = new List<string> { original };
         for (var i = 0; i < 7; i++)
         {
             time.Advance(TimeSpan.FromSeconds(1));
-            chain.Add(await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret()));
+            chain.Add(await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret()));
         }
 
         var statuses = (await admin.ListSecretsAsync(serviceId, clientId)).Select(s => Sec.Text(s, "status")).ToList();
@@ -231,10 +229,10 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (_, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync();
-        var (clientId, _) = await admin.NewClientAsync(serviceId);
+        var (clientId, _) = await admin.CreateClientAsync(serviceId);
         for (var i = 0; i < SecretPolicy.KeptPerClient + 3; i++)
         {
-            await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+            await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         }
 
         var secrets = await admin.ListSecretsAsync(serviceId, clientId);
@@ -248,7 +246,7 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(lifetime: 86400);
-        var (clientId, secret) = await admin.NewClientAsync(serviceId);
+        var (clientId, secret) = await admin.CreateClientAsync(serviceId);
         var expiresAt = Start.AddDays(1).ToUnixTimeMilliseconds();
 
         var document = await admin.GetFromJsonAsync($"/api/{serviceId}/client/get/{clientId}", global::Rekey.Contracts.RekeyJsonContext.Default.ClientDocument);
@@ -263,7 +261,7 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
         Assert.Equal("expired", Sec.Text((await admin.ListSecretsAsync(serviceId, clientId))[0], "status"));
 
         // A new secret gets a new lifetime from now.
-        var replacement = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        var replacement = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         Assert.True(await host.VerifiesAsync(serviceId, clientId, replacement));
         var renewed = await admin.GetFromJsonAsync($"/api/{serviceId}/client/get/{clientId}", global::Rekey.Contracts.RekeyJsonContext.Default.ClientDocument);
         Assert.Equal(Start.AddDays(2).ToUnixTimeMilliseconds(), renewed!.ClientSecretExpiresAt);
@@ -274,9 +272,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, time) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: 2 * Hour, lifetime: Hour);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
 
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         Assert.True(await host.VerifiesAsync(serviceId, clientId, original));
 
         time.Advance(TimeSpan.FromSeconds(Hour));
@@ -308,9 +306,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (_, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: SecretPolicy.MaxGracePeriodSeconds, lifetime: SecretPolicy.MaxLifetimeSeconds);
-        var (clientId, _) = await admin.NewClientAsync(serviceId);
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(), grace: SecretPolicy.MaxGracePeriodSeconds);
-        await admin.RefreshOkAsync(serviceId, clientId, grace: SecretPolicy.MaxGracePeriodSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (clientId, _) = await admin.CreateClientAsync(serviceId);
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(), grace: SecretPolicy.MaxGracePeriodSeconds);
+        await admin.RefreshSecretAsync(serviceId, clientId, grace: SecretPolicy.MaxGracePeriodSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public static TheoryData<string> BadGraceBodies => new()
@@ -329,9 +327,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync();
-        var (clientId, secret) = await admin.NewClientAsync(serviceId);
+        var (clientId, secret) = await admin.CreateClientAsync(serviceId);
         var body = JsonNode.Parse(graceJson)!.AsObject();
-        body["clientSecret"] = Sec.NewSecret();
+        body["clientSecret"] = TestApi.NewSecret();
 
         var (status, answer) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json(body.ToJsonString()));
 
@@ -351,7 +349,7 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (host, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync();
-        var (clientId, secret) = await admin.NewClientAsync(serviceId);
+        var (clientId, secret) = await admin.CreateClientAsync(serviceId);
 
         var (status, answer) = await admin.GetForJsonAsync($"/api/{serviceId}/client/secret/refresh/{clientId}{query}");
 
@@ -366,9 +364,9 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (_, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, generated) = await admin.NewClientAsync(serviceId);
-        var short31 = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(31));
-        var long32 = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(32));
+        var (clientId, generated) = await admin.CreateClientAsync(serviceId);
+        var short31 = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(31));
+        var long32 = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(32));
 
         var (status, body) = await admin.GetForJsonAsync($"/api/{serviceId}/client/secret/list/{clientId}");
 
@@ -393,19 +391,18 @@ public abstract class RotationSuite(TestStore classStore) : SecuritySuite
     {
         var (_, admin, _) = await StartOnFakeClockAsync();
         var serviceId = await admin.CreateServiceAsync(grace: Hour);
-        var (clientId, generated) = await admin.NewClientAsync(serviceId);
+        var (clientId, generated) = await admin.CreateClientAsync(serviceId);
 
         // Revoked at once by a rotation without grace, revoked by hand, and pushed past the cap of valid previous secrets.
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40), grace: 0);
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40));
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40));
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(40), grace: 0);
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(40));
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(40));
         var listed = await admin.ListSecretsAsync(serviceId, clientId);
         Assert.Equal(["current", "previous", "previous", "revoked"], listed.Select(s => Sec.Text(s, "status")));
-        var (revokedStatus, _) = await admin.RevokeAsync(serviceId, clientId, listed[1]!["secretId"]!.GetValue<long>());
-        Assert.Equal(HttpStatusCode.OK, revokedStatus);
+        await admin.RevokeSecretAsync(serviceId, clientId, listed[1]!["secretId"]!.GetValue<long>());
         for (var i = 0; i < SecretPolicy.MaxValidPrevious + 1; i++)
         {
-            await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret(40));
+            await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret(40));
         }
 
         var secrets = await admin.ListSecretsAsync(serviceId, clientId);

@@ -25,7 +25,7 @@ public sealed class SecretMaintenanceTests
         var first = maintenance.StopAsync(CancellationToken.None);
         await gated.Writing.Task.WaitAsync(TimeSpan.FromSeconds(10));
         var second = maintenance.StopAsync(CancellationToken.None);
-        await Task.Delay(200);
+        await Waits.UntilAsync(() => maintenance.WaitingToFlush == 1, "the second stop waiting behind the first one's flush");
 
         Assert.False(second.IsCompleted, "the second stop returned while the first one's flush was still writing");
         gated.Release.SetResult();

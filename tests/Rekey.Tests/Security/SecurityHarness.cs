@@ -6,8 +6,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Server.Secrets;
-using Rekey.Testing;
-using Wire = Rekey.Testing.Api;
 
 namespace Rekey.Tests.Security;
 
@@ -259,94 +257,13 @@ public abstract class SecuritySuite : IAsyncLifetime
     }
 }
 
-/// <summary>Wire helpers of the security suites.</summary>
+/// <summary>What the security suites check beyond the API: verification by the running server, JSON texts, bytes.</summary>
 internal static class Sec
 {
-    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-    /// <summary>A random secret of the allowed alphabet: long enough that finding it by chance is impossible.</summary>
-    public static string NewSecret(int length = 40) => RandomNumberGenerator.GetString(Alphabet, length);
-
-    public static async Task<long> CreateServiceAsync(this HttpClient admin, long? grace = null, long? lifetime = null)
-    {
-        var body = new JsonObject { ["serviceName"] = "security " + NewSecret(6) };
-        if (grace is { } g)
-        {
-            body["clientSecretGracePeriod"] = g;
-        }
-
-        if (lifetime is { } l)
-        {
-            body["clientSecretLifetime"] = l;
-        }
-
-        return await admin.CreateServiceAsync(body.ToJsonString());
-    }
-
-    public static async Task<(long ClientId, string Secret)> NewClientAsync(this HttpClient admin, long serviceId, string name = "security client")
-    {
-        var client = await admin.CreateClientAsync(serviceId, new JsonObject { ["clientName"] = name }.ToJsonString());
-        return (client.ClientId ?? throw new InvalidOperationException("no client ID"), client.ClientSecret ?? throw new InvalidOperationException("no secret"));
-    }
-
-    public static Task<(HttpStatusCode Status, JsonObject Body)> UpdateSecretAsync(this HttpClient client, long serviceId, object clientIdentifier, string secret, JsonNode? grace = null)
-    {
-        var body = new JsonObject { ["clientSecret"] = secret };
-        if (grace is not null)
-        {
-            body["gracePeriod"] = grace;
-        }
-
-        return client.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientIdentifier}", Wire.Json(body.ToJsonString()));
-    }
-
-    /// <summary>Updates to <paramref name="secret"/> and checks the 200.</summary>
-    public static async Task<string> UpdateOkAsync(this HttpClient client, long serviceId, long clientId, string secret, JsonNode? grace = null)
-    {
-        var (status, body) = await client.UpdateSecretAsync(serviceId, clientId, secret, grace);
-        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        Assert.Equal(secret, Text(body, "newClientSecret"));
-        return secret;
-    }
-
-    public static Task<(HttpStatusCode Status, JsonObject Body)> RefreshAsync(this HttpClient client, long serviceId, object clientIdentifier, string? grace = null) =>
-        client.GetForJsonAsync($"/api/{serviceId}/client/secret/refresh/{clientIdentifier}" + (grace is null ? "" : "?gracePeriod=" + Uri.EscapeDataString(grace)));
-
-    /// <summary>Refreshes and returns the new, generated secret.</summary>
-    public static async Task<string> RefreshOkAsync(this HttpClient client, long serviceId, long clientId, string? grace = null)
-    {
-        var (status, body) = await client.RefreshAsync(serviceId, clientId, grace);
-        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        return Text(body, "newClientSecret");
-    }
-
-    public static async Task<JsonArray> ListSecretsAsync(this HttpClient client, long serviceId, long clientId)
-    {
-        var (status, body) = await client.GetForJsonAsync($"/api/{serviceId}/client/secret/list/{clientId}");
-        Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
-        return body["secrets"]!.AsArray();
-    }
-
-    /// <summary>The ID of the client's current secret, from the secret list.</summary>
-    public static async Task<long> CurrentSecretIdAsync(this HttpClient client, long serviceId, long clientId) =>
-        (await client.ListSecretsAsync(serviceId, clientId)).Single(s => Text(s, "status") == "current")!["secretId"]!.GetValue<long>();
-
-    public static Task<(HttpStatusCode Status, JsonObject Body)> RevokeAsync(this HttpClient client, long serviceId, long clientId, object secretId) =>
-        client.SendForJsonAsync(HttpMethod.Delete, $"/api/{serviceId}/client/secret/delete/{clientId}/{secretId}");
-
     internal static async Task<bool> VerifiesAsync(this RekeyHost host, long serviceId, object clientIdentifier, string secret)
     {
         var verification = await host.GetService<SecretVerifier>().VerifyAsync(serviceId, Convert.ToString(clientIdentifier, System.Globalization.CultureInfo.InvariantCulture)!, secret, CancellationToken.None);
         return verification.Succeeded;
-    }
-
-    /// <summary>Creates an API token for one service and returns (ID, value).</summary>
-    public static async Task<(long TokenId, string Token)> CreateTokenAsync(this HttpClient admin, long serviceId, params string[] permissions)
-    {
-        var body = new JsonObject { ["serviceId"] = serviceId, ["permissions"] = new JsonArray([.. permissions.Select(p => (JsonNode)p)]) };
-        var (status, created) = await admin.PostForJsonAsync("/api/apitoken/create", Wire.Json(body.ToJsonString()));
-        Assert.True(status == HttpStatusCode.OK, created.ToJsonString());
-        return (created["tokenId"]!.GetValue<long>(), Text(created, "token"));
     }
 
     public static string Text(JsonNode? node, string property) =>

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Rekey.Server.Secrets;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Security;
 
@@ -20,14 +19,14 @@ public abstract class VerificationSuite(TestStore classStore) : SecuritySuite
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
         var otherServiceId = await admin.CreateServiceAsync();
-        var (clientId, secret) = await admin.NewClientAsync(serviceId);
-        var (otherId, otherSecret) = await admin.NewClientAsync(serviceId);
+        var (clientId, secret) = await admin.CreateClientAsync(serviceId);
+        var (otherId, otherSecret) = await admin.CreateClientAsync(serviceId);
         var verifier = host.GetService<SecretVerifier>();
         var id = clientId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var unknown = await verifier.VerifyAsync(serviceId, "no-such-client", secret, CancellationToken.None);
         var wrongService = await verifier.VerifyAsync(otherServiceId, id, secret, CancellationToken.None);
-        var wrong = await verifier.VerifyAsync(serviceId, id, Sec.NewSecret(86), CancellationToken.None);
+        var wrong = await verifier.VerifyAsync(serviceId, id, TestApi.NewSecret(86), CancellationToken.None);
         var othersSecret = await verifier.VerifyAsync(serviceId, id, otherSecret, CancellationToken.None);
         var empty = await verifier.VerifyAsync(serviceId, id, "", CancellationToken.None);
         var prefix = await verifier.VerifyAsync(serviceId, id, secret[..^1], CancellationToken.None);
@@ -61,8 +60,8 @@ public abstract class VerificationSuite(TestStore classStore) : SecuritySuite
         var serviceId = await admin.CreateServiceAsync();
         var client = await admin.CreateClientAsync(serviceId, """{"clientName":"aliased","clientIdAlias":"my-alias"}""");
 
-        Assert.True(await host.VerifiesAsync(serviceId, "my-alias", client.ClientSecret ?? ""));
-        Assert.False(await host.VerifiesAsync(serviceId, "my-alias", Sec.NewSecret()));
+        Assert.True(await host.VerifiesAsync(serviceId, "my-alias", client.Secret));
+        Assert.False(await host.VerifiesAsync(serviceId, "my-alias", TestApi.NewSecret()));
     }
 
     [Fact]
@@ -73,11 +72,11 @@ public abstract class VerificationSuite(TestStore classStore) : SecuritySuite
         var host = await StartAsync(store, time);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 3600);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
         var originalId = await admin.CurrentSecretIdAsync(serviceId, clientId);
-        var current = await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        var current = await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         var currentId = await admin.CurrentSecretIdAsync(serviceId, clientId);
-        var (unusedClient, unusedSecret) = await admin.NewClientAsync(serviceId);
+        var (unusedClient, unusedSecret) = await admin.CreateClientAsync(serviceId);
         var (_, auditTotal) = await AuditTotalAsync(admin);
 
         time.Advance(TimeSpan.FromSeconds(1));
@@ -115,8 +114,8 @@ public abstract class VerificationSuite(TestStore classStore) : SecuritySuite
         var host = await StartAsync(store, time);
         var admin = host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync(grace: 60);
-        var (clientId, original) = await admin.NewClientAsync(serviceId);
-        await admin.UpdateOkAsync(serviceId, clientId, Sec.NewSecret());
+        var (clientId, original) = await admin.CreateClientAsync(serviceId);
+        await admin.UpdateSecretAsync(serviceId, clientId, TestApi.NewSecret());
         time.Advance(TimeSpan.FromSeconds(61));
 
         var verification = await host.GetService<SecretVerifier>().VerifyAsync(serviceId, clientId.ToString(System.Globalization.CultureInfo.InvariantCulture), original, CancellationToken.None);

@@ -5,8 +5,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Rekey.Contracts;
-using Rekey.Testing;
-using Rekey.Tests.Api;
 
 namespace Rekey.Tests.Sqlite;
 
@@ -16,17 +14,10 @@ namespace Rekey.Tests.Sqlite;
 /// </summary>
 public sealed class SqliteStoreTests
 {
-    private static async Task<Reply> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
+    private static Task<Reply> SendAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (json is not null)
-        {
-            request.Content = new StringContent(json, Encoding.UTF8);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
-        }
-
-        using var response = await http.SendAsync(request);
-        return await Reply.ReadAsync(response);
+        var content = json is null ? null : new StringContent(json, Encoding.UTF8) { Headers = { ContentType = new MediaTypeHeaderValue(mediaType) } };
+        return http.SendForReplyAsync(method, path, content);
     }
 
     private static async Task<Reply> OkAsync(HttpClient http, HttpMethod method, string path, string? json = null, string mediaType = "application/json")
@@ -55,11 +46,10 @@ public sealed class SqliteStoreTests
         await using var store = new SqliteTestStore();
         await using var host = await RekeyHost.StartAsync(store);
         using var admin = host.CreateAdminClient();
-        var serviceId = (await OkAsync(admin, HttpMethod.Post, "/api/service/create", """{"serviceName":"metered"}""")).Int("apiKey");
-        var clientId = (await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create", """{"clientName":"metered"}""")).Int("clientId");
+        var serviceId = await admin.CreateServiceAsync("""{"serviceName":"metered"}""");
+        var clientId = (await admin.CreateClientAsync(serviceId, """{"clientName":"metered"}""")).ClientId;
         const int Updates = 24;
-        await Task.WhenAll(Enumerable.Range(0, Updates).Select(i =>
-            OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/{clientId}", $$"""{"clientSecret":"metered-{{i}}"}""")));
+        await Task.WhenAll(Enumerable.Range(0, Updates).Select(i => admin.UpdateSecretAsync(serviceId, clientId, $"metered-{i}")));
 
         var seen = measurements.ToArray();
         // Other tests write at the same time (the meter is the process's): at least our writes are counted.
@@ -83,14 +73,12 @@ public sealed class SqliteStoreTests
         await using (var first = await RekeyHost.StartAsync(store))
         {
             using var admin = first.CreateAdminClient();
-            serviceId = (await OkAsync(admin, HttpMethod.Post, "/api/service/create",
-                """{"serviceName":"durable","issuer":"https://durable.example","custom":{"k":[1,2.50]}}""")).Int("apiKey");
-            clientId = (await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create",
-                """{"clientName":"durable client","clientIdAlias":"durable","developer":"dev","redirectUris":["https://durable.example/cb"]}""")).Int("clientId");
+            serviceId = await admin.CreateServiceAsync("""{"serviceName":"durable","issuer":"https://durable.example","custom":{"k":[1,2.50]}}""");
+            clientId = (await admin.CreateClientAsync(serviceId,
+                """{"clientName":"durable client","clientIdAlias":"durable","developer":"dev","redirectUris":["https://durable.example/cb"]}""")).ClientId;
             await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/durable", """{"clientSecret":"survives-restart-1"}""");
-            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/lock_flag/update/{clientId}", """{"clientLocked":true}""");
-            token = (await OkAsync(admin, HttpMethod.Post, "/api/apitoken/create",
-                $$"""{"serviceId":{{serviceId}},"permissions":["service.read","client.read","client.secret.read"]}""")).Str("token");
+            await admin.LockClientAsync(serviceId, clientId);
+            token = (await admin.CreateApiTokenAsync(serviceId, "service.read", "client.read", "client.secret.read")).Token;
             serviceBefore = (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/service/get")).Json;
             clientBefore = (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Json;
             Assert.True(clientBefore["locked"]?.GetValue<bool>());
@@ -134,21 +122,19 @@ public sealed class SqliteStoreTests
         await using (var host = await RekeyHost.StartAsync(store))
         {
             using var admin = host.CreateAdminClient();
-            var serviceId = (await OkAsync(admin, HttpMethod.Post, "/api/service/create", $$"""{"serviceName":"{{marker}}"}""")).Int("apiKey");
-            var created = await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create",
-                $$"""{"clientName":"{{marker}}","clientSecret":"{{forbidden[1]}}"}""");
-            var clientId = created.Int("clientId");
-            forbidden.Add(created.Str("clientSecret"));
-            await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/{clientId}", $$"""{"clientSecret":"{{forbidden[2]}}"}""");
-            forbidden.Add((await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/secret/refresh/{clientId}")).Str("newClientSecret"));
+            var serviceId = await admin.CreateServiceAsync($$"""{"serviceName":"{{marker}}"}""");
+            var (clientId, generated) = await admin.CreateClientAsync(serviceId, $$"""{"clientName":"{{marker}}","clientSecret":"{{forbidden[1]}}"}""");
+            forbidden.Add(generated);
+            await admin.UpdateSecretAsync(serviceId, clientId, forbidden[2]);
+            forbidden.Add(await admin.RefreshSecretAsync(serviceId, clientId));
             await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/secret/update/{clientId}", "clientSecret=" + forbidden[3], "application/x-www-form-urlencoded");
             var document = (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Json;
             document["clientSecret"] = forbidden[4];
             await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/update/{clientId}", document.ToJsonString());
-            forbidden.Add((await OkAsync(admin, HttpMethod.Post, $"/api/{serviceId}/client/create", """{"clientName":"second"}""")).Str("clientSecret"));
+            forbidden.Add((await admin.CreateClientAsync(serviceId, """{"clientName":"second"}""")).Secret);
             forbidden.Add((await OkAsync(admin, HttpMethod.Post, "/api/apitoken/create",
                 $$"""{"serviceId":{{serviceId}},"permissions":["client.read"],"description":"{{marker}}"}""")).Str("token"));
-            Assert.Equal(forbidden[3], (await OkAsync(admin, HttpMethod.Get, $"/api/{serviceId}/client/get/{clientId}")).Str("clientSecret"));
+            Assert.Equal(forbidden[3], await admin.CurrentSecretAsync(serviceId, clientId));
 
             AssertFilesHoldNoPlaintext(store, marker, forbidden, "while the server runs");
         }
@@ -195,7 +181,7 @@ public sealed class SqliteStoreTests
         await using (var host = await RekeyHost.StartAsync(store))
         {
             using var admin = host.CreateAdminClient();
-            await OkAsync(admin, HttpMethod.Post, "/api/service/create", $$"""{"serviceName":"control","note":"{{visible}}"}""");
+            await admin.CreateServiceAsync($$"""{"serviceName":"control","note":"{{visible}}"}""");
         }
 
         var error = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => AssertFilesHoldNoPlaintext(store, "control", [visible], "control"));

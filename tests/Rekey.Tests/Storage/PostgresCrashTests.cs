@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
-using Rekey.Testing;
 using Xunit.Abstractions;
 
 namespace Rekey.Tests.Storage;
@@ -39,7 +38,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
     {
         var cluster = own.Cluster;
         await using var rig = await PostgresRig.StartAsync(cluster);
-        var initial = rig.Client.ClientSecret!;
+        var initial = rig.Client.Secret;
 
         // The update's records go to a fresh WAL page, and it waits at its audit event (in the round trip that carries
         // COMMIT) behind a SHARE lock: its transaction holds an ID, and nothing of it has reached the disk.
@@ -53,7 +52,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
                 await lockTable.ExecuteNonQueryAsync();
             }
 
-            var update = rig.Admin.PostForJsonAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.ClientId}", Testing.Api.Json("""{"clientSecret":"lost-in-the-crash"}"""));
+            var update = rig.Admin.PostForJsonAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.ClientId}", Wire.Json("""{"clientSecret":"lost-in-the-crash"}"""));
             var (_, xid) = await PostgresWaits.AuditWaiterAsync(cluster, rig.Store.Database, except: null);
             await cluster.CrashAsync();
 
@@ -108,7 +107,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
                 await lockTable.ExecuteNonQueryAsync();
             }
 
-            var update = rig.Admin.PostForJsonAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.ClientId}", Testing.Api.Json("""{"clientSecret":"in-doubt"}"""));
+            var update = rig.Admin.PostForJsonAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.ClientId}", Wire.Json("""{"clientSecret":"in-doubt"}"""));
             await PostgresWaits.AuditWaiterAsync(cluster, rig.Store.Database, except: null);
 
             // The database stays down for longer than the server waits to learn what became of the COMMIT.
@@ -126,8 +125,8 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         Assert.Contains(rig.Host.Logs.Lines, l => l.Contains("lost during COMMIT", StringComparison.Ordinal) && l.Contains("outcome: unknown", StringComparison.Ordinal));
 
         // Reading back tells the truth: here the crash lost the update, and the server serves again without a restart.
-        await PostgresWaits.UntilAsync(async () => (await rig.Admin.GetForJsonAsync($"/api/{rig.ServiceId}/client/get/{rig.ClientId}")).Status == HttpStatusCode.OK, "the server serving again");
-        Assert.Equal(rig.Client.ClientSecret, await rig.Admin.CurrentSecretAsync(rig.ServiceId, rig.ClientId));
+        await Waits.UntilAsync(async () => (await rig.Admin.GetForJsonAsync($"/api/{rig.ServiceId}/client/get/{rig.ClientId}")).Status == HttpStatusCode.OK, "the server serving again");
+        Assert.Equal(rig.Client.Secret, await rig.Admin.CurrentSecretAsync(rig.ServiceId, rig.ClientId));
         Assert.DoesNotContain(rig.Host.Logs.Lines, l => l.Contains("in-doubt", StringComparison.Ordinal));
     }
 
@@ -148,7 +147,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
                 var client = caller % 2;
                 var secret = $"crash-{caller}-{i}";
                 var admin = rig.Admins[(caller + i) % 2];
-                using var content = Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}""");
+                using var content = Wire.Json($$"""{"clientSecret":"{{secret}}"}""");
                 using var response = await admin.PostAsync($"/api/{rig.ServiceId}/client/secret/update/{rig.Clients[client].ClientId}", content);
                 var text = await response.Content.ReadAsStringAsync();
                 answers.Enqueue(new Answer(client, secret, response.StatusCode, JsonNode.Parse(text) as JsonObject ?? []));
@@ -164,7 +163,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         for (var round = 1; round <= rounds; round++)
         {
             var before = Acknowledged();
-            await PostgresWaits.UntilAsync(() => Acknowledged() >= before + 200, $"200 updates before crash {round}");
+            await Waits.UntilAsync(() => Acknowledged() >= before + 200, $"200 updates before crash {round}");
             await cluster.CrashAsync();
             await Task.Delay(TimeSpan.FromSeconds(1));
             await cluster.StartAsync();
@@ -172,7 +171,7 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         }
 
         var last = Acknowledged();
-        await PostgresWaits.UntilAsync(() => Acknowledged() >= last + 200, "200 updates after the last crash");
+        await Waits.UntilAsync(() => Acknowledged() >= last + 200, "200 updates after the last crash");
         Volatile.Write(ref stopping, true);
         await Task.WhenAll(load);
 
@@ -187,11 +186,11 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         for (var client = 0; client < 2; client++)
         {
             var mine = all.Where(a => a.Client == client).ToList();
-            var clientId = rig.Clients[client].ClientId!.Value;
-            var final = await rig.Admin.CurrentSecretAsync(rig.ServiceId, clientId) ?? "";
+            var clientId = rig.Clients[client].ClientId;
+            var final = await rig.Admin.CurrentSecretAsync(rig.ServiceId, clientId);
             var committedUpdates = await PostgresMultiNodeTests.CountAsync(rig.Store,
                 "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId);
-            AssertHistory(rig.Clients[client].ClientSecret!, final, committedUpdates, mine);
+            AssertHistory(rig.Clients[client].Secret, final, committedUpdates, mine);
         }
 
         Assert.DoesNotContain(rig.Nodes.SelectMany(n => n.Logs.Lines), l => l.Contains("crash-", StringComparison.Ordinal));

@@ -4,7 +4,6 @@ using Npgsql;
 using Rekey.Contracts;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Storage;
 
@@ -35,7 +34,7 @@ public sealed class PostgresMultiNodeTests
             {
                 var node = (caller + i) % 2 == 0 ? adminA : adminB;
                 var secret = $"chain-{caller}-{i}";
-                var (status, body) = await node.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{client.ClientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+                var (status, body) = await node.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{client.ClientId}", Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
                 if (status != HttpStatusCode.OK)
                 {
                     failures.Add($"{(int)status} {body.ToJsonString()}");
@@ -51,9 +50,9 @@ public sealed class PostgresMultiNodeTests
 
         Assert.Empty(failures);
         Assert.Equal(callers * perCaller, pairs.Count);
-        var final = await adminB.CurrentSecretAsync(serviceId, client.ClientId!.Value);
-        ChainAssert.SingleChain(client.ClientSecret!, final, pairs.ToList());
-        Assert.Equal(callers * perCaller, await CountAsync(store, "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", client.ClientId.Value));
+        var final = await adminB.CurrentSecretAsync(serviceId, client.ClientId);
+        ChainAssert.SingleChain(client.Secret, final, pairs.ToList());
+        Assert.Equal(callers * perCaller, await CountAsync(store, "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", client.ClientId));
     }
 
     [Fact]
@@ -66,15 +65,14 @@ public sealed class PostgresMultiNodeTests
         using var adminB = nodeB.CreateAdminClient();
         var serviceId = await adminA.CreateServiceAsync();
         var client = await adminB.CreateClientAsync(serviceId);
-        var clientId = client.ClientId!.Value;
+        var clientId = client.ClientId;
 
         for (var i = 0; i < 20; i++)
         {
             var (writer, reader) = i % 2 == 0 ? (adminA, adminB) : (adminB, adminA);
             var secret = $"fresh-{i}";
-            var (status, _) = await writer.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
+            await writer.UpdateSecretAsync(serviceId, clientId, secret);
 
-            Assert.Equal(HttpStatusCode.OK, status);
             Assert.Equal(secret, await reader.CurrentSecretAsync(serviceId, clientId));
         }
     }
@@ -89,7 +87,7 @@ public sealed class PostgresMultiNodeTests
         using var adminB = nodeB.CreateAdminClient();
         var serviceId = await adminA.CreateServiceAsync();
         var client = await adminA.CreateClientAsync(serviceId);
-        Assert.Equal(client.ClientSecret, await adminB.CurrentSecretAsync(serviceId, client.ClientId!.Value));
+        Assert.Equal(client.Secret, await adminB.CurrentSecretAsync(serviceId, client.ClientId));
 
         // Node A adds a key and moves every value under it; node B has never seen that key.
         var (status, rotated) = await adminA.PostForJsonAsync("/api/keys/rotate", null);
@@ -98,7 +96,7 @@ public sealed class PostgresMultiNodeTests
         Assert.NotNull(newKey);
         Assert.NotEqual(nodeB.GetService<SecretCipher>().CurrentKeyId, newKey);
 
-        Assert.Equal(client.ClientSecret, await adminB.CurrentSecretAsync(serviceId, client.ClientId.Value));
+        Assert.Equal(client.Secret, await adminB.CurrentSecretAsync(serviceId, client.ClientId));
         Assert.Equal(newKey, nodeB.GetService<SecretCipher>().CurrentKeyId);
     }
 
@@ -146,7 +144,7 @@ public sealed class PostgresMultiNodeTests
             var serviceId = await adminA.CreateServiceAsync();
             var client = await adminB.CreateClientAsync(serviceId);
 
-            Assert.Equal(client.ClientSecret, await adminA.CurrentSecretAsync(serviceId, client.ClientId!.Value));
+            Assert.Equal(client.Secret, await adminA.CurrentSecretAsync(serviceId, client.ClientId));
             Assert.Equal(1, await CountAsync(store, "SELECT COUNT(*) FROM data_keys"));
         }
         finally

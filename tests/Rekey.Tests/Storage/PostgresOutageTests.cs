@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using Rekey.Testing;
 using Xunit.Abstractions;
 
 namespace Rekey.Tests.Storage;
@@ -31,7 +30,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             for (var i = 0; i < 5000 && !stop.IsCancellationRequested; i++)
             {
                 var secret = $"outage-{caller}-{i}";
-                using var content = Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}""");
+                using var content = Wire.Json($$"""{"clientSecret":"{{secret}}"}""");
                 using var response = await admin.PostAsync($"/api/{serviceId}/client/secret/update/{clientId}", content);
                 var text = await response.Content.ReadAsStringAsync();
                 attempts.Enqueue(new Attempt(caller, i, secret, response.StatusCode, JsonNode.Parse(text) as JsonObject ?? [], text));
@@ -44,12 +43,12 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         int Count(HttpStatusCode status) => attempts.Count(a => a.Status == status);
 
-        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.OK) >= 30, "30 updates before the outage");
+        await Waits.UntilAsync(() => Count(HttpStatusCode.OK) >= 30, "30 updates before the outage");
         var stopWatch = Stopwatch.StartNew();
         await cluster.StopAsync();
         output.WriteLine($"cluster stopped in {stopWatch.ElapsedMilliseconds} ms after {Count(HttpStatusCode.OK)} acknowledged updates");
         var unavailableBefore = Count(HttpStatusCode.ServiceUnavailable);
-        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.ServiceUnavailable) >= unavailableBefore + 20, "20 refused updates during the outage");
+        await Waits.UntilAsync(() => Count(HttpStatusCode.ServiceUnavailable) >= unavailableBefore + 20, "20 refused updates during the outage");
 
         var health = Stopwatch.StartNew();
         var (healthStatus, healthBody) = await anonymous.GetForJsonAsync("/healthz");
@@ -62,9 +61,9 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         await cluster.StartAsync();
         output.WriteLine($"cluster started again, outage {stopWatch.ElapsedMilliseconds} ms");
-        await PostgresWaits.UntilAsync(async () => (await anonymous.GetForJsonAsync("/healthz")).Status == HttpStatusCode.OK, "/healthz 200 after the restart");
+        await Waits.UntilAsync(async () => (await anonymous.GetForJsonAsync("/healthz")).Status == HttpStatusCode.OK, "/healthz 200 after the restart");
         var acknowledgedBefore = Count(HttpStatusCode.OK);
-        await PostgresWaits.UntilAsync(() => Count(HttpStatusCode.OK) >= acknowledgedBefore + 30, "30 updates after the restart");
+        await Waits.UntilAsync(() => Count(HttpStatusCode.OK) >= acknowledgedBefore + 30, "30 updates after the restart");
         await stop.CancelAsync();
         await Task.WhenAll(load);
 
@@ -87,8 +86,8 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         var acknowledged = all.Where(a => a.Status == HttpStatusCode.OK).ToList();
         Assert.All(acknowledged, a => Assert.Equal(a.Secret, a.Body["newClientSecret"]?.GetValue<string>()));
         var final = await admin.CurrentSecretAsync(serviceId, clientId);
-        ChainAssert.SingleChain(client.ClientSecret!, final, acknowledged.Select(a => (a.Body["oldClientSecret"]?.GetValue<string>(), a.Secret)).ToList());
-        var order = ChainOrder(client.ClientSecret!, acknowledged);
+        ChainAssert.SingleChain(client.Secret, final, acknowledged.Select(a => (a.Body["oldClientSecret"]?.GetValue<string>(), a.Secret)).ToList());
+        var order = ChainOrder(client.Secret, acknowledged);
         foreach (var caller in acknowledged.GroupBy(a => a.Caller))
         {
             // One caller's updates are sequential, so they appear in the chain in the order it sent them.
@@ -117,8 +116,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetForJsonAsync("/healthz")).Status);
         for (var i = 0; i < 5; i++)
         {
-            var (status, body) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"after-restart-{{i}}"}"""));
-            Assert.True(status == HttpStatusCode.OK, body.ToJsonString());
+            await admin.UpdateSecretAsync(serviceId, clientId, $"after-restart-{i}");
         }
 
         var reads = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => admin.GetForJsonAsync($"/api/{serviceId}/client/get/{clientId}")));
@@ -143,10 +141,10 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
         (HttpStatusCode Status, System.Text.Json.Nodes.JsonObject Body) reply = default;
         for (var attempt = 1; ; attempt++)
         {
-            expectedOld = await admin.CurrentSecretAsync(serviceId, clientId) ?? "";
+            expectedOld = await admin.CurrentSecretAsync(serviceId, clientId);
             secret = "committed-in-doubt-" + attempt;
-            var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json($$"""{"clientSecret":"{{secret}}"}"""));
-            await PostgresWaits.UntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
+            var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json($$"""{"clientSecret":"{{secret}}"}"""));
+            await Waits.UntilAsync(async () => update.IsCompleted || await SyncRepWaitersAsync(cluster, store.Database) > 0, "a COMMIT waiting for the standby");
             if (!update.IsCompleted)
             {
                 await cluster.ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{store.Database}' AND wait_event = 'SyncRep'");
@@ -187,7 +185,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
             await lockTable.ExecuteNonQueryAsync();
         }
 
-        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Testing.Api.Json("""{"clientSecret":"after-a-lost-round-trip"}"""));
+        var update = admin.PostForJsonAsync($"/api/{serviceId}/client/secret/update/{clientId}", Wire.Json("""{"clientSecret":"after-a-lost-round-trip"}"""));
         var (first, _) = await PostgresWaits.AuditWaiterAsync(cluster, store.Database, except: null);
         await cluster.ExecuteAsync($"SELECT pg_terminate_backend({first})");
 
@@ -198,7 +196,7 @@ public sealed class PostgresOutageTests(PostgresOutageTests.OwnCluster own, ITes
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("after-a-lost-round-trip", body["newClientSecret"]?.GetValue<string>());
-        Assert.Equal(client.ClientSecret, body["oldClientSecret"]?.GetValue<string>());
+        Assert.Equal(client.Secret, body["oldClientSecret"]?.GetValue<string>());
         Assert.Equal("after-a-lost-round-trip", await admin.CurrentSecretAsync(serviceId, clientId));
         Assert.Equal(1, await PostgresMultiNodeTests.CountAsync(store,
             "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.update' AND outcome = 'success'", clientId));

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Rekey.Contracts;
-using Rekey.Testing;
-
 namespace Rekey.Tests.Storage;
 
 /// <summary>
@@ -26,16 +22,16 @@ public abstract class OwnPostgresCluster(string? configuration = null) : IAsyncL
 }
 
 /// <summary>What the outage and crash tests start from: servers on a fresh database of a cluster, one service, and its clients.</summary>
-internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyHost> Nodes, IReadOnlyList<HttpClient> Admins, long ServiceId, IReadOnlyList<ClientDocument> Clients)
+internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyHost> Nodes, IReadOnlyList<HttpClient> Admins, long ServiceId, IReadOnlyList<TestClient> Clients)
     : IAsyncDisposable
 {
     public RekeyHost Host => Nodes[0];
 
     public HttpClient Admin => Admins[0];
 
-    public ClientDocument Client => Clients[0];
+    public TestClient Client => Clients[0];
 
-    public long ClientId => Client.ClientId!.Value;
+    public long ClientId => Client.ClientId;
 
     public static async Task<PostgresRig> StartAsync(PostgresCluster cluster, int nodes = 1, int clients = 1)
     {
@@ -48,7 +44,7 @@ internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyH
 
         var admins = hosts.Select(h => h.CreateAdminClient()).ToList();
         var serviceId = await admins[0].CreateServiceAsync();
-        var created = new List<ClientDocument>();
+        var created = new List<TestClient>();
         for (var i = 0; i < clients; i++)
         {
             created.Add(await admins[0].CreateClientAsync(serviceId));
@@ -73,23 +69,9 @@ internal sealed record PostgresRig(PostgresTestStore Store, IReadOnlyList<RekeyH
     }
 }
 
-/// <summary>Bounded waits on the state of a test cluster.</summary>
+/// <summary>Waits on the state of a test cluster.</summary>
 internal static class PostgresWaits
 {
-    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(45);
-
-    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Xunit.Assert.True(deadline.Elapsed < Bound, $"Timed out after {Bound.TotalSeconds} s waiting for {what}.");
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>
     /// The backend of <paramref name="database"/> (other than <paramref name="except"/>) waiting for a lock to insert an
     /// audit event, with its transaction ID.
@@ -97,7 +79,7 @@ internal static class PostgresWaits
     public static async Task<(int Pid, long Xid)> AuditWaiterAsync(PostgresCluster cluster, string database, int? except)
     {
         (int, long)? found = null;
-        await UntilAsync(async () =>
+        await Waits.UntilAsync(async () =>
         {
             await using var connection = new Npgsql.NpgsqlConnection(cluster.AdminConnectionString);
             await connection.OpenAsync();

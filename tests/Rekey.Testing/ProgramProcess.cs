@@ -2,25 +2,32 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Rekey.Tests.Hosting;
+namespace Rekey.Testing;
 
 /// <summary>
-/// The built server (<c>Rekey.Server.dll</c> beside the tests) as an operator runs it: its own process, working
-/// directory, arguments, exit code and standard streams. Nothing of the test process's <c>Rekey__</c> or
-/// <c>ASPNETCORE_</c> environment leaks into it.
+/// A program built beside the tests (<see cref="Server"/>, <see cref="Cli"/>) as an operator runs it: its own
+/// process, working directory, arguments, environment, standard streams and exit code. Nothing of the test
+/// process's <c>Rekey__</c> or <c>ASPNETCORE_</c> environment leaks into it. Disposing it kills what still runs.
 /// </summary>
-internal sealed partial class ServerProcess : IDisposable
+public sealed partial class ProgramProcess : IDisposable
 {
+    public const string Server = "Rekey.Server.dll";
+
+    public const string Cli = "Rekey.Cli.dll";
+
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServerProcess(string workingDirectory, IEnumerable<string> args)
+    private ProgramProcess(string program, string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -30,7 +37,12 @@ internal sealed partial class ServerProcess : IDisposable
             start.Environment.Remove(key);
         }
 
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Rekey.Server.dll"));
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -55,31 +67,46 @@ internal sealed partial class ServerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Runs the server until it exits by itself (a refused start, --help), at most 60 seconds.</summary>
-    public static async Task<ServerProcess> RunToExitAsync(string workingDirectory, params string[] args)
+    /// <summary>
+    /// Runs <paramref name="program"/> until it exits by itself, at most 60 seconds, with <paramref name="stdin"/> (if
+    /// any) on its standard input, which is then closed.
+    /// </summary>
+    public static async Task<ProgramProcess> RunToExitAsync(string program, string workingDirectory, IEnumerable<string> args, string? stdin = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = new ServerProcess(workingDirectory, args);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var run = new ProgramProcess(program, workingDirectory, args, environment);
+        using var timeout = new CancellationTokenSource(Limit);
         try
         {
-            await server._process.WaitForExitAsync(timeout.Token);
+            if (stdin is not null)
+            {
+                await run._process.StandardInput.WriteAsync(stdin.AsMemory(), timeout.Token);
+            }
+
+            run._process.StandardInput.Close();
+            await run._process.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
-            server.Dispose();
-            throw new TimeoutException("The server did not exit within 60 s.\n" + server.Output);
+            run.Dispose();
+            throw new TimeoutException($"{program} did not exit within {Limit.TotalSeconds} s.\n{run.Output}");
         }
 
-        return server;
+        return run;
     }
 
+    /// <summary>Runs the server until it exits by itself (a refused start, --help), at most 60 seconds.</summary>
+    public static Task<ProgramProcess> RunServerToExitAsync(string workingDirectory, params string[] args) =>
+        RunToExitAsync(Server, workingDirectory, args);
+
     /// <summary>Starts the server on a port of its own choosing and waits until it says where it listens.</summary>
-    public static async Task<(ServerProcess Server, Uri BaseAddress)> StartAsync(string workingDirectory, params string[] args)
+    public static async Task<(ProgramProcess Server, Uri BaseAddress)> StartServerAsync(string workingDirectory, params string[] args)
     {
-        var server = new ServerProcess(workingDirectory, [.. args, "--urls=http://127.0.0.1:0"]);
+        var server = new ProgramProcess(Server, workingDirectory, [.. args, "--urls=http://127.0.0.1:0"], environment: null);
         try
         {
-            return (server, await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60)));
+            server._process.StandardInput.Close();
+            return (server, await server._listening.Task.WaitAsync(Limit));
         }
         catch
         {
