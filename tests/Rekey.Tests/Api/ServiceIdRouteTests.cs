@@ -1,11 +1,9 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Rekey.Contracts;
-using Rekey.Testing;
 
 namespace Rekey.Tests.Api;
 
@@ -27,7 +25,7 @@ public sealed class ServiceIdRouteTests(SqliteServerFixture fixture) : IClassFix
         Assert.True(routes.Count > 15, $"only {routes.Count} service-scoped routes found");
         foreach (var (method, path) in routes)
         {
-            var (status, body) = await admin.SendForJsonAsync(method, path, method == HttpMethod.Post ? Rekey.Testing.Api.Json("{") : null);
+            var (status, body) = await admin.SendForJsonAsync(method, path, method == HttpMethod.Post ? Wire.Json("{") : null);
 
             Assert.True(status == HttpStatusCode.NotFound, $"{method} {path}: {status} {body.ToJsonString()}");
             Assert.Equal(ResultCodes.ServiceNotFound.Code, body["resultCode"]?.GetValue<string>());
@@ -40,15 +38,12 @@ public sealed class ServiceIdRouteTests(SqliteServerFixture fixture) : IClassFix
     {
         using var admin = fixture.Host.CreateAdminClient();
         var serviceId = await admin.CreateServiceAsync();
-        var permissions = new JsonArray(Permissions.Grantable.Select(p => (JsonNode?)JsonValue.Create(p)).ToArray());
-        var (created, token) = await admin.PostForJsonAsync("/api/apitoken/create",
-            Rekey.Testing.Api.Json(new JsonObject { ["serviceId"] = serviceId, ["permissions"] = permissions }.ToJsonString()));
-        Assert.Equal(HttpStatusCode.OK, created);
-        using var service = fixture.Host.CreateClient(token["token"]?.GetValue<string>() ?? "");
+        var token = await admin.CreateApiTokenAsync(serviceId, [.. Permissions.Grantable]);
+        using var service = fixture.Host.CreateClient(token.Token);
 
         foreach (var (method, path) in ServiceScopedRoutes())
         {
-            var (status, body) = await service.SendForJsonAsync(method, path, method == HttpMethod.Post ? Rekey.Testing.Api.Json("{}") : null);
+            var (status, body) = await service.SendForJsonAsync(method, path, method == HttpMethod.Post ? Wire.Json("{}") : null);
 
             Assert.True(status == HttpStatusCode.Forbidden, $"{method} {path}: {status} {body.ToJsonString()}");
             if (body["resultCode"]?.GetValue<string>() != ResultCodes.PermissionDenied.Code)
@@ -64,7 +59,7 @@ public sealed class ServiceIdRouteTests(SqliteServerFixture fixture) : IClassFix
         using var admin = fixture.Host.CreateAdminClient();
         var target = "unnumbered-" + Guid.NewGuid().ToString("N");
 
-        var (status, _) = await admin.PostForJsonAsync($"/api/{NotANumber}/client/update/{target}", Rekey.Testing.Api.Json("""{"clientName":"nowhere"}"""));
+        var (status, _) = await admin.PostForJsonAsync($"/api/{NotANumber}/client/update/{target}", Wire.Json("""{"clientName":"nowhere"}"""));
 
         Assert.Equal(HttpStatusCode.NotFound, status);
         var (listed, page) = await admin.GetForJsonAsync($"/api/audit/get/list?action={AuditActions.ClientUpdate}&end=1000");
