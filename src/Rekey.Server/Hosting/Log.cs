@@ -3,7 +3,7 @@ namespace Rekey.Server.Hosting;
 /// <summary>
 /// Every log line Rekey writes, in one place, ordered by event ID. Client and service IDs only; never a secret, token
 /// or key. Event IDs are fixed once given: operators filter and alert on them and the docs cite them (events 8, 9, 12,
-/// 21, 50). PostgresEngine still declares 30 and 31 itself; LogEventIdTests keeps every ID unique.
+/// 21, 50). LogEventIdTests keeps every ID unique.
 /// </summary>
 internal static partial class Log
 {
@@ -48,6 +48,12 @@ internal static partial class Log
 
     [LoggerMessage(21, LogLevel.Warning, "Data keys not reloaded, keeping the ones loaded: {Reason} Configure the missing master key on this node.")]
     public static partial void DataKeysNotReloaded(ILogger logger, string reason);
+
+    [LoggerMessage(30, LogLevel.Information, "PostgreSQL unit of work failed (attempt {Attempt}), running it again: {Reason}")]
+    public static partial void PostgresUnitRetried(ILogger logger, int attempt, string reason);
+
+    [LoggerMessage(31, LogLevel.Warning, "PostgreSQL connection lost during COMMIT of unit {CommitKey}; outcome: {Status}.")]
+    public static partial void PostgresCommitInDoubt(ILogger logger, Guid commitKey, string status);
 
     [LoggerMessage(40, LogLevel.Information, "Data directory: {Path}")]
     public static partial void DataDirectoryReady(ILogger logger, string path);

@@ -20,4 +20,16 @@ public sealed class LogEventIdTests
             .Select(g => $"{g.Key}: {string.Join(", ", g.Select(m => m.Method))}").ToList();
         Assert.True(shared.Count == 0, "event IDs used twice: " + string.Join("; ", shared));
     }
+
+    [Fact]
+    public void every_logger_message_of_the_server_is_declared_in_the_one_log_class()
+    {
+        var elsewhere = typeof(Rekey.Server.Hosting.RekeyOptions).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Where(m => m.GetCustomAttribute<LoggerMessageAttribute>() is not null && m.DeclaringType?.FullName != "Rekey.Server.Hosting.Log")
+            .Select(m => $"{m.DeclaringType?.Name}.{m.Name}")
+            .ToList();
+
+        Assert.True(elsewhere.Count == 0, "logger messages outside Hosting/Log.cs: " + string.Join(", ", elsewhere));
+    }
 }

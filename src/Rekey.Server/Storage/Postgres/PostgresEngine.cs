@@ -3,6 +3,7 @@ using System.Data.Common;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using Rekey.Server.Hosting;
 
 namespace Rekey.Server.Storage.Postgres;
 
@@ -30,7 +31,7 @@ namespace Rekey.Server.Storage.Postgres;
 /// <item>Every other failure of the database becomes <see cref="StoreUnavailableException"/>; a bug propagates.</item>
 /// </list>
 /// </summary>
-internal sealed partial class PostgresEngine : IStoreEngine
+internal sealed class PostgresEngine : IStoreEngine
 {
     private const int MaxAttempts = 4;
 
@@ -167,7 +168,7 @@ internal sealed partial class PostgresEngine : IStoreEngine
                     throw new StoreUnavailableException($"PostgreSQL is unavailable ({PostgresErrors.Describe(ex)}).", ex);
                 }
 
-                LogRetry(_logger, attempt, PostgresErrors.Describe(ex));
+                Log.PostgresUnitRetried(_logger, attempt, PostgresErrors.Describe(ex));
             }
         }
     }
@@ -245,7 +246,7 @@ internal sealed partial class PostgresEngine : IStoreEngine
     {
         _dataSource.Clear();
         var outcome = unit.Audited && unit.Locked ? await ResolveCommitAsync(unit, ct) : null;
-        LogCommitInDoubt(_logger, unit.CommitKey, outcome?.ToString().ToLowerInvariant() ?? "unknown");
+        Log.PostgresCommitInDoubt(_logger, unit.CommitKey, outcome?.ToString().ToLowerInvariant() ?? "unknown");
         return outcome ?? throw new StoreOutcomeUnknownException(
             $"PostgreSQL connection lost during COMMIT of unit {unit.CommitKey}; whether it committed could not be established within {CommitResolutionTimeout.TotalSeconds:0} s ({PostgresErrors.Describe(lost)}).", lost);
     }
@@ -257,6 +258,8 @@ internal sealed partial class PostgresEngine : IStoreEngine
     /// </summary>
     private async Task<CommitOutcome?> ResolveCommitAsync(Unit unit, CancellationToken ct)
     {
+        // Wall-clock time on purpose, not the injected TimeProvider: this bounds a wait on the network, and a test clock
+        // that stands still must not make it endless.
         var deadline = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
@@ -293,12 +296,6 @@ internal sealed partial class PostgresEngine : IStoreEngine
             await Task.Delay(ResolutionPollInterval, ct);
         }
     }
-
-    [LoggerMessage(30, LogLevel.Information, "PostgreSQL unit of work failed (attempt {Attempt}), running it again: {Reason}")]
-    private static partial void LogRetry(ILogger logger, int attempt, string reason);
-
-    [LoggerMessage(31, LogLevel.Warning, "PostgreSQL connection lost during COMMIT of unit {CommitKey}; outcome: {Status}.")]
-    private static partial void LogCommitInDoubt(ILogger logger, Guid commitKey, string status);
 
     /// <summary>
     /// One unit's statements on one connection. A write unit's first round trip also takes its advisory lock; locks go
