@@ -10,7 +10,7 @@ internal sealed partial class RekeyStore
             var (id, token) = await InsertWithNewIdAsync(s, id => new Sql(_sql.InsertApiToken,
                 SqlArg.Long("id", id), SqlArg.Long("s", serviceId), SqlArg.Bytes("h", tokenHash), SqlArg.Text("p", string.Join(' ', permissions)),
                 SqlArg.Text("d", description), SqlArg.Long("now", change.At)), Rows.ApiToken, ct);
-            s.Defer(Audit(s, change, serviceId, null, null, target: id.ToString(CultureInfo.InvariantCulture)));
+            DeferAudit(s, change, serviceId, null, null, target: id.ToString(CultureInfo.InvariantCulture));
             return token;
         }, ct);
 
@@ -33,7 +33,7 @@ internal sealed partial class RekeyStore
                 return false;
             }
 
-            s.Defer(Audit(s, change, serviceId, null, null, target: tokenId.ToString(CultureInfo.InvariantCulture)));
+            DeferAudit(s, change, serviceId, null, null, target: tokenId.ToString(CultureInfo.InvariantCulture));
             return true;
         }, ct);
 }

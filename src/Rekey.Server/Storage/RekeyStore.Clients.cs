@@ -66,10 +66,10 @@ internal sealed partial class RekeyStore
             {
                 while (true)
                 {
-                    // IDs and aliases share one namespace: a new ID equals neither an existing ID (the insert refuses it)
-                    // nor any alias.
+                    // A new ID equals no existing ID (the insert refuses it), no alias (IDs and aliases share one
+                    // namespace) and no deleted client's ID.
                     var clientId = SecretGenerator.NewId();
-                    if (await CountAsync(s, new Sql(_sql.AliasEqualsId, SqlArg.Text("text", clientId.ToString(CultureInfo.InvariantCulture))), ct) > 0)
+                    if (await CountAsync(s, new Sql(_sql.ClientIdTaken, SqlArg.Text("text", clientId.ToString(CultureInfo.InvariantCulture)), SqlArg.Long("id", clientId)), ct) > 0)
                     {
                         continue;
                     }
@@ -90,7 +90,7 @@ internal sealed partial class RekeyStore
                     }
 
                     var created = await ClientByIdAsync(s, clientId, withSecret: true, ct);
-                    s.Defer(Audit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId));
+                    DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId);
                     return created;
                 }
             }
@@ -148,7 +148,7 @@ internal sealed partial class RekeyStore
             }
 
             var updated = await ClientByIdAsync(s, update.ClientId, withSecret: true, ct);
-            s.Defer(Audit(s, change, update.ServiceId, update.ClientId, null));
+            DeferAudit(s, change, update.ServiceId, update.ClientId, null);
             return updated;
         }, ct);
 
@@ -161,9 +161,10 @@ internal sealed partial class RekeyStore
             }
 
             var clientId = found.Client.ClientId;
+            DeferAudit(s, change, serviceId, clientId, null);
+            s.Defer(new Sql(_sql.KeepDeletedClient, SqlArg.Long("c", clientId)));
             s.Defer(new Sql(_sql.DeleteClientUses, SqlArg.Long("c", clientId)));
             s.Defer(new Sql(_sql.DeleteClient, SqlArg.Long("c", clientId)));
-            s.Defer(Audit(s, change, serviceId, clientId, null));
             return clientId;
         }, ct);
 
@@ -177,7 +178,7 @@ internal sealed partial class RekeyStore
 
             var clientId = found.Client.ClientId;
             s.Defer(new Sql(_sql.SetClientLock, SqlArg.Bool("l", locked), SqlArg.Long("now", change.At), SqlArg.Long("c", clientId)));
-            s.Defer(Audit(s, change, serviceId, clientId, null));
+            DeferAudit(s, change, serviceId, clientId, null);
             return clientId;
         }, ct);
 }

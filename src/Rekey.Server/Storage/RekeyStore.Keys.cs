@@ -31,7 +31,7 @@ internal sealed partial class RekeyStore
 
             if (change is not null)
             {
-                s.Defer(Audit(s, change, null, null, null, target: decided.Changes.AuditTarget));
+                DeferAudit(s, change, null, null, null, target: decided.Changes.AuditTarget);
             }
 
             return decided.Result;
@@ -102,7 +102,7 @@ internal sealed partial class RekeyStore
                 SqlArg.Text("jwk", key.PublicJwk), SqlArg.Text("dk", sealedKey.KeyId), SqlArg.Bytes("ct", sealedKey.Ciphertext)), ct);
             await s.ExecuteAsync(new Sql(_sql.PruneSigningKeys, SqlArg.Long("s", serviceId), SqlArg.Int("keep", IRekeyStore.SigningKeysKept)), ct);
             var added = (await LoadSigningKeysAsync(s, serviceId, ct)).First(k => k.KeyId == key.KeyId);
-            s.Defer(Audit(s, change, serviceId, null, null, target: key.KeyId));
+            DeferAudit(s, change, serviceId, null, null, target: key.KeyId);
             return added;
         }, ct);
 }

@@ -36,7 +36,7 @@ internal sealed partial class RekeyStore
                 new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(request.NewSecret), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
                 now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds);
             s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId));
-            s.Defer(Audit(s, change, request.ServiceId, clientId, secretId));
+            DeferAudit(s, change, request.ServiceId, clientId, secretId);
             return new SecretRotation(clientId, secretId, old, request.NewSecret);
         }, ct);
 
@@ -70,7 +70,7 @@ internal sealed partial class RekeyStore
             }
 
             s.Defer(StoreSecrets(clientId, next, touchedAt: null));
-            s.Defer(Audit(s, change, serviceId, clientId, secretId));
+            DeferAudit(s, change, serviceId, clientId, secretId);
             return clientId;
         }, ct);
 

@@ -12,7 +12,7 @@ internal sealed partial class RekeyStore
         _engine.WriteAsync(async (s, ct) =>
         {
             var (id, service) = await InsertWithNewIdAsync(s, id => new Sql(_sql.InsertService, ServiceArgs(id, content, change.At)), Rows.Service, ct);
-            s.Defer(Audit(s, change, id, null, null));
+            DeferAudit(s, change, id, null, null);
             return service;
         }, ct);
 
@@ -42,20 +42,24 @@ internal sealed partial class RekeyStore
             }
 
             var service = (await s.QueryAsync(new Sql(_sql.UpdateService, ServiceArgs(serviceId, content, change.At)), Rows.Service, ct)).Single();
-            s.Defer(Audit(s, change, serviceId, null, null));
+            DeferAudit(s, change, serviceId, null, null);
             return service;
         }, ct);
 
     public Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct) =>
         _engine.WriteAsync(async (s, ct) =>
         {
-            await s.ExecuteAsync(new Sql(_sql.DeleteServiceUses, SqlArg.Long("id", serviceId)), ct);
-            var deleted = await s.ExecuteAsync(new Sql(_sql.DeleteService, SqlArg.Long("id", serviceId)), ct) > 0;
-            if (deleted)
+            // The service's row locked first (no client can be created in it meanwhile), then its clients as they are
+            // once the changes in flight have committed: each keeps its ID taken and its trail's head.
+            if ((await s.QueryAsync(new Sql(_sql.ServiceByIdForUpdate, SqlArg.Long("id", serviceId)), Rows.Service, ct)).Count == 0)
             {
-                s.Defer(Audit(s, change, serviceId, null, null));
+                return false;
             }
 
-            return deleted;
+            await s.ExecuteAsync(new Sql(_sql.KeepDeletedClientsOfService, SqlArg.Long("id", serviceId)), ct);
+            await s.ExecuteAsync(new Sql(_sql.DeleteServiceUses, SqlArg.Long("id", serviceId)), ct);
+            await s.ExecuteAsync(new Sql(_sql.DeleteService, SqlArg.Long("id", serviceId)), ct);
+            DeferAudit(s, change, serviceId, null, null);
+            return true;
         }, ct);
 }

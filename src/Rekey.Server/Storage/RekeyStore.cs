@@ -68,26 +68,50 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
 
     // ---- audit ----------------------------------------------------------------------------------------
 
-    /// <summary>The audit event of a change, written in its transaction (deferred: it goes with COMMIT on PostgreSQL).</summary>
-    private Sql Audit(IStoreSession s, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null) =>
-        new(_sql.InsertAudit,
+    /// <summary>
+    /// Writes the audit event of a change in its transaction (deferred: it goes with COMMIT on PostgreSQL). An event
+    /// that names a client joins the client's trail: the unit holds the client's row (locked on PostgreSQL), which
+    /// keeps the head, unless <paramref name="deletedClient"/> says the head is kept in <c>deleted_clients</c>.
+    /// </summary>
+    private void DeferAudit(IStoreSession s, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null, bool deletedClient = false)
+    {
+        s.Defer(new Sql(_sql.InsertAudit,
             SqlArg.Long("at", change.At), SqlArg.Text("kind", change.ActorKind), SqlArg.Long("token", change.ActorTokenId), SqlArg.Text("addr", change.RemoteAddress),
             SqlArg.Text("req", change.RequestId), SqlArg.Long("s", serviceId), SqlArg.Long("c", clientId), SqlArg.Text("action", change.Action),
-            SqlArg.Long("secret", secretId), SqlArg.Text("outcome", outcome), SqlArg.Text("target", target), SqlArg.Uuid("commit_key", s.CommitKeyForAudit()));
-
-    public Task AppendAuditAsync(AuditRecord record, CancellationToken ct) =>
-        _engine.WriteAsync((s, _) =>
+            SqlArg.Long("secret", secretId), SqlArg.Text("outcome", outcome), SqlArg.Text("target", target), SqlArg.Uuid("commit_key", s.CommitKeyForAudit())));
+        if (clientId is { } id)
         {
-            s.Defer(Audit(s, record.Change, record.ServiceId, record.ClientId, record.SecretId, record.Outcome, record.Target));
-            return ValueTask.FromResult(true);
+            s.Defer(new Sql(deletedClient ? _sql.LinkDeletedClientAudit : _sql.LinkClientAudit, SqlArg.Long("c", id)));
+        }
+    }
+
+    /// <summary>
+    /// A refused attempt. One that names a client locks the client's trail first (PostgreSQL): a change of the client
+    /// committing meanwhile would otherwise link its event to the same predecessor, and one of the two would drop out
+    /// of the trail. A client deleted since the refusal found it keeps its trail in <c>deleted_clients</c>.
+    /// </summary>
+    public Task AppendAuditAsync(AuditRecord record, CancellationToken ct) =>
+        _engine.WriteAsync(async (s, ct) =>
+        {
+            var deleted = record.ClientId is { } clientId
+                && (await s.QueryAsync(new Sql(_sql.ClientTrailForUpdate, SqlArg.Long("c", clientId)), Rows.Count, ct)).Count == 0
+                && (await s.QueryAsync(new Sql(_sql.DeletedClientTrailForUpdate, SqlArg.Long("c", clientId)), Rows.Count, ct)).Count > 0;
+            DeferAudit(s, record.Change, record.ServiceId, record.ClientId, record.SecretId, record.Outcome, record.Target, deleted);
+            return true;
         }, ct);
 
     public Task<Page<AuditEvent>> ListAuditAsync(AuditQuery q, CancellationToken ct) =>
         _engine.ReadAsync(async (s, ct) =>
         {
-            SqlArg[] filter = [SqlArg.Long("s", q.ServiceId), SqlArg.Long("c", q.ClientId), SqlArg.Text("a", q.Action)];
-            var total = await CountAsync(s, new Sql(_sql.CountAudit, filter), ct);
-            var items = await s.QueryAsync(new Sql(_sql.PageAudit, [.. filter, SqlArg.Int("limit", q.End - q.Start), SqlArg.Int("offset", q.Start)]), Rows.AuditEvent, ct);
+            var (count, page) = SqlText.AuditList(q.ServiceId is not null, q.ClientId is not null, q.Action is not null);
+            SqlArg[] filter =
+            [
+                .. q.ServiceId is { } serviceId ? [SqlArg.Long("s", serviceId)] : Array.Empty<SqlArg>(),
+                .. q.ClientId is { } clientId ? [SqlArg.Long("c", clientId)] : Array.Empty<SqlArg>(),
+                .. q.Action is { } action ? [SqlArg.Text("a", action)] : Array.Empty<SqlArg>(),
+            ];
+            var total = await CountAsync(s, new Sql(count, filter), ct);
+            var items = await s.QueryAsync(new Sql(page, [.. filter, SqlArg.Int("limit", q.End - q.Start), SqlArg.Int("offset", q.Start)]), Rows.AuditEvent, ct);
             return new Page<AuditEvent>(items, (int)total);
         }, ct);
 

@@ -21,7 +21,8 @@ internal static class Rows
         JOIN services s ON s.service_id = c.service_id
         """;
 
-    public const string AuditColumns = "event_id, occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target";
+    /// <summary>The columns of an audit event read as <c>e</c>.</summary>
+    public const string AuditColumns = "e.event_id, e.occurred_at, e.actor_kind, e.actor_token_id, e.remote_address, e.request_id, e.service_id, e.client_id, e.action, e.secret_id, e.outcome, e.target";
 
     public static StoredService Service(DbDataReader r) => new(r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4));
 

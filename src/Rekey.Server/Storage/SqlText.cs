@@ -19,16 +19,51 @@ internal sealed class SqlText(Dialect d)
 
     // ---- audit --------------------------------------------------------------------------------------
 
+    /// <summary>
+    /// An audit event. One that names a client links to the client's previous event (the head kept in its row, or in
+    /// <c>deleted_clients</c> once it is gone): a client's trail is a chain, read without an index on audit_events that
+    /// every write would have to update at a random place (<see cref="LinkClientAudit"/>).
+    /// </summary>
     public readonly string InsertAudit = """
-        INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target, commit_key)
-        VALUES (@at, @kind, @token, @addr, @req, @s, @c, @action, @secret, @outcome, @target, @commit_key)
+        INSERT INTO audit_events (occurred_at, actor_kind, actor_token_id, remote_address, request_id, service_id, client_id, action, secret_id, outcome, target, commit_key, client_prev_event_id)
+        VALUES (@at, @kind, @token, @addr, @req, @s, @c, @action, @secret, @outcome, @target, @commit_key,
+                COALESCE((SELECT audit_head FROM clients WHERE client_id = @c), (SELECT audit_head FROM deleted_clients WHERE client_id = @c)))
         """;
 
-    private const string AuditFilter = "WHERE (@s IS NULL OR service_id = @s) AND (@c IS NULL OR client_id = @c) AND (@a IS NULL OR action = @a)";
+    /// <summary>The event just inserted becomes the head of its client's trail (the client's row is written anyway).</summary>
+    public readonly string LinkClientAudit = $"UPDATE clients SET audit_head = {d.LastInsertId} WHERE client_id = @c";
 
-    public readonly string CountAudit = "SELECT COUNT(*) FROM audit_events " + AuditFilter;
+    /// <summary>The same for a client deleted while a refusal naming it was being recorded.</summary>
+    public readonly string LinkDeletedClientAudit = $"UPDATE deleted_clients SET audit_head = {d.LastInsertId} WHERE client_id = @c";
 
-    public readonly string PageAudit = $"SELECT {Rows.AuditColumns} FROM audit_events {AuditFilter} ORDER BY event_id DESC LIMIT @limit OFFSET @offset";
+    /// <summary>Locks a client's trail head (PostgreSQL) for a refusal recorded outside any change of the client.</summary>
+    public readonly string ClientTrailForUpdate = $"SELECT client_id FROM clients WHERE client_id = @c{d.ForUpdate}";
+
+    public readonly string DeletedClientTrailForUpdate = $"SELECT client_id FROM deleted_clients WHERE client_id = @c{d.ForUpdate}";
+
+    /// <summary>
+    /// A client's events, newest first, by following the chain from its head: as many primary-key lookups as it has
+    /// events (<c>trail</c> drives the join; SQLite keeps the left table of a CROSS JOIN outside).
+    /// </summary>
+    private const string ClientTrail = """
+        WITH RECURSIVE trail(event_id) AS (
+            SELECT COALESCE((SELECT audit_head FROM clients WHERE client_id = @c), (SELECT audit_head FROM deleted_clients WHERE client_id = @c))
+            UNION ALL
+            SELECT e.client_prev_event_id FROM audit_events e JOIN trail t ON e.event_id = t.event_id WHERE e.client_prev_event_id IS NOT NULL
+        )
+        """;
+
+    /// <summary>
+    /// The count and the page of an audit list, with only the filters given in the text: a condition such as
+    /// <c>(@s IS NULL OR service_id = @s)</c> keeps SQLite from using any index (every list was a full scan).
+    /// </summary>
+    public static (string Count, string Page) AuditList(bool byService, bool byClient, bool byAction)
+    {
+        var from = byClient ? ClientTrail + "SELECT {0} FROM trail t CROSS JOIN audit_events e WHERE e.event_id = t.event_id" : "SELECT {0} FROM audit_events e WHERE TRUE";
+        var where = (byService ? " AND e.service_id = @s" : "") + (byAction ? " AND e.action = @a" : "");
+        return (from.Replace("{0}", "COUNT(*)", StringComparison.Ordinal) + where,
+            from.Replace("{0}", Rows.AuditColumns, StringComparison.Ordinal) + where + " ORDER BY e.event_id DESC LIMIT @limit OFFSET @offset");
+    }
 
     // ---- services -----------------------------------------------------------------------------------
 
@@ -83,8 +118,12 @@ internal sealed class SqlText(Dialect d)
 
     public readonly string PageClients = Rows.ClientSelect + " WHERE " + ClientFilter + " ORDER BY c.number LIMIT @limit OFFSET @offset";
 
-    /// <summary>IDs and aliases share one namespace: a new ID may not equal any alias (an equal ID is refused by the insert).</summary>
-    public readonly string AliasEqualsId = "SELECT COUNT(*) FROM clients WHERE alias = @text";
+    /// <summary>
+    /// A new client ID may not equal any alias (IDs and aliases share one namespace; an equal ID is refused by the insert),
+    /// nor the ID of a deleted client: an ID names one client for ever, in the audit trail and in any configuration
+    /// that still holds it.
+    /// </summary>
+    public readonly string ClientIdTaken = "SELECT (SELECT COUNT(*) FROM clients WHERE alias = @text) + (SELECT COUNT(*) FROM deleted_clients WHERE client_id = @id)";
 
     public readonly string AliasTaken = "SELECT COUNT(*) FROM clients WHERE service_id = @s AND alias = @a AND client_id <> @c";
 
@@ -100,6 +139,12 @@ internal sealed class SqlText(Dialect d)
     public readonly string DeleteClientUses = "DELETE FROM secret_uses WHERE client_id = @c";
 
     public readonly string DeleteClient = "DELETE FROM clients WHERE client_id = @c";
+
+    /// <summary>A deleted client's ID stays taken, and its audit trail stays readable from the head kept here.</summary>
+    public readonly string KeepDeletedClient = "INSERT INTO deleted_clients (client_id, audit_head) SELECT client_id, audit_head FROM clients WHERE client_id = @c";
+
+    /// <summary>Every client of a deleted service, as it is once the changes in flight have committed (PostgreSQL locks them).</summary>
+    public readonly string KeepDeletedClientsOfService = $"INSERT INTO deleted_clients (client_id, audit_head) SELECT client_id, audit_head FROM clients WHERE service_id = @id{d.ForUpdate}";
 
     public readonly string SetClientLock = "UPDATE clients SET locked = @l, modified_at = @now WHERE client_id = @c";
 

@@ -26,12 +26,12 @@ internal readonly record struct Sql(string Text, params SqlArg[] Args);
 /// The few places where the two databases need different SQL text, named. Everything else is written once
 /// (<see cref="SqlText"/>).
 /// </summary>
-internal sealed record Dialect(string Name, string ForUpdate, string ForUpdateOfClients, string ForKeyShare, string Greatest)
+internal sealed record Dialect(string Name, string ForUpdate, string ForUpdateOfClients, string ForKeyShare, string Greatest, string LastInsertId)
 {
     /// <summary>One writer at a time: no row locks to take.</summary>
-    public static readonly Dialect Sqlite = new("sqlite", "", "", "", "MAX");
+    public static readonly Dialect Sqlite = new("sqlite", "", "", "", "MAX", "last_insert_rowid()");
 
-    public static readonly Dialect Postgres = new("postgres", " FOR UPDATE", " FOR UPDATE OF c", " FOR KEY SHARE", "GREATEST");
+    public static readonly Dialect Postgres = new("postgres", " FOR UPDATE", " FOR UPDATE OF c", " FOR KEY SHARE", "GREATEST", "lastval()");
 }
 
 /// <summary>

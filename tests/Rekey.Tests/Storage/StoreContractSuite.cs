@@ -202,6 +202,57 @@ public abstract class StoreContractSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_database_of_the_earlier_layout_gets_each_clients_audit_trail_chained_deleted_clients_included()
+    {
+        // A database as the release before migration 8 left it: events found by an index on (service, client, event).
+        await using var database = await CreateDatabaseAsync();
+        var cipher = NewCipher();
+        var store = (RekeyStore)CreateStore(database, cipher);
+        _opened.Add(store);
+        const long serviceId = 100_000_001_001, live = 100_000_002_002, deleted = 100_000_003_003;
+        var ids = new List<long>();
+        await store.Engine.WriteAsync(async (s, ct) =>
+        {
+            await s.ExecuteAsync(new Sql("CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)"), ct);
+            foreach (var (version, script) in Migrations.For(store.Engine.Dialect.Name).Where(m => m.Version < 8))
+            {
+                await s.ExecuteAsync(new Sql(script), ct);
+                await s.ExecuteAsync(new Sql("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, 0)", SqlArg.Int("v", version)), ct);
+            }
+
+            await s.ExecuteAsync(new Sql("INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at) VALUES (@s, '{}', 0, 0, 1, 1)",
+                SqlArg.Long("s", serviceId)), ct);
+            await s.ExecuteAsync(new Sql("""
+                INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets)
+                VALUES (@c, @s, 'live', NULL, @l, '{"clientName":"live"}', 1, 1, @secrets)
+                """, SqlArg.Long("c", live), SqlArg.Long("s", serviceId), SqlArg.Bool("l", false), SqlArg.Bytes("secrets", SecretSetCodec.Encode(SecretSet.Empty))), ct);
+            foreach (var clientId in new long?[] { live, deleted, null, live, deleted, live })
+            {
+                ids.Add((await s.QueryAsync(new Sql("""
+                    INSERT INTO audit_events (occurred_at, actor_kind, service_id, client_id, action, outcome) VALUES (1, 'organisation', @s, @c, 'client.update', 'success')
+                    RETURNING event_id
+                    """, SqlArg.Long("s", serviceId), SqlArg.Long("c", clientId)), Rows.Count, ct)).Single());
+            }
+
+            return true;
+        }, None);
+
+        await StartAsync(store, cipher);
+
+        async Task<IEnumerable<long>> TrailAsync(long clientId) => (await store.ListAuditAsync(new AuditQuery(serviceId, clientId, null, 0, 100), None)).Items.Select(e => e.EventId);
+        Assert.Equal([ids[5], ids[3], ids[0]], await TrailAsync(live));
+        Assert.Equal([ids[4], ids[1]], await TrailAsync(deleted));
+
+        // New events continue the migrated chains.
+        await store.AppendAuditAsync(new AuditRecord(Change(AuditActions.SecretUpdate), serviceId, live, null, "A000213", "live"), None);
+        await store.AppendAuditAsync(new AuditRecord(Change(AuditActions.SecretUpdate), serviceId, deleted, null, "A000213", "gone"), None);
+        Assert.True((await store.DeleteClientAsync(serviceId, "live", Change(AuditActions.ClientDelete), None)).IsOk(out _, out _));
+        Assert.Equal(5, (await TrailAsync(live)).Count());
+        Assert.Equal(3, (await TrailAsync(deleted)).Count());
+        await AssertTrailsCompleteAsync(store, live, deleted);
+    }
+
+    [Fact]
     public async Task migrate_again_changes_nothing_and_keeps_the_one_data_key()
     {
         var before = await Store.ListDataKeysAsync(None);
@@ -760,6 +811,87 @@ public abstract class StoreContractSuite : IAsyncLifetime
         Assert.Equal("A000211", refusal.Outcome);
         Assert.StartsWith("nobody", refusal.Target);
         Assert.Equal("success", Assert.Single(updates.Items).Outcome);
+    }
+
+    /// <summary>
+    /// The audit list of each client (the chain of its events) holds exactly the events that name it, newest first:
+    /// what a full list shows for it, in every page.
+    /// </summary>
+    private static async Task AssertTrailsCompleteAsync(IRekeyStore store, params long[] clientIds)
+    {
+        var all = (await store.ListAuditAsync(new AuditQuery(null, null, null, 0, 100_000), None)).Items;
+        foreach (var clientId in clientIds)
+        {
+            var expected = all.Where(e => e.ClientId == clientId).Select(e => e.EventId).ToList();
+            var trail = await store.ListAuditAsync(new AuditQuery(null, clientId, null, 0, 100_000), None);
+            Assert.Equal(expected, trail.Items.Select(e => e.EventId));
+            Assert.Equal(expected.Count, trail.TotalCount);
+            var page = await store.ListAuditAsync(new AuditQuery(null, clientId, null, 1, 3), None);
+            Assert.Equal(expected.Skip(1).Take(2), page.Items.Select(e => e.EventId));
+        }
+    }
+
+    [Fact]
+    public async Task a_clients_audit_trail_holds_every_event_naming_it_through_its_changes_its_refusals_and_its_deletion()
+    {
+        var serviceId = await NewServiceAsync();
+        var kept = await NewClientAsync(serviceId, alias: "kept");
+        var gone = await NewClientAsync(serviceId, alias: "gone");
+        var other = await NewServiceAsync();
+        var elsewhere = await NewClientAsync(other, alias: "elsewhere");
+        await RotateAsync(serviceId, "kept", "k1");
+        await RotateAsync(serviceId, "gone", "g1");
+        Assert.True((await Store.RevokeSecretAsync(serviceId, "kept", (await SecretsAsync(serviceId, kept.ClientId))[1].SecretId, Change(AuditActions.SecretRevoke), None)).IsOk(out _, out _));
+        Assert.True((await Store.SetClientLockAsync(serviceId, "gone", true, Change(AuditActions.ClientLock), None)).IsOk(out _, out _));
+        await Store.AppendAuditAsync(new AuditRecord(Change(AuditActions.SecretUpdate), serviceId, kept.ClientId, null, "A000213", "kept"), None);
+        Assert.True((await Store.UpdateClientAsync(new ClientUpdate(serviceId, kept.ClientId, "kept", null, """{"clientName":"k"}"""), Change(AuditActions.ClientUpdate), None)).IsOk(out _, out _));
+        Assert.True((await Store.DeleteClientAsync(serviceId, "gone", Change(AuditActions.ClientDelete), None)).IsOk(out _, out _));
+        // A refusal that found the client just before it was deleted still joins its trail.
+        await Store.AppendAuditAsync(new AuditRecord(Change(AuditActions.SecretUpdate), serviceId, gone.ClientId, null, "A000213", "gone"), None);
+        await RotateAsync(other, "elsewhere", "e1");
+        Assert.True(await Store.DeleteServiceAsync(other, Change(AuditActions.ServiceDelete), None));
+
+        await AssertTrailsCompleteAsync(Store, kept.ClientId, gone.ClientId, elsewhere.ClientId);
+        Assert.Equal(
+            [AuditActions.ClientUpdate, AuditActions.SecretUpdate, AuditActions.SecretRevoke, AuditActions.SecretUpdate, AuditActions.ClientCreate],
+            (await Store.ListAuditAsync(new AuditQuery(serviceId, kept.ClientId, null, 0, 100), None)).Items.Select(e => e.Action));
+        Assert.Equal(
+            [AuditActions.SecretUpdate, AuditActions.ClientDelete, AuditActions.ClientLock, AuditActions.SecretUpdate, AuditActions.ClientCreate],
+            (await Store.ListAuditAsync(new AuditQuery(null, gone.ClientId, null, 0, 100), None)).Items.Select(e => e.Action));
+        Assert.Equal(2, (await Store.ListAuditAsync(new AuditQuery(null, elsewhere.ClientId, null, 0, 100), None)).TotalCount);
+        var refusals = await Store.ListAuditAsync(new AuditQuery(serviceId, kept.ClientId, AuditActions.SecretUpdate, 0, 100), None);
+        Assert.Equal(["A000213", "success"], refusals.Items.Select(e => e.Outcome));
+        Assert.Empty((await Store.ListAuditAsync(new AuditQuery(other, kept.ClientId, null, 0, 100), None)).Items);
+        Assert.Empty((await Store.ListAuditAsync(new AuditQuery(null, 123_456_789, null, 0, 100), None)).Items);
+
+        // The IDs of deleted clients, alone or with their service, are never drawn for a new client.
+        var engine = ((RekeyStore)Store).Engine;
+        var taken = new SqlText(engine.Dialect).ClientIdTaken;
+        foreach (var id in new[] { gone.ClientId, elsewhere.ClientId })
+        {
+            Assert.Equal(1, await engine.ReadAsync(async (s, ct) =>
+                (await s.QueryAsync(new Sql(taken, SqlArg.Text("text", id.ToString()), SqlArg.Long("id", id)), Rows.Count, ct)).Single(), None));
+        }
+    }
+
+    [Fact]
+    public async Task concurrent_changes_and_refusals_of_one_client_on_two_nodes_all_join_its_trail()
+    {
+        var serviceId = await NewServiceAsync();
+        var client = await NewClientAsync(serviceId, alias: "busy");
+        var second = await OpenAnotherAsync();
+        var work = Enumerable.Range(0, 24).Select(i => (i % 4) switch
+        {
+            0 => Store.RotateSecretAsync(new SecretRotationRequest(serviceId, "busy", "a" + i, null), Change(AuditActions.SecretUpdate), None),
+            1 => second.RotateSecretAsync(new SecretRotationRequest(serviceId, "busy", "b" + i, null), Change(AuditActions.SecretUpdate), None),
+            2 => Store.AppendAuditAsync(new AuditRecord(Change(AuditActions.SecretUpdate), serviceId, client.ClientId, null, "A000213", "busy"), None),
+            _ => second.AppendAuditAsync(new AuditRecord(Change(AuditActions.SecretUpdate), serviceId, client.ClientId, null, "A000213", "busy"), None),
+        });
+
+        await Task.WhenAll(work);
+
+        await AssertTrailsCompleteAsync(Store, client.ClientId);
+        Assert.Equal(25, (await second.ListAuditAsync(new AuditQuery(serviceId, client.ClientId, null, 0, 100), None)).TotalCount);
     }
 
     // ---- data keys ----------------------------------------------------------------------------------
