@@ -96,7 +96,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
             }
 
             var registries = targets.OfType<UpdateTarget>().Select(t => t.Host).OfType<RekeyServerHost>().Distinct()
-                .Select(h => new RegistryInfo(h.Process.Name, h.Pool.Count + 2, h.DatabaseBytes(), h.SeedRate, h.SetupTime, h.Process.PeakResidentBytes()))
+                .Select(h => new RegistryInfo(h.Process.Name, h.Pool.Count + 2, h.DatabaseBytes(), h.LogBytes(), h.SeedRate, h.SetupTime, h.Process.PeakResidentBytes()))
                 .ToList();
             var environment = RunEnvironment.Capture(options, fixtures.WorkDirectory);
             var outcomes = checks.Select(c => c.Evaluate(results)).ToList();
@@ -111,4 +111,4 @@ internal sealed record RunResult(BenchOptions Options, RunEnvironment Environmen
     IReadOnlyList<TargetResult> Targets, IReadOnlyList<RatioOutcome> Ratios, IReadOnlyList<ServerInfo> Servers, IReadOnlyList<RegistryInfo> Registries);
 
 /// <summary>A Rekey server's registry at the end of the run: size on disk, how fast it was seeded, peak memory.</summary>
-internal sealed record RegistryInfo(string Name, int Clients, long? DatabaseBytes, double SeedRate, TimeSpan SetupTime, long? PeakResidentBytes);
+internal sealed record RegistryInfo(string Name, int Clients, long? DatabaseBytes, long? LogBytes, double SeedRate, TimeSpan SetupTime, long? PeakResidentBytes);

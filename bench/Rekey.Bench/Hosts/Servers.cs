@@ -87,9 +87,14 @@ internal sealed class RekeyServerHost
     }
 
     /// <summary>Bytes of the SQLite files (database, WAL, shared memory) in the data directory; null when there are none (a server on PostgreSQL).</summary>
-    public long? DatabaseBytes()
+    public long? DatabaseBytes() => FileBytes("rekey.db*");
+
+    /// <summary>Of those, the write-ahead log and its index (rekey.db-wal, rekey.db-shm): bounded by the checkpointer, not by the registry.</summary>
+    public long? LogBytes() => FileBytes("rekey.db-*");
+
+    private long? FileBytes(string pattern)
     {
-        var files = Directory.Exists(DataDirectory) ? Directory.EnumerateFiles(DataDirectory, "rekey.db*").ToList() : [];
+        var files = Directory.Exists(DataDirectory) ? Directory.EnumerateFiles(DataDirectory, pattern).ToList() : [];
         return files.Count == 0 ? null : files.Sum(f => new FileInfo(f).Length);
     }
 

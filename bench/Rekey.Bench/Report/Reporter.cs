@@ -83,11 +83,11 @@ internal static class Reporter
             md.AppendLine();
             md.AppendLine("Rekey registries (SQLite files at the end of the run, — for a server on PostgreSQL; seeding through client/create; peak resident memory):");
             md.AppendLine();
-            md.AppendLine("| server | clients | db + WAL | bytes per client | seeded at | set-up | peak RSS |");
-            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| server | clients | db + WAL | of which WAL | bytes per client | without the WAL | seeded at | set-up | peak RSS |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (var r in run.Registries)
             {
-                md.AppendLine(Inv, $"| {r.Name} | {r.Clients} | {Mib(r.DatabaseBytes)} | {(r.DatabaseBytes is { } bytes ? (bytes / (double)r.Clients).ToString("0", Inv) : "—")} | {r.SeedRate:0} clients/s | {r.SetupTime.TotalSeconds:0.0} s | {Mib(r.PeakResidentBytes)} |");
+                md.AppendLine(Inv, $"| {r.Name} | {r.Clients} | {Mib(r.DatabaseBytes)} | {Mib(r.LogBytes)} | {PerClient(r.DatabaseBytes, r.Clients)} | {PerClient(r.DatabaseBytes - (r.LogBytes ?? 0), r.Clients)} | {r.SeedRate:0} clients/s | {r.SetupTime.TotalSeconds:0.0} s | {Mib(r.PeakResidentBytes)} |");
             }
 
             md.AppendLine();
@@ -103,6 +103,8 @@ internal static class Reporter
 
         return md.ToString();
     }
+
+    private static string PerClient(long? bytes, int clients) => bytes is { } b ? (b / (double)clients).ToString("0", Inv) : "—";
 
     private static string Describe(Target target) => target switch
     {
@@ -238,6 +240,7 @@ internal static class Reporter
             w.WriteString("name", r.Name);
             w.WriteNumber("clients", r.Clients);
             Bytes(w, "databaseBytes", r.DatabaseBytes);
+            Bytes(w, "logBytes", r.LogBytes);
             Number(w, "seedClientsPerSecond", r.SeedRate);
             Number(w, "setupSeconds", r.SetupTime.TotalSeconds);
             Bytes(w, "peakResidentBytes", r.PeakResidentBytes);

@@ -30,10 +30,25 @@ internal static class Migrations
         return [.. all.Where(m => !applied.Contains(m.Version))];
     }
 
+    /// <summary>
+    /// The migrations of <paramref name="provider"/>: its own scripts (<c>Migrations/&lt;provider&gt;/</c>) and those
+    /// written once for both engines (<c>Migrations/shared/</c>, from migration 8 on). A version may live in one place only.
+    /// </summary>
     public static IReadOnlyList<(int Version, string Sql)> For(string provider)
     {
+        var all = Scripts(provider).Concat(Scripts("shared")).OrderBy(m => m.Version).ToList();
+        if (all.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new InvalidOperationException($"Migration {twice.Key} exists both for {provider} and shared.");
+        }
+
+        return all;
+    }
+
+    private static IEnumerable<(int Version, string Sql)> Scripts(string folder)
+    {
         var assembly = typeof(Migrations).Assembly;
-        var prefix = $"Rekey.Migrations.{provider}/";
+        var prefix = $"Rekey.Migrations.{folder}/";
         return assembly.GetManifestResourceNames()
             .Select(name => name.Replace('\\', '/'))
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))
@@ -46,7 +61,6 @@ internal static class Migrations
                 using var reader = new StreamReader(stream);
                 return (version, reader.ReadToEnd());
             })
-            .OrderBy(m => m.version)
             .ToList();
     }
 }

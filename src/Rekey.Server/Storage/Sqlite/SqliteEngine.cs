@@ -63,9 +63,11 @@ internal sealed class SqliteEngine : IStoreEngine
         // temp_store=MEMORY: every write runs in its own SAVEPOINT, and SQLite keeps the original of each page a
         // savepoint changes in a sub-journal, by default a temporary file: a quarter of the writer's write calls
         // (bench/README.md). In memory it costs a few pages per write and no system calls. A 32 MB page cache keeps
-        // the pages of the clients being changed in memory. wal_autocheckpoint=0: SqliteCheckpointer copies the log.
+        // the pages of the clients being changed in memory. wal_autocheckpoint=0: SqliteCheckpointer copies the log;
+        // journal_size_limit: a log that grew past its usual bound is cut back when it starts over.
         Exec(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(_flushBeforeAnswer ? "NORMAL" : _synchronous)}; PRAGMA foreign_keys=ON; " +
-            $"PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;{(checkpointsElsewhere ? " PRAGMA wal_autocheckpoint=0;" : "")}");
+            $"PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA journal_size_limit={SqliteCheckpointer.RestartFrames * 4096L};" +
+            (checkpointsElsewhere ? " PRAGMA wal_autocheckpoint=0;" : ""));
         return connection;
     }
 

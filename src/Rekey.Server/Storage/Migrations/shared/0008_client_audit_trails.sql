@@ -1,4 +1,9 @@
--- Mirrors sqlite/0008_client_audit_trails.sql (see there).
+-- A client's audit trail becomes a chain: each event that names a client points to the client's previous one
+-- (client_prev_event_id) and the client's row keeps the newest (audit_head). This replaces ix_audit_client, an index
+-- that every audited write updated at a place of its own (one page per client), the largest single cost of a secret
+-- update, and that the audit list never used. A deleted client's ID and the head of its trail stay in deleted_clients:
+-- its events remain listable and its ID is never drawn again.
+-- Written once for both engines: bigint is an integer column in SQLite too.
 ALTER TABLE audit_events ADD COLUMN client_prev_event_id bigint;
 ALTER TABLE clients ADD COLUMN audit_head bigint;
 
