@@ -39,7 +39,7 @@ internal static partial class Commands
             root.Options.Add(option);
         }
 
-        root.Options.Add(new HelpOption());
+        root.Options.Add(new HelpOption("--help", "-h", "-?"));
         root.Options.Add(new VersionOption { Action = new PrintVersion() });
         root.Subcommands.Add(HelpCommand(root, session));
         return root;
