@@ -7,7 +7,6 @@ internal static partial class Commands
 {
     private static Command ApiTokens(Session session)
     {
-        var serviceId = new Option<string>("--service-id") { Description = "The one service the token may act on (default: --service)", HelpName = "id" };
         var permission = new Option<string[]>("--permission")
         {
             Description = $"Permission to grant (repeatable): {string.Join(", ", Permissions.Grantable)}",
@@ -15,10 +14,13 @@ internal static partial class Commands
             Required = true,
         };
         var description = new Option<string>("--description") { Description = "Free text for operators, at most 200 characters", HelpName = "text" };
-        var create = new Command("create", "Create an API token (organisation token); prints the token value, once") { serviceId, permission, description };
-        create.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var create = new Command("create", "Create an API token for the one service given by --service (organisation token); prints the token value, once")
         {
-            var id = parse.GetValue(serviceId) is { } given ? Session.ParseId(given, "--service-id", "") : session.ServiceId(parse);
+            session.Service, permission, description,
+        };
+        create.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
+        {
+            var id = session.ServiceId(parse);
             var result = await session.Client(parse).CreateApiTokenAsync(new ApiTokenCreateRequest
             {
                 ServiceId = id,
@@ -27,27 +29,29 @@ internal static partial class Commands
             }, ct);
             if (result.IsSuccess && !session.WantsJson(parse))
             {
-                Human.Line(session.Error, "note: the token is shown this once; store it now.");
+                Human.Line(session.Error, "note: the token is shown this once; store it now (or save it with 'rekey login --profile <name>').");
             }
 
             return session.Print(parse, result, Show.ApiToken, readBack: "the API tokens (rekey apitoken list)");
         }, ct));
 
-        var start = Start();
-        var end = End();
-        var list = new Command("list", "List API tokens (organisation token; never their values)") { start, end };
-        list.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var list = new Command("list", "List API tokens (organisation token; never their values)");
+        var (start, end) = Paging(list);
+        list.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
-            var result = await session.Client(parse).ListApiTokensAsync(Session.Index(parse, start), Session.Index(parse, end), ct);
+            var result = await session.Client(parse).ListApiTokensAsync(parse.GetValue(start), parse.GetValue(end), ct);
             return session.Print(parse, result, Show.ApiTokens);
         }, ct));
 
-        var tokenId = new Argument<long>("tokenId") { Description = "The token's ID (not its value)" };
-        var delete = new Command("delete", "Delete an API token; it stops working at once (organisation token)") { tokenId };
-        delete.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var tokenId = Id("tokenId", "The token's ID (not its value), from 'rekey apitoken list'", "an ID from 'rekey apitoken list'");
+        var yes = Yes();
+        var delete = new Command("delete", "Delete an API token; it stops working at once (organisation token)") { tokenId, yes };
+        delete.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var id = parse.GetValue(tokenId);
-            return session.Print(parse, await session.Client(parse).DeleteApiTokenAsync(id, ct), $"Deleted API token {id}.", "the API tokens (rekey apitoken list)");
+            var client = session.Client(parse);
+            session.Confirm(parse, yes, $"This deletes API token {id}: whatever uses it stops working now");
+            return session.Print(parse, await client.DeleteApiTokenAsync(id, ct), $"Deleted API token {id}.", "the API tokens (rekey apitoken list)");
         }, ct));
 
         return new Command("apitoken", "Manage API tokens (organisation token)") { create, list, delete };

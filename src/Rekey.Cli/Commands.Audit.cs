@@ -18,17 +18,16 @@ internal static partial class Commands
         {
             Description = "The organisation's trail, every service (organisation token); --service and REKEY_SERVICE are ignored",
         };
-        var start = Start();
-        var end = End();
         var audit = new Command("audit", "Show the audit trail of the service given by --service, or of all with --all-services; newest first")
         {
-            client, action, allServices, start, end,
+            session.Service, client, action, allServices,
         };
-        audit.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var (start, end) = Paging(audit);
+        audit.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var clientId = parse.GetValue(client) is { } text ? ParseClientId(text) : (long?)null;
-            var startIndex = Session.Index(parse, start);
-            var endIndex = Session.Index(parse, end);
+            var startIndex = parse.GetValue(start);
+            var endIndex = parse.GetValue(end);
             var result = parse.GetValue(allServices)
                 ? await session.Client(parse).ListOrganisationAuditEventsAsync(null, clientId, parse.GetValue(action), startIndex, endIndex, ct)
                 : await session.Client(parse).ListAuditEventsAsync(session.ServiceId(parse), clientId, parse.GetValue(action), startIndex, endIndex, ct);

@@ -5,8 +5,6 @@ namespace Rekey.Cli;
 
 internal static partial class Commands
 {
-    private static readonly string[] ClientTypes = ["CONFIDENTIAL", "PUBLIC"];
-
     private static Command Clients(Session session)
     {
         return new Command("client", "Manage the clients of the service given by --service")
@@ -16,42 +14,62 @@ internal static partial class Commands
         };
     }
 
-    /// <summary>The document options shared by create and update.</summary>
-    private sealed class ClientFields
+    /// <summary>The document options shared by create and update; <paramref name="update"/> only changes the descriptions.</summary>
+    private sealed class ClientFields(bool update)
     {
-        public Option<string> Name { get; } = new("--name") { Description = "Client name (clientName)", HelpName = "name" };
-        public Option<string> Alias { get; } = new("--alias") { Description = "Client ID alias, unique in the service; \"\" removes it (update)", HelpName = "alias" };
-        public Option<string> Type { get; } = new("--type") { Description = "Client type: CONFIDENTIAL (default) or PUBLIC", HelpName = "type" };
-        public Option<string[]> GrantTypes { get; } = new("--grant-type") { Description = "Grant type, e.g. CLIENT_CREDENTIALS (repeatable; replaces the list)", HelpName = "grant" };
-        public Option<string[]> RedirectUris { get; } = new("--redirect-uri") { Description = "Redirect URI (repeatable; replaces the list)", HelpName = "uri" };
-        public Option<string> Developer { get; } = new("--developer") { Description = "Developer the client belongs to; \"\" removes it (update)", HelpName = "name" };
+        private readonly string _removes = update ? "; \"\" removes it" : "";
+        private readonly string _replaces = update ? "; replaces the list, \"\" empties it" : "";
+
+        public Option<string> Name => field ??= new("--name") { Description = "Client name (clientName)", HelpName = "name", Required = !update };
+
+        public Option<string> Alias => field ??= new("--alias") { Description = "Client ID alias (clientIdAlias), unique in the service" + _removes, HelpName = "alias" };
+
+        public Option<string> Type => field ??= Choice("--client-type", "Client type (clientType): CONFIDENTIAL (the default) or PUBLIC", ["CONFIDENTIAL", "PUBLIC"], "--type");
+
+        public Option<string> ApplicationType => field ??= Choice("--application-type", "Application type (applicationType): WEB or NATIVE" + (update ? "; none removes it" : ""),
+            update ? ["WEB", "NATIVE", "none"] : ["WEB", "NATIVE"]);
+
+        public Option<string[]> GrantTypes => field ??= Words("--grant-type", "Grant type (grantTypes), e.g. CLIENT_CREDENTIALS; repeatable or comma-separated" + _replaces, "grant",
+            ["AUTHORIZATION_CODE", "CLIENT_CREDENTIALS", "REFRESH_TOKEN", "PASSWORD", "IMPLICIT", "DEVICE_CODE", "TOKEN_EXCHANGE", "JWT_BEARER", "CIBA"]);
+
+        public Option<string[]> ResponseTypes => field ??= Words("--response-type", "Response type (responseTypes), e.g. CODE; repeatable or comma-separated" + _replaces, "type",
+            ["NONE", "CODE", "TOKEN", "ID_TOKEN", "CODE_TOKEN", "CODE_ID_TOKEN", "ID_TOKEN_TOKEN", "CODE_ID_TOKEN_TOKEN"]);
+
+        public Option<string[]> RedirectUris => field ??= new("--redirect-uri") { Description = "Redirect URI (redirectUris); repeatable or comma-separated" + _replaces, HelpName = "uri" };
+
+        public Option<string> TokenAuthMethod => field ??= Choice("--token-auth-method",
+            "How the client authenticates at the token endpoint (tokenAuthMethod): CLIENT_SECRET_BASIC (the default), CLIENT_SECRET_POST, NONE (the default for PUBLIC), …",
+            ["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST", "NONE", "CLIENT_SECRET_JWT", "PRIVATE_KEY_JWT", "TLS_CLIENT_AUTH", "SELF_SIGNED_TLS_CLIENT_AUTH"]);
+
+        public Option<string> Developer => field ??= new("--developer") { Description = "Developer the client belongs to (developer)" + _removes, HelpName = "name" };
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Name, Alias, Type, GrantTypes, RedirectUris, Developer })
+            foreach (var option in new Option[] { Name, Alias, Type, ApplicationType, GrantTypes, ResponseTypes, RedirectUris, TokenAuthMethod, Developer })
             {
                 command.Options.Add(option);
             }
         }
 
         /// <summary>The document with the given options applied; options not given keep <paramref name="document"/>'s values.</summary>
-        public ClientDocument Apply(ParseResult parse, ClientDocument document)
+        public ClientDocument Apply(ParseResult parse, ClientDocument document) => document with
         {
-            var type = parse.GetValue(Type)?.ToUpperInvariant();
-            if (type is not null && !ClientTypes.Contains(type))
-            {
-                throw new UsageException($"--type must be one of {string.Join(", ", ClientTypes)}.");
-            }
+            ClientName = Text(parse.GetValue(Name), document.ClientName),
+            ClientIdAlias = Text(parse.GetValue(Alias), document.ClientIdAlias),
+            ClientType = parse.GetValue(Type) ?? document.ClientType,
+            ApplicationType = parse.GetValue(ApplicationType) is { } type ? (type == "none" ? null : type) : document.ApplicationType,
+            GrantTypes = Commands.Words(parse, GrantTypes, upper: true) ?? document.GrantTypes,
+            ResponseTypes = Commands.Words(parse, ResponseTypes, upper: true) ?? document.ResponseTypes,
+            RedirectUris = Commands.Words(parse, RedirectUris) ?? document.RedirectUris,
+            TokenAuthMethod = parse.GetValue(TokenAuthMethod) ?? document.TokenAuthMethod,
+            Developer = Text(parse.GetValue(Developer), document.Developer),
+        };
 
-            return document with
-            {
-                ClientName = Text(parse.GetValue(Name), document.ClientName),
-                ClientIdAlias = Text(parse.GetValue(Alias), document.ClientIdAlias),
-                ClientType = type ?? document.ClientType,
-                GrantTypes = parse.GetValue(GrantTypes) is { Length: > 0 } grants ? grants.Select(g => g.ToUpperInvariant()).ToList() : document.GrantTypes,
-                RedirectUris = parse.GetValue(RedirectUris) is { Length: > 0 } uris ? uris.ToList() : document.RedirectUris,
-                Developer = Text(parse.GetValue(Developer), document.Developer),
-            };
+        private static Option<string[]> Words(string name, string description, string helpName, string[] known)
+        {
+            var option = new Option<string[]>(name) { Description = description, HelpName = helpName };
+            option.CompletionSources.Add(known);
+            return option;
         }
     }
 
@@ -62,11 +80,10 @@ internal static partial class Commands
 
     private static Command ClientCreate(Session session)
     {
-        var fields = new ClientFields();
-        fields.Name.Required = true;
-        var create = new Command("create", "Create a client; prints its client ID and its first secret");
+        var fields = new ClientFields(update: false);
+        var create = new Command("create", "Create a client in the service given by --service; prints it with its client ID and its first secret") { session.Service };
         fields.AddTo(create);
-        create.SetAction((parse, ct) => session.RunAsync(async ct =>
+        create.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var document = fields.Apply(parse, new ClientDocument());
@@ -80,8 +97,8 @@ internal static partial class Commands
     {
         var id = ClientIdentifier();
         var showSecret = ShowSecret();
-        var get = new Command("get", "Show a client (without its secret unless --show-secret)") { id, showSecret };
-        get.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var get = new Command("get", "Show a client (without its secret unless --show-secret)") { id, session.Service, showSecret };
+        get.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var result = await session.Client(parse).GetClientAsync(serviceId, parse.GetRequiredValue(id), ct);
@@ -94,14 +111,13 @@ internal static partial class Commands
     private static Command ClientList(Session session)
     {
         var developer = new Option<string>("--developer") { Description = "Only the clients of this developer", HelpName = "name" };
-        var start = Start();
-        var end = End();
         var showSecret = ShowSecret();
-        var list = new Command("list", "List clients (no secrets unless --show-secret)") { developer, start, end, showSecret };
-        list.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var list = new Command("list", "List clients (no secrets unless --show-secret)") { session.Service, developer, showSecret };
+        var (start, end) = Paging(list);
+        list.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            var result = await session.Client(parse).ListClientsAsync(serviceId, parse.GetValue(developer), Session.Index(parse, start), Session.Index(parse, end), ct);
+            var result = await session.Client(parse).ListClientsAsync(serviceId, parse.GetValue(developer), parse.GetValue(start), parse.GetValue(end), ct);
             var show = parse.GetValue(showSecret);
             return session.Print(parse, result, (o, l) => Show.Clients(o, l, show), show ? null : Withhold.InEach("clients", "clientSecret"));
         }, ct));
@@ -111,11 +127,13 @@ internal static partial class Commands
     private static Command ClientUpdate(Session session)
     {
         var id = ClientIdentifier();
-        var fields = new ClientFields();
+        var fields = new ClientFields(update: true);
         var showSecret = ShowSecret();
-        var update = new Command("update", "Change a client: reads its document, changes the given fields, replaces it") { id, showSecret };
+        var update = new Command("update",
+            "Change the settings given, keep the others: reads the client, applies the options, writes the whole document back " +
+            "(properties rekey has no option for, extensions included, are kept as they are)") { id, session.Service, showSecret };
         fields.AddTo(update);
-        update.SetAction((parse, ct) => session.RunAsync(async ct =>
+        update.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var client = session.Client(parse);
@@ -123,7 +141,7 @@ internal static partial class Commands
             var current = await client.GetClientAsync(serviceId, identifier, ct);
             if (!current.IsSuccess)
             {
-                return session.Fail(current.Error);
+                return session.Fail(parse, current.Error);
             }
 
             // The secret is read-only in a client document; it is not sent back.
@@ -138,12 +156,15 @@ internal static partial class Commands
     private static Command ClientDelete(Session session)
     {
         var id = ClientIdentifier();
-        var delete = new Command("delete", "Delete a client with its secrets") { id };
-        delete.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var yes = Yes();
+        var delete = new Command("delete", "Delete a client with its secrets") { id, session.Service, yes };
+        delete.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var identifier = parse.GetRequiredValue(id);
-            var result = await session.Client(parse).DeleteClientAsync(serviceId, identifier, ct);
+            var client = session.Client(parse);
+            session.Confirm(parse, yes, $"This deletes client {identifier} of service {serviceId} with its secrets");
+            var result = await client.DeleteClientAsync(serviceId, identifier, ct);
             return session.Print(parse, result, $"Deleted client {identifier} of service {serviceId}.", ReadBackClient(identifier));
         }, ct));
         return delete;
@@ -152,8 +173,8 @@ internal static partial class Commands
     private static Command ClientLock(Session session, string name, bool locked)
     {
         var id = ClientIdentifier();
-        var command = new Command(name, locked ? "Lock a client: it can no longer authenticate" : "Unlock a client") { id };
-        command.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var command = new Command(name, locked ? "Lock a client: it can no longer authenticate" : "Unlock a client") { id, session.Service };
+        command.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var identifier = parse.GetRequiredValue(id);

@@ -21,11 +21,8 @@ internal static partial class Commands
 
     private static Option<bool> ShowOld() => new("--show-old") { Description = "Also print the old secret (it is withheld by default)" };
 
-    private static Option<long?> Grace() => new("--grace")
-    {
-        Description = "Seconds the old secret stays valid, instead of the service's clientSecretGracePeriod (0: it stops working at once; at most 30 days)",
-        HelpName = "seconds",
-    };
+    private static Option<long?> Grace() => Duration("--grace",
+        "Seconds the old secret stays valid, instead of the service's clientSecretGracePeriod (0: it stops working at once; at most 30 days)");
 
     private static Command SecretUpdate(Session session)
     {
@@ -35,12 +32,12 @@ internal static partial class Commands
         var showOld = ShowOld();
         var grace = Grace();
         var update = new Command("update",
-            "Set a client's secret to a value of your choosing, read from standard input (one line) or --secret-file. " +
-            "Allowed: 1 to 86 characters of A-Z a-z 0-9 - _. Prints the new secret.")
+            "Set a client's secret to a value of your choosing: asked twice without echo on a terminal, else one line of standard input, " +
+            "or --secret-file. Allowed: 1 to 86 characters of A-Z a-z 0-9 - _. The secret you gave is not printed back.")
         {
-            id, file, value, showOld, grace,
+            id, session.Service, file, value, showOld, grace,
         };
-        update.SetAction((parse, ct) => session.RunAsync(async ct =>
+        update.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var secret = await ReadSecretAsync(session, parse.GetValue(value), parse.GetValue(file), ct);
@@ -50,7 +47,8 @@ internal static partial class Commands
             var identifier = parse.GetRequiredValue(id);
             var result = await client.UpdateClientSecretAsync(serviceId, identifier, new ClientSecretUpdateRequest { ClientSecret = secret, GracePeriod = parse.GetValue(grace) }, ct);
             var show = parse.GetValue(showOld);
-            return session.Print(parse, result, (o, r) => Show.Secret(o, r, show), show ? null : Withhold.Property("oldClientSecret"), ReadBackSecrets(identifier));
+            return session.Print(parse, result, (o, r) => Show.Secret(o, r with { NewClientSecret = null }, show), show ? null : Withhold.Property("oldClientSecret"),
+                ReadBackSecrets(identifier));
         }, ct));
         return update;
     }
@@ -60,8 +58,8 @@ internal static partial class Commands
         var id = ClientIdentifier();
         var showOld = ShowOld();
         var grace = Grace();
-        var refresh = new Command("refresh", "Replace a client's secret with a generated one (86 characters); prints the new secret") { id, showOld, grace };
-        refresh.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var refresh = new Command("refresh", "Replace a client's secret with a generated one (86 characters); prints the new secret, once") { id, session.Service, showOld, grace };
+        refresh.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var identifier = parse.GetRequiredValue(id);
@@ -75,8 +73,8 @@ internal static partial class Commands
     private static Command SecretList(Session session)
     {
         var id = ClientIdentifier();
-        var list = new Command("list", "List a client's secrets, newest first: status, times and hint, never the values") { id };
-        list.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var list = new Command("list", "List a client's secrets, newest first: status, times and hint, never the values") { id, session.Service };
+        list.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var result = await session.Client(parse).ListClientSecretsAsync(serviceId, parse.GetRequiredValue(id), ct);
@@ -88,22 +86,28 @@ internal static partial class Commands
     private static Command SecretRevoke(Session session)
     {
         var id = ClientIdentifier();
-        var secretId = new Argument<long>("secretId") { Description = "The secret's ID, from 'rekey secret list' (not the secret)" };
+        var secretId = Id("secretId", "The secret's ID, from 'rekey secret list' (not the secret)", "an ID from 'rekey secret list'");
+        var yes = Yes();
         var revoke = new Command("revoke", "Revoke a previous secret now, ending its grace period (the current secret cannot be revoked: update or refresh it)")
         {
-            id, secretId,
+            id, secretId, session.Service, yes,
         };
-        revoke.SetAction((parse, ct) => session.RunAsync(async ct =>
+        revoke.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var identifier = parse.GetRequiredValue(id);
-            var result = await session.Client(parse).RevokeClientSecretAsync(serviceId, identifier, parse.GetValue(secretId), ct);
+            var client = session.Client(parse);
+            session.Confirm(parse, yes, $"This revokes secret {parse.GetValue(secretId)} of client {identifier}: it stops working now");
+            var result = await client.RevokeClientSecretAsync(serviceId, identifier, parse.GetValue(secretId), ct);
             return session.Print(parse, result, Show.Result, readBack: $"the client's secrets (rekey secret list {identifier})");
         }, ct));
         return revoke;
     }
 
-    /// <summary>The new secret from <c>--secret</c> (with a warning), <c>--secret-file</c>, or one line of standard input.</summary>
+    /// <summary>
+    /// The new secret from <c>--secret</c> (with a warning), <c>--secret-file</c>, the terminal (asked twice, not echoed;
+    /// two different entries send nothing), or one line of standard input.
+    /// </summary>
     private static async Task<string> ReadSecretAsync(Session session, string? value, FileInfo? file, CancellationToken ct)
     {
         if (value is not null && file is not null)
@@ -131,6 +135,13 @@ internal static partial class Commands
             }
 
             return StripNewline(text);
+        }
+
+        if (session.Terminal is { } terminal)
+        {
+            var first = terminal.ReadSecret("New client secret (not shown): ") ?? throw new UsageException("no secret entered; nothing was sent.");
+            var again = terminal.ReadSecret("Again, to confirm (not shown): ");
+            return first == again ? first : throw new UsageException("the two entries differ; nothing was sent.");
         }
 
         return await session.In.ReadLineAsync(ct)

@@ -5,62 +5,134 @@ namespace Rekey.Cli;
 
 internal static partial class Commands
 {
+    /// <summary>The settings of a service document, shared by create and update.</summary>
+    private sealed class ServiceFields(bool update)
+    {
+        public Option<string> Name { get; } = new("--name") { Description = "Service name (serviceName), 1 to 200 characters", HelpName = "name", Required = !update };
+
+        public Option<string> Issuer { get; } = new("--issuer")
+        {
+            Description = "Issuer identifier (issuer): absolute https URL, http only for localhost. Stored and returned, but tokens carry the " +
+                "issuer derived from Rekey:PublicBaseUrl (see docs/oauth.md)" + (update ? "; \"\" removes it" : ""),
+            HelpName = "url",
+        };
+
+        public Option<long?> Grace { get; } = Duration("--grace",
+            "Seconds a replaced secret stays valid after an update or refresh (clientSecretGracePeriod; 0: it stops at once; at most 30 days)");
+
+        public Option<long?> SecretLifetime { get; } = Duration("--secret-lifetime",
+            "Seconds a new client secret is valid (clientSecretLifetime; 0: no expiry; at most 10 years)");
+
+        public Option<long?> AccessTokenDuration { get; } = Duration("--access-token-duration",
+            "Lifetime of access tokens from the token endpoint (accessTokenDuration; 0: the default, 3600; at most 7 days)");
+
+        public Option<string[]> Scopes { get; } = new("--scope")
+        {
+            Description = "A scope clients may request (supportedScopes); repeatable or comma-separated" + (update ? "; replaces the list, \"\" empties it" : ""),
+            HelpName = "name",
+        };
+
+        public Option<string[]> DefaultScopes { get; } = new("--default-scope")
+        {
+            Description = "A scope granted when a client asks for none (defaultEntry; added to the scopes if missing); repeatable or comma-separated",
+            HelpName = "name",
+        };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Name, Issuer, Grace, SecretLifetime, AccessTokenDuration, Scopes, DefaultScopes })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        /// <summary>The document with the given options applied; options not given keep <paramref name="document"/>'s values.</summary>
+        public ServiceDocument Apply(ParseResult parse, ServiceDocument document) => document with
+        {
+            ServiceName = Text(parse.GetValue(Name), document.ServiceName),
+            Issuer = Text(parse.GetValue(Issuer), document.Issuer),
+            ClientSecretGracePeriod = parse.GetValue(Grace) ?? document.ClientSecretGracePeriod,
+            ClientSecretLifetime = parse.GetValue(SecretLifetime) ?? document.ClientSecretLifetime,
+            AccessTokenDuration = parse.GetValue(AccessTokenDuration) ?? document.AccessTokenDuration,
+            SupportedScopes = ApplyScopes(Words(parse, Scopes), Words(parse, DefaultScopes), document.SupportedScopes),
+        };
+
+        /// <summary>
+        /// The scope list: <c>--scope</c> replaces the names (a kept name keeps its description and other properties);
+        /// <c>--default-scope</c> marks exactly the given names as default entries, adding the missing ones.
+        /// </summary>
+        private static List<ServiceScope>? ApplyScopes(List<string>? names, List<string>? defaults, List<ServiceScope>? current)
+        {
+            if (names is null && defaults is null)
+            {
+                return current;
+            }
+
+            var byName = (current ?? []).Where(s => s.Name is not null).GroupBy(s => s.Name!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var scopes = names is null ? [.. current ?? []] : names.Distinct(StringComparer.Ordinal).Select(n => byName.GetValueOrDefault(n) ?? new ServiceScope { Name = n }).ToList();
+            if (defaults is not null)
+            {
+                scopes.AddRange(defaults.Distinct(StringComparer.Ordinal).Where(d => !scopes.Any(s => s.Name == d)).Select(d => new ServiceScope { Name = d }));
+                scopes = [.. scopes.Select(s => s with { DefaultEntry = defaults.Contains(s.Name ?? "", StringComparer.Ordinal) })];
+            }
+
+            return scopes;
+        }
+    }
+
     private static Command Services(Session session)
     {
-        var name = new Option<string>("--name") { Description = "Service name (serviceName), 1 to 200 characters", HelpName = "name" };
-        var issuer = new Option<string>("--issuer") { Description = "Issuer identifier: absolute https URL (http only for localhost)", HelpName = "url" };
-
-        var create = new Command("create", "Create a service (organisation token); prints its ID (apiKey)") { name, issuer };
-        name.Required = true;
-        create.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var fields = new ServiceFields(update: false);
+        var create = new Command("create", "Create a service (organisation token); prints it, with its ID (serviceId, the apiKey)");
+        fields.AddTo(create);
+        create.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
-            var result = await session.Client(parse).CreateServiceAsync(
-                new ServiceDocument { ServiceName = parse.GetValue(name), Issuer = parse.GetValue(issuer) }, ct);
+            var result = await session.Client(parse).CreateServiceAsync(fields.Apply(parse, new ServiceDocument()), ct);
             return session.Print(parse, result, Show.Service, readBack: "the services (rekey service list)");
         }, ct));
 
-        var get = new Command("get", "Show the service given by --service");
-        get.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var get = new Command("get", "Show the service given by --service") { session.Service };
+        get.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             return session.Print(parse, await session.Client(parse).GetServiceAsync(serviceId, ct), Show.Service);
         }, ct));
 
-        var start = Start();
-        var end = End();
-        var list = new Command("list", "List the services the token can see") { start, end };
-        list.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var list = new Command("list", "List the services the token can see");
+        var (start, end) = Paging(list);
+        list.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
-            var result = await session.Client(parse).ListServicesAsync(Session.Index(parse, start), Session.Index(parse, end), ct);
+            var result = await session.Client(parse).ListServicesAsync(parse.GetValue(start), parse.GetValue(end), ct);
             return session.Print(parse, result, Show.Services);
         }, ct));
 
-        var newName = new Option<string>("--name") { Description = "New service name", HelpName = "name" };
-        var newIssuer = new Option<string>("--issuer") { Description = "New issuer; \"\" removes it", HelpName = "url" };
-        var update = new Command("update", "Change the service given by --service (reads it, changes the given fields, replaces it)") { newName, newIssuer };
-        update.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var changes = new ServiceFields(update: true);
+        var update = new Command("update",
+            "Change the settings given, keep the others: reads the service, applies the options, writes the whole document back " +
+            "(properties rekey has no option for are kept as they are)") { session.Service };
+        changes.AddTo(update);
+        update.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
             var client = session.Client(parse);
             var current = await client.GetServiceAsync(serviceId, ct);
             if (!current.IsSuccess)
             {
-                return session.Fail(current.Error);
+                return session.Fail(parse, current.Error);
             }
 
-            var changed = current.Value with
-            {
-                ServiceName = Text(parse.GetValue(newName), current.Value.ServiceName),
-                Issuer = Text(parse.GetValue(newIssuer), current.Value.Issuer),
-            };
+            var changed = changes.Apply(parse, current.Value);
             return session.Print(parse, await client.UpdateServiceAsync(serviceId, changed, ct), Show.Service, readBack: "the service (rekey service get)");
         }, ct));
 
-        var delete = new Command("delete", "Delete the service given by --service, with its clients, secrets and API tokens (organisation token)");
-        delete.SetAction((parse, ct) => session.RunAsync(async ct =>
+        var yes = Yes();
+        var delete = new Command("delete", "Delete the service given by --service, with its clients, secrets and API tokens (organisation token)") { session.Service, yes };
+        delete.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            return session.Print(parse, await session.Client(parse).DeleteServiceAsync(serviceId, ct), $"Deleted service {serviceId}.",
+            var client = session.Client(parse);
+            session.Confirm(parse, yes, $"This deletes service {serviceId} with all its clients, secrets and API tokens");
+            return session.Print(parse, await client.DeleteServiceAsync(serviceId, ct), $"Deleted service {serviceId}.",
                 readBack: "the service (rekey service get)");
         }, ct));
 

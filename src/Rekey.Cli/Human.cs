@@ -24,11 +24,11 @@ internal static class Human
     /// <summary>Writes one line (a summary, an error, a note); any control character in it is escaped.</summary>
     public static void Line(TextWriter output, string line) => output.WriteLine(TerminalText.Escape(line));
 
-    /// <summary>Writes a table: a header row, then one row per item, columns separated by two spaces.</summary>
+    /// <summary>Writes a table: a header row, then one row per item, columns aligned by display width and separated by two spaces.</summary>
     public static void Table(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
     {
         var all = rows.Select(r => r.Select(c => TerminalText.Escape(c ?? "")).ToArray()).ToList();
-        var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => r[i].Length))).ToArray();
+        var widths = headers.Select((h, i) => Math.Max(TerminalText.Width(h), all.Count == 0 ? 0 : all.Max(r => TerminalText.Width(r[i])))).ToArray();
         WriteRow(output, headers, widths);
         foreach (var row in all)
         {
@@ -38,7 +38,8 @@ internal static class Human
 
     private static void WriteRow(TextWriter output, IReadOnlyList<string> cells, int[] widths)
     {
-        var line = string.Join("  ", cells.Select((c, i) => i == cells.Count - 1 ? c : c.PadRight(widths[i])));
+        // Padded by display width, not by UTF-16 length: a CJK name takes two columns per character, an accent none.
+        var line = string.Join("  ", cells.Select((c, i) => i == cells.Count - 1 ? c : c + new string(' ', Math.Max(0, widths[i] - TerminalText.Width(c)))));
         output.WriteLine(line.TrimEnd());
     }
 

@@ -10,6 +10,10 @@ internal static class Show
         ("serviceId", Human.Number(s.ApiKey)),
         ("serviceName", s.ServiceName),
         ("issuer", s.Issuer),
+        ("clientSecretGracePeriod", Human.Number(s.ClientSecretGracePeriod)),
+        ("clientSecretLifetime", Human.Number(s.ClientSecretLifetime)),
+        ("accessTokenDuration", Human.Number(s.AccessTokenDuration)),
+        ("supportedScopes", s.SupportedScopes is null ? null : string.Join(", ", s.SupportedScopes.Select(x => x.DefaultEntry == true ? $"{x.Name} (default)" : x.Name))),
         ("createdAt", Human.Time(s.CreatedAt)),
         ("modifiedAt", Human.Time(s.ModifiedAt)),
     ]);

@@ -96,7 +96,7 @@ public sealed class CliControlCharacterTests(SqliteServerFixture fixture) : CliT
 
     [Theory]
     [InlineData("audit", "--client", "1\u001b[2J\nerror: forged")]
-    [InlineData("--service", "1\u001b]0;title\u0007", "client", "get", "x")]
+    [InlineData("client", "get", "x", "--service", "1\u001b]0;title\u0007")]
     [InlineData("client", "frobnicate\u001b[2J", "x\u009b2J")]
     public async Task a_usage_error_that_quotes_hostile_arguments_prints_them_escaped(params string[] args)
     {

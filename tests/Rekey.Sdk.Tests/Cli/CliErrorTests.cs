@@ -57,7 +57,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         var run = await RekeyAsync("client", "get", "anything");
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Equal("error: usage no service: pass --service <id> or set REKEY_SERVICE.\n", run.Err);
+        Assert.Equal("error: usage no service: pass --service <id>, set REKEY_SERVICE, or save one with 'rekey login --service <id>'.\n", run.Err);
     }
 
     [Theory]
@@ -67,15 +67,15 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     [InlineData("secret", "update", "x", "--no-such-option")]
     [InlineData("apitoken", "delete", "not-a-number")]
     [InlineData("service", "list", "--start", "-1")]
-    [InlineData("--service", "abc", "client", "get", "x")]
-    [InlineData("--service", "1", "client", "create", "--name", "n", "--type", "SECRETIVE")]
+    [InlineData("client", "get", "x", "--service", "abc")]
+    [InlineData("client", "create", "--service", "1", "--name", "n", "--type", "SECRETIVE")]
     [InlineData("--url", "not a url", "service", "list")]
     [InlineData("--timeout", "0", "service", "list")]
     [InlineData("--timeout", "2147483647", "service", "list")]
     [InlineData("secret", "list")]
     [InlineData("secret", "revoke", "x")]
     [InlineData("secret", "revoke", "x", "not-a-number")]
-    [InlineData("--service", "1", "secret", "refresh", "x", "--grace", "ten")]
+    [InlineData("secret", "refresh", "x", "--service", "1", "--grace", "ten")]
     [InlineData("audit")]
     [InlineData("audit", "--client", "0", "--all-services")]
     [InlineData("audit", "--all-services", "--start", "-1")]
@@ -98,7 +98,7 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         var run = await RunAsync(new Dictionary<string, string?> { ["REKEY_URL"] = Host.BaseAddress.ToString() }, null, "service", "list");
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Equal("error: usage no token: set REKEY_TOKEN or pass --token.\n", run.Err);
+        Assert.Equal("error: usage no token: run 'rekey login', set REKEY_TOKEN or pass --token.\n", run.Err);
     }
 
     [Fact]
@@ -145,12 +145,12 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
     {
         { ["secret", "refresh", "billing"], null, "the client (rekey client get billing / rekey secret list billing)" },
         { ["secret", "update", "billing"], "next_Secret\n", "the client (rekey client get billing / rekey secret list billing)" },
-        { ["secret", "revoke", "billing", "42"], null, "the client's secrets (rekey secret list billing)" },
-        { ["client", "delete", "billing"], null, "the client (rekey client get billing)" },
+        { ["secret", "revoke", "billing", "42", "--yes"], null, "the client's secrets (rekey secret list billing)" },
+        { ["client", "delete", "billing", "--yes"], null, "the client (rekey client get billing)" },
         { ["client", "lock", "billing"], null, "the client (rekey client get billing)" },
         { ["client", "create", "--name", "n"], null, "the clients (rekey client list)" },
-        { ["keys", "rotate"], null, "the data keys (rekey keys list; finish an interrupted rotation with rekey keys reencrypt)" },
-        { ["apitoken", "delete", "7"], null, "the API tokens (rekey apitoken list)" },
+        { ["keys", "rotate", "--yes"], null, "the data keys (rekey keys list; finish an interrupted rotation with rekey keys reencrypt)" },
+        { ["apitoken", "delete", "7", "--yes"], null, "the API tokens (rekey apitoken list)" },
     };
 
     [Theory]
@@ -216,7 +216,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         var run = await RunAsync(Env(serviceId), null, "secret", "update", "warned", "--secret", "typed_Secret");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal("typed_Secret", run.Field("newClientSecret"));
+        Assert.Equal("A149001", run.Field("resultCode"));
+        Assert.DoesNotContain("typed_Secret", run.Out, StringComparison.Ordinal);
         Assert.StartsWith("warning: --secret puts the secret in your shell history", run.Err, StringComparison.Ordinal);
     }
 
@@ -233,7 +234,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
             var run = await RunAsync(Env(serviceId), null, "secret", "update", "from-file", "--secret-file", path);
 
             Assert.True(run.ExitCode == 0, run.ToString());
-            Assert.Equal("file_Secret", run.Field("newClientSecret"));
+            Assert.Equal("A149001", run.Field("resultCode"));
+            Assert.DoesNotContain("file_Secret", run.Out, StringComparison.Ordinal);
             Assert.Equal("", run.Err);
         }
         finally

@@ -61,14 +61,14 @@ public sealed class CliMasterKeyTests : IAsyncLifetime, IAsyncDisposable
         Assert.Equal("A183001", rewrapped.Field("resultCode"));
         Assert.All(rewrapped.Table(MasterColumns), m => Assert.Equal("1", m["DATA KEYS"]));
 
-        var retired = await RekeyAsync("keys", "retire", "test1");
+        var retired = await RekeyAsync("keys", "retire", "test1", "--yes");
         Assert.True(retired.ExitCode == ExitCodes.Success, retired.ToString());
         Assert.Equal("[A183002] Retired the master key test1: removed its wrappings of 1 data keys.", retired.Field("resultMessage"));
         var test1 = retired.Table(MasterColumns).Single(m => m["MASTER KEY ID"] == "test1");
         Assert.Equal("0", test1["DATA KEYS"]);
         Assert.NotEqual("", test1["RETIRED"]);
 
-        var again = await RekeyAsync("keys", "retire", "test1");
+        var again = await RekeyAsync("keys", "retire", "test1", "--yes");
         Assert.Equal(ExitCodes.Refused, again.ExitCode);
         Assert.Equal($"error: A183202 {ResultCodes.MasterKeyNotFound.Format("test1")}\n", again.Err);
     }

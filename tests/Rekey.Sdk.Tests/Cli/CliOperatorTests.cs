@@ -25,7 +25,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         var updated = await RunAsync(env, "grace_Secret-2026\n", "secret", "update", "ops", "--grace", "600");
         Assert.True(updated.ExitCode == ExitCodes.Success, updated.ToString());
         Assert.Equal("A149001", updated.Field("resultCode"));
-        Assert.Equal("grace_Secret-2026", updated.Field("newClientSecret"));
+        Assert.Null(updated.Field("newClientSecret"));
         Assert.DoesNotContain(firstSecret, updated.Out + updated.Err, StringComparison.Ordinal);
 
         // secret list: current and previous, with times and hints, never a value.
@@ -46,7 +46,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
 
         // secret revoke: the previous secret stops working now.
         var previousId = secrets[1]["SECRET ID"];
-        var revoked = await RunAsync(env, null, "secret", "revoke", "ops", previousId);
+        var revoked = await RunAsync(env, null, "secret", "revoke", "ops", previousId, "--yes");
         Assert.True(revoked.ExitCode == ExitCodes.Success, revoked.ToString());
         Assert.Equal("A151001", revoked.Field("resultCode"));
         Assert.Equal(ResultCodes.SecretRevoked.Format(previousId, client.ClientId), revoked.Field("resultMessage"));
@@ -69,7 +69,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.EndsWith("3 of 3 audit events (start 0, end 5)\n", audit.Out, StringComparison.Ordinal);
 
         // keys rotate: a new current key seals every stored value.
-        var rotated = await RekeyAsync("keys", "rotate");
+        var rotated = await RekeyAsync("keys", "rotate", "--yes");
         Assert.True(rotated.ExitCode == ExitCodes.Success, rotated.ToString());
         Assert.Equal("A180001", rotated.Field("resultCode"));
         var reencrypted = long.Parse(rotated.Field("reencrypted") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
@@ -119,7 +119,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
             Assert.Equal(await admin.GetStringAsync($"/api/{serviceId}/client/secret/list/json-ops") + "\n", list.Out);
         }
 
-        var revoked = await RunAsync(env, null, "--json", "secret", "revoke", "json-ops", $"{secrets.Secrets[1].SecretId}");
+        var revoked = await RunAsync(env, null, "--json", "secret", "revoke", "json-ops", $"{secrets.Secrets[1].SecretId}", "--yes");
         Assert.Equal("A151001", revoked.Json(RekeyJsonContext.Default.ResultResponse).ResultCode);
 
         var audit = await RunAsync(env, null, "--json", "audit", "--client", $"{client.ClientId}", "--action", AuditActions.SecretRevoke);
@@ -170,7 +170,7 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     {
         var serviceId = await Admin.CreateServiceAsync();
         var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"watched"}""");
-        var created = await RekeyAsync("--json", "apitoken", "create", "--service-id", $"{serviceId}", "--permission", "audit.read", "--permission", "client.secret.write");
+        var created = await RekeyAsync("--json", "apitoken", "create", "--service", $"{serviceId}", "--permission", "audit.read", "--permission", "client.secret.write");
         var token = created.Json(RekeyJsonContext.Default.ApiTokenInfo);
         var auditor = new Dictionary<string, string?>(Env(serviceId)) { ["REKEY_TOKEN"] = token.Token };
         Assert.Equal(ExitCodes.Success, (await RunAsync(auditor, null, "secret", "refresh", "watched")).ExitCode);
@@ -211,12 +211,12 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         var env = Env(serviceId);
         var current = (await RunAsync(env, null, "--json", "secret", "list", "strict")).Json(RekeyJsonContext.Default.ClientSecretListResponse).Secrets[0];
 
-        var revokeCurrent = await RunAsync(env, null, "secret", "revoke", "strict", $"{current.SecretId}");
+        var revokeCurrent = await RunAsync(env, null, "secret", "revoke", "strict", $"{current.SecretId}", "--yes");
         Assert.Equal(ExitCodes.Refused, revokeCurrent.ExitCode);
         Assert.Equal("", revokeCurrent.Out);
         Assert.Equal($"error: A151201 {ResultCodes.CannotRevokeCurrentSecret.Format(current.SecretId)}\n", revokeCurrent.Err);
 
-        var unknown = await RunAsync(env, null, "secret", "revoke", "strict", "999999999");
+        var unknown = await RunAsync(env, null, "secret", "revoke", "strict", "999999999", "--yes");
         Assert.Equal(ExitCodes.Refused, unknown.ExitCode);
         Assert.StartsWith("error: A151202 ", unknown.Err, StringComparison.Ordinal);
 
@@ -224,13 +224,17 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Equal(ExitCodes.Refused, badAction.ExitCode);
         Assert.Equal($"error: A170201 {ResultCodes.InvalidAuditAction.Format(string.Join(", ", AuditActions.All))}\n", badAction.Err);
 
-        var badGrace = await RunAsync(env, null, "secret", "refresh", "strict", "--grace", "-1");
+        var negativeGrace = await RunAsync(env, null, "secret", "refresh", "strict", "--grace", "-1");
+        Assert.Equal(ExitCodes.Usage, negativeGrace.ExitCode);
+        Assert.StartsWith("error: usage --grace must be a whole number of seconds", negativeGrace.Err, StringComparison.Ordinal);
+
+        var badGrace = await RunAsync(env, null, "secret", "refresh", "strict", "--grace", "31d");
         Assert.Equal(ExitCodes.Refused, badGrace.ExitCode);
         Assert.StartsWith("error: A149206 ", badGrace.Err, StringComparison.Ordinal);
 
-        var created = await RekeyAsync("--json", "apitoken", "create", "--service-id", $"{serviceId}", "--permission", "service.read");
+        var created = await RekeyAsync("--json", "apitoken", "create", "--service", $"{serviceId}", "--permission", "service.read");
         var reader = new Dictionary<string, string?>(env) { ["REKEY_TOKEN"] = created.Json(RekeyJsonContext.Default.ApiTokenInfo).Token };
-        foreach (var args in new[] { new[] { "keys", "rotate" }, ["keys", "reencrypt"], ["keys", "list"], ["signing-key", "rotate"], ["audit"] })
+        foreach (var args in new[] { new[] { "keys", "rotate", "--yes" }, ["keys", "reencrypt"], ["keys", "list"], ["signing-key", "rotate"], ["audit"] })
         {
             var denied = await RunAsync(reader, null, args);
             Assert.True(denied.ExitCode == ExitCodes.Refused, denied.ToString());

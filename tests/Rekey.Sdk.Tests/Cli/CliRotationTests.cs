@@ -31,7 +31,8 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.True(updated.ExitCode == ExitCodes.Success, updated.ToString());
         Assert.Equal("A149001", updated.Field("resultCode"));
         Assert.Equal($"[A149001] Successfully updated the client secret of the client (ID = {clientId}).", updated.Field("resultMessage"));
-        Assert.Equal("rotated_Secret-2026", updated.Field("newClientSecret"));
+        // The secret the user gave is not printed back.
+        Assert.DoesNotContain("rotated_Secret-2026", updated.Out, StringComparison.Ordinal);
         Assert.DoesNotContain(firstSecret, updated.Out + updated.Err, StringComparison.Ordinal);
         Assert.Null(updated.Field("oldClientSecret"));
         Assert.Equal("", updated.Err);
@@ -65,7 +66,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Equal(current, gotWithSecret.Field("clientSecret"));
 
         // delete, and the client is gone: exit code 1 with the server's code.
-        var deleted = await RunAsync(env, null, "client", "delete", "billing");
+        var deleted = await RunAsync(env, null, "client", "delete", "billing", "--yes");
         Assert.True(deleted.ExitCode == ExitCodes.Success, deleted.ToString());
         Assert.Equal($"Deleted client billing of service {serviceId}.\n", deleted.Out);
 
@@ -82,7 +83,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         var service = await RekeyAsync("--json", "service", "create", "--name", "cli test service");
         Assert.True(service.ExitCode == 0, service.ToString());
         var serviceId = service.Json(RekeyJsonContext.Default.ServiceDocument).ApiKey ?? throw new InvalidOperationException("no apiKey");
-        var created = await RekeyAsync("--json", "--service", $"{serviceId}", "client", "create", "--name", "cli test client", "--alias", "json-client");
+        var created = await RekeyAsync("--json", "client", "create", "--service", $"{serviceId}", "--name", "cli test client", "--alias", "json-client");
         Assert.True(created.ExitCode == 0, created.ToString());
         var client = created.Json(RekeyJsonContext.Default.ClientDocument);
         Assert.Equal(86, client.ClientSecret?.Length);
@@ -133,7 +134,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
     public async Task client_list_and_update_show_no_secrets_and_update_changes_only_the_given_fields()
     {
         var serviceId = await Admin.CreateServiceAsync();
-        var created = await RekeyAsync("--json", "--service", $"{serviceId}", "client", "create", "--name", "cli test client", "--alias", "editable", "--developer", "alice", "--grant-type", "CLIENT_CREDENTIALS");
+        var created = await RekeyAsync("--json", "client", "create", "--service", $"{serviceId}", "--name", "cli test client", "--alias", "editable", "--developer", "alice", "--grant-type", "CLIENT_CREDENTIALS");
         Assert.True(created.ExitCode == 0, created.ToString());
         var client = created.Json(RekeyJsonContext.Default.ClientDocument);
         var env = Env(serviceId);
@@ -173,7 +174,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         var row = Assert.Single(list.Out.Split('\n'), l => l.StartsWith($"{serviceId} ", StringComparison.Ordinal));
         Assert.Matches(@"^\d+ +After$", row);
 
-        var deleted = await RunAsync(env, null, "service", "delete");
+        var deleted = await RunAsync(env, null, "service", "delete", "--yes");
         Assert.Equal($"Deleted service {serviceId}.\n", deleted.Out);
         Assert.Equal(ExitCodes.Refused, (await RunAsync(env, null, "service", "get")).ExitCode);
     }
@@ -184,7 +185,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         var serviceId = await Admin.CreateServiceAsync();
         await Admin.CreateClientAsync(serviceId, """{"clientName":"test client","clientIdAlias":"guarded"}""");
 
-        var created = await RekeyAsync("apitoken", "create", "--service-id", $"{serviceId}", "--permission", "client.read", "--description", "reader");
+        var created = await RekeyAsync("apitoken", "create", "--service", $"{serviceId}", "--permission", "client.read", "--description", "reader");
         Assert.True(created.ExitCode == 0, created.ToString());
         var token = created.Field("token") ?? throw new InvalidOperationException(created.ToString());
         var tokenId = created.Field("tokenId") ?? throw new InvalidOperationException();
@@ -200,7 +201,7 @@ public sealed class CliRotationTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Contains(tokenId, list.Out, StringComparison.Ordinal);
         Assert.DoesNotContain(token, list.Out, StringComparison.Ordinal);
 
-        var deleted = await RekeyAsync("apitoken", "delete", tokenId);
+        var deleted = await RekeyAsync("apitoken", "delete", tokenId, "--yes");
         Assert.Equal($"Deleted API token {tokenId}.\n", deleted.Out);
         var revoked = await RunAsync(reader, null, "client", "get", "guarded");
         Assert.Equal(ExitCodes.Refused, revoked.ExitCode);

@@ -52,6 +52,24 @@ public sealed record CliRun(int ExitCode, string Out, string Err)
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}--- stderr\n{Err}";
 }
 
+/// <summary>A terminal whose user types the given answers, in order; it records the prompts it was shown.</summary>
+public sealed class ScriptedTerminal(params string?[] answers) : ITerminal
+{
+    private readonly Queue<string?> _answers = new(answers);
+
+    public List<string> Prompts { get; } = [];
+
+    public string? ReadLine(string prompt) => Answer(prompt);
+
+    public string? ReadSecret(string prompt) => Answer(prompt);
+
+    private string? Answer(string prompt)
+    {
+        Prompts.Add(prompt);
+        return _answers.Count > 0 ? _answers.Dequeue() : null;
+    }
+}
+
 /// <summary>Runs <c>rekey</c> in-process through <see cref="RekeyCli.RunAsync"/>, as a user would, against the class's real server.</summary>
 public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>, IDisposable
 {
@@ -80,12 +98,16 @@ public abstract class CliTestBase(SqliteServerFixture fixture) : IClassFixture<S
 
     protected Task<CliRun> RekeyAsync(params string[] args) => RunAsync(Env(), null, args);
 
-    protected internal static async Task<CliRun> RunAsync(IDictionary<string, string?> env, string? stdin, params string[] args)
+    protected internal static Task<CliRun> RunAsync(IDictionary<string, string?> env, string? stdin, params string[] args) =>
+        RunAsync(env, stdin, null, args);
+
+    /// <summary>A run with standard input on a terminal (<paramref name="terminal"/> answers the prompts).</summary>
+    protected internal static async Task<CliRun> RunAsync(IDictionary<string, string?> env, string? stdin, ITerminal? terminal, params string[] args)
     {
         using var input = new StringReader(stdin ?? "");
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var exitCode = await RekeyCli.RunAsync(args, input, output, error, env);
+        var exitCode = await RekeyCli.RunAsync(args, input, output, error, env, terminal);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
 

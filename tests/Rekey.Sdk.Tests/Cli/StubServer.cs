@@ -28,10 +28,22 @@ public sealed class StubServer : IAsyncDisposable
     /// <summary>The request paths received, in order.</summary>
     public IReadOnlyCollection<string> Paths { get; }
 
-    public static async Task<StubServer> StartAsync(int status, string body, string contentType = "application/json; charset=utf-8")
+    /// <param name="status">The status of every answer.</param>
+    /// <param name="body">The body of every answer.</param>
+    /// <param name="contentType">Its content type.</param>
+    /// <param name="certificate">With a certificate, the stub listens on https.</param>
+    public static async Task<StubServer> StartAsync(int status, string body, string contentType = "application/json; charset=utf-8",
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        }));
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var paths = new ConcurrentQueue<string>();

@@ -3,21 +3,36 @@ using System.Text;
 namespace Rekey.Cli;
 
 /// <summary>
-/// Standard input when it is a terminal: <c>secret update</c> asks for the secret on standard error and reads it
-/// without echoing it, so that it is not left on the screen or in a terminal recording. When standard input is
-/// redirected (a pipe, a file) <c>Program</c> passes <see cref="Console.In"/> instead.
+/// The user's terminal, when standard input is one: where <c>rekey</c> asks questions (a new secret, a token, a
+/// confirmation). When standard input is a pipe or a file there is no terminal and <c>rekey</c> never asks.
 /// </summary>
-internal sealed class TerminalSecretReader : TextReader
+public interface ITerminal
 {
-    /// <summary>True while a line is being read (Ctrl+C then ends the process at once: a key read cannot be cancelled).</summary>
+    /// <summary>Writes <paramref name="prompt"/> and reads one line, echoed; <see langword="null"/> at end of input.</summary>
+    string? ReadLine(string prompt);
+
+    /// <summary>Writes <paramref name="prompt"/> and reads one line without echoing it; <see langword="null"/> at end of input.</summary>
+    string? ReadSecret(string prompt);
+}
+
+/// <summary>The console as an <see cref="ITerminal"/>: prompts on standard error, answers from the keyboard.</summary>
+internal sealed class ConsoleTerminal : ITerminal
+{
+    /// <summary>True while a secret is being read (Ctrl+C then ends the process at once: a key read cannot be cancelled).</summary>
     public bool Reading { get; private set; }
 
-    public override string? ReadLine()
+    public string? ReadLine(string prompt)
+    {
+        Console.Error.Write(prompt);
+        return Console.In.ReadLine();
+    }
+
+    public string? ReadSecret(string prompt)
     {
         Reading = true;
         try
         {
-            Console.Error.Write("New client secret (not shown): ");
+            Console.Error.Write(prompt);
             var line = new StringBuilder();
             while (true)
             {
@@ -53,9 +68,4 @@ internal sealed class TerminalSecretReader : TextReader
             Reading = false;
         }
     }
-
-    public override ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken) =>
-        ValueTask.FromResult(ReadLine());
-
-    public override Task<string?> ReadLineAsync() => Task.FromResult(ReadLine());
 }
