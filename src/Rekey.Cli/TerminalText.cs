@@ -41,9 +41,12 @@ internal static class TerminalText
     /// </summary>
     public static string Json(string json) => Replace(json, c => c is '\t' or '\n' or '\r' ? " " : $"\\u{(int)c:X4}");
 
-    /// <summary>A token or secret shown in a listing: its first four characters and its length, never more.</summary>
+    /// <summary>
+    /// A token or secret shown in a listing: its length and, for an API token, the fixed <c>rk_</c> that says what kind
+    /// it is. None of its random characters: a listing is pasted into tickets and screenshots.
+    /// </summary>
     public static string Mask(string? secret) =>
-        secret is null ? "(none)" : secret.Length < 12 ? $"**** ({secret.Length} characters)" : $"{Escape(secret[..4])}**** ({secret.Length} characters)";
+        secret is null ? "(none)" : $"{(secret.StartsWith("rk_", StringComparison.Ordinal) ? "rk_" : "")}**** ({secret.Length} characters)";
 
     /// <summary>
     /// The columns <paramref name="text"/> takes on a terminal: East Asian wide and fullwidth characters and emoji take
