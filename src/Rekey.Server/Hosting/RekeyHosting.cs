@@ -20,6 +20,9 @@ internal static class RekeyHosting
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>Set by systemd for a unit with <c>StateDirectory=</c>: the absolute path(s) of its state directories.</summary>
+    public const string StateDirectoryVariable = "STATE_DIRECTORY";
+
     public static WebApplicationBuilder AddRekey(this WebApplicationBuilder builder)
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
@@ -40,6 +43,15 @@ internal static class RekeyHosting
 
         var services = builder.Services;
         services.AddOptions<RekeyOptions>().BindConfiguration(RekeyOptions.Section).ValidateOnStart();
+        if (string.IsNullOrEmpty(builder.Configuration[RekeyOptions.Section + ":" + nameof(RekeyOptions.DataDirectory)])
+            && Environment.GetEnvironmentVariable(StateDirectoryVariable) is { Length: > 0 } stateDirectories)
+        {
+            // Started by systemd with StateDirectory=rekey: the directory systemd made for the service (and owns, also with
+            // DynamicUser=), rather than "data" under the unit's working directory, which is / unless the unit says otherwise.
+            // Several directories are separated by ':'; the first is ours. An explicit Rekey:DataDirectory still wins.
+            services.PostConfigure<RekeyOptions>(o => o.DataDirectory = stateDirectories.Split(':')[0]);
+        }
+
         services.AddSingleton<IValidateOptions<RekeyOptions>, RekeyOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<UnhandledErrors>();
