@@ -54,13 +54,13 @@ public sealed class ReadableJsonTests
     }
 
     [Fact]
-    public async Task quotes_backslashes_and_control_characters_inside_strings_are_still_escaped_and_the_body_is_valid_json()
+    public async Task quotes_backslashes_control_characters_and_line_separators_inside_strings_are_still_escaped_and_the_body_is_valid_json()
     {
         await using var store = new SqliteTestStore();
         await using var host = await RekeyHost.StartAsync(store);
         using var admin = host.CreateAdminClient();
         // Unknown properties of a service document are kept and returned (COMPATIBILITY.md rule 8): a place where any string comes back.
-        const string value = "say \"hi\" \\ tab\there, bell\u0007, </script> & 'é'";
+        const string value = "say \"hi\" \\ tab\there, bell\u0007, csi\u009b, line\u2028, </script> & 'é'";
         var sent = JsonSerializer.Serialize(new Dictionary<string, string> { ["serviceName"] = "escapes", ["customNote"] = value });
         var serviceId = await admin.CreateServiceAsync(sent);
 
@@ -68,7 +68,7 @@ public sealed class ReadableJsonTests
         var raw = await response.Content.ReadAsStringAsync();
 
         Assert.Contains("""
-            "customNote":"say \"hi\" \\ tab\there, bell\u0007, </script> & 'é'"
+            "customNote":"say \"hi\" \\ tab\there, bell\u0007, csi\u009B, line\u2028, </script> & 'é'"
             """, raw, StringComparison.Ordinal);
         using var parsed = JsonDocument.Parse(raw);
         Assert.Equal(value, parsed.RootElement.GetProperty("customNote").GetString());
