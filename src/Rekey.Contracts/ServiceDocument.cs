@@ -24,7 +24,11 @@ public sealed record ServiceDocument
     /// <summary>Display name, 1 to 200 characters.</summary>
     public string? ServiceName { get; init; }
 
-    /// <summary>Issuer identifier: an absolute https URL without query or fragment.</summary>
+    /// <summary>
+    /// Authlete's issuer identifier: an absolute https URL without query or fragment. Rekey stores and returns it but does
+    /// not put it in tokens: their <c>iss</c> is <c>{Rekey:PublicBaseUrl or the request's origin}/oauth2/{serviceId}</c>
+    /// (docs/oauth.md).
+    /// </summary>
     public string? Issuer { get; init; }
 
     /// <summary>Read-only creation time, epoch milliseconds.</summary>

@@ -11,14 +11,39 @@ namespace Rekey.Testing;
 /// skipping <c>[Fact]</c> attribute could not reach. <see cref="OwnCluster"/>: the class stops its own cluster.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, Inherited = true)]
-public sealed class RequiresPostgresAttribute : Attribute
+public sealed class RequiresPostgresAttribute : Attribute, ITestRequirement
 {
     public bool OwnCluster { get; set; }
 
     public string? SkipReason => OwnCluster ? PostgresCluster.OwnClusterSkipReason : PostgresCluster.SkipReason;
 }
 
-/// <summary>xunit's own framework, plus the skip of <see cref="RequiresPostgresAttribute"/> classes.</summary>
+/// <summary>A class attribute that says why the class's tests cannot run here (null: they can).</summary>
+public interface ITestRequirement
+{
+    string? SkipReason { get; }
+}
+
+/// <summary>
+/// Marks a test class that runs these programs (found on <c>PATH</c>). Where one is missing, every test of the class is
+/// reported as skipped with the reason, unless CI is <c>true</c>: there the tests run and fail.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = true)]
+public sealed class RequiresToolsAttribute(params string[] tools) : Attribute, ITestRequirement
+{
+    public IReadOnlyList<string> Tools => tools;
+
+    public string? SkipReason =>
+        tools.Where(t => !OnPath(t)).ToList() is { Count: > 0 } missing && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)
+            ? $"{string.Join(" and ", missing)} not found on PATH. Install them (Debian: apt-get install {string.Join(' ', missing)}); under CI=true these tests fail instead."
+            : null;
+
+    private static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(dir => File.Exists(Path.Combine(dir, tool)));
+}
+
+/// <summary>xunit's own framework, plus the skip of classes marked with an <see cref="ITestRequirement"/> that is not met.</summary>
 public sealed class RekeyTestFramework(IMessageSink messageSink) : XunitTestFramework(messageSink)
 {
     protected override ITestFrameworkDiscoverer CreateDiscoverer(IAssemblyInfo assemblyInfo) =>
@@ -29,9 +54,9 @@ public sealed class RekeyTestFramework(IMessageSink messageSink) : XunitTestFram
     {
         protected override bool FindTestsForMethod(ITestMethod testMethod, bool includeSourceInformation, IMessageBus messageBus, ITestFrameworkDiscoveryOptions discoveryOptions)
         {
-            var requirement = (testMethod.TestClass.Class as IReflectionTypeInfo)?.Type
-                .GetCustomAttributes(typeof(RequiresPostgresAttribute), inherit: true).OfType<RequiresPostgresAttribute>().FirstOrDefault();
-            if (requirement?.SkipReason is not { } reason || !testMethod.Method.GetCustomAttributes(typeof(FactAttribute)).Any())
+            var reason = (testMethod.TestClass.Class as IReflectionTypeInfo)?.Type
+                .GetCustomAttributes(inherit: true).OfType<ITestRequirement>().Select(r => r.SkipReason).FirstOrDefault(r => r is not null);
+            if (reason is null || !testMethod.Method.GetCustomAttributes(typeof(FactAttribute)).Any())
             {
                 return base.FindTestsForMethod(testMethod, includeSourceInformation, messageBus, discoveryOptions);
             }

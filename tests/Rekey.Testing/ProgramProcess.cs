@@ -7,7 +7,7 @@ namespace Rekey.Testing;
 /// <summary>
 /// A program built beside the tests (<see cref="Server"/>, <see cref="Cli"/>) as an operator runs it: its own
 /// process, working directory, arguments, environment, standard streams and exit code. Nothing of the test
-/// process's <c>Rekey__</c> or <c>ASPNETCORE_</c> environment leaks into it. Disposing it kills what still runs.
+/// process's <c>Rekey__</c>, <c>ASPNETCORE_</c> or <c>STATE_DIRECTORY</c> environment leaks into it. Disposing it kills what still runs.
 /// </summary>
 public sealed partial class ProgramProcess : IDisposable
 {
@@ -32,7 +32,8 @@ public sealed partial class ProgramProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Rekey__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase)).ToList())
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Rekey__", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ASPNETCORE_", StringComparison.OrdinalIgnoreCase)
+            || k == "STATE_DIRECTORY").ToList())
         {
             start.Environment.Remove(key);
         }
@@ -100,9 +101,14 @@ public sealed partial class ProgramProcess : IDisposable
         RunToExitAsync(Server, workingDirectory, args);
 
     /// <summary>Starts the server on a port of its own choosing and waits until it says where it listens.</summary>
-    public static async Task<(ProgramProcess Server, Uri BaseAddress)> StartServerAsync(string workingDirectory, params string[] args)
+    public static Task<(ProgramProcess Server, Uri BaseAddress)> StartServerAsync(string workingDirectory, params string[] args) =>
+        StartServerAsync(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the server with these environment variables on a port of its own choosing and waits until it says where it listens.</summary>
+    public static async Task<(ProgramProcess Server, Uri BaseAddress)> StartServerAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment,
+        params string[] args)
     {
-        var server = new ProgramProcess(Server, workingDirectory, [.. args, "--urls=http://127.0.0.1:0"], environment: null);
+        var server = new ProgramProcess(Server, workingDirectory, [.. args, "--urls=http://127.0.0.1:0"], environment);
         try
         {
             server._process.StandardInput.Close();

@@ -70,6 +70,6 @@ internal static class AuditApi
 
         var page = await store.ListAuditAsync(new AuditQuery(serviceId, clientId, action.Length == 0 ? null : action, paging.Start, paging.End), ct);
         return Results.Json(new AuditListResponse { Start = paging.Start, End = paging.End, TotalCount = page.TotalCount, Events = page.Items },
-            RekeyJsonContext.Default.AuditListResponse);
+            WireJson.Context.AuditListResponse);
     }
 }

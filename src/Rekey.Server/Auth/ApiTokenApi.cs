@@ -40,8 +40,8 @@ internal static class ApiTokenApi
     private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         var change = changes.For(http);
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ApiTokenCreateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.ApiTokenCreateRequest).IsOk(out var create, out error))
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.ApiTokenCreateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, WireJson.Context.ApiTokenCreateRequest).IsOk(out var create, out error))
         {
             return await changes.RefuseAsync(http, change, error, null);
         }
@@ -64,7 +64,7 @@ internal static class ApiTokenApi
 
         var value = SecretGenerator.NewAccessToken();
         var token = await store.CreateApiTokenAsync(serviceId, permissions.Distinct().ToList(), create.Description, TokenHash.Of(value), change, ct);
-        return Results.Json(Present(token, value), RekeyJsonContext.Default.ApiTokenInfo);
+        return Results.Json(Present(token, value), WireJson.Context.ApiTokenInfo);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, IRekeyStore store, CancellationToken ct)
@@ -81,7 +81,7 @@ internal static class ApiTokenApi
             End = paging.End,
             TotalCount = page.TotalCount,
             ApiTokens = page.Items.Select(t => Present(t)).ToList(),
-        }, RekeyJsonContext.Default.ApiTokenListResponse);
+        }, WireJson.Context.ApiTokenListResponse);
     }
 
     private static async Task<Results<NoContent, JsonHttpResult<ResultResponse>>> DeleteAsync(string tokenId, HttpContext http, IRekeyStore store, Changes changes,

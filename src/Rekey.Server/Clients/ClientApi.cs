@@ -41,11 +41,11 @@ internal static class ClientApi
     }
 
     private static IResult Document(StoredClient client, HttpContext http) =>
-        Results.Json(ClientRules.Present(client, http.GetCaller().SeesSecrets), RekeyJsonContext.Default.ClientDocument);
+        Results.Json(ClientRules.Present(client, http.GetCaller().SeesSecrets), WireJson.Context.ClientDocument);
 
     private static async Task<Outcome<PreparedClient>> ReadDocumentAsync(HttpRequest request, int limit, CancellationToken ct)
     {
-        var body = await RequestBody.ReadObjectAsync(request, RekeyJsonContext.Default.ClientDocument, required: false, limit, ct);
+        var body = await RequestBody.ReadObjectAsync(request, WireJson.Context.ClientDocument, required: false, limit, ct);
         return body.IsOk(out var json, out var error) ? ClientRules.Prepare(json) : error;
     }
 
@@ -91,7 +91,7 @@ internal static class ClientApi
             End = paging.End,
             TotalCount = clients.TotalCount,
             Clients = clients.Items.Select(c => ClientRules.Present(c, seesSecrets)).ToList(),
-        }, RekeyJsonContext.Default.ClientListResponse);
+        }, WireJson.Context.ClientListResponse);
     }
 
     private static async Task<IResult> UpdateAsync(string clientIdentifier, HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
@@ -126,7 +126,7 @@ internal static class ClientApi
     {
         var sid = http.GetServiceId();
         var change = changes.For(http);
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ClientFlagUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.ClientFlagUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error))
         {
             return await changes.RefuseAsync(http, change, error, sid);

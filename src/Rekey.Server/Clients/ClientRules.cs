@@ -43,7 +43,7 @@ internal static class ClientRules
             return error;
         }
 
-        var bound = RequestBody.Bind(document, RekeyJsonContext.Default.ClientDocument);
+        var bound = RequestBody.Bind(document, WireJson.Context.ClientDocument);
         if (!bound.IsOk(out var client, out error))
         {
             return error;
@@ -139,7 +139,7 @@ internal static class ClientRules
 
     public static ClientDocument Present(StoredClient stored, bool withSecret)
     {
-        var document = JsonSerializer.Deserialize(stored.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
+        var document = JsonSerializer.Deserialize(stored.Document, WireJson.Context.ClientDocument) ?? new ClientDocument();
         return document with
         {
             Number = stored.Number,

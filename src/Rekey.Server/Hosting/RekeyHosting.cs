@@ -20,6 +20,9 @@ internal static class RekeyHosting
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>Set by systemd for a unit with <c>StateDirectory=</c>: the absolute path(s) of its state directories.</summary>
+    public const string StateDirectoryVariable = "STATE_DIRECTORY";
+
     public static WebApplicationBuilder AddRekey(this WebApplicationBuilder builder)
     {
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
@@ -40,6 +43,15 @@ internal static class RekeyHosting
 
         var services = builder.Services;
         services.AddOptions<RekeyOptions>().BindConfiguration(RekeyOptions.Section).ValidateOnStart();
+        if (string.IsNullOrEmpty(builder.Configuration[RekeyOptions.Section + ":" + nameof(RekeyOptions.DataDirectory)])
+            && Environment.GetEnvironmentVariable(StateDirectoryVariable) is { Length: > 0 } stateDirectories)
+        {
+            // Started by systemd with StateDirectory=rekey: the directory systemd made for the service (and owns, also with
+            // DynamicUser=), rather than "data" under the unit's working directory, which is / unless the unit says otherwise.
+            // Several directories are separated by ':'; the first is ours. An explicit Rekey:DataDirectory still wins.
+            services.PostConfigure<RekeyOptions>(o => o.DataDirectory = stateDirectories.Split(':')[0]);
+        }
+
         services.AddSingleton<IValidateOptions<RekeyOptions>, RekeyOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<UnhandledErrors>();
@@ -63,7 +75,12 @@ internal static class RekeyHosting
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
-        services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, RekeyJsonContext.Default));
+        // Anything the framework writes as JSON by itself escapes like our own answers (see WireJson).
+        services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Context);
+            o.SerializerOptions.Encoder = WireJson.Encoder;
+        });
         services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((document, _, _) =>
@@ -148,7 +165,7 @@ internal static class RekeyHosting
 
     public static WebApplication MapRekey(this WebApplication app)
     {
-        app.Use(NoStoreOnApi);
+        app.Use(SafeHeaders);
         app.UseExceptionHandler(app.Services.GetRequiredService<UnhandledErrors>().HandlerOptions);
         app.UseStatusCodePages(WriteStatusCodeAsync);
         app.MapOpenApi("/openapi/{documentName}.json");
@@ -167,12 +184,15 @@ internal static class RekeyHosting
     }
 
     /// <summary>
-    /// Every /api answer, refusals and failures included, may carry a secret or says something about one: no cache
-    /// keeps it (the /oauth2 endpoints set the same headers themselves, as RFC 6749 asks). Set before anything else
-    /// runs; the exception handler replaces them with its own <c>no-cache,no-store</c>.
+    /// Every answer is JSON that no browser may read as anything else (<c>nosniff</c>), which is what lets
+    /// <see cref="WireJson"/> leave quotes and angle brackets unescaped. Every /api answer, refusals and failures
+    /// included, may carry a secret or says something about one: no cache keeps it (the /oauth2 endpoints set the same
+    /// headers themselves, as RFC 6749 asks). Set before anything else runs; the exception handler replaces the cache
+    /// headers with its own <c>no-cache,no-store</c>.
     /// </summary>
-    private static Task NoStoreOnApi(HttpContext http, RequestDelegate next)
+    private static Task SafeHeaders(HttpContext http, RequestDelegate next)
     {
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         if (http.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
         {
             http.Response.Headers.CacheControl = "no-store";
@@ -199,6 +219,6 @@ internal static class RekeyHosting
 
     private static async Task<IResult> HealthAsync(IRekeyStore store, CancellationToken ct) =>
         await store.PingAsync(ct)
-            ? Results.Json(new Dictionary<string, string> { ["status"] = "ok" }, RekeyJsonContext.Default.DictionaryStringString)
-            : Results.Json(new Dictionary<string, string> { ["status"] = "unavailable" }, RekeyJsonContext.Default.DictionaryStringString, statusCode: 503);
+            ? Results.Json(new Dictionary<string, string> { ["status"] = "ok" }, WireJson.Context.DictionaryStringString)
+            : Results.Json(new Dictionary<string, string> { ["status"] = "unavailable" }, WireJson.Context.DictionaryStringString, statusCode: 503);
 }

@@ -19,7 +19,7 @@ internal static class ServerCommandLine
           --version               the version
 
         Settings (default):
-          DataDirectory                  data, relative to the working directory
+          DataDirectory                  data, relative to the working directory ($STATE_DIRECTORY under systemd)
           AdminToken                     generated into <DataDirectory>/admin-token
           MasterKeys:0, MasterKeys:1 …   id:base64 of 32 bytes; default: the key file <DataDirectory>/master.key
           Storage:Provider               sqlite or postgres (sqlite)

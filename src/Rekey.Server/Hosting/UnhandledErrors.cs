@@ -35,13 +35,15 @@ internal sealed class UnhandledErrors(IOptions<RekeyOptions> options, ILogger<Un
             BadHttpRequestException unreadable => UnreadableRequest(http, unreadable),
             _ => Unhandled(http, error),
         };
+        // The exception handler cleared the headers SafeHeaders set; the answer is still JSON written by WireJson.
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         if (IsOAuthPath(http.Request.Path))
         {
             // The standard endpoints speak RFC 6749 errors, also when the server fails or cannot read the request.
             http.Response.StatusCode = result.Code.HttpStatus;
             http.Response.Headers.CacheControl = "no-store";
             var code = result.Code.HttpStatus < 500 ? "invalid_request" : "server_error";
-            await http.Response.WriteAsJsonAsync(new OAuthError { Error = code, ErrorDescription = result.Message }, RekeyJsonContext.Default.OAuthError);
+            await http.Response.WriteAsJsonAsync(new OAuthError { Error = code, ErrorDescription = result.Message }, WireJson.Context.OAuthError);
             return;
         }
 

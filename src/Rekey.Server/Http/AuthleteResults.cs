@@ -7,12 +7,12 @@ namespace Rekey.Server.Http;
 internal static class AuthleteResults
 {
     public static JsonHttpResult<ResultResponse> Error(RuleViolation violation) =>
-        TypedResults.Json(ResultResponse.Of(violation), RekeyJsonContext.Default.ResultResponse, statusCode: violation.Code.HttpStatus);
+        TypedResults.Json(ResultResponse.Of(violation), WireJson.Context.ResultResponse, statusCode: violation.Code.HttpStatus);
 
     public static JsonHttpResult<ResultResponse> Error(ResultCode code, params object?[] args) => Error(RuleViolation.Of(code, args));
 
     public static JsonHttpResult<ResultResponse> Ok(ResultCode code, params object?[] args) =>
-        TypedResults.Json(ResultResponse.Of(code, args), RekeyJsonContext.Default.ResultResponse, statusCode: code.HttpStatus);
+        TypedResults.Json(ResultResponse.Of(code, args), WireJson.Context.ResultResponse, statusCode: code.HttpStatus);
 
     public static Task WriteAsync(HttpContext http, RuleViolation violation) =>
         Error(violation).ExecuteAsync(http);

@@ -49,7 +49,7 @@ internal static class AuthleteAuthApi
                 ResultMessage = ResultCodes.TokenServerError.Format(http.TraceIdentifier),
                 Action = "INTERNAL_SERVER_ERROR",
                 ResponseContent = OAuthApi.Serialize(new OAuthError { Error = "server_error", ErrorDescription = "The token request could not be processed." }),
-            }, RekeyJsonContext.Default.TokenResponse);
+            }, WireJson.Context.TokenResponse);
         }
     }
 
@@ -82,8 +82,8 @@ internal static class AuthleteAuthApi
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.TokenRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.TokenRequest).IsOk(out var request, out error))
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.TokenRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, WireJson.Context.TokenRequest).IsOk(out var request, out error))
         {
             return AuthleteResults.Error(error);
         }
@@ -142,7 +142,7 @@ internal static class AuthleteAuthApi
             },
             _ => throw new InvalidOperationException("A token result is either a token or a failure."),
         };
-        return Results.Json(response, RekeyJsonContext.Default.TokenResponse);
+        return Results.Json(response, WireJson.Context.TokenResponse);
     }
 
     /// <summary>
@@ -165,7 +165,7 @@ internal static class AuthleteAuthApi
             Error = "invalid_client",
             ErrorDescription = string.Format(CultureInfo.InvariantCulture, ResultCodes.TokenTooManyFailures.Template, wait),
         }),
-    }, RekeyJsonContext.Default.TokenResponse);
+    }, WireJson.Context.TokenResponse);
 
     private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options, CancellationToken ct)
     {
@@ -175,8 +175,8 @@ internal static class AuthleteAuthApi
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
 
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.IntrospectionRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, RekeyJsonContext.Default.IntrospectionRequest).IsOk(out var request, out error))
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.IntrospectionRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, WireJson.Context.IntrospectionRequest).IsOk(out var request, out error))
         {
             return AuthleteResults.Error(error);
         }
@@ -246,5 +246,5 @@ internal static class AuthleteAuthApi
         ResponseContent = $"Bearer error=\"{error}\", error_description=\"{description}\"",
     };
 
-    private static IResult Json(IntrospectionResponse response) => Results.Json(response, RekeyJsonContext.Default.IntrospectionResponse);
+    private static IResult Json(IntrospectionResponse response) => Results.Json(response, WireJson.Context.IntrospectionResponse);
 }

@@ -54,7 +54,7 @@ internal static class OAuthApi
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"rekey\"";
         }
 
-        return Results.Json(new OAuthError { Error = error, ErrorDescription = description }, RekeyJsonContext.Default.OAuthError, statusCode: status);
+        return Results.Json(new OAuthError { Error = error, ErrorDescription = description }, WireJson.Context.OAuthError, statusCode: status);
     }
 
     private static void NoStore(HttpContext http)
@@ -157,7 +157,7 @@ internal static class OAuthApi
         }
 
         NoStore(http);
-        return Results.Json(result.Token?.Body, RekeyJsonContext.Default.OAuthTokenResponse);
+        return Results.Json(result.Token?.Body, WireJson.Context.OAuthTokenResponse);
     }
 
     private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, Introspector introspector,
@@ -194,7 +194,7 @@ internal static class OAuthApi
 
         var result = await introspector.InspectAsync(sid, Issuer(http.Request, options.Value, sid), token[0] ?? "", ct);
         NoStore(http);
-        return Results.Json(Describe(result), RekeyJsonContext.Default.IntrospectionResult);
+        return Results.Json(Describe(result), WireJson.Context.IntrospectionResult);
     }
 
     public static IntrospectionResult Describe(Introspection result) => result.Claims is { } claims && result.Active
@@ -224,7 +224,7 @@ internal static class OAuthApi
         await keys.CurrentAsync(sid, ct);
         var published = await keys.PublishedAsync(sid, ct);
         http.Response.Headers.CacheControl = "public, max-age=60";
-        return Results.Json(new JsonWebKeySet { Keys = published.Select(k => k.Jwk).ToList() }, RekeyJsonContext.Default.JsonWebKeySet);
+        return Results.Json(new JsonWebKeySet { Keys = published.Select(k => k.Jwk).ToList() }, WireJson.Context.JsonWebKeySet);
     }
 
     private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
@@ -248,10 +248,10 @@ internal static class OAuthApi
             TokenEndpointAuthMethodsSupported = methods,
             IntrospectionEndpointAuthMethodsSupported = methods,
             AccessTokenSigningAlgValuesSupported = ["ES256"],
-        }, RekeyJsonContext.Default.AuthorizationServerMetadata);
+        }, WireJson.Context.AuthorizationServerMetadata);
     }
 
-    public static string Serialize(OAuthTokenResponse body) => JsonSerializer.Serialize(body, RekeyJsonContext.Default.OAuthTokenResponse);
+    public static string Serialize(OAuthTokenResponse body) => JsonSerializer.Serialize(body, WireJson.Context.OAuthTokenResponse);
 
-    public static string Serialize(OAuthError body) => JsonSerializer.Serialize(body, RekeyJsonContext.Default.OAuthError);
+    public static string Serialize(OAuthError body) => JsonSerializer.Serialize(body, WireJson.Context.OAuthError);
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Rekey.Contracts;
+using Rekey.Server.Http;
 using Rekey.Server.Storage;
 
 namespace Rekey.Server.OAuth;
@@ -33,7 +34,7 @@ internal sealed class SigningKey
         KeyId = stored.KeyId;
         CreatedAt = stored.CreatedAt;
         _privateKey = stored.PrivateKey;
-        Jwk = JsonSerializer.Deserialize(stored.PublicJwk, RekeyJsonContext.Default.JsonWebKey)
+        Jwk = JsonSerializer.Deserialize(stored.PublicJwk, WireJson.Context.JsonWebKey)
             ?? throw new InvalidOperationException($"Signing key {stored.KeyId} has no public JWK.");
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Rekey.Contracts;
+using Rekey.Server.Http;
 using Rekey.Server.Storage;
 
 namespace Rekey.Server.OAuth;
@@ -84,7 +85,7 @@ internal sealed class SigningKeys(IRekeyStore store, TimeProvider time) : IDispo
         var privateKey = ecdsa.ExportPkcs8PrivateKey();
         try
         {
-            return await store.AddSigningKeyAsync(serviceId, new NewSigningKey(keyId, JsonSerializer.Serialize(jwk, RekeyJsonContext.Default.JsonWebKey), privateKey), change, ct);
+            return await store.AddSigningKeyAsync(serviceId, new NewSigningKey(keyId, JsonSerializer.Serialize(jwk, WireJson.Context.JsonWebKey), privateKey), change, ct);
         }
         finally
         {

@@ -164,7 +164,7 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
             return new AuthenticationResult(refused, verification.Client?.ClientId);
         }
 
-        var document = JsonSerializer.Deserialize(client.Document, RekeyJsonContext.Default.ClientDocument) ?? new ClientDocument();
+        var document = JsonSerializer.Deserialize(client.Document, WireJson.Context.ClientDocument) ?? new ClientDocument();
         var reason = client.Locked ? "client locked"
             : document.ClientType == "PUBLIC" ? "public client"
             : document.TokenAuthMethod != presented.AuthleteMethodName ? $"registered for {document.TokenAuthMethod}, used {presented.AuthleteMethodName}"

@@ -47,7 +47,7 @@ internal static class ClientSecretApi
     {
         var sid = http.GetServiceId();
         var change = changes.For(http);
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ClientSecretUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.ClientSecretUpdateRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !ReadSecret(json).IsOk(out var secret, out error) || !ReadGracePeriod(json["gracePeriod"]).IsOk(out var grace, out error))
         {
             return await changes.RefuseAsync(http, change, error, sid);
@@ -125,7 +125,7 @@ internal static class ClientSecretApi
             ResultMessage = success.Format(rotation.ClientId),
             NewClientSecret = rotation.NewSecret,
             OldClientSecret = rotation.OldSecret,
-        }, RekeyJsonContext.Default.ClientSecretResponse);
+        }, WireJson.Context.ClientSecretResponse);
     }
 
     private static async Task<IResult> ListAsync(string clientIdentifier, HttpContext http, IRekeyStore store, TimeProvider time, CancellationToken ct)
@@ -153,7 +153,7 @@ internal static class ClientSecretApi
                 LastUsedAt = s.LastUsedAt,
                 Hint = s.Hint,
             }).ToList(),
-        }, RekeyJsonContext.Default.ClientSecretListResponse);
+        }, WireJson.Context.ClientSecretListResponse);
     }
 
     private static async Task<JsonHttpResult<ResultResponse>> RevokeAsync(string clientIdentifier, string secretId, HttpContext http, IRekeyStore store, Changes changes,

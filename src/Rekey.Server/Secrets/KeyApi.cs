@@ -133,6 +133,6 @@ internal static class KeyApi
             Reencrypted = reencrypted,
             Keys = [.. dataKeys.Select(k => new DataKeyInfo { KeyId = k.KeyId, CreatedAt = k.CreatedAt, Current = k.KeyId == current, Values = k.Values })],
             MasterKeys = await keys.DescribeAsync(ct),
-        }, RekeyJsonContext.Default.DataKeysResponse);
+        }, WireJson.Context.DataKeysResponse);
     }
 }

@@ -35,14 +35,14 @@ internal static class ServiceApi
     private static async Task<IResult> CreateAsync(HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         var change = changes.For(http);
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out var prepared, out error))
         {
             return await changes.RefuseAsync(http, change, error, null);
         }
 
         var created = await store.CreateServiceAsync(prepared, change, ct);
-        return Results.Json(ServiceRules.Present(created), RekeyJsonContext.Default.ServiceDocument);
+        return Results.Json(ServiceRules.Present(created), WireJson.Context.ServiceDocument);
     }
 
     private static async Task<IResult> GetAsync(string serviceId, HttpContext http, IRekeyStore store, CancellationToken ct)
@@ -50,7 +50,7 @@ internal static class ServiceApi
         var service = await store.GetServiceAsync(http.GetServiceId(), ct);
         return service is null
             ? AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId)
-            : Results.Json(ServiceRules.Present(service), RekeyJsonContext.Default.ServiceDocument);
+            : Results.Json(ServiceRules.Present(service), WireJson.Context.ServiceDocument);
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
@@ -73,14 +73,14 @@ internal static class ServiceApi
             End = paging.End,
             TotalCount = page.TotalCount,
             Services = page.Items.Select(ServiceRules.Present).ToList(),
-        }, RekeyJsonContext.Default.ServiceListResponse);
+        }, WireJson.Context.ServiceListResponse);
     }
 
     private static async Task<IResult> UpdateAsync(string serviceId, HttpContext http, IRekeyStore store, Changes changes, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         var id = http.GetServiceId();
         var change = changes.For(http);
-        var body = await RequestBody.ReadObjectAsync(http.Request, RekeyJsonContext.Default.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
         if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out _, out error))
         {
             return await changes.RefuseAsync(http, change, error, id);
@@ -88,7 +88,7 @@ internal static class ServiceApi
 
         var updated = await store.UpdateServiceAsync(id, stored => ServiceRules.Prepare(json, stored), change, ct);
         return updated.IsOk(out var service, out error)
-            ? Results.Json(ServiceRules.Present(service), RekeyJsonContext.Default.ServiceDocument)
+            ? Results.Json(ServiceRules.Present(service), WireJson.Context.ServiceDocument)
             : await changes.RefuseAsync(http, change, error.Code == ResultCodes.ServiceNotFound ? RuleViolation.Of(ResultCodes.ServiceNotFound, serviceId) : error, id);
     }
 

@@ -48,7 +48,7 @@ internal static class ServiceRules
             return error;
         }
 
-        var bound = RequestBody.Bind(document, RekeyJsonContext.Default.ServiceDocument);
+        var bound = RequestBody.Bind(document, WireJson.Context.ServiceDocument);
         if (!bound.IsOk(out var service, out error))
         {
             return error;
@@ -109,7 +109,7 @@ internal static class ServiceRules
 
     public static ServiceDocument Present(StoredService stored)
     {
-        var document = System.Text.Json.JsonSerializer.Deserialize(stored.Document, RekeyJsonContext.Default.ServiceDocument) ?? new ServiceDocument();
+        var document = System.Text.Json.JsonSerializer.Deserialize(stored.Document, WireJson.Context.ServiceDocument) ?? new ServiceDocument();
         return document with
         {
             Number = stored.Number,

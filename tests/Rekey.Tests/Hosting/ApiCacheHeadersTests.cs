@@ -35,6 +35,7 @@ public sealed class ApiCacheHeadersTests
                 Assert.True(status == response.StatusCode, $"{what}: {response.StatusCode}");
                 Assert.True(response.Headers.CacheControl?.NoStore == true, $"{what}: Cache-Control {response.Headers.CacheControl}");
                 Assert.True(response.Headers.Pragma.Any(p => p.Name == "no-cache"), $"{what}: Pragma {response.Headers.Pragma}");
+                Assert.True(response.Headers.TryGetValues("X-Content-Type-Options", out var sniffing) && sniffing.Single() == "nosniff", $"{what}: X-Content-Type-Options");
             }
         }
     }

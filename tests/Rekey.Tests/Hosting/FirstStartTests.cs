@@ -43,4 +43,38 @@ public sealed class FirstStartTests : IAsyncLifetime, IDisposable
         var keyMaterial = (await File.ReadAllTextAsync(keyFile)).Trim().Split(':')[1];
         Assert.DoesNotContain(host.Logs.Lines, l => l.Contains(keyMaterial, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task under_systemd_the_state_directory_holds_the_data_and_an_explicit_data_directory_still_wins()
+    {
+        var work = Directory.CreateTempSubdirectory("rekey-state-");
+        try
+        {
+            var cwd = work.CreateSubdirectory("cwd").FullName;
+            var state = Path.Combine(work.FullName, "state");
+            var (server, _) = await ProgramProcess.StartServerAsync(cwd, new Dictionary<string, string> { ["STATE_DIRECTORY"] = $"{state}:{work.FullName}/logs" });
+            using (server)
+            {
+                Assert.True(File.Exists(Path.Combine(state, "admin-token")), server.Output);
+                Assert.Contains(server.Stdout, l => l.Trim() == "Data directory: " + state);
+            }
+
+            var explicitDirectory = Path.Combine(work.FullName, "explicit");
+            var unused = Path.Combine(work.FullName, "unused-state");
+            var (configured, _) = await ProgramProcess.StartServerAsync(cwd, new Dictionary<string, string> { ["STATE_DIRECTORY"] = unused },
+                "--Rekey:DataDirectory=" + explicitDirectory);
+            using (configured)
+            {
+                Assert.True(File.Exists(Path.Combine(explicitDirectory, "admin-token")), configured.Output);
+            }
+
+            Assert.False(Directory.Exists(unused));
+            Assert.False(Directory.Exists(Path.Combine(work.FullName, "logs")));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(cwd));
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
 }
