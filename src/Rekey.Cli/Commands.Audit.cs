@@ -10,8 +10,8 @@ internal static partial class Commands
     {
         var client = new Option<string>("--client")
         {
-            Description = "Only the events of this client: its numeric client ID (events name clients, tokens and secrets by ID, never by value)",
-            HelpName = "id",
+            Description = "Only the events of this client: its client ID, or its alias while the client exists (events name clients by ID: a deleted client's trail is listed by its ID)",
+            HelpName = "id|alias",
         };
         var action = new Option<string>("--action") { Description = $"Only the events of this action: {string.Join(", ", AuditActions.All)}", HelpName = "name" };
         var allServices = new Option<bool>("--all-services")
@@ -25,7 +25,30 @@ internal static partial class Commands
         var (start, end) = Paging(audit);
         audit.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
-            var clientId = parse.GetValue(client) is { } text ? ParseClientId(text) : (long?)null;
+            long? clientId = null;
+            if (parse.GetValue(client) is { } text)
+            {
+                if (ParseClientId(text) is { } id)
+                {
+                    clientId = id;
+                }
+                else if (parse.GetValue(allServices))
+                {
+                    throw new UsageException($"--client '{text}' is an alias, and aliases belong to one service: give the client's numeric ID with --all-services.");
+                }
+                else
+                {
+                    // An alias names a client of this service while it exists; the trail records its ID.
+                    var found = await session.Client(parse).GetClientAsync(session.ServiceId(parse), text, ct);
+                    if (!found.IsSuccess)
+                    {
+                        return session.Fail(parse, found.Error!);
+                    }
+
+                    clientId = found.Value!.ClientId;
+                }
+            }
+
             var startIndex = parse.GetValue(start);
             var endIndex = parse.GetValue(end);
             var result = parse.GetValue(allServices)
@@ -36,8 +59,6 @@ internal static partial class Commands
         return audit;
     }
 
-    private static long ParseClientId(string text) =>
-        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
-            ? id
-            : throw new UsageException($"--client '{text}' is not a numeric client ID; audit events record clients by ID ('rekey client get <alias>' shows it).");
+    private static long? ParseClientId(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id : null;
 }

@@ -1,77 +1,34 @@
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace Rekey.Sdk.Tests.Cli;
 
 /// <summary>
-/// docs/cli.md's walk-through, run as written with the built <c>rekey</c> on PATH against a real server: the
-/// <c>```sh</c> blocks marked <c>&lt;!-- walkthrough --&gt;</c>, in order, in one <c>bash -euo pipefail</c>, from a
-/// directory holding <c>data/admin-token</c> as the server's data directory does. What the document shows after
-/// <c>#&gt;</c> (with <c>…</c> for anything) must appear in the output, in order. The markers and the <c>#&gt;</c>
-/// lines follow Rekey.Testing's MarkdownWalkthrough (on branch helper/docs), which can replace this runner once merged.
+/// The walk-throughs of the tool: docs/cli.md's (its blocks marked <c>&lt;!-- walkthrough --&gt;</c>) and the README's
+/// command-line section (<c>&lt;!-- walkthrough-cli --&gt;</c>; the README's other blocks are its curl walk-through), each run as written by
+/// <see cref="MarkdownWalkthrough"/> with the built <c>rekey</c> on PATH against a real server, from a directory that
+/// holds <c>data/admin-token</c> as the server's working directory does: every command succeeds and prints what the
+/// page shows.
 /// </summary>
-public sealed partial class CliDocsWalkthroughTests(SqliteServerFixture fixture) : CliTestBase(fixture)
+[RequiresTools("bash", "jq")]
+public sealed class CliDocsWalkthroughTests(SqliteServerFixture fixture) : IClassFixture<SqliteServerFixture>, IDisposable
 {
-    [Fact]
-    public async Task the_cli_walkthrough_runs_as_written()
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("rekey-cli-docs-");
+
+    public void Dispose() => _work.Delete(recursive: true);
+
+    [Theory]
+    [InlineData("docs/cli.md", "walkthrough")]
+    [InlineData("README.md", "walkthrough-cli")]
+    public async Task the_walkthrough_runs_in_order_against_a_fresh_server_and_prints_what_the_page_shows(string document, string marker)
     {
-        var document = await File.ReadAllLinesAsync(Path.Combine(RepositoryRoot(), "docs", "cli.md"));
-        var script = new StringBuilder();
-        var expected = new List<string>();
-        for (var i = 0; i < document.Length; i++)
-        {
-            if (document[i].Trim() != "<!-- walkthrough -->")
-            {
-                continue;
-            }
+        var walkthrough = MarkdownWalkthrough.Load(Repository.File(document), marker);
+        Assert.True(walkthrough.Checks.Count >= 5, $"{document}'s walk-through shows {walkthrough.Checks.Count} outputs; are its blocks still marked <!-- {marker} -->?");
 
-            Assert.Equal("```sh", document[i + 1].Trim());
-            for (i += 2; document[i].Trim() != "```"; i++)
-            {
-                var line = document[i];
-                if (line.StartsWith("#> ", StringComparison.Ordinal))
-                {
-                    expected.Add(line[3..]);
-                }
+        Directory.CreateDirectory(Path.Combine(_work.FullName, "data"));
+        await File.WriteAllTextAsync(Path.Combine(_work.FullName, "data", "admin-token"), RekeyHost.AdminToken + "\n");
 
-                // The document's server address is the default one; this server listens on a free port.
-                script.AppendLine(ExportUrl().Replace(line, $"export REKEY_URL={Host.BaseAddress}"));
-            }
-        }
+        var run = await walkthrough.RunAsync(_work.FullName,
+            new Dictionary<string, string> { ["REKEY_URL"] = fixture.Host.BaseAddress.ToString().TrimEnd('/') },
+            new Dictionary<string, string> { ["PATH"] = RekeyOnPath.SearchPath, ["HOME"] = _work.FullName });
 
-        Assert.NotEmpty(expected);
-        var work = Directory.CreateTempSubdirectory("rekey-docs-").FullName;
-        try
-        {
-            Directory.CreateDirectory(Path.Combine(work, "data"));
-            await File.WriteAllTextAsync(Path.Combine(work, "data", "admin-token"), RekeyHost.AdminToken + "\n");
-            await File.WriteAllTextAsync(Path.Combine(work, "walkthrough.sh"), script.ToString());
-
-            var output = await RekeyOnPath.ShellAsync("bash", "bash -euo pipefail walkthrough.sh 2>&1",
-                new Dictionary<string, string> { ["HOME"] = work }, work);
-
-            var pattern = string.Join("[\\s\\S]*?", expected.Select(e => string.Join("[\\s\\S]*?", e.Split('…').Select(Regex.Escape))));
-            Assert.True(Regex.IsMatch(output, pattern), $"documented output not found in order:\n{string.Join('\n', expected)}\n--- output\n{output}");
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        run.AssertAsDocumented();
     }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Rekey.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Rekey.slnx above " + AppContext.BaseDirectory);
-    }
-
-    [GeneratedRegex("^export REKEY_URL=.*$")]
-    private static partial Regex ExportUrl();
 }

@@ -243,12 +243,34 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
     }
 
     [Fact]
-    public async Task audit_with_an_alias_for_client_is_a_usage_error()
+    public async Task audit_for_a_client_given_by_its_alias_lists_that_clients_events_by_id()
     {
-        var run = await RunAsync(Env(1), null, "audit", "--client", "billing");
+        var serviceId = await Admin.CreateServiceAsync();
+        var client = await Admin.CreateClientAsync(serviceId, """{"clientName":"audited","clientIdAlias":"audited"}""");
+        var other = await Admin.CreateClientAsync(serviceId, """{"clientName":"other","clientIdAlias":"other"}""");
+        Assert.Equal(ExitCodes.Success, (await RunAsync(Env(serviceId), null, "secret", "refresh", "audited")).ExitCode);
+        Assert.Equal(ExitCodes.Success, (await RunAsync(Env(serviceId), null, "secret", "refresh", "other")).ExitCode);
 
-        Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Equal("", run.Out);
-        Assert.StartsWith("error: usage --client 'billing' is not a numeric client ID", run.Err, StringComparison.Ordinal);
+        var run = await RunAsync(Env(serviceId), null, "--json", "audit", "--client", "audited");
+
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        var events = run.Json(RekeyJsonContext.Default.AuditListResponse).Events;
+        Assert.Equal([AuditActions.SecretRefresh, AuditActions.ClientCreate], events.Select(e => e.Action));
+        Assert.All(events, e => Assert.Equal(client.ClientId, e.ClientId));
+        Assert.DoesNotContain(events, e => e.ClientId == other.ClientId);
+    }
+
+    [Fact]
+    public async Task audit_for_an_unknown_alias_is_refused_by_the_server_and_an_alias_across_services_is_a_usage_error()
+    {
+        var serviceId = await Admin.CreateServiceAsync();
+
+        var unknown = await RunAsync(Env(serviceId), null, "audit", "--client", "nobody");
+        Assert.True(unknown.ExitCode == ExitCodes.Refused, unknown.ToString());
+        Assert.Equal("", unknown.Out);
+
+        var across = await RunAsync(Env(serviceId), null, "audit", "--all-services", "--client", "billing");
+        Assert.Equal(ExitCodes.Usage, across.ExitCode);
+        Assert.StartsWith("error: usage --client 'billing' is an alias", across.Err, StringComparison.Ordinal);
     }
 }

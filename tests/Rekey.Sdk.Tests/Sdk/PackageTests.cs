@@ -21,7 +21,7 @@ public sealed class PackageTests : IDisposable
     [Fact]
     public async Task the_sdk_packed_into_a_folder_is_added_to_a_new_project_which_builds_against_it()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var feed = Directory.CreateDirectory(Path.Combine(_work.FullName, "feed")).FullName;
         var version = "0.0.0-test." + Guid.NewGuid().ToString("N")[..12];
 
@@ -104,18 +104,5 @@ public sealed class PackageTests : IDisposable
         using var limit = new CancellationTokenSource(Limit);
         await process.WaitForExitAsync(limit.Token);
         Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', args)} exited {process.ExitCode}:\n{await stdout}\n{await stderr}");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Rekey.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The tests run from a checkout of the repository (Rekey.slnx not found above " + AppContext.BaseDirectory + ").");
     }
 }

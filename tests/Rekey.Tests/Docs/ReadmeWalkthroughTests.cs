@@ -15,7 +15,7 @@ public sealed class ReadmeWalkthroughTests : IDisposable
     [Fact]
     public async Task the_readme_walkthrough_runs_in_order_against_a_fresh_server_and_prints_what_the_readme_shows()
     {
-        var walkthrough = MarkdownWalkthrough.Load(DocumentPath("README.md"));
+        var walkthrough = MarkdownWalkthrough.Load(Repository.File("README.md"));
         Assert.True(walkthrough.Checks.Count >= 10, $"The README's walk-through shows {walkthrough.Checks.Count} outputs; are its blocks still marked?");
 
         // The README's command without a data directory or token: data/ and data/admin-token appear under the working directory.
@@ -26,19 +26,5 @@ public sealed class ReadmeWalkthroughTests : IDisposable
 
             run.AssertAsDocumented();
         }
-    }
-
-    /// <summary>The file in the repository when the tests run from it, else the copy in the output.</summary>
-    public static string DocumentPath(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Rekey.slnx")))
-            {
-                return Path.Combine(dir.FullName, name);
-            }
-        }
-
-        return Path.Combine(AppContext.BaseDirectory, "docs", Path.GetFileName(name));
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class ResultCodesDocumentTests
     {
         if (Environment.GetEnvironmentVariable("REKEY_UPDATE_DOCS") == "1")
         {
-            var root = RepositoryRoot() ?? throw new InvalidOperationException("REKEY_UPDATE_DOCS=1 needs the repository (Rekey.slnx) above the test output.");
+            var root = Repository.Root;
             var target = Path.Combine(root, "docs", "result-codes.md");
             File.WriteAllText(target, Rewrite(File.ReadAllText(target, Encoding.UTF8), ResultCodes.All), new UTF8Encoding(false));
             return;
@@ -39,22 +39,9 @@ public sealed partial class ResultCodesDocumentTests
 
     /// <summary>The source file when the repository is there (so an update lands in it), else the copy in the output.</summary>
     private static string DocumentPath() =>
-        RepositoryRoot() is { } root
+        Repository.FindRoot() is { } root
             ? Path.Combine(root, "docs", "result-codes.md")
             : Path.Combine(AppContext.BaseDirectory, "docs", "result-codes.md");
-
-    private static string? RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Rekey.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
-    }
 
     // ---- table: render, parse, compare, rewrite ----------------------------------------------------
 
