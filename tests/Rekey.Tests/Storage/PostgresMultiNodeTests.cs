@@ -135,12 +135,18 @@ public sealed class PostgresMultiNodeTests
     [Fact]
     public async Task two_servers_starting_together_on_a_fresh_database_both_serve()
     {
+        // Two server processes, as two nodes are: WebApplicationFactory cannot build two hosts at once in one process
+        // (its host interception is process-wide, and one factory can take the other's host).
         await using var store = await PostgresTestStore.CreateAsync();
-        var hosts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => RekeyHost.StartAsync(store))));
+        var environment = store.Settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        environment["Rekey__AdminToken"] = RekeyHost.AdminToken;
+        environment["Rekey__MasterKeys__0"] = "test1:" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        var directories = Enumerable.Range(0, 2).Select(_ => Directory.CreateTempSubdirectory("rekey-node-")).ToList();
+        var started = await Task.WhenAll(directories.Select(d => ProgramProcess.StartServerAsync(d.FullName, environment)));
         try
         {
-            using var adminA = hosts[0].CreateAdminClient();
-            using var adminB = hosts[1].CreateAdminClient();
+            using var adminA = Admin(started[0].BaseAddress);
+            using var adminB = Admin(started[1].BaseAddress);
             var serviceId = await adminA.CreateServiceAsync();
             var client = await adminB.CreateClientAsync(serviceId);
 
@@ -149,11 +155,19 @@ public sealed class PostgresMultiNodeTests
         }
         finally
         {
-            foreach (var host in hosts)
+            foreach (var (server, _) in started)
             {
-                await host.DisposeAsync();
+                server.Dispose();
             }
+
+            directories.ForEach(d => d.Delete(recursive: true));
         }
+
+        static HttpClient Admin(Uri baseAddress) => new()
+        {
+            BaseAddress = baseAddress,
+            DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RekeyHost.AdminToken) },
+        };
     }
 
     internal static async Task<long> CountAsync(PostgresTestStore store, string sql, long? clientId = null)
