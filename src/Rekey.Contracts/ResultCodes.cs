@@ -194,6 +194,12 @@ public static class ResultCodes
     /// <summary>Unknown master key ID.</summary>
     public static readonly ResultCode MasterKeyNotFound = new("A183202", 404, "The master key '{0}' wraps no data key of this database.");
 
+    // ---- 184: service discovery (Authlete's service/configuration and service/jwks/get) -------------
+    /// <summary>The 'patch' parameter of service/configuration.</summary>
+    public static readonly ResultCode ConfigurationPatchUnsupported = new("A184201", 400, "'patch' (a JSON Patch applied to the configuration) is not supported by Rekey.");
+    /// <summary>includePrivateKeys=true on service/jwks/get.</summary>
+    public static readonly ResultCode PrivateKeysNeverReturned = new("A184202", 400, "Rekey never returns private keys: 'includePrivateKeys' must be false or absent.");
+
     // ---- 160–162: API tokens -----------------------------------------------------------------------
     /// <summary>Token create names no existing service.</summary>
     public static readonly ResultCode ApiTokenServiceUnknown = new("A160201", 400, "'serviceId' must name an existing service.");
