@@ -42,6 +42,7 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["POST /api/keys/rewrap"] = [nameof(RekeyClient.RewrapDataKeysAsync)],
         ["POST /api/keys/masters/retire/{masterKeyId}"] = [nameof(RekeyClient.RetireMasterKeyAsync)],
         ["POST /api/{serviceId}/signing_key/rotate"] = [nameof(RekeyClient.RotateSigningKeyAsync)],
+        ["GET /api/{serviceId}/signing_key/get/list"] = [nameof(RekeyClient.ListSigningKeysAsync)],
         ["POST /api/{serviceId}/auth/token"] = [nameof(RekeyClient.ProcessTokenRequestAsync)],
         ["POST /api/{serviceId}/auth/introspection"] = [nameof(RekeyClient.IntrospectTokenAsync)],
     };
