@@ -104,6 +104,7 @@ public abstract partial class OAuthSuite
         var plain = await SendAsync(Admin, HttpMethod.Get, $"/api/{sid}/service/configuration");
         var pretty = await SendAsync(Admin, HttpMethod.Get, $"/api/{sid}/service/configuration?pretty=true");
         var patched = await SendAsync(Admin, HttpMethod.Get, $"/api/{sid}/service/configuration?patch=%5B%5D");
+        var malformed = await SendAsync(Admin, HttpMethod.Get, $"/api/{sid}/service/configuration?pretty=maybe");
 
         Assert.Equal(HttpStatusCode.OK, plain.Status);
         Assert.Equal((await SendAsync(Anonymous, HttpMethod.Get, OpenIdConfigurationUrl(sid))).Text, plain.Text);
@@ -112,6 +113,8 @@ public abstract partial class OAuthSuite
         Assert.Equal(plain.Json.ToJsonString(), pretty.Json.ToJsonString());
         Assert.Equal(HttpStatusCode.BadRequest, patched.Status);
         Assert.Equal(ResultCodes.ConfigurationPatchUnsupported.Code, patched.Json["resultCode"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.Status);
+        Assert.StartsWith("A000", malformed.Json["resultCode"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

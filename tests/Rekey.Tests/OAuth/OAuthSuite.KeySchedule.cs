@@ -70,6 +70,29 @@ public abstract partial class OAuthSuite
     }
 
     [Fact]
+    public async Task the_rotate_and_list_answers_have_the_golden_shapes()
+    {
+        var sid = await Admin.CreateServiceAsync(ScopedService);
+        var client = await Admin.CreateClientAsync(sid, OAuthClient());
+        var oldKid = KeyIdOf(await AccessTokenAsync(client));
+        Time.Advance(TimeSpan.FromSeconds(1));
+
+        var rotated = await SendAsync(Admin, HttpMethod.Post, $"/api/{sid}/signing_key/rotate");
+        var newKid = rotated.Json["keys"]![0]!["keyId"]!.GetValue<string>();
+        Time.Advance(ActivationDelay);
+        var listed = await SendAsync(Admin, HttpMethod.Get, $"/api/{sid}/signing_key/get/list");
+
+        OAuthGolden.AssertMatches("signing-key-rotate.json", rotated.Json, new Dictionary<string, string>
+        {
+            ["<message>"] = ResultCodes.SigningKeyRotated.Format(sid, newKid), ["<new-kid>"] = newKid, ["<old-kid>"] = oldKid,
+        });
+        OAuthGolden.AssertMatches("signing-key-list.json", listed.Json, new Dictionary<string, string>
+        {
+            ["<message>"] = ResultCodes.SigningKeysListed.Format(2, sid), ["<new-kid>"] = newKid, ["<old-kid>"] = oldKid,
+        });
+    }
+
+    [Fact]
     public async Task a_rotation_while_a_key_waits_to_sign_is_refused_with_A182201_and_changes_nothing()
     {
         var sid = await Admin.CreateServiceAsync(ScopedService);
