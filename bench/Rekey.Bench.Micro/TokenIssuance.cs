@@ -39,7 +39,7 @@ public class TokenIssuance
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var q = ecdsa.ExportParameters(false).Q;
         var jwk = JsonSerializer.Serialize(new JsonWebKey { X = Base64Url.EncodeToString(q.X), Y = Base64Url.EncodeToString(q.Y), Kid = "bench" }, RekeyJsonContext.Default.JsonWebKey);
-        _key = new SigningKey(new StoredSigningKey("bench", 1, 1, jwk, ecdsa.ExportPkcs8PrivateKey()));
+        _key = new SigningKey(new StoredSigningKey("bench", 1, 1, jwk, ecdsa.ExportPkcs8PrivateKey(), 1, null));
         const string issuer = "http://127.0.0.1:5080/oauth2/68088146432225";
         _claims = new AccessTokenClaims(issuer, "123456789012", [issuer], "123456789012", ["read"], 1_800_000_000, 1_800_003_600, AccessTokens.NewTokenId());
     }

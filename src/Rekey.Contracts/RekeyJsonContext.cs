@@ -12,6 +12,7 @@ namespace Rekey.Contracts;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(ResultResponse))]
+[JsonSerializable(typeof(SigningKeysResponse))]
 [JsonSerializable(typeof(ClientSecretUpdateRequest))]
 [JsonSerializable(typeof(ClientSecretResponse))]
 [JsonSerializable(typeof(ClientFlagUpdateRequest))]

@@ -176,7 +176,13 @@ public static class ResultCodes
     /// <summary>Data key rotated and secrets re-encrypted.</summary>
     public static readonly ResultCode DataKeyRotated = new("A180001", 200, "Rotated the data encryption key to {0}; re-encrypted {1} stored values, {2} remain under older keys.");
     /// <summary>A service's access-token signing key rotated.</summary>
-    public static readonly ResultCode SigningKeyRotated = new("A182001", 200, "Rotated the signing key of the service {0}; new key ID {1}. The previous key stays published in the JWKS.");
+    public static readonly ResultCode SigningKeyRotated = new("A182001", 200,
+        "Rotated the signing key of the service {0}; new key ID {1}, published in the JWKS now, signing from its activatesAt. The previous key stays published until the tokens it signed have expired.");
+    /// <summary>A service's signing keys and their schedules listed.</summary>
+    public static readonly ResultCode SigningKeysListed = new("A182002", 200, "Listed {0} signing keys of the service {1}.");
+    /// <summary>A rotation while the key of the previous one is still waiting to sign.</summary>
+    public static readonly ResultCode SigningKeyStillPending = new("A182201", 409,
+        "The service {0} already has a signing key waiting to sign ({1}, from {2}). Rotate again once it has become active.");
     /// <summary>An interrupted rotation finished: values re-encrypted under the current data key, no key added.</summary>
     public static readonly ResultCode DataKeyReencrypted = new("A180002", 200, "Re-encrypted {1} stored values under the current data key {0}; {2} remain under older keys.");
     /// <summary>A new data key would not be wrapped under every master key in use: this node lacks some of them.</summary>
@@ -193,6 +199,12 @@ public static class ResultCodes
     public static readonly ResultCode MasterKeyStillNeeded = new("A183201", 409, "The master key '{0}' cannot be retired: the data key(s) {1} open with no other master key configured on this node. Rewrap them first.");
     /// <summary>Unknown master key ID.</summary>
     public static readonly ResultCode MasterKeyNotFound = new("A183202", 404, "The master key '{0}' wraps no data key of this database.");
+
+    // ---- 184: service discovery (Authlete's service/configuration and service/jwks/get) -------------
+    /// <summary>The 'patch' parameter of service/configuration.</summary>
+    public static readonly ResultCode ConfigurationPatchUnsupported = new("A184201", 400, "'patch' (a JSON Patch applied to the configuration) is not supported by Rekey.");
+    /// <summary>includePrivateKeys=true on service/jwks/get.</summary>
+    public static readonly ResultCode PrivateKeysNeverReturned = new("A184202", 400, "Rekey never returns private keys: 'includePrivateKeys' must be false or absent.");
 
     // ---- 160–162: API tokens -----------------------------------------------------------------------
     /// <summary>Token create names no existing service.</summary>

@@ -55,13 +55,24 @@ public sealed partial class RekeyClient
         SendAsync(HttpMethod.Post, $"api/keys/masters/retire/{Segment(masterKeyId, nameof(masterKeyId))}", null, Json.DataKeysResponse, cancellationToken);
 
     /// <summary>
-    /// Rotates a service's signing key: a new ES256 key signs its access tokens from now on, and the previous key
-    /// stays published in the JWKS so that tokens already issued still verify
+    /// Rotates a service's signing key: a new ES256 key is published in the JWKS at once and signs the access tokens
+    /// after the server's activation delay; the key it replaces stays published until the tokens it signed have expired
     /// (<c>POST /api/{serviceId}/signing_key/rotate</c>; Rekey extension, permission <c>service.write</c>). Success
-    /// is result code <c>A182001</c>, naming the new key ID.
+    /// is result code <c>A182001</c>, naming the new key ID; <c>A182201</c> (409) while the key of an earlier rotation
+    /// is still waiting to sign. The body also lists every key's schedule (see <see cref="ListSigningKeysAsync"/>).
     /// </summary>
     /// <param name="serviceId">The service ID.</param>
     /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
     public Task<RekeyResult<ResultResponse>> RotateSigningKeyAsync(long serviceId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"api/{serviceId}/signing_key/rotate", null, Json.ResultResponse, cancellationToken);
+
+    /// <summary>
+    /// Lists a service's signing keys, newest first, each with its status (<c>published</c>, <c>active</c>,
+    /// <c>retiring</c>) and schedule (<c>GET /api/{serviceId}/signing_key/get/list</c>; Rekey extension, permission
+    /// <c>service.read</c>). Success is result code <c>A182002</c>.
+    /// </summary>
+    /// <param name="serviceId">The service ID.</param>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<SigningKeysResponse>> ListSigningKeysAsync(long serviceId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/{serviceId}/signing_key/get/list", null, Json.SigningKeysResponse, cancellationToken);
 }

@@ -19,6 +19,24 @@ public sealed partial class RekeyClient
     public Task<RekeyResult<ServiceDocument>> GetServiceAsync(long serviceId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, $"api/{serviceId}/service/get", null, Json.ServiceDocument, cancellationToken);
 
+    /// <summary>
+    /// Gets the service's discovery document, the one published at <c>{issuer}/.well-known/openid-configuration</c>
+    /// (<c>GET /api/{serviceId}/service/configuration</c>, permission <c>service.read</c>).
+    /// </summary>
+    /// <param name="serviceId">The service ID.</param>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<AuthorizationServerMetadata>> GetServiceConfigurationAsync(long serviceId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/{serviceId}/service/configuration", null, Json.AuthorizationServerMetadata, cancellationToken);
+
+    /// <summary>
+    /// Gets the service's JWK set: the public signing keys published now (<c>GET /api/{serviceId}/service/jwks/get</c>,
+    /// permission <c>service.read</c>). Rekey never returns private keys.
+    /// </summary>
+    /// <param name="serviceId">The service ID.</param>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<JsonWebKeySet>> GetServiceJwksAsync(long serviceId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/{serviceId}/service/jwks/get", null, Json.JsonWebKeySet, cancellationToken);
+
     /// <summary>Lists the services the token can see (<c>GET /api/service/get/list</c>).</summary>
     /// <param name="start">First index, inclusive (server default 0).</param>
     /// <param name="end">Last index, exclusive (server default 5; at most 1000 per page).</param>

@@ -178,6 +178,7 @@ internal static class RekeyHosting
         api.MapApiTokens();
         api.MapAudit();
         api.MapKeys();
+        api.MapServiceDiscovery();
         api.MapAuthleteAuth();
         app.MapOAuth();
         return app;

@@ -24,6 +24,20 @@ internal sealed class RekeyOptions
     /// <summary>Largest request body accepted on /api, in bytes.</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// How long a rotated-in signing key is published in the JWKS before it signs, so that verifiers caching the JWKS
+    /// have fetched it before they meet a token it signed. Default one day: Rekey answers the JWKS with
+    /// <c>max-age=60</c> and jose keeps it up to 10 minutes, but Microsoft.IdentityModel (JwtBearer) refreshes its
+    /// metadata only every 12 hours by default, and only when a request comes.
+    /// </summary>
+    public TimeSpan SigningKeyActivationDelay { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// How long a replaced signing key stays published after the last token it signed has expired: the clock skew that
+    /// verifiers allow (Microsoft.IdentityModel's default is 5 minutes). Default 5 minutes.
+    /// </summary>
+    public TimeSpan SigningKeyRetirementMargin { get; set; } = TimeSpan.FromMinutes(5);
+
     public StorageOptions Storage { get; set; } = new();
 
     public override string ToString() => $"RekeyOptions {{ DataDirectory = {DataDirectory}, Provider = {Storage.Provider} }}";

@@ -48,6 +48,16 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
             errors.Add("Rekey:PublicBaseUrl must be an absolute http(s) URL without query or fragment.");
         }
 
+        if (options.SigningKeyActivationDelay < TimeSpan.Zero || options.SigningKeyActivationDelay > TimeSpan.FromDays(7))
+        {
+            errors.Add("Rekey:SigningKeyActivationDelay must be between 00:00:00 and 7.00:00:00.");
+        }
+
+        if (options.SigningKeyRetirementMargin < TimeSpan.Zero || options.SigningKeyRetirementMargin > TimeSpan.FromDays(1))
+        {
+            errors.Add("Rekey:SigningKeyRetirementMargin must be between 00:00:00 and 1.00:00:00.");
+        }
+
         if (options.AdminToken is { Length: > 0 and < 16 })
         {
             errors.Add("Rekey:AdminToken must be at least 16 characters.");

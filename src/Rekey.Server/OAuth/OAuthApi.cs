@@ -29,6 +29,9 @@ internal static class OAuthApi
         group.MapGet("/jwks", JwksAsync).WithName("oauth2_jwks").WithSummary("The service's public signing keys (ES256).").Produces<JsonWebKeySet>(200);
         app.MapGet("/.well-known/oauth-authorization-server/oauth2/{serviceId}", MetadataAsync).WithTags("OAuth 2.0")
             .WithName("oauth2_metadata").WithSummary("RFC 8414 authorization server metadata of the service.").Produces<AuthorizationServerMetadata>(200);
+        // Where OpenID Connect Discovery, and the libraries that take only an issuer, look for it (RFC 8414 §5).
+        group.MapGet("/.well-known/openid-configuration", MetadataAsync).WithName("oauth2_openid_configuration")
+            .WithSummary("The same metadata at {issuer}/.well-known/openid-configuration, where libraries given only the issuer look.").Produces<AuthorizationServerMetadata>(200);
         return app;
     }
 
@@ -220,12 +223,16 @@ internal static class OAuthApi
             return Error(http, 404, "invalid_request", "Unknown service.");
         }
 
-        // Make sure a key exists, so that a resource server configured before the first token still finds one.
-        await keys.CurrentAsync(sid, ct);
-        var published = await keys.PublishedAsync(sid, ct);
-        http.Response.Headers.CacheControl = "public, max-age=60";
-        return Results.Json(new JsonWebKeySet { Keys = published.Select(k => k.Jwk).ToList() }, WireJson.Context.JsonWebKeySet);
+        var set = await Discovery.KeySetAsync(keys, sid, ct);
+        http.Response.Headers.CacheControl = $"public, max-age={(int)JwksMaxAge.TotalSeconds}";
+        return Results.Json(set, WireJson.Context.JsonWebKeySet);
     }
+
+    /// <summary>
+    /// How long verifiers may cache the JWKS. <c>Rekey:SigningKeyActivationDelay</c> must exceed it (with a margin), so
+    /// that a key is in every cache before it signs.
+    /// </summary>
+    public static readonly TimeSpan JwksMaxAge = TimeSpan.FromSeconds(60);
 
     private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
     {
@@ -234,21 +241,7 @@ internal static class OAuthApi
             return Error(http, 404, "invalid_request", "Unknown service.");
         }
 
-        var issuer = Issuer(http.Request, options.Value, sid);
-        string[] methods = ["client_secret_basic", "client_secret_post"];
-        return Results.Json(new AuthorizationServerMetadata
-        {
-            Issuer = issuer,
-            TokenEndpoint = issuer + "/token",
-            JwksUri = issuer + "/jwks",
-            IntrospectionEndpoint = issuer + "/introspect",
-            ScopesSupported = service.SupportedScopes?.Select(s => s.Name).OfType<string>().ToList(),
-            ResponseTypesSupported = [],
-            GrantTypesSupported = [TokenIssuer.ClientCredentials],
-            TokenEndpointAuthMethodsSupported = methods,
-            IntrospectionEndpointAuthMethodsSupported = methods,
-            AccessTokenSigningAlgValuesSupported = ["ES256"],
-        }, WireJson.Context.AuthorizationServerMetadata);
+        return Results.Json(Discovery.Metadata(Issuer(http.Request, options.Value, sid), service), WireJson.Context.AuthorizationServerMetadata);
     }
 
     public static string Serialize(OAuthTokenResponse body) => JsonSerializer.Serialize(body, WireJson.Context.OAuthTokenResponse);

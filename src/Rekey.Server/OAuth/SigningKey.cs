@@ -33,6 +33,7 @@ internal sealed class SigningKey
     {
         KeyId = stored.KeyId;
         CreatedAt = stored.CreatedAt;
+        Times = stored.Times;
         _privateKey = stored.PrivateKey;
         Jwk = JsonSerializer.Deserialize(stored.PublicJwk, WireJson.Context.JsonWebKey)
             ?? throw new InvalidOperationException($"Signing key {stored.KeyId} has no public JWK.");
@@ -41,6 +42,8 @@ internal sealed class SigningKey
     public string KeyId { get; }
 
     public long CreatedAt { get; }
+
+    public KeyTimes Times { get; }
 
     public JsonWebKey Jwk { get; }
 

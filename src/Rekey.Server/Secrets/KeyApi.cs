@@ -28,8 +28,13 @@ internal static class KeyApi
             .Documented<DataKeysResponse>("keys_reencrypt_api", "Rekey extension: finish an interrupted rotation (re-encrypt what is still under older keys).", 200, ResultCodes.DataKeyReencrypted)
             .WithTags("Rekey extensions");
         api.MapPost("/{serviceId}/signing_key/rotate", RotateSigningKeyAsync).RequirePermission(Permissions.ServiceWrite).Audited(AuditActions.SigningKeyRotate)
-            .Documented<ResultResponse>("signing_key_rotate_api", "Rekey extension: new ES256 key for the service's access tokens; the previous key stays in the JWKS.", 200,
-                ResultCodes.SigningKeyRotated, ResultCodes.ServiceNotFound)
+            .Documented<SigningKeysResponse>("signing_key_rotate_api",
+                "Rekey extension: a new ES256 key for the service's access tokens, published in the JWKS now and signing after Rekey:SigningKeyActivationDelay; the key it replaces stays published until its tokens have expired. Answers every key's schedule.",
+                200, ResultCodes.SigningKeyRotated, ResultCodes.SigningKeyStillPending, ResultCodes.ServiceNotFound)
+            .WithTags("Rekey extensions");
+        api.MapGet("/{serviceId}/signing_key/get/list", ListSigningKeysAsync).RequirePermission(Permissions.ServiceRead)
+            .Documented<SigningKeysResponse>("signing_key_get_list_api", "Rekey extension: the service's signing keys, newest first, each with its status (published, active, retiring) and schedule.", 200,
+                ResultCodes.SigningKeysListed, ResultCodes.ServiceNotFound)
             .WithTags("Rekey extensions");
         api.MapGet("/keys/get/list", ListAsync).RequirePermission(Permissions.Admin)
             .Documented<DataKeysResponse>("keys_get_list_api", "Rekey extension: the data keys and how many stored values each seals; the master keys and which data keys each wraps.", 200,
@@ -81,15 +86,32 @@ internal static class KeyApi
         return await AnswerAsync(store, keys, code.Code, code.Format(masterKeyId, wraps), null, ct);
     }
 
-    private static async Task<JsonHttpResult<ResultResponse>> RotateSigningKeyAsync(HttpContext http, Changes changes, OAuth.SigningKeys keys, CancellationToken ct)
+    private static async Task<IResult> RotateSigningKeyAsync(HttpContext http, Changes changes, OAuth.SigningKeys keys, CancellationToken ct)
     {
         var sid = http.GetServiceId();
         var change = changes.For(http);
         var rotated = await keys.RotateAsync(sid, change, ct);
         return rotated.IsOk(out var keyId, out var error)
-            ? AuthleteResults.Ok(ResultCodes.SigningKeyRotated, sid, keyId)
+            ? SigningKeysAnswer(ResultCodes.SigningKeyRotated.Code, ResultCodes.SigningKeyRotated.Format(sid, keyId), await keys.DescribeAsync(sid, ct))
             : await changes.RefuseAsync(http, change, error, sid);
     }
+
+    private static async Task<IResult> ListSigningKeysAsync(HttpContext http, IRekeyStore store, OAuth.SigningKeys keys, CancellationToken ct)
+    {
+        var sid = http.GetServiceId();
+        if (await store.GetServiceAsync(sid, ct) is null)
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, sid);
+        }
+
+        // Like the JWKS, the list makes the first key of a service that has none.
+        await keys.CurrentAsync(sid, ct);
+        var described = await keys.DescribeAsync(sid, ct);
+        return SigningKeysAnswer(ResultCodes.SigningKeysListed.Code, ResultCodes.SigningKeysListed.Format(described.Count, sid), described);
+    }
+
+    private static IResult SigningKeysAnswer(string code, string message, IReadOnlyList<SigningKeyInfo> keys) =>
+        Results.Json(new SigningKeysResponse { ResultCode = code, ResultMessage = message, Keys = keys }, WireJson.Context.SigningKeysResponse);
 
     private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using Rekey.Contracts;
+using Rekey.Server.OAuth;
 
 namespace Rekey.Server.Storage;
 
@@ -96,14 +97,16 @@ internal interface IRekeyStore
 
     // ---- signing keys
 
-    /// <summary>Signing keys kept and published per service: the current one and the one before it.</summary>
-    const int SigningKeysKept = 2;
-
-    /// <summary>The service's published signing keys, newest first (at most <see cref="SigningKeysKept"/>).</summary>
+    /// <summary>The service's signing keys with their schedules, newest first (retired ones too, until the next addition deletes them).</summary>
     Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(long serviceId, CancellationToken ct);
 
-    /// <summary>Adds a signing key (it becomes current); keys beyond the newest <see cref="SigningKeysKept"/> are deleted.</summary>
-    Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct);
+    /// <summary>
+    /// Adds <paramref name="key"/> as <paramref name="plan"/> decides, given the service's keys and the new key's
+    /// creation time (epoch ms): when it starts signing and which key it retires when. A null plan adds nothing and
+    /// answers the newest key. Keys past their retirement are deleted; one transaction, the service row locked.
+    /// </summary>
+    Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, Func<IReadOnlyList<StoredSigningKey>, long, Outcome<SigningKeyPlan?>> plan,
+        ChangeContext change, CancellationToken ct);
 
     // ---- keys
 

@@ -89,9 +89,15 @@ internal sealed record ClientCredentials(long ServiceId, long ClientId, string? 
 /// <summary>An API token row (never the token itself: only its SHA-256 hash is stored).</summary>
 internal sealed record StoredApiToken(long TokenId, long ServiceId, IReadOnlyList<string> Permissions, string? Description, long CreatedAt);
 
-/// <summary>A service's signing key: public JWK and the private key (PKCS#8), opened.</summary>
-internal sealed record StoredSigningKey(string KeyId, long ServiceId, long CreatedAt, string PublicJwk, byte[] PrivateKey)
+/// <summary>
+/// A service's signing key: public JWK and the private key (PKCS#8), opened, with its schedule (epoch ms): published from
+/// <paramref name="CreatedAt"/>, signing from <paramref name="ActivatesAt"/>, out of the JWKS from <paramref name="RetiresAt"/>
+/// (null while no successor is scheduled). The rules are in <see cref="OAuth.SigningKeySchedule"/>.
+/// </summary>
+internal sealed record StoredSigningKey(string KeyId, long ServiceId, long CreatedAt, string PublicJwk, byte[] PrivateKey, long ActivatesAt, long? RetiresAt)
 {
+    public OAuth.KeyTimes Times => new(CreatedAt, ActivatesAt, RetiresAt);
+
     public override string ToString() => $"StoredSigningKey {{ KeyId = {KeyId}, ServiceId = {ServiceId} }}";
 }
 

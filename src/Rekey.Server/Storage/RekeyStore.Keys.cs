@@ -1,4 +1,5 @@
 using Rekey.Contracts;
+using Rekey.Server.OAuth;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage.Postgres;
 
@@ -78,29 +79,47 @@ internal sealed partial class RekeyStore
     private async ValueTask<List<StoredSigningKey>> LoadSigningKeysAsync(IStoreSession s, long serviceId, CancellationToken ct)
     {
         var rows = await s.QueryAsync(new Sql(_sql.SigningKeysOfService, SqlArg.Long("s", serviceId)),
-            r => (KeyId: r.GetString(0), CreatedAt: r.GetInt64(1), Jwk: r.GetString(2), DataKeyId: r.GetString(3), Ciphertext: (byte[])r.GetValue(4)), ct);
+            r => (KeyId: r.GetString(0), CreatedAt: r.GetInt64(1), Jwk: r.GetString(2), DataKeyId: r.GetString(3), Ciphertext: (byte[])r.GetValue(4),
+                ActivatesAt: r.GetInt64(5), RetiresAt: Rows.Number(r, 6)), ct);
         await EnsureKeysAsync(s, rows.Select(r => r.DataKeyId), ct);
         return [.. rows.Select(r => new StoredSigningKey(r.KeyId, serviceId, r.CreatedAt, r.Jwk,
-            Convert.FromBase64String(_cipher.Open(r.DataKeyId, r.Ciphertext, SecretCipher.SigningKeyAssociatedData(serviceId, r.KeyId)))))];
+            Convert.FromBase64String(_cipher.Open(r.DataKeyId, r.Ciphertext, SecretCipher.SigningKeyAssociatedData(serviceId, r.KeyId))), r.ActivatesAt, r.RetiresAt))];
     }
 
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(long serviceId, CancellationToken ct) =>
         _engine.ReadAsync<IReadOnlyList<StoredSigningKey>>(async (s, ct) => await LoadSigningKeysAsync(s, serviceId, ct), ct);
 
-    public Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, ChangeContext change, CancellationToken ct) =>
+    public Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, Func<IReadOnlyList<StoredSigningKey>, long, Outcome<SigningKeyPlan?>> plan,
+        ChangeContext change, CancellationToken ct) =>
         _engine.WriteAsync<Outcome<StoredSigningKey>>(async (s, ct) =>
         {
-            // The service row lock orders concurrent additions (two nodes creating the first key on demand).
+            // The service row lock orders concurrent additions (two nodes creating the first key on demand, two rotations).
             if ((await s.QueryAsync(new Sql(_sql.ServiceByIdForUpdate, SqlArg.Long("id", serviceId)), Rows.Service, ct)) is not [_])
             {
                 return StoreRules.ServiceNotFound(serviceId);
             }
 
-            var newest = await CountAsync(s, new Sql(_sql.NewestSigningKey, SqlArg.Long("s", serviceId)), ct);
+            var existing = await LoadSigningKeysAsync(s, serviceId, ct);
+            var createdAt = SecretPolicy.CreatedAt(change.At, await CountAsync(s, new Sql(_sql.NewestSigningKey, SqlArg.Long("s", serviceId)), ct));
+            if (!plan(existing, createdAt).IsOk(out var decided, out var error))
+            {
+                return error;
+            }
+
+            if (decided is null)
+            {
+                return existing[0];
+            }
+
             var sealedKey = _cipher.Seal(Convert.ToBase64String(key.PrivateKey), SecretCipher.SigningKeyAssociatedData(serviceId, key.KeyId));
-            await s.ExecuteAsync(new Sql(_sql.InsertSigningKey, SqlArg.Text("k", key.KeyId), SqlArg.Long("s", serviceId), SqlArg.Long("t", SecretPolicy.CreatedAt(change.At, newest)),
-                SqlArg.Text("jwk", key.PublicJwk), SqlArg.Text("dk", sealedKey.KeyId), SqlArg.Bytes("ct", sealedKey.Ciphertext)), ct);
-            await s.ExecuteAsync(new Sql(_sql.PruneSigningKeys, SqlArg.Long("s", serviceId), SqlArg.Int("keep", IRekeyStore.SigningKeysKept)), ct);
+            await s.ExecuteAsync(new Sql(_sql.DeleteRetiredSigningKeys, SqlArg.Long("s", serviceId), SqlArg.Long("now", change.At)), ct);
+            await s.ExecuteAsync(new Sql(_sql.InsertSigningKey, SqlArg.Text("k", key.KeyId), SqlArg.Long("s", serviceId), SqlArg.Long("t", createdAt),
+                SqlArg.Text("jwk", key.PublicJwk), SqlArg.Text("dk", sealedKey.KeyId), SqlArg.Bytes("ct", sealedKey.Ciphertext), SqlArg.Long("a", decided.ActivatesAt)), ct);
+            if (decided.Retiring is { } retiring)
+            {
+                await s.ExecuteAsync(new Sql(_sql.RetireSigningKey, SqlArg.Long("s", serviceId), SqlArg.Text("k", retiring.KeyId), SqlArg.Long("r", retiring.RetiresAt)), ct);
+            }
+
             var added = (await LoadSigningKeysAsync(s, serviceId, ct)).First(k => k.KeyId == key.KeyId);
             DeferAudit(s, change, serviceId, null, null, target: key.KeyId);
             return added;

@@ -189,16 +189,21 @@ internal sealed class SqlText(Dialect d)
 
     // ---- signing keys -------------------------------------------------------------------------------
 
-    public readonly string SigningKeysOfService = "SELECT key_id, created_at, public_jwk, data_key_id, ciphertext FROM signing_keys WHERE service_id = @s ORDER BY created_at DESC, key_id DESC";
+    public readonly string SigningKeysOfService = """
+        SELECT key_id, created_at, public_jwk, data_key_id, ciphertext, COALESCE(activates_at, created_at), retires_at
+        FROM signing_keys WHERE service_id = @s ORDER BY created_at DESC, key_id DESC
+        """;
 
     public readonly string NewestSigningKey = "SELECT COALESCE(MAX(created_at), 0) FROM signing_keys WHERE service_id = @s";
 
-    public readonly string InsertSigningKey = "INSERT INTO signing_keys (key_id, service_id, created_at, public_jwk, data_key_id, ciphertext) VALUES (@k, @s, @t, @jwk, @dk, @ct)";
-
-    public readonly string PruneSigningKeys = """
-        DELETE FROM signing_keys WHERE service_id = @s AND key_id NOT IN
-          (SELECT key_id FROM signing_keys WHERE service_id = @s ORDER BY created_at DESC, key_id DESC LIMIT @keep)
+    public readonly string InsertSigningKey = """
+        INSERT INTO signing_keys (key_id, service_id, created_at, public_jwk, data_key_id, ciphertext, activates_at) VALUES (@k, @s, @t, @jwk, @dk, @ct, @a)
         """;
+
+    public readonly string RetireSigningKey = "UPDATE signing_keys SET retires_at = @r WHERE service_id = @s AND key_id = @k";
+
+    /// <summary>Keys past their retirement: no token they signed is still valid.</summary>
+    public readonly string DeleteRetiredSigningKeys = "DELETE FROM signing_keys WHERE service_id = @s AND retires_at IS NOT NULL AND retires_at <= @now";
 
     // ---- data keys ----------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["POST /api/service/create"] = [nameof(RekeyClient.CreateServiceAsync)],
         ["GET /api/{serviceId}/service/get"] = [nameof(RekeyClient.GetServiceAsync)],
         ["GET /api/service/get/list"] = [nameof(RekeyClient.ListServicesAsync)],
+        ["GET /api/{serviceId}/service/configuration"] = [nameof(RekeyClient.GetServiceConfigurationAsync)],
+        ["GET /api/{serviceId}/service/jwks/get"] = [nameof(RekeyClient.GetServiceJwksAsync)],
         ["POST /api/{serviceId}/service/update"] = [nameof(RekeyClient.UpdateServiceAsync)],
         ["DELETE /api/{serviceId}/service/delete"] = [nameof(RekeyClient.DeleteServiceAsync)],
         ["POST /api/{serviceId}/client/create"] = [nameof(RekeyClient.CreateClientAsync)],
@@ -40,6 +42,7 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["POST /api/keys/rewrap"] = [nameof(RekeyClient.RewrapDataKeysAsync)],
         ["POST /api/keys/masters/retire/{masterKeyId}"] = [nameof(RekeyClient.RetireMasterKeyAsync)],
         ["POST /api/{serviceId}/signing_key/rotate"] = [nameof(RekeyClient.RotateSigningKeyAsync)],
+        ["GET /api/{serviceId}/signing_key/get/list"] = [nameof(RekeyClient.ListSigningKeysAsync)],
         ["POST /api/{serviceId}/auth/token"] = [nameof(RekeyClient.ProcessTokenRequestAsync)],
         ["POST /api/{serviceId}/auth/introspection"] = [nameof(RekeyClient.IntrospectTokenAsync)],
     };

@@ -114,6 +114,7 @@ public sealed class StartFailureTests : IDisposable
 
     [Theory]
     [InlineData("--Rekey:Storage:SqliteWriteQueueLimit=0", "rekey: invalid configuration: Rekey:Storage:SqliteWriteQueueLimit must be between 1 and 1048576.")]
+    [InlineData("--Rekey:SigningKeyActivationDelay=-00:01:00", "rekey: invalid configuration: Rekey:SigningKeyActivationDelay must be between 00:00:00 and 7.00:00:00.")]
     [InlineData("--Rekey:Storage:Provider=mysql", "rekey: invalid configuration: Rekey:Storage:Provider must be one of: sqlite, postgres (got 'mysql').")]
     [InlineData("--urls=http://127.0.0.1:0;nonsense", "rekey: invalid configuration: Invalid url: 'nonsense' (--urls or ASPNETCORE_URLS)")]
     public async Task invalid_configuration_exits_1_with_one_line_naming_the_setting_and_creates_no_data_directory(string setting, string expected)

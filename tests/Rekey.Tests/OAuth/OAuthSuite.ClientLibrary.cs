@@ -88,17 +88,6 @@ public abstract partial class OAuthSuite
         Assert.Contains("Issuer name does not match authority", document.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task the_openid_configuration_path_is_not_served_so_the_rfc8414_path_is_required()
-    {
-        var sid = await Admin.CreateServiceAsync(ScopedService);
-
-        var document = await Anonymous.GetDiscoveryDocumentAsync(new DiscoveryDocumentRequest { Address = Issuer(sid) });
-
-        Assert.True(document.IsError);
-        Assert.Equal(HttpStatusCode.NotFound, document.HttpStatusCode);
-    }
-
     [Theory]
     [InlineData(ClientCredentialStyle.AuthorizationHeader, false)]
     [InlineData(ClientCredentialStyle.AuthorizationHeader, true)]

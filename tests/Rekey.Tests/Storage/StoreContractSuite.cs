@@ -253,6 +253,71 @@ public abstract class StoreContractSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task a_database_of_the_earlier_layout_gets_signing_key_schedules_the_replaced_key_published_for_the_longest_token_lifetime()
+    {
+        // A database as the release before migration 9 left it: the newest key signed, the one before it was published.
+        await using var database = await CreateDatabaseAsync();
+        var store = (RekeyStore)CreateStore(database, NewCipher());
+        _opened.Add(store);
+        const long serviceId = 100_000_001_001;
+        await store.Engine.WriteAsync(async (s, ct) =>
+        {
+            await s.ExecuteAsync(new Sql("CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)"), ct);
+            foreach (var (version, script) in Migrations.For(store.Engine.Dialect.Name).Where(m => m.Version < 9))
+            {
+                await s.ExecuteAsync(new Sql(script), ct);
+                await s.ExecuteAsync(new Sql("INSERT INTO schema_migrations (version, applied_at) VALUES (@v, 0)", SqlArg.Int("v", version)), ct);
+            }
+
+            await s.ExecuteAsync(new Sql("INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at) VALUES (@s, '{}', 0, 0, 1, 1)",
+                SqlArg.Long("s", serviceId)), ct);
+            foreach (var (keyId, createdAt) in new[] { ("old", 1_000L), ("new", 5_000L) })
+            {
+                await s.ExecuteAsync(new Sql("INSERT INTO signing_keys (key_id, service_id, created_at, public_jwk, data_key_id, ciphertext) VALUES (@k, @s, @t, '{}', 'dk', @ct)",
+                    SqlArg.Text("k", keyId), SqlArg.Long("s", serviceId), SqlArg.Long("t", createdAt), SqlArg.Bytes("ct", [1])), ct);
+            }
+
+            return true;
+        }, None);
+
+        await store.MigrateAsync(None);
+
+        var rows = await store.Engine.ReadAsync<IReadOnlyList<(string, long, long?)>>(async (s, ct) => await s.QueryAsync(
+            new Sql("SELECT key_id, activates_at, retires_at FROM signing_keys ORDER BY created_at"), r => (r.GetString(0), r.GetInt64(1), r.IsDBNull(2) ? (long?)null : r.GetInt64(2)), ct), None);
+        Assert.Equal([("old", 1_000L, (long?)(5_000L + 604_800_000L + 300_000L)), ("new", 5_000L, null)], rows);
+    }
+
+    [Fact]
+    public async Task a_signing_key_is_added_on_the_plans_schedule_and_keys_past_retirement_are_deleted_by_the_next_addition()
+    {
+        var serviceId = await NewServiceAsync();
+        ChangeContext At(long at) => new(AuditActions.SigningKeyRotate, at, "organisation", null, null, null);
+        NewSigningKey Key(string id) => new(id, $$"""{"kid":"{{id}}"}""", [1, 2, 3]);
+        var t0 = Now + 1_000;
+
+        var first = await Store.AddSigningKeyAsync(serviceId, Key("k1"), Rekey.Server.OAuth.SigningKeySchedule.First, At(t0), None);
+        var again = await Store.AddSigningKeyAsync(serviceId, Key("k1b"), Rekey.Server.OAuth.SigningKeySchedule.First, At(t0 + 1), None);
+        Outcome<Rekey.Server.OAuth.SigningKeyPlan?> Rotation(IReadOnlyList<StoredSigningKey> keys, long at) =>
+            Rekey.Server.OAuth.SigningKeySchedule.Rotation(serviceId, keys, at, TimeSpan.FromSeconds(100), 60, TimeSpan.FromSeconds(5));
+        var second = await Store.AddSigningKeyAsync(serviceId, Key("k2"), Rotation, At(t0 + 10_000), None);
+        var refused = await Store.AddSigningKeyAsync(serviceId, Key("k2b"), Rotation, At(t0 + 20_000), None);
+
+        Assert.Equal(("k1", t0, (long?)null), (first.Value?.KeyId, first.Value?.ActivatesAt ?? 0, first.Value?.RetiresAt));
+        Assert.Equal("k1", again.Value?.KeyId); // the service had a key: nothing added
+        Assert.Equal(("k2", t0 + 110_000), (second.Value?.KeyId, second.Value?.ActivatesAt ?? 0));
+        AssertError(refused, ResultCodes.SigningKeyStillPending);
+        var keys = await Store.GetSigningKeysAsync(serviceId, None);
+        Assert.Equal([("k2", t0 + 10_000, t0 + 110_000, (long?)null), ("k1", t0, t0, t0 + 110_000 + 65_000)],
+            keys.Select(k => (k.KeyId, k.CreatedAt, k.ActivatesAt, k.RetiresAt)));
+        Assert.Equal([1, 2, 3], keys[1].PrivateKey);
+
+        // After k1's retirement, the next rotation deletes it; k2 retires on the new key's schedule.
+        var third = await Store.AddSigningKeyAsync(serviceId, Key("k3"), Rotation, At(t0 + 175_000), None);
+        Assert.True(third.IsOk(out _, out var error), error?.Message);
+        Assert.Equal([("k3", (long?)null), ("k2", t0 + 275_000 + 65_000)], (await Store.GetSigningKeysAsync(serviceId, None)).Select(k => (k.KeyId, k.RetiresAt)));
+    }
+
+    [Fact]
     public async Task migrate_again_changes_nothing_and_keeps_the_one_data_key()
     {
         var before = await Store.ListDataKeysAsync(None);
