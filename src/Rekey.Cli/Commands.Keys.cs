@@ -57,16 +57,23 @@ internal static partial class Commands
     private static Command SigningKey(Session session)
     {
         var rotate = new Command("rotate",
-            "Give the service given by --service a new ES256 key for its access tokens (permission service.write); the previous key stays in the JWKS")
+            "Give the service given by --service a new ES256 key for its access tokens (permission service.write): published in the JWKS now, " +
+            "signing from its ACTIVATES time; the key it replaces stays published until the tokens it signed have expired")
         {
             session.Service,
         };
         rotate.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
         {
             var serviceId = session.ServiceId(parse);
-            return session.Print(parse, await session.Client(parse).RotateSigningKeyAsync(serviceId, ct), Show.Result,
-                readBack: "the audit trail (rekey audit --action signing_key.rotate)");
+            return session.Print(parse, await session.Client(parse).RotateSigningKeyAsync(serviceId, ct), Show.SigningKeys,
+                readBack: "rekey signing-key list");
         }, ct));
-        return new Command("signing-key", "Manage the key that signs the service's access tokens") { rotate };
+        var list = new Command("list", "List the signing keys of the service given by --service, newest first, with their schedule (permission service.read)")
+        {
+            session.Service,
+        };
+        list.SetAction((parse, ct) => session.RunAsync(parse, async ct =>
+            session.Print(parse, await session.Client(parse).ListSigningKeysAsync(session.ServiceId(parse), ct), Show.SigningKeys), ct));
+        return new Command("signing-key", "Manage the keys that sign the service's access tokens, and their schedule") { rotate, list };
     }
 }

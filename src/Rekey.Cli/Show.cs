@@ -139,6 +139,14 @@ internal static class Show
         }
     }
 
+    public static void SigningKeys(TextWriter o, SigningKeysResponse r)
+    {
+        Human.KeyValues(o, [("resultCode", r.ResultCode), ("resultMessage", r.ResultMessage)]);
+        Human.Line(o, "");
+        Human.Table(o, ["KEY ID", "STATUS", "PUBLISHED", "ACTIVATES", "RETIRES"],
+            r.Keys.Select(k => new[] { k.KeyId, k.Status, Human.Time(k.PublishedAt), Human.Time(k.ActivatesAt), Human.Time(k.RetiresAt) }));
+    }
+
     private static void Page(TextWriter o, ListResponse list, int count, string what) =>
         Human.Line(o, $"{count} of {list.TotalCount} {what} (start {list.Start}, end {list.End})");
 }

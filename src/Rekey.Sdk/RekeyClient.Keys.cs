@@ -63,8 +63,8 @@ public sealed partial class RekeyClient
     /// </summary>
     /// <param name="serviceId">The service ID.</param>
     /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
-    public Task<RekeyResult<ResultResponse>> RotateSigningKeyAsync(long serviceId, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, $"api/{serviceId}/signing_key/rotate", null, Json.ResultResponse, cancellationToken);
+    public Task<RekeyResult<SigningKeysResponse>> RotateSigningKeyAsync(long serviceId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/{serviceId}/signing_key/rotate", null, Json.SigningKeysResponse, cancellationToken);
 
     /// <summary>
     /// Lists a service's signing keys, newest first, each with its status (<c>published</c>, <c>active</c>,

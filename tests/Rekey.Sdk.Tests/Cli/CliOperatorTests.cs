@@ -273,4 +273,29 @@ public sealed class CliOperatorTests(SqliteServerFixture fixture) : CliTestBase(
         Assert.Equal(ExitCodes.Usage, across.ExitCode);
         Assert.StartsWith("error: usage --client 'billing' is an alias", across.Err, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task signing_key_rotate_and_list_show_each_keys_status_and_schedule()
+    {
+        var serviceId = await Admin.CreateServiceAsync();
+        using (var anonymous = Host.CreateClient())
+        {
+            // The first key appears with the first JWKS request.
+            (await anonymous.GetAsync($"/oauth2/{serviceId}/jwks")).EnsureSuccessStatusCode();
+        }
+
+        var rotated = await RunAsync(Env(serviceId), null, "signing-key", "rotate");
+        Assert.True(rotated.ExitCode == ExitCodes.Success, rotated.ToString());
+        Assert.Contains("A182001", rotated.Out, StringComparison.Ordinal);
+
+        var list = await RunAsync(Env(serviceId), null, "signing-key", "list");
+        Assert.True(list.ExitCode == ExitCodes.Success, list.ToString());
+        var rows = list.Table("KEY ID", "STATUS", "PUBLISHED", "ACTIVATES", "RETIRES");
+        Assert.Equal(["published", "active"], rows.Select(r => r["STATUS"]));
+        Assert.All(rows, r => Assert.Matches(@"^\d{4}-\d\d-\d\dT", r["ACTIVATES"]));
+
+        var again = await RunAsync(Env(serviceId), null, "signing-key", "rotate");
+        Assert.True(again.ExitCode == ExitCodes.Refused, again.ToString());
+        Assert.StartsWith("error: A182201 ", again.Err, StringComparison.Ordinal);
+    }
 }

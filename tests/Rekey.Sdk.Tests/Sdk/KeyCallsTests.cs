@@ -83,6 +83,13 @@ public sealed class KeyCallsTests(SqliteServerFixture fixture) : SdkTestBase(fix
         var added = Assert.Single(after.Keys, k => before.Keys.All(b => b.Kid != k.Kid));
         Assert.Equal(ResultCodes.SigningKeyRotated.Format(serviceId, added.Kid), rotated.Value.ResultMessage);
         Assert.All(before.Keys, k => Assert.Contains(after.Keys, a => a.Kid == k.Kid));
+
+        // The answer carries the schedule: the new key published (not signing yet), the old one still active.
+        Assert.Equal(SigningKeyInfo.Published, Assert.Single(rotated.Value.Keys, k => k.KeyId == added.Kid).Status);
+        Assert.Equal(SigningKeyInfo.Active, Assert.Single(rotated.Value.Keys, k => k.KeyId == before.Keys[0].Kid).Status);
+        var listed = await Rekey.ListSigningKeysAsync(serviceId);
+        Assert.True(listed.IsSuccess, listed.ToString());
+        Assert.Equal(rotated.Value.Keys.Select(k => (k.KeyId, k.Status)), listed.Value.Keys.Select(k => (k.KeyId, k.Status)));
     }
 
     [Fact]
