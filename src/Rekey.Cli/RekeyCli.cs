@@ -113,7 +113,10 @@ public static class RekeyCli
         if (parse.UnmatchedTokens is [var unknown, ..])
         {
             var isOption = unknown.StartsWith('-');
-            session.Usage(format, $"unknown {(isOption ? "option" : "command")} '{unknown}' for '{PathOf(parse)}'.");
+            // A word where no command is expected is an argument too many (rekey service delete 1: the service is --service).
+            session.Usage(format, isOption ? $"unknown option '{unknown}' for '{PathOf(parse)}'."
+                : command.Subcommands.Any(c => !c.Hidden) ? $"unknown command '{unknown}' for '{PathOf(parse)}'."
+                : $"unexpected argument '{unknown}' for '{PathOf(parse)}'{(command.Arguments.Count == 0 ? ", which takes none" : "")}.");
             var candidates = isOption
                 ? command.Options.Concat(AncestorOptions(parse)).Where(o => !o.Hidden).Select(o => o.Name)
                 : command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);

@@ -45,6 +45,16 @@ public sealed class CliShellTests(SqliteServerFixture fixture) : CliTestBase(fix
         Assert.Equal(["error: usage unknown command 'lsit' for 'rekey client'.", "Did you mean 'list'?", "Run 'rekey client --help' for usage."], run.Stderr);
     }
 
+    [Fact]
+    public async Task an_argument_to_a_command_that_takes_none_is_named_as_such_not_as_an_unknown_command()
+    {
+        using var run = await RekeyOnPath.RunAsync("service", "delete", "1");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Empty(run.Stdout);
+        Assert.Equal(["error: usage unexpected argument '1' for 'rekey service delete', which takes none.", "Run 'rekey service delete --help' for usage."], run.Stderr);
+    }
+
     [Theory]
     [InlineData("rekey ser", "service")]
     [InlineData("rekey client ", "create|delete|get|list|lock|unlock|update")]
