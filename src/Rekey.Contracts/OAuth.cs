@@ -114,6 +114,14 @@ public sealed record AuthorizationServerMetadata
     [JsonPropertyName("introspection_endpoint_auth_methods_supported")]
     public IReadOnlyList<string> IntrospectionEndpointAuthMethodsSupported { get; init; } = [];
 
+    /// <summary>RFC 8414 §2: the JWS algorithms of client assertions (client_secret_jwt) at the token endpoint.</summary>
+    [JsonPropertyName("token_endpoint_auth_signing_alg_values_supported")]
+    public IReadOnlyList<string>? TokenEndpointAuthSigningAlgValuesSupported { get; init; }
+
+    /// <summary>RFC 8414 §2: the same at the introspection endpoint.</summary>
+    [JsonPropertyName("introspection_endpoint_auth_signing_alg_values_supported")]
+    public IReadOnlyList<string>? IntrospectionEndpointAuthSigningAlgValuesSupported { get; init; }
+
     [JsonPropertyName("access_token_signing_alg_values_supported")]
     public IReadOnlyList<string> AccessTokenSigningAlgValuesSupported { get; init; } = [];
 #pragma warning restore CS1591
