@@ -111,7 +111,7 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
         }
 
         var requested = form.TryGetValue("scope", out var s) ? s.ToString() : null;
-        if (!TryResolveScopes(service, requested, out var scopes, out var unknownScope))
+        if (!TryResolveScopes(service, RequestableScopes.Of(document), requested, out var scopes, out var unknownScope))
         {
             return TokenFailure.Of(ResultCodes.TokenInvalidScope, "invalid_scope", $"The scope '{unknownScope}' is not supported.", 400, unknownScope);
         }
@@ -198,10 +198,14 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
         return new AuthenticationResult(new AuthenticatedClient(client, document), client.ClientId);
     }
 
-    /// <summary>RFC 6749 §3.3: requested scopes must all be supported; none requested = the service's default entries.</summary>
-    private static bool TryResolveScopes(ServiceDocument service, string? requested, out IReadOnlyList<string> scopes, out string unknown)
+    /// <summary>
+    /// RFC 6749 §3.3: requested scopes must all be supported and, when the client has requestable scopes
+    /// (<paramref name="requestable"/> not null), among them; none requested = the service's default entries the
+    /// client may request.
+    /// </summary>
+    private static bool TryResolveScopes(ServiceDocument service, IReadOnlyList<string>? requestable, string? requested, out IReadOnlyList<string> scopes, out string unknown)
     {
-        var supported = service.SupportedScopes ?? [];
+        var supported = (service.SupportedScopes ?? []).Where(x => requestable is null || (x.Name is { } name && requestable.Contains(name, StringComparer.Ordinal))).ToList();
         unknown = "";
         if (string.IsNullOrWhiteSpace(requested))
         {
