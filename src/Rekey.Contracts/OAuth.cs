@@ -114,6 +114,14 @@ public sealed record AuthorizationServerMetadata
     [JsonPropertyName("introspection_endpoint_auth_methods_supported")]
     public IReadOnlyList<string> IntrospectionEndpointAuthMethodsSupported { get; init; } = [];
 
+    /// <summary>RFC 8414 §2: the JWS algorithms of client assertions (client_secret_jwt) at the token endpoint.</summary>
+    [JsonPropertyName("token_endpoint_auth_signing_alg_values_supported")]
+    public IReadOnlyList<string>? TokenEndpointAuthSigningAlgValuesSupported { get; init; }
+
+    /// <summary>RFC 8414 §2: the same at the introspection endpoint.</summary>
+    [JsonPropertyName("introspection_endpoint_auth_signing_alg_values_supported")]
+    public IReadOnlyList<string>? IntrospectionEndpointAuthSigningAlgValuesSupported { get; init; }
+
     [JsonPropertyName("access_token_signing_alg_values_supported")]
     public IReadOnlyList<string> AccessTokenSigningAlgValuesSupported { get; init; } = [];
 #pragma warning restore CS1591
@@ -344,4 +352,41 @@ public sealed class StringOrArrayConverter : JsonConverter<IReadOnlyList<string>
             writer.WriteEndArray();
         }
     }
+}
+
+/// <summary>Request of Authlete's <c>POST /api/{serviceId}/auth/introspection/standard</c>: the RFC 7662 request body as the resource server sent it.</summary>
+public sealed record StandardIntrospectionRequest
+{
+    /// <summary>The <c>application/x-www-form-urlencoded</c> body of the introspection request (<c>token</c>, <c>token_type_hint</c>).</summary>
+    public string? Parameters { get; init; }
+
+    /// <summary>Other properties of Authlete's request (<c>withHiddenProperties</c>, <c>rsUri</c>, <c>httpAcceptHeader</c>); accepted, not interpreted.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Extra { get; set; }
+
+    /// <inheritdoc />
+    public override string ToString() => "StandardIntrospectionRequest { Parameters = (redacted) }";
+}
+
+/// <summary>Response of Authlete's <c>/auth/introspection/standard</c>: what the authorization server relays, and how.</summary>
+public sealed record StandardIntrospectionResponse
+{
+#pragma warning disable CS1591 // Authlete's document defines each member.
+    public required string ResultCode { get; init; }
+
+    public required string ResultMessage { get; init; }
+
+    /// <summary><c>OK</c> (relay <see cref="ResponseContent"/> with 200), <c>BAD_REQUEST</c> (400) or <c>INTERNAL_SERVER_ERROR</c> (500).</summary>
+    public string? Action { get; init; }
+
+    /// <summary>The RFC 7662 response body (JSON) or error body to relay.</summary>
+    public string? ResponseContent { get; init; }
+#pragma warning restore CS1591
+}
+
+/// <summary>Authlete's requestable scopes of a client (<c>client/extension/requestable_scopes/*</c>), in requests and responses.</summary>
+public sealed record RequestableScopesDocument
+{
+    /// <summary>The scopes the client may request; absent when the client may request every scope the service supports.</summary>
+    public IReadOnlyList<string>? RequestableScopes { get; init; }
 }

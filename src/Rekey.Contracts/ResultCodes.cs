@@ -6,7 +6,7 @@ namespace Rekey.Contracts;
 /// The result-code catalogue. Every code has exactly one meaning; codes are never reused. The document
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
-/// 050 /auth/token, 056 /auth/introspection, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys,
+/// 050 /auth/token, 056 /auth/introspection, 057 /auth/introspection/standard, 126 requestable scopes, 127 end-user grants, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys,
 /// 183 master keys.
 /// </summary>
 public static class ResultCodes
@@ -138,6 +138,26 @@ public static class ResultCodes
     public static readonly ResultCode IntrospectionInactive = new("A056301", 200, "The access token is not active.");
     /// <summary>Token active but lacks a required scope or subject.</summary>
     public static readonly ResultCode IntrospectionInsufficient = new("A056302", 200, "The access token does not cover the required {0}.");
+
+    // ---- 057: Authlete /auth/introspection/standard ------------------------------------------------
+    /// <summary>An RFC 7662 introspection response was built (active or not); responseContent holds it.</summary>
+    public static readonly ResultCode StandardIntrospectionDone = new("A057001", 200, "The introspection request was processed successfully.");
+    /// <summary>Standard introspection failed unexpectedly.</summary>
+    public static readonly ResultCode StandardIntrospectionServerError = new("A057101", 200, "The introspection request could not be processed (request ID = {0}).");
+    /// <summary>The body has no 'parameters'.</summary>
+    public static readonly ResultCode StandardIntrospectionParametersMissing = new("A057201", 400, "The request has no 'parameters'.");
+    /// <summary>The relayed parameters carry no single 'token'.</summary>
+    public static readonly ResultCode StandardIntrospectionTokenMissing = new("A057202", 200, "The introspection request must carry exactly one 'token'.");
+
+    // ---- 126–127: requestable scopes and end-user grants of a client -------------------------------
+    /// <summary>'requestableScopes' is missing or not an array of scope names.</summary>
+    public static readonly ResultCode InvalidRequestableScopes = new("A126201", 400, "'requestableScopes' is required and must be an array of scope names.");
+    /// <summary>
+    /// Authlete's client/authorization and client/granted_scopes APIs manage what end users granted to a client. Rekey
+    /// issues tokens only through the client credentials grant and keeps no end-user grants, so there is nothing to list,
+    /// change or delete: 501, the route is known and will not do anything else.
+    /// </summary>
+    public static readonly ResultCode NoEndUserGrants = new("A127101", 501, "Rekey keeps no end-user grants (it has only the client credentials grant), so '{0}' is not available.");
 
     // ---- 148–149: client secrets ------------------------------------------------------------------
     /// <summary>Secret refreshed (fixed by Authlete).</summary>

@@ -43,4 +43,13 @@ public sealed partial class RekeyClient
     /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
     public Task<RekeyResult<IntrospectionResponse>> IntrospectTokenAsync(long serviceId, IntrospectionRequest request, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"api/{serviceId}/auth/introspection", Body(request, Json.IntrospectionRequest), Json.IntrospectionResponse, cancellationToken);
+
+    /// <summary>
+    /// <c>POST /api/{serviceId}/auth/introspection/standard</c>: RFC 7662 introspection for an authorization server's own
+    /// introspection endpoint; <see cref="StandardIntrospectionResponse.ResponseContent"/> is the body to relay.
+    /// </summary>
+    public Task<RekeyResult<StandardIntrospectionResponse>> IntrospectTokenStandardAsync(long serviceId, StandardIntrospectionRequest request,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/{serviceId}/auth/introspection/standard", Body(request, Json.StandardIntrospectionRequest), Json.StandardIntrospectionResponse,
+            cancellationToken);
 }

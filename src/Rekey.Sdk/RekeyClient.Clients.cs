@@ -68,4 +68,19 @@ public sealed partial class RekeyClient
         CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, $"api/{serviceId}/client/lock_flag/update/{Segment(clientIdentifier, nameof(clientIdentifier))}",
             Body(request, Json.ClientFlagUpdateRequest), Json.ResultResponse, cancellationToken);
+
+    /// <summary><c>GET /api/{serviceId}/client/extension/requestable_scopes/get/{clientIdentifier}</c>: the scopes the client may request (none listed: every supported scope).</summary>
+    public Task<RekeyResult<RequestableScopesDocument>> GetRequestableScopesAsync(long serviceId, string clientIdentifier, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Get, $"api/{serviceId}/client/extension/requestable_scopes/get/{Segment(clientIdentifier, nameof(clientIdentifier))}", null,
+            Json.RequestableScopesDocument, cancellationToken);
+
+    /// <summary><c>PUT /api/{serviceId}/client/extension/requestable_scopes/update/{clientIdentifier}</c>: the client may request only these scopes.</summary>
+    public Task<RekeyResult<RequestableScopesDocument>> UpdateRequestableScopesAsync(long serviceId, string clientIdentifier, RequestableScopesDocument scopes,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, $"api/{serviceId}/client/extension/requestable_scopes/update/{Segment(clientIdentifier, nameof(clientIdentifier))}",
+            Body(scopes, Json.RequestableScopesDocument), Json.RequestableScopesDocument, cancellationToken);
+
+    /// <summary><c>DELETE /api/{serviceId}/client/extension/requestable_scopes/delete/{clientIdentifier}</c>: the client may request every supported scope again.</summary>
+    public Task<RekeyResult> DeleteRequestableScopesAsync(long serviceId, string clientIdentifier, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, $"api/{serviceId}/client/extension/requestable_scopes/delete/{Segment(clientIdentifier, nameof(clientIdentifier))}", cancellationToken);
 }

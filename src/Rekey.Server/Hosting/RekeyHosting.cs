@@ -174,6 +174,7 @@ internal static class RekeyHosting
         var api = app.MapGroup("/api").RequireRekeyToken();
         api.MapServices();
         api.MapClients();
+        api.MapClientExtensions();
         api.MapClientSecrets();
         api.MapApiTokens();
         api.MapAudit();

@@ -28,8 +28,72 @@ internal static class AuthleteAuthApi
             .Documented<IntrospectionResponse>("auth_introspection_api", "Check an access token for a resource server.", 200,
                 ResultCodes.IntrospectionActive, ResultCodes.IntrospectionInactive, ResultCodes.IntrospectionInsufficient, ResultCodes.IntrospectionTokenMissing,
                 ResultCodes.ServiceNotFound, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
+        api.MapPost("/{serviceId}/auth/introspection/standard", GuardedStandardIntrospectAsync).RequirePermission(Permissions.ClientRead)
+            .Documented<StandardIntrospectionResponse>("auth_introspection_standard_api",
+                "RFC 7662 introspection for an authorization server's own introspection endpoint: the same answer as /oauth2/{serviceId}/introspect, in responseContent.", 200,
+                ResultCodes.StandardIntrospectionDone, ResultCodes.StandardIntrospectionTokenMissing, ResultCodes.StandardIntrospectionParametersMissing,
+                ResultCodes.ServiceNotFound, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge);
         return api;
     }
+
+    private static async Task<IResult> GuardedStandardIntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector,
+        IOptions<RekeyOptions> options, ILogger<Introspector> logger, CancellationToken ct)
+    {
+        try
+        {
+            return await StandardIntrospectAsync(serviceId, http, store, introspector, options, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Hosting.Log.UnhandledError(logger, ex, http.TraceIdentifier);
+            return Json(ResultCodes.StandardIntrospectionServerError, "INTERNAL_SERVER_ERROR",
+                OAuthApi.Serialize(new OAuthError { Error = "server_error", ErrorDescription = "Introspection could not be performed." }), http.TraceIdentifier);
+        }
+    }
+
+    /// <summary>
+    /// Authlete's standard introspection: the authorization server has authenticated the resource server itself and
+    /// relays the RFC 7662 request body; the answer is the body of <c>/oauth2/{serviceId}/introspect</c>
+    /// (<see cref="OAuthApi.Describe"/>, from the same <see cref="Introspector"/>).
+    /// </summary>
+    private static async Task<IResult> StandardIntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options,
+        CancellationToken ct)
+    {
+        var sid = http.GetServiceId();
+        if (await store.GetServiceAsync(sid, ct) is null)
+        {
+            return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
+        }
+
+        var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.StandardIntrospectionRequest, required: true, options.Value.MaxRequestBodyBytes, ct);
+        if (!body.IsOk(out var json, out var error) || !RequestBody.Bind(json, WireJson.Context.StandardIntrospectionRequest).IsOk(out var request, out error))
+        {
+            return AuthleteResults.Error(error);
+        }
+
+        if (request.Parameters is null)
+        {
+            return AuthleteResults.Error(ResultCodes.StandardIntrospectionParametersMissing);
+        }
+
+        var form = new FormReader(request.Parameters).ReadForm();
+        if (!form.TryGetValue("token", out var token) || token.Count != 1 || string.IsNullOrEmpty(token[0]))
+        {
+            return Json(ResultCodes.StandardIntrospectionTokenMissing, "BAD_REQUEST",
+                OAuthApi.Serialize(new OAuthError { Error = "invalid_request", ErrorDescription = "The request must carry exactly one 'token'." }));
+        }
+
+        var result = await introspector.InspectAsync(sid, OAuthApi.Issuer(http.Request, options.Value, sid), token[0] ?? "", ct);
+        return Json(ResultCodes.StandardIntrospectionDone, "OK", System.Text.Json.JsonSerializer.Serialize(OAuthApi.Describe(result), WireJson.Context.IntrospectionResult));
+    }
+
+    private static IResult Json(ResultCode code, string action, string content, params object?[] args) => Results.Json(new StandardIntrospectionResponse
+    {
+        ResultCode = code.Code,
+        ResultMessage = code.Format(args),
+        Action = action,
+        ResponseContent = content,
+    }, WireJson.Context.StandardIntrospectionResponse);
 
     // Authlete answers its own failures inside the envelope (action INTERNAL_SERVER_ERROR), so that the
     // authorization server relays a 500 to its client instead of failing itself.

@@ -9,10 +9,17 @@ internal enum ClientAuthMethod
     None,
     ClientSecretBasic,
     ClientSecretPost,
+
+    /// <summary>RFC 7523 §2.2: a JWT signed with the client secret (HS256/384/512), OpenID Connect Core §9.</summary>
+    ClientSecretJwt,
 }
 
-/// <summary>Client credentials as presented, before verification. <see cref="Problem"/> is set when the presentation itself is invalid.</summary>
-internal sealed record PresentedClient(ClientAuthMethod Method, string? ClientId, string? Secret, string? Problem)
+/// <summary>
+/// Client credentials as presented, before verification. <see cref="Problem"/> is set when the presentation itself is
+/// invalid. For client_secret_jwt, <see cref="ClientId"/> is the assertion's unverified <c>sub</c> (the client to look
+/// up; the signature and the claims are checked after the lookup) and <see cref="Assertion"/> the parsed JWT.
+/// </summary>
+internal sealed record PresentedClient(ClientAuthMethod Method, string? ClientId, string? Secret, string? Problem, ClientAssertion? Assertion = null)
 {
     public override string ToString() => $"PresentedClient {{ Method = {Method}, ClientId = {ClientId} }}";
 
@@ -20,13 +27,16 @@ internal sealed record PresentedClient(ClientAuthMethod Method, string? ClientId
     {
         ClientAuthMethod.ClientSecretBasic => "CLIENT_SECRET_BASIC",
         ClientAuthMethod.ClientSecretPost => "CLIENT_SECRET_POST",
+        ClientAuthMethod.ClientSecretJwt => "CLIENT_SECRET_JWT",
         _ => "NONE",
     };
 }
 
-/// <summary>RFC 6749 §2.3.1: client_secret_basic and client_secret_post, one method per request.</summary>
+/// <summary>RFC 6749 §2.3.1: client_secret_basic and client_secret_post; RFC 7521 §4.2: client_secret_jwt. One method per request.</summary>
 internal static class ClientAuthentication
 {
+    public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
     /// <summary>
     /// Reads the credentials from the Basic header value (already split by the caller into ID and secret, as Authlete's
     /// API receives them) or from the form parameters.
@@ -35,6 +45,13 @@ internal static class ClientAuthentication
     {
         var postId = Single(form, "client_id");
         var postSecret = Single(form, "client_secret");
+        var assertionType = Single(form, "client_assertion_type");
+        var assertion = Single(form, "client_assertion");
+        if (assertionType is not null || assertion is not null)
+        {
+            return FromAssertion(basicId is not null || postSecret is not null, postId, assertionType, assertion);
+        }
+
         if (basicId is not null)
         {
             if (postSecret is not null)
@@ -53,6 +70,39 @@ internal static class ClientAuthentication
         return postSecret is not null
             ? new PresentedClient(ClientAuthMethod.ClientSecretPost, postId, postSecret, null)
             : new PresentedClient(ClientAuthMethod.None, postId, null, null);
+    }
+
+    /// <summary>
+    /// RFC 7521 §4.2: <c>client_assertion_type</c> and <c>client_assertion</c> together; <c>client_id</c> is optional
+    /// and, when sent, must name the assertion's subject. Anything the assertion's content decides (signature, claims)
+    /// is checked later and refused as <c>invalid_client</c>; only the request's shape is a problem here.
+    /// </summary>
+    private static PresentedClient FromAssertion(bool otherMethod, string? postId, string? assertionType, string? assertion)
+    {
+        if (otherMethod)
+        {
+            return new PresentedClient(ClientAuthMethod.None, postId, null, "the client used more than one authentication method");
+        }
+
+        if (assertionType is null || assertion is null)
+        {
+            return new PresentedClient(ClientAuthMethod.None, postId, null, "client_assertion and client_assertion_type go together");
+        }
+
+        if (assertionType != JwtBearerAssertionType)
+        {
+            return new PresentedClient(ClientAuthMethod.None, postId, null, "the client_assertion_type is not supported");
+        }
+
+        // An assertion that cannot be parsed names no client: it is refused like an unknown client, without a lookup.
+        var parsed = ClientAssertion.Parse(assertion);
+        var subject = parsed?.Subject;
+        if (postId is not null && subject is not null && postId != subject)
+        {
+            return new PresentedClient(ClientAuthMethod.None, postId, null, "client_id differs from the subject of the client assertion");
+        }
+
+        return new PresentedClient(ClientAuthMethod.ClientSecretJwt, parsed is null ? null : subject, null, null, parsed);
     }
 
     /// <summary>

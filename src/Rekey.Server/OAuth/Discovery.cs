@@ -11,7 +11,7 @@ namespace Rekey.Server.OAuth;
 /// </summary>
 internal static class Discovery
 {
-    private static readonly string[] ClientAuthMethods = ["client_secret_basic", "client_secret_post"];
+    private static readonly string[] ClientAuthMethods = ["client_secret_basic", "client_secret_post", "client_secret_jwt"];
 
     public static AuthorizationServerMetadata Metadata(string issuer, ServiceDocument service) => new()
     {
@@ -24,6 +24,8 @@ internal static class Discovery
         GrantTypesSupported = [TokenIssuer.ClientCredentials],
         TokenEndpointAuthMethodsSupported = ClientAuthMethods,
         IntrospectionEndpointAuthMethodsSupported = ClientAuthMethods,
+        TokenEndpointAuthSigningAlgValuesSupported = ClientAssertion.Algorithms,
+        IntrospectionEndpointAuthSigningAlgValuesSupported = ClientAssertion.Algorithms,
         AccessTokenSigningAlgValuesSupported = ["ES256"],
     };
 

@@ -22,7 +22,7 @@ internal static class OAuthApi
     public static WebApplication MapOAuth(this WebApplication app)
     {
         var group = app.MapGroup("/oauth2/{serviceId}").WithTags("OAuth 2.0");
-        group.MapPost("/token", TokenAsync).WithName("oauth2_token").WithSummary("RFC 6749 §4.4 client credentials grant (client_secret_basic or client_secret_post).")
+        group.MapPost("/token", TokenAsync).WithName("oauth2_token").WithSummary("RFC 6749 §4.4 client credentials grant (client_secret_basic, client_secret_post or client_secret_jwt).")
             .Produces<OAuthTokenResponse>(200).Produces<OAuthError>(400).Produces<OAuthError>(401).Produces<OAuthError>(429);
         group.MapPost("/introspect", IntrospectAsync).WithName("oauth2_introspect").WithSummary("RFC 7662 token introspection, authenticated by a client of the same service.")
             .Produces<IntrospectionResult>(200).Produces<OAuthError>(400).Produces<OAuthError>(401);
@@ -178,7 +178,7 @@ internal static class OAuthApi
             return Error(http, 400, "invalid_request", $"The request is invalid: {presented.Problem}.");
         }
 
-        var authentication = await issuer.AuthenticateAsync(sid, presented, ct);
+        var authentication = await issuer.AuthenticateAsync(sid, Issuer(http.Request, options.Value, sid), presented, ct);
         if (Blocked(http, request.Budget.RetryAfter(authentication.ClientId)) is { } blocked)
         {
             return blocked;

@@ -60,7 +60,7 @@ internal sealed record TokenResult(IssuedToken? Token, TokenFailure? Failure)
 /// (nothing about a client is revealed before it authenticates), then what the authenticated client may do
 /// (grant type, scopes, resources). Every client-authentication failure is the same <c>invalid_client</c>.
 /// </summary>
-internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, TimeProvider time, ILogger<TokenIssuer> logger)
+internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRekeyStore store, TimeProvider time, ILogger<TokenIssuer> logger)
 {
     public const long DefaultAccessTokenDuration = 3600;
     public const string ClientCredentials = "client_credentials";
@@ -91,7 +91,7 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
             return InvalidRequest(presented.Problem);
         }
 
-        var authentication = await AuthenticateAsync(serviceId, presented, ct);
+        var authentication = await AuthenticateAsync(serviceId, issuer, presented, ct);
         var result = await IssueAuthenticatedAsync(service, serviceId, issuer, form, presented, authentication.Outcome, ct);
         return result with { ClientId = authentication.ClientId };
     }
@@ -111,7 +111,7 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
         }
 
         var requested = form.TryGetValue("scope", out var s) ? s.ToString() : null;
-        if (!TryResolveScopes(service, requested, out var scopes, out var unknownScope))
+        if (!TryResolveScopes(service, RequestableScopes.Of(document), requested, out var scopes, out var unknownScope))
         {
             return TokenFailure.Of(ResultCodes.TokenInvalidScope, "invalid_scope", $"The scope '{unknownScope}' is not supported.", 400, unknownScope);
         }
@@ -133,11 +133,18 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
     }
 
     /// <summary>
-    /// Verifies the presented secret and that the client may authenticate this way: confidential, not locked, and
-    /// using the method it registered (<c>tokenAuthMethod</c>). Shared with the introspection endpoint.
+    /// Verifies the presented secret (or client assertion) and that the client may authenticate this way: confidential,
+    /// not locked, and using the method it registered (<c>tokenAuthMethod</c>). Shared with the introspection endpoint.
+    /// An assertion's jti is remembered last, once everything else passed: only a client that proved its secret writes.
     /// </summary>
-    public async Task<AuthenticationResult> AuthenticateAsync(long serviceId, PresentedClient presented, CancellationToken ct)
+    public async Task<AuthenticationResult> AuthenticateAsync(long serviceId, string issuer, PresentedClient presented, CancellationToken ct)
     {
+        if (presented is { Method: ClientAuthMethod.ClientSecretJwt, Assertion: null })
+        {
+            Log.ClientAuthenticationRefused(logger, serviceId, "(assertion)", "the client assertion is not a JWS signed HS256, HS384 or HS512");
+            return new AuthenticationResult(StoreRules.ClientNotFound("", serviceId), null);
+        }
+
         // An identifier that cannot name a client is refused like an unknown one, without a lookup, and its value
         // never reaches the log: it may be 64 KiB long or carry a line break.
         if (!ClientRules.CouldNameAClient(presented.ClientId))
@@ -151,13 +158,18 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
 
         var identifier = presented.ClientId;
         var refused = StoreRules.ClientNotFound(identifier, serviceId);
-        if (presented.Method == ClientAuthMethod.None || presented.Secret is null)
+        var verification = presented switch
+        {
+            { Method: ClientAuthMethod.ClientSecretJwt, Assertion: { } assertion } => await verifier.VerifyAssertionAsync(serviceId, identifier, assertion, ct),
+            { Method: not ClientAuthMethod.None, Secret: { } secret } => await verifier.VerifyAsync(serviceId, identifier, secret, ct),
+            _ => null,
+        };
+        if (verification is null)
         {
             Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), "no client authentication");
             return new AuthenticationResult(refused, null);
         }
 
-        var verification = await verifier.VerifyAsync(serviceId, identifier, presented.Secret, ct);
         if (!verification.Succeeded || verification.Client is not { } client)
         {
             Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), verification.Failure.ToString());
@@ -165,10 +177,18 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
         }
 
         var document = JsonSerializer.Deserialize(client.Document, WireJson.Context.ClientDocument) ?? new ClientDocument();
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
         var reason = client.Locked ? "client locked"
             : document.ClientType == "PUBLIC" ? "public client"
             : document.TokenAuthMethod != presented.AuthleteMethodName ? $"registered for {document.TokenAuthMethod}, used {presented.AuthleteMethodName}"
+            : presented.Assertion?.Refusal(identifier, [issuer, issuer + "/token"], now) is { } claims ? "client assertion: " + claims
             : null;
+        if (reason is null && presented.Assertion is { Jti: { } jti } used
+            && !await store.RememberAssertionAsync(client.ClientId, jti, used.RememberUntil, now, ct))
+        {
+            reason = "client assertion: jti used before";
+        }
+
         if (reason is not null)
         {
             Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), reason);
@@ -178,10 +198,14 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, Tim
         return new AuthenticationResult(new AuthenticatedClient(client, document), client.ClientId);
     }
 
-    /// <summary>RFC 6749 §3.3: requested scopes must all be supported; none requested = the service's default entries.</summary>
-    private static bool TryResolveScopes(ServiceDocument service, string? requested, out IReadOnlyList<string> scopes, out string unknown)
+    /// <summary>
+    /// RFC 6749 §3.3: requested scopes must all be supported and, when the client has requestable scopes
+    /// (<paramref name="requestable"/> not null), among them; none requested = the service's default entries the
+    /// client may request.
+    /// </summary>
+    private static bool TryResolveScopes(ServiceDocument service, IReadOnlyList<string>? requestable, string? requested, out IReadOnlyList<string> scopes, out string unknown)
     {
-        var supported = service.SupportedScopes ?? [];
+        var supported = (service.SupportedScopes ?? []).Where(x => requestable is null || (x.Name is { } name && requestable.Contains(name, StringComparer.Ordinal))).ToList();
         unknown = "";
         if (string.IsNullOrWhiteSpace(requested))
         {

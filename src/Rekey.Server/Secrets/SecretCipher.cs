@@ -43,6 +43,9 @@ internal sealed class SecretCipher(KeyRing masters)
 
     private static readonly byte[] DecoyDigest = new byte[32];
 
+    /// <summary>What a decoy opening decrypts: as long as a sealed secret of the longest length (86 characters); it never authenticates.</summary>
+    private static readonly byte[] DecoySealed = new byte[NonceSize + 86 + TagSize];
+
     /// <summary>
     /// A loaded data key: its two derived keys, and the HMAC instances of its digest key that verification reuses.
     /// A one-shot HMAC sets OpenSSL's MAC context up anew on every call, which cost two to five times the hashing
@@ -269,6 +272,16 @@ internal sealed class SecretCipher(KeyRing masters)
             ?? throw new SecretDecryptionException($"The stored value {Describe(associatedData)} failed authentication: it was altered or belongs to another row.");
         return Encoding.UTF8.GetString(plaintext);
     }
+
+    /// <summary>
+    /// The UTF-8 bytes of a sealed secret, for client_secret_jwt (the HMAC key of the assertion), or null when its
+    /// data key is unknown or it does not authenticate. The caller zeroes the bytes after use.
+    /// </summary>
+    public byte[]? TryOpenBytes(string keyId, byte[] sealedBytes, byte[] associatedData) =>
+        _ring.Keys.GetValueOrDefault(keyId) is { } key ? key.Decrypt(sealedBytes, associatedData) : Current.Decrypt(DecoySealed, associatedData);
+
+    /// <summary>Burns the cost of one <see cref="TryOpenBytes"/> without a sealed value (unknown client, empty slot); always null.</summary>
+    public byte[]? OpenNothing(long serviceId) => Current.Decrypt(DecoySealed, AssociatedData(serviceId, DecoyId, DecoyId));
 
     /// <summary>The row a value belongs to (the associated data holds IDs only), for operators reading the log.</summary>
     private static string Describe(byte[] associatedData) => Encoding.UTF8.GetString(associatedData);

@@ -5,7 +5,8 @@ namespace Rekey.Server.Secrets;
 
 /// <summary>
 /// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
-/// batch, and reloads the data keys so that a key added on another node becomes current here too.
+/// batch, reloads the data keys so that a key added on another node becomes current here too, and forgets the client
+/// assertions (client_secret_jwt) too old to be replayed, so that no request pays for that deletion.
 /// </summary>
 internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
 {
@@ -55,6 +56,7 @@ internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, Se
         {
             await FlushAsync(ct);
             await keys.RefreshAsync(ct);
+            await store.ForgetExpiredAssertionsAsync(time.GetUtcNow().ToUnixTimeSeconds(), ct);
         }
         catch (StoreUnavailableException ex)
         {

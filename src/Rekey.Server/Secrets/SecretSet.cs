@@ -79,14 +79,20 @@ internal sealed class SecretSet
     public static SecretSet First(NewSecret secret, long now) =>
         new([Entry(secret, now)]);
 
-    /// <summary>Replaces the current secret by <paramref name="secret"/>; the old one stays valid for <paramref name="graceSeconds"/>.</summary>
-    public SecretSet Rotate(NewSecret secret, long now, long graceSeconds)
+    /// <summary>
+    /// Replaces the current secret by <paramref name="secret"/>; the old one stays valid for <paramref name="graceSeconds"/>.
+    /// A demoted secret keeps only its digest, except with <paramref name="keepPreviousValue"/> (a client that
+    /// authenticates with client_secret_jwt): an assertion's HMAC needs the secret itself, not a digest of it, so the
+    /// ciphertext stays for the grace period, and is dropped by the first rotation after it.
+    /// </summary>
+    public SecretSet Rotate(NewSecret secret, long now, long graceSeconds, bool keepPreviousValue = false)
     {
         var kept = new List<SecretEntry>(Entries.Count + 1);
         foreach (var entry in Entries)
         {
-            kept.Add(entry.State != SecretPolicy.StateCurrent ? entry
-                : graceSeconds > 0 ? entry with { State = SecretPolicy.StatePrevious, ValidUntil = now + (graceSeconds * 1000), Ciphertext = null }
+            kept.Add(entry.State != SecretPolicy.StateCurrent
+                    ? entry is { State: SecretPolicy.StatePrevious, Ciphertext: not null } && !(entry.ValidUntil > now) ? entry with { Ciphertext = null } : entry
+                : graceSeconds > 0 ? entry with { State = SecretPolicy.StatePrevious, ValidUntil = now + (graceSeconds * 1000), Ciphertext = keepPreviousValue ? entry.Ciphertext : null }
                 : entry.Revoked(now));
         }
 
@@ -137,7 +143,7 @@ internal sealed class SecretSet
         {
             if (e is { State: not SecretPolicy.StateRevoked, KeyId: { } keyId, Digest: { } digest })
             {
-                candidates.Add(new SecretCandidate(e.SecretId, keyId, digest, e.State, e.ExpiresAt, e.ValidUntil));
+                candidates.Add(new SecretCandidate(e.SecretId, keyId, digest, e.State, e.ExpiresAt, e.ValidUntil, e.Ciphertext));
             }
         }
 

@@ -77,6 +77,16 @@ internal interface IRekeyStore
     /// <summary>Records last-use times in one batch; a later time wins, an earlier one changes nothing.</summary>
     Task RecordSecretUseAsync(IReadOnlyCollection<SecretUse> uses, CancellationToken ct);
 
+    /// <summary>
+    /// Remembers a client assertion's <c>jti</c> until <paramref name="rememberUntil"/> (Unix seconds); false when the
+    /// client used it before and that use is still remembered at <paramref name="now"/>: a replay. One statement, shared
+    /// by every node of the database.
+    /// </summary>
+    Task<bool> RememberAssertionAsync(long clientId, string jti, long rememberUntil, long now, CancellationToken ct);
+
+    /// <summary>Forgets the assertions remembered until before <paramref name="now"/> (background upkeep, never on a request); how many.</summary>
+    Task<int> ForgetExpiredAssertionsAsync(long now, CancellationToken ct);
+
     // ---- API tokens
 
     Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct);

@@ -78,7 +78,8 @@ internal readonly record struct SecretUse(long ClientId, long SecretId, long At)
 internal sealed record ClientSecrets(long ClientId, IReadOnlyList<StoredSecret> Secrets);
 
 /// <summary>What verification needs of one stored secret.</summary>
-internal sealed record SecretCandidate(long SecretId, string KeyId, byte[] Digest, int State, long? ExpiresAt, long? ValidUntil)
+/// <remarks><see cref="Ciphertext"/> is held by the current secret, and by a previous one of a client that authenticates with client_secret_jwt (<see cref="Secrets.SecretSet.Rotate"/>).</remarks>
+internal sealed record SecretCandidate(long SecretId, string KeyId, byte[] Digest, int State, long? ExpiresAt, long? ValidUntil, byte[]? Ciphertext = null)
 {
     public bool IsValidAt(long now) => SecretPolicy.IsValid(State, ExpiresAt, ValidUntil, now);
 }

@@ -1,3 +1,4 @@
+using Rekey.Server.OAuth;
 using Rekey.Server.Secrets;
 
 namespace Rekey.Server.Storage;
@@ -34,7 +35,7 @@ internal sealed partial class RekeyStore
             var sealedSecret = _cipher.Seal(request.NewSecret, SecretCipher.AssociatedData(row.Client.ServiceId, clientId, secretId));
             var next = row.Secrets.Rotate(
                 new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(request.NewSecret), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
-                now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds);
+                now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds, ClientAssertion.NeedsSecretValue(row.Client.Document));
             s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId));
             DeferAudit(s, change, request.ServiceId, clientId, secretId);
             return new SecretRotation(clientId, secretId, old, request.NewSecret);

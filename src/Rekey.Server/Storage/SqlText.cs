@@ -17,6 +17,20 @@ internal sealed class SqlText(Dialect d)
     /// <summary>Nodes migrating at the same moment, and key operations, run one at a time (PostgreSQL; SQLite has one writer).</summary>
     public readonly string SchemaLock = "SELECT pg_advisory_xact_lock(@k)";
 
+    // ---- client assertions (client_secret_jwt) ------------------------------------------------------
+
+    /// <summary>
+    /// Remembers a jti: a row when it is new, or when the one there is no longer remembered (expired but not yet pruned);
+    /// no row when the client's earlier use of it still counts. Two nodes racing with one jti: the primary key lets one in.
+    /// </summary>
+    public readonly string RememberAssertion = """
+        INSERT INTO client_assertions (client_id, jti, remember_until) VALUES (@c, @jti, @until)
+        ON CONFLICT (client_id, jti) DO UPDATE SET remember_until = excluded.remember_until WHERE client_assertions.remember_until < @now
+        RETURNING client_id
+        """;
+
+    public readonly string ForgetExpiredAssertions = "DELETE FROM client_assertions WHERE remember_until < @now";
+
     // ---- audit --------------------------------------------------------------------------------------
 
     /// <summary>

@@ -45,6 +45,25 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["GET /api/{serviceId}/signing_key/get/list"] = [nameof(RekeyClient.ListSigningKeysAsync)],
         ["POST /api/{serviceId}/auth/token"] = [nameof(RekeyClient.ProcessTokenRequestAsync)],
         ["POST /api/{serviceId}/auth/introspection"] = [nameof(RekeyClient.IntrospectTokenAsync)],
+        ["POST /api/{serviceId}/auth/introspection/standard"] = [nameof(RekeyClient.IntrospectTokenStandardAsync)],
+        ["GET /api/{serviceId}/client/extension/requestable_scopes/get/{clientIdentifier}"] = [nameof(RekeyClient.GetRequestableScopesAsync)],
+        ["POST /api/{serviceId}/client/extension/requestable_scopes/update/{clientIdentifier}"] = [nameof(RekeyClient.UpdateRequestableScopesAsync)],
+        ["PUT /api/{serviceId}/client/extension/requestable_scopes/update/{clientIdentifier}"] = [nameof(RekeyClient.UpdateRequestableScopesAsync)],
+        ["DELETE /api/{serviceId}/client/extension/requestable_scopes/delete/{clientIdentifier}"] = [nameof(RekeyClient.DeleteRequestableScopesAsync)],
+
+        // Authlete's end-user grant families: they only answer A127101 (Rekey has no end users), so no SDK method.
+        ["GET /api/{serviceId}/client/authorization/get/list"] = [],
+        ["POST /api/{serviceId}/client/authorization/get/list"] = [],
+        ["GET /api/{serviceId}/client/authorization/get/list/{subject}"] = [],
+        ["POST /api/{serviceId}/client/authorization/update/{clientIdentifier}"] = [],
+        ["DELETE /api/{serviceId}/client/authorization/delete/{clientIdentifier}"] = [],
+        ["POST /api/{serviceId}/client/authorization/delete/{clientIdentifier}"] = [],
+        ["DELETE /api/{serviceId}/client/authorization/delete/{clientIdentifier}/{subject}"] = [],
+        ["GET /api/{serviceId}/client/granted_scopes/get/{clientIdentifier}"] = [],
+        ["POST /api/{serviceId}/client/granted_scopes/get/{clientIdentifier}"] = [],
+        ["GET /api/{serviceId}/client/granted_scopes/get/{clientIdentifier}/{subject}"] = [],
+        ["DELETE /api/{serviceId}/client/granted_scopes/delete/{clientIdentifier}"] = [],
+        ["DELETE /api/{serviceId}/client/granted_scopes/delete/{clientIdentifier}/{subject}"] = [],
     };
 
     [Fact]

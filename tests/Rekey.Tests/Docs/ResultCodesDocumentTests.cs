@@ -252,9 +252,9 @@ public sealed partial class ResultCodesDocumentTests
     {
         Assert.All(ResultCodes.All, c =>
         {
-            // Authlete's backend calls (/auth/token 050, /auth/introspection 056) report the OAuth outcome inside a
+            // Authlete's backend calls (/auth/token 050, /auth/introspection 056 and 057 standard) report the OAuth outcome inside a
             // 200 envelope (action, responseContent); only a malformed API call itself is a 4xx.
-            var envelope = c.Code[1..4] is "050" or "056";
+            var envelope = c.Code[1..4] is "050" or "056" or "057";
             var expected = c.Code[4] switch { '0' => 2, '1' => 5, _ => 4 };
             Assert.True(c.HttpStatus / 100 == expected || (envelope && c.HttpStatus == 200), $"{c.Code} is category {c.Code[4]} but HTTP {c.HttpStatus}.");
             Assert.Equal(c.Code[4] == '0', c.IsSuccess);
@@ -264,7 +264,7 @@ public sealed partial class ResultCodesDocumentTests
     [Fact]
     public void the_api_numbers_are_the_documented_ones()
     {
-        int[] apis = [0, 50, 56, 110, 111, 112, 113, 114, 120, 121, 122, 123, 124, 125, 148, 149, 150, 151, 160, 161, 162, 170, 180, 181, 182, 183, 184];
+        int[] apis = [0, 50, 56, 57, 110, 111, 112, 113, 114, 120, 121, 122, 123, 124, 125, 126, 127, 148, 149, 150, 151, 160, 161, 162, 170, 180, 181, 182, 183, 184];
         Assert.All(ResultCodes.All, c => Assert.Contains(int.Parse(c.Code[1..4], CultureInfo.InvariantCulture), apis));
     }
 

@@ -66,7 +66,7 @@ public abstract partial class OAuthSuite
         Assert.Equal(IntrospectionEndpoint(sid), document.IntrospectionEndpoint);
         Assert.Equal(Issuer(sid) + "/jwks", document.JwksUri);
         Assert.Equal(["client_credentials"], document.GrantTypesSupported);
-        Assert.Equal(["client_secret_basic", "client_secret_post"], document.TokenEndpointAuthenticationMethodsSupported);
+        Assert.Equal(["client_secret_basic", "client_secret_post", "client_secret_jwt"], document.TokenEndpointAuthenticationMethodsSupported);
         Assert.Equal(["read", "write", "admin"], document.ScopesSupported);
         var key = Assert.Single(document.KeySet?.Keys ?? []);
         Assert.Equal(("EC", "P-256", "ES256", "sig"), (key.Kty, key.Crv, key.Alg, key.Use));

@@ -163,7 +163,7 @@ public abstract partial class OAuthSuite
         Assert.Equal(HttpStatusCode.OK, reply.Status);
         var issuer = Issuer(sid);
         Assert.Equal(
-            $$"""{"issuer":"{{issuer}}","token_endpoint":"{{issuer}}/token","jwks_uri":"{{issuer}}/jwks","introspection_endpoint":"{{issuer}}/introspect","scopes_supported":["read","write","admin"],"response_types_supported":[],"grant_types_supported":["client_credentials"],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"],"access_token_signing_alg_values_supported":["ES256"]}""",
+            $$"""{"issuer":"{{issuer}}","token_endpoint":"{{issuer}}/token","jwks_uri":"{{issuer}}/jwks","introspection_endpoint":"{{issuer}}/introspect","scopes_supported":["read","write","admin"],"response_types_supported":[],"grant_types_supported":["client_credentials"],"token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","client_secret_jwt"],"introspection_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post","client_secret_jwt"],"token_endpoint_auth_signing_alg_values_supported":["HS256","HS384","HS512"],"introspection_endpoint_auth_signing_alg_values_supported":["HS256","HS384","HS512"],"access_token_signing_alg_values_supported":["ES256"]}""",
             reply.Json.ToJsonString());
     }
 

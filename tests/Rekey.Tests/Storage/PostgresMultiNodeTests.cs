@@ -78,6 +78,39 @@ public sealed class PostgresMultiNodeTests
     }
 
     [Fact]
+    public async Task a_client_assertion_accepted_by_one_node_is_a_replay_at_the_other()
+    {
+        // Behind one load balancer the nodes share the public URL, hence the issuer and the audience of assertions.
+        var settings = new Dictionary<string, string?> { ["Rekey:PublicBaseUrl"] = "https://rekey.example" };
+        await using var store = await PostgresTestStore.CreateAsync();
+        await using var nodeA = await RekeyHost.StartAsync(store, settings);
+        await using var nodeB = await RekeyHost.StartAsync(store, settings);
+        using var admin = nodeA.CreateAdminClient();
+        var serviceId = await admin.CreateServiceAsync();
+        var client = await admin.CreateClientAsync(serviceId, """{"clientName":"jwt","grantTypes":["CLIENT_CREDENTIALS"],"tokenAuthMethod":"CLIENT_SECRET_JWT"}""");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var assertion = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object>
+            {
+                ["iss"] = client.Id, ["sub"] = client.Id, ["aud"] = $"https://rekey.example/oauth2/{serviceId}", ["jti"] = "across-nodes", ["exp"] = now + 60,
+            },
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(client.Secret)), "HS256"),
+        });
+        var form = Wire.Form(("grant_type", "client_credentials"), ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion));
+        using var anonymousA = nodeA.CreateClient();
+        using var anonymousB = nodeB.CreateClient();
+
+        using var first = await anonymousA.PostAsync($"/oauth2/{serviceId}/token", form);
+        using var replay = await anonymousB.PostAsync($"/oauth2/{serviceId}/token", form);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+    }
+
+    [Fact]
     public async Task a_data_key_rotated_on_one_node_is_used_by_the_other_node_at_once()
     {
         await using var store = await PostgresTestStore.CreateAsync();
