@@ -30,32 +30,19 @@ public abstract partial class OAuthSuite
     };
 
     /// <summary>The stock JWT bearer handler given the issuer as <c>Authority</c> and the audience, nothing else.</summary>
-    private async Task<ResourceServer> StartIssuerOnlyResourceServerAsync(long serviceId)
+    private static Task<ResourceServer> StartIssuerOnlyResourceServerAsync(string issuer) => StartResourceServerAsync(o =>
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddAuthentication().AddJwtBearer(o =>
-        {
-            o.Authority = Issuer(serviceId);
-            o.Audience = Issuer(serviceId);
-            o.RequireHttpsMetadata = false; // loopback test server
-        });
-        builder.Services.AddAuthorization();
-        var app = builder.Build();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapGet("/protected", (HttpContext http) => Results.Json(new Dictionary<string, string?> { ["sub"] = http.User.FindFirst("sub")?.Value })).RequireAuthorization();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.First() ?? throw new InvalidOperationException("No address.");
-        return new ResourceServer(app, new HttpClient { BaseAddress = new Uri(address) });
-    }
+        o.Authority = issuer;
+        o.Audience = issuer;
+        o.RequireHttpsMetadata = false; // loopback test server
+    });
 
     [Fact]
     public async Task jwt_bearer_given_only_the_issuer_as_authority_accepts_a_rekey_token_and_rejects_a_tampered_one()
     {
         var sid = await Admin.CreateServiceAsync(ScopedService);
         var client = await Admin.CreateClientAsync(sid, OAuthClient());
-        await using var api = await StartIssuerOnlyResourceServerAsync(sid);
+        await using var api = await StartIssuerOnlyResourceServerAsync(Issuer(sid));
         var token = await AccessTokenAsync(client, scope: "read");
 
         Assert.Equal(HttpStatusCode.OK, (await api.CallAsync(token)).Status);

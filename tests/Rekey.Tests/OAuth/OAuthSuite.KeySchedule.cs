@@ -184,23 +184,14 @@ public abstract partial class OAuthSuite
     private async Task<(ResourceServer Api, MaxAgeConfiguration Cache)> StartCachingResourceServerAsync(long serviceId)
     {
         var cache = new MaxAgeConfiguration(Anonymous, $"{Issuer(serviceId)}/.well-known/openid-configuration", Time);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddAuthentication().AddJwtBearer(o =>
+        var api = await StartResourceServerAsync(o =>
         {
             o.ConfigurationManager = cache;
             o.RefreshOnIssuerKeyNotFound = false;
             o.Audience = Issuer(serviceId);
             o.MapInboundClaims = false;
         });
-        builder.Services.AddAuthorization();
-        var app = builder.Build();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapGet("/protected", (HttpContext http) => Results.Json(new Dictionary<string, string?> { ["sub"] = http.User.FindFirst("sub")?.Value })).RequireAuthorization();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.First() ?? throw new InvalidOperationException("No address.");
-        return (new ResourceServer(app, new HttpClient { BaseAddress = new Uri(address) }), cache);
+        return (api, cache);
     }
 
     [Fact]
@@ -240,7 +231,7 @@ public abstract partial class OAuthSuite
 
         // A JwtBearer instance refreshes its metadata every 12 hours by default, in real time, which this test does not
         // move: one that first fetches after the rotation stands for every instance once the one-day delay has passed.
-        await using var byIssuer = await StartIssuerOnlyResourceServerAsync(sid);
+        await using var byIssuer = await StartIssuerOnlyResourceServerAsync(Issuer(sid));
         servers.Add(("JwtBearer with Authority", byIssuer));
         await TokensEvery20SecondsAsync(1);
         Time.Advance(rotatedAt + ActivationDelay - TimeSpan.FromMinutes(5) - Time.GetUtcNow());

@@ -39,29 +39,35 @@ public abstract partial class OAuthSuite
         }
     }
 
-    protected async Task<ResourceServer> StartResourceServerAsync(long serviceId)
+    protected Task<ResourceServer> StartResourceServerAsync(long serviceId) => StartResourceServerAsync(o =>
+    {
+        o.MetadataAddress = MetadataUrl(serviceId);
+        o.RequireHttpsMetadata = false; // loopback test server
+        o.MapInboundClaims = false;
+        o.TimeProvider = Time;
+        o.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = Issuer(serviceId),
+            ValidAudience = Issuer(serviceId), // no resource requested: aud is the issuer
+            ValidTypes = ["at+jwt"], // RFC 9068 §4
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            ClockSkew = TimeSpan.Zero,
+
+            // The resource server reads the suite's clock (this IdentityModel version has no TimeProvider hook).
+            LifetimeValidator = (notBefore, expires, _, _) =>
+                expires is { } exp && exp > Time.GetUtcNow().UtcDateTime && (notBefore is not { } nbf || nbf <= Time.GetUtcNow().UtcDateTime),
+        };
+    });
+
+    /// <summary>
+    /// A resource server on Kestrel with ASP.NET Core's JWT bearer handler configured by <paramref name="configure"/>:
+    /// <c>GET /protected</c> requires a valid token and answers the claims it saw (<c>sub</c>, <c>client_id</c>, <c>scope</c>).
+    /// </summary>
+    protected static async Task<ResourceServer> StartResourceServerAsync(Action<JwtBearerOptions> configure)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddAuthentication().AddJwtBearer(o =>
-        {
-            o.MetadataAddress = MetadataUrl(serviceId);
-            o.RequireHttpsMetadata = false; // loopback test server
-            o.MapInboundClaims = false;
-            o.TimeProvider = Time;
-            o.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidIssuer = Issuer(serviceId),
-                ValidAudience = Issuer(serviceId), // no resource requested: aud is the issuer
-                ValidTypes = ["at+jwt"], // RFC 9068 §4
-                ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-                ClockSkew = TimeSpan.Zero,
-
-                // The resource server reads the suite's clock (this IdentityModel version has no TimeProvider hook).
-                LifetimeValidator = (notBefore, expires, _, _) =>
-                    expires is { } exp && exp > Time.GetUtcNow().UtcDateTime && (notBefore is not { } nbf || nbf <= Time.GetUtcNow().UtcDateTime),
-            };
-        });
+        builder.Services.AddAuthentication().AddJwtBearer(configure);
         builder.Services.AddAuthorization();
         var app = builder.Build();
         app.UseAuthentication();
