@@ -19,6 +19,7 @@ try
     });
     builder.AddRekey();
     app = builder.Build();
+    Log.Starting(app.Logger, ServerCommandLine.Version, Rekey.Server.Storage.Migrations.Latest(app.Configuration["Rekey:Storage:Provider"] ?? "sqlite"));
     app.MapRekey();
     await app.RunAsync();
     return 0;
