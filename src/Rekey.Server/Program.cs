@@ -1,6 +1,6 @@
 using Rekey.Server.Hosting;
 
-if (ServerCommandLine.Answer(args, Console.Out) is { } answered)
+if (await ServerCommandLine.AnswerAsync(args, Console.Out, Console.Error) is { } answered)
 {
     return answered;
 }
