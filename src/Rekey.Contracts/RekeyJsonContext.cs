@@ -40,5 +40,6 @@ namespace Rekey.Contracts;
 [JsonSerializable(typeof(RequestableScopesDocument))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+[JsonSerializable(typeof(HealthAnswer))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 public sealed partial class RekeyJsonContext : JsonSerializerContext;

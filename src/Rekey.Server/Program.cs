@@ -1,6 +1,6 @@
 using Rekey.Server.Hosting;
 
-if (ServerCommandLine.Answer(args, Console.Out) is { } answered)
+if (await ServerCommandLine.AnswerAsync(args, Console.Out, Console.Error) is { } answered)
 {
     return answered;
 }
@@ -19,6 +19,7 @@ try
     });
     builder.AddRekey();
     app = builder.Build();
+    Log.Starting(app.Logger, ServerCommandLine.Version, Rekey.Server.Storage.Migrations.Latest(app.Configuration["Rekey:Storage:Provider"] ?? "sqlite"));
     app.MapRekey();
     await app.RunAsync();
     return 0;

@@ -168,5 +168,25 @@ public static class TestApi
         return new TestToken(JsonWire.AssertId(reply.Json["tokenId"], "tokenId"), reply.Str("token"));
     }
 
+    // ---- client authentication ---------------------------------------------------------------------
+
+    /// <summary>A client-credentials token request at <c>/oauth2/{serviceId}/token</c>, the client authenticated with HTTP Basic.</summary>
+    public static Task<(HttpStatusCode Status, JsonObject Body)> SendTokenRequestAsync(this HttpClient anyone, long serviceId, object clientIdentifier, string secret)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/oauth2/{serviceId}/token") { Content = Wire.Form(("grant_type", "client_credentials")) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{clientIdentifier}:{secret}")));
+        return SendAsync(anyone, request);
+
+        static async Task<(HttpStatusCode, JsonObject)> SendAsync(HttpClient anyone, HttpRequestMessage request)
+        {
+            using (request)
+            {
+                using var response = await anyone.SendAsync(request);
+                return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync()) as JsonObject ?? []);
+            }
+        }
+    }
+
     private static void AssertOk(Reply reply) => Assert.True(reply.Status == HttpStatusCode.OK, "Expected 200: " + reply);
 }

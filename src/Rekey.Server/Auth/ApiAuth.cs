@@ -73,7 +73,7 @@ internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes 
         return AuthleteResults.Error(error);
     }
 
-    private static string? BearerToken(HttpRequest request)
+    internal static string? BearerToken(HttpRequest request)
     {
         var header = request.Headers[HeaderNames.Authorization].ToString();
         const string scheme = "Bearer ";

@@ -16,8 +16,8 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "Admin token read from {Path}.")]
     public static partial void AdminTokenFromFile(ILogger logger, string path);
 
-    [LoggerMessage(4, LogLevel.Information, "Store ready: {Provider}, schema migrated.")]
-    public static partial void StoreReady(ILogger logger, string provider);
+    [LoggerMessage(4, LogLevel.Information, "Store ready: {Provider}, schema version {SchemaVersion}.")]
+    public static partial void StoreReady(ILogger logger, string provider, int schemaVersion);
 
     [LoggerMessage(5, LogLevel.Information, "Client secret {Action} for client {ClientId} of service {ServiceId}.")]
     public static partial void SecretChanged(ILogger logger, string action, long clientId, long serviceId);
@@ -66,6 +66,16 @@ internal static partial class Log
 
     [LoggerMessage(43, LogLevel.Critical, "Stopped by an unexpected error.")]
     public static partial void StoppedByUnexpectedError(ILogger logger, Exception exception);
+
+    /// <summary>The first line of every start: which build runs, for the operator reading the journal after an upgrade.</summary>
+    [LoggerMessage(60, LogLevel.Information, "Rekey.Server {Version} starting (schema version {SchemaVersion}).")]
+    public static partial void Starting(ILogger logger, string version, int schemaVersion);
+
+    [LoggerMessage(61, LogLevel.Warning, "The store does not answer yet; waiting up to {TimeoutSeconds} s for it (Rekey:Storage:StartupTimeoutSeconds): {Reason}")]
+    public static partial void WaitingForStore(ILogger logger, int timeoutSeconds, string reason);
+
+    [LoggerMessage(62, LogLevel.Information, "The store answered after {Seconds:0.0} s.")]
+    public static partial void StoreAnswered(ILogger logger, double seconds);
 
     /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="Http.UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
     [LoggerMessage(50, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]

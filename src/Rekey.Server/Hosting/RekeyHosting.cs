@@ -75,6 +75,7 @@ internal static class RekeyHosting
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
+        AddHealth(services);
         // Anything the framework writes as JSON by itself escapes like our own answers (see WireJson).
         services.Configure<JsonOptions>(o =>
         {
@@ -92,6 +93,13 @@ internal static class RekeyHosting
             o.AddOperationTransformer(EndpointDocs.DescribeRouteParameters);
         });
         return builder;
+    }
+
+    /// <summary>The checks behind /health/live and /health/ready (<see cref="HealthApi"/>).</summary>
+    private static void AddHealth(IServiceCollection services)
+    {
+        services.AddSingleton<Readiness>();
+        services.AddHealthChecks().AddCheck<StoreHealthCheck>("store", tags: [HealthApi.ReadyTag]);
     }
 
     /// <summary>
@@ -165,11 +173,13 @@ internal static class RekeyHosting
 
     public static WebApplication MapRekey(this WebApplication app)
     {
+        app.UseRekeyForwardedHeaders();
         app.Use(SafeHeaders);
         app.UseExceptionHandler(app.Services.GetRequiredService<UnhandledErrors>().HandlerOptions);
         app.UseStatusCodePages(WriteStatusCodeAsync);
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", HealthAsync).WithName("healthz").WithSummary("200 once the store answers, 503 otherwise.").ExcludeFromDescription();
+        app.MapHealth();
 
         var api = app.MapGroup("/api").RequireRekeyToken();
         api.MapServices();

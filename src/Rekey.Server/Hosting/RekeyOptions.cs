@@ -40,6 +40,9 @@ internal sealed class RekeyOptions
 
     public StorageOptions Storage { get; set; } = new();
 
+    /// <summary>The proxies whose <c>X-Forwarded-For</c>/<c>-Proto</c>/<c>-Host</c> are believed; none by default.</summary>
+    public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
+
     public override string ToString() => $"RekeyOptions {{ DataDirectory = {DataDirectory}, Provider = {Storage.Provider} }}";
 }
 
@@ -59,4 +62,26 @@ internal sealed class StorageOptions
     /// (A000105, <c>Retry-After</c>) instead of queueing without limit.
     /// </summary>
     public int SqliteWriteQueueLimit { get; set; } = Storage.Sqlite.SqliteWriteQueue.DefaultLimit;
+
+    /// <summary>
+    /// How long the start waits, with backoff, for a database that does not answer yet (a node started before its
+    /// PostgreSQL) before it gives up with one line; 0 tries once. Default 30.
+    /// </summary>
+    public int StartupTimeoutSeconds { get; set; } = 30;
+}
+
+/// <summary>
+/// <c>Rekey:ForwardedHeaders</c>: the reverse proxies and load balancers in front of Rekey. Only a request whose
+/// connection comes from one of them has its <c>X-Forwarded-*</c> headers applied (client address, scheme, host); with
+/// none configured the headers are ignored from everyone, loopback included.
+/// </summary>
+internal sealed class ForwardedHeadersSettings
+{
+    /// <summary>IP addresses of trusted proxies, e.g. <c>10.0.0.1</c>.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks of trusted proxies in CIDR notation, e.g. <c>10.0.0.0/8</c>.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+
+    public bool Enabled => KnownProxies.Count > 0 || KnownNetworks.Count > 0;
 }

@@ -9,6 +9,8 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
 
     private const int MaxSqliteWriteQueueLimit = 1 << 20;
 
+    private const int MaxStartupTimeoutSeconds = 3600;
+
     public ValidateOptionsResult Validate(string? name, RekeyOptions options)
     {
         var errors = new List<string>();
@@ -36,6 +38,13 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         {
             errors.Add($"Rekey:Storage:SqliteWriteQueueLimit must be between 1 and {MaxSqliteWriteQueueLimit}.");
         }
+
+        if (options.Storage.StartupTimeoutSeconds is < 0 or > MaxStartupTimeoutSeconds)
+        {
+            errors.Add($"Rekey:Storage:StartupTimeoutSeconds must be between 0 and {MaxStartupTimeoutSeconds}.");
+        }
+
+        errors.AddRange(ForwardedHeaders.Check(options.ForwardedHeaders));
 
         if (options.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
         {

@@ -56,18 +56,24 @@ public sealed class StartFailureTests : IDisposable
     }
 
     [Fact]
-    public async Task an_unreachable_postgresql_exits_1_with_one_line_naming_it_and_writes_nothing()
+    public async Task an_unreachable_postgresql_is_waited_for_until_the_startup_timeout_then_exits_1_with_one_line_naming_it_and_writes_nothing()
     {
         var data = Directory.CreateDirectory(Path.Combine(_work.FullName, "data")).FullName;
         var port = Ports.Unused();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, "--Rekey:DataDirectory=" + data, "--Rekey:Storage:Provider=postgres",
             $"--Rekey:Storage:ConnectionString=Host=127.0.0.1;Port={port};Database=rekey;Username=rekey;Password=never-shown;Timeout=3",
-            "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken, "--urls=http://127.0.0.1:0");
+            "--Rekey:MasterKeys:0=" + MasterKey, "--Rekey:AdminToken=" + RekeyHost.AdminToken, "--urls=http://127.0.0.1:0",
+            "--Rekey:Storage:StartupTimeoutSeconds=3");
 
         var line = AssertRefused(server);
         Assert.StartsWith("rekey: the store is unavailable: PostgreSQL is unavailable", line, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.EndsWith("; gave up after 3 s (Rekey:Storage:StartupTimeoutSeconds=3).", line, StringComparison.Ordinal);
+        Assert.Contains(server.Stdout, l => l.Contains("The store does not answer yet; waiting up to 3 s", StringComparison.Ordinal));
+        // The process start and the .NET runtime take a few seconds on a busy machine; the wait itself ends at 3 s.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"exited after {clock.Elapsed}");
         Assert.DoesNotContain("never-shown", server.Output, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(data));
     }
@@ -117,6 +123,9 @@ public sealed class StartFailureTests : IDisposable
     [InlineData("--Rekey:SigningKeyActivationDelay=-00:01:00", "rekey: invalid configuration: Rekey:SigningKeyActivationDelay must be between 00:00:00 and 7.00:00:00.")]
     [InlineData("--Rekey:Storage:Provider=mysql", "rekey: invalid configuration: Rekey:Storage:Provider must be one of: sqlite, postgres (got 'mysql').")]
     [InlineData("--urls=http://127.0.0.1:0;nonsense", "rekey: invalid configuration: Invalid url: 'nonsense' (--urls or ASPNETCORE_URLS)")]
+    [InlineData("--Rekey:Storage:StartupTimeoutSeconds=-1", "rekey: invalid configuration: Rekey:Storage:StartupTimeoutSeconds must be between 0 and 3600.")]
+    [InlineData("--Rekey:ForwardedHeaders:KnownProxies:0=10.0.0", "rekey: invalid configuration: Rekey:ForwardedHeaders:KnownProxies entries must be IP addresses such as 10.0.0.1 (got '10.0.0').")]
+    [InlineData("--Rekey:ForwardedHeaders:KnownNetworks:0=10.0.0.1/8", "rekey: invalid configuration: Rekey:ForwardedHeaders:KnownNetworks entries must be networks in CIDR notation such as 10.0.0.0/8, without host bits (got '10.0.0.1/8').")]
     public async Task invalid_configuration_exits_1_with_one_line_naming_the_setting_and_creates_no_data_directory(string setting, string expected)
     {
         using var server = await ProgramProcess.RunServerToExitAsync(_work.FullName, setting);

@@ -12,6 +12,9 @@ internal static class Migrations
     /// </summary>
     public const int SecretsIntoClients = 6;
 
+    /// <summary>The schema version a store of <paramref name="provider"/> is at once this binary has migrated it.</summary>
+    public static int Latest(string provider) => For(provider.ToLowerInvariant()) is [.., var last] ? last.Version : 0;
+
     /// <summary>
     /// The migrations <paramref name="applied"/> lacks, in order. A database migrated by a newer release (a version this
     /// binary does not know) refuses the start: this binary would misread or damage its data.
