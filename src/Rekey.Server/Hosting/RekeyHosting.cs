@@ -12,6 +12,7 @@ using Rekey.Server.Services;
 using Rekey.Server.Storage;
 using Rekey.Server.Storage.Postgres;
 using Rekey.Server.Storage.Sqlite;
+using Rekey.Server.Telemetry;
 
 namespace Rekey.Server.Hosting;
 
@@ -75,6 +76,8 @@ internal static class RekeyHosting
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
+        services.AddSingleton<StoreAvailability>();
+        builder.AddRekeyTelemetry();
         // Anything the framework writes as JSON by itself escapes like our own answers (see WireJson).
         services.Configure<JsonOptions>(o =>
         {
@@ -182,6 +185,7 @@ internal static class RekeyHosting
         api.MapServiceDiscovery();
         api.MapAuthleteAuth();
         app.MapOAuth();
+        app.MapRekeyTelemetry();
         return app;
     }
 
