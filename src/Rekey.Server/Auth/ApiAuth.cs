@@ -3,6 +3,7 @@ using Rekey.Contracts;
 using Rekey.Server.Audit;
 using Rekey.Server.Http;
 using Rekey.Server.Storage;
+using Rekey.Server.Telemetry;
 
 namespace Rekey.Server.Auth;
 
@@ -17,8 +18,11 @@ internal sealed record RequiredPermission(string Name);
 /// (<see cref="ApiAuthExtensions.GetServiceId"/>): one that is not a number names no service, a 404 for the
 /// organisation token (a 403 for a service token, which may name only its own).
 /// </summary>
-internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes changes) : IEndpointFilter
+internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes changes, ILogger<ApiAuth> logger) : IEndpointFilter
 {
+    /// <summary>Every log line written while the handler runs carries the service ID (with <c>IncludeScopes</c>).</summary>
+    private static readonly Func<ILogger, long, IDisposable?> ServiceScope = LoggerMessage.DefineScope<long>("ServiceId:{ServiceId}");
+
     internal static readonly object CallerKey = new();
     internal static readonly object ServiceIdKey = new();
 
@@ -29,6 +33,7 @@ internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes 
         if (token is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"rekey\"";
+            RekeyMetrics.AuthenticationFailed(BearerMethod);
             return AuthleteResults.Error(ResultCodes.MissingAccessToken);
         }
 
@@ -36,6 +41,7 @@ internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes 
         if (caller is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"rekey\", error=\"invalid_token\"";
+            RekeyMetrics.AuthenticationFailed(BearerMethod);
             return AuthleteResults.Error(ResultCodes.UnknownAccessToken);
         }
 
@@ -61,16 +67,40 @@ internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes 
             }
 
             http.Items[ServiceIdKey] = sid;
+            using (ServiceScope(logger, sid))
+            {
+                return Counted(http, await next(context));
+            }
         }
 
-        return await next(context);
+        return Counted(http, await next(context));
+    }
+
+    /// <summary>The tag of bearer-token failures in <c>rekey.auth.failures</c>.</summary>
+    private const string BearerMethod = "bearer";
+
+    /// <summary>
+    /// Counts an audited change by what the caller was answered (<c>rekey.changes</c>): every audited endpoint is under
+    /// this filter, so this is the one place. A failure (an exception: outage, bug) is not a change and not counted.
+    /// </summary>
+    private static object? Counted(HttpContext http, object? result)
+    {
+        if (http.GetEndpoint()?.Metadata.GetMetadata<AuditedAction>() is { } action)
+        {
+            var status = (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
+            RekeyMetrics.Changed(action.Name, status < 400);
+        }
+
+        return result;
     }
 
     /// <summary>A refusal before the handler ran: recorded when the endpoint is audited, like the handlers' own.</summary>
     private async Task<IResult> RefuseAsync(HttpContext http, RuleViolation error, long? serviceId)
     {
         await changes.RecordRefusalAsync(http, error, serviceId);
-        return AuthleteResults.Error(error);
+        var refusal = AuthleteResults.Error(error);
+        Counted(http, refusal);
+        return refusal;
     }
 
     internal static string? BearerToken(HttpRequest request)

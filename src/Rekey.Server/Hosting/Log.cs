@@ -25,6 +25,7 @@ internal static partial class Log
     [LoggerMessage(6, LogLevel.Error, "Unhandled error for request {RequestId}.")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string requestId);
 
+    /// <summary>The first failing request of an outage (StoreAvailability): one line per outage, not per request.</summary>
     [LoggerMessage(7, LogLevel.Warning, "Store unavailable for request {RequestId}: {Reason}")]
     public static partial void StoreUnavailable(ILogger logger, string requestId, string reason);
 
@@ -76,6 +77,15 @@ internal static partial class Log
 
     [LoggerMessage(62, LogLevel.Information, "The store answered after {Seconds:0.0} s.")]
     public static partial void StoreAnswered(ILogger logger, double seconds);
+
+    [LoggerMessage(70, LogLevel.Debug, "Store still unavailable for request {RequestId}: {Reason}")]
+    public static partial void StoreStillUnavailable(ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(71, LogLevel.Information, "Store available again after {Seconds} s; {Failed} requests failed meanwhile.")]
+    public static partial void StoreAvailableAgain(ILogger logger, long seconds, long failed);
+
+    [LoggerMessage(72, LogLevel.Debug, "Secret gauges not refreshed, keeping the last tally: {Reason}.")]
+    public static partial void SecretTallyFailed(ILogger logger, string reason);
 
     /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="Http.UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
     [LoggerMessage(50, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]

@@ -12,6 +12,7 @@ using Rekey.Server.Services;
 using Rekey.Server.Storage;
 using Rekey.Server.Storage.Postgres;
 using Rekey.Server.Storage.Sqlite;
+using Rekey.Server.Telemetry;
 
 namespace Rekey.Server.Hosting;
 
@@ -76,6 +77,8 @@ internal static class RekeyHosting
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
         AddHealth(services);
+        services.AddSingleton<StoreAvailability>();
+        builder.AddRekeyTelemetry();
         // Anything the framework writes as JSON by itself escapes like our own answers (see WireJson).
         services.Configure<JsonOptions>(o =>
         {
@@ -192,6 +195,7 @@ internal static class RekeyHosting
         api.MapServiceDiscovery();
         api.MapAuthleteAuth();
         app.MapOAuth();
+        app.MapRekeyTelemetry();
         return app;
     }
 

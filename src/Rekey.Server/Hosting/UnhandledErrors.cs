@@ -12,10 +12,11 @@ namespace Rekey.Server.Hosting;
 /// Last line of defence: an exception is a bug or broken infrastructure. The caller gets a result code and the
 /// request ID, never a stack trace; a store outage is a 503 the caller may retry. Each such request is logged once
 /// (the exception handler middleware's own line is suppressed), at the level that says who has to act: a bug is an
-/// error with its stack trace; an outage a warning line without one; a request the HTTP server could not read
+/// error with its stack trace; an outage one warning line without one when it begins and one when it ends
+/// (<see cref="StoreAvailability"/>), each request in it at debug; a request the HTTP server could not read
 /// (too slow, malformed) is the client's doing and only debug — anyone can send one without a token.
 /// </summary>
-internal sealed class UnhandledErrors(IOptions<RekeyOptions> options, ILogger<UnhandledErrors> logger)
+internal sealed class UnhandledErrors(IOptions<RekeyOptions> options, StoreAvailability availability, ILogger<UnhandledErrors> logger)
 {
     public ExceptionHandlerOptions HandlerOptions => new()
     {
@@ -55,7 +56,7 @@ internal sealed class UnhandledErrors(IOptions<RekeyOptions> options, ILogger<Un
 
     private RuleViolation Unavailable(HttpContext http, StoreUnavailableException ex)
     {
-        Log.StoreUnavailable(logger, http.TraceIdentifier, ex.Message);
+        availability.Failed(http.TraceIdentifier, ex.Message);
         return RuleViolation.Of(ResultCodes.StoreUnavailable);
     }
 

@@ -30,6 +30,15 @@ internal sealed record PresentedClient(ClientAuthMethod Method, string? ClientId
         ClientAuthMethod.ClientSecretJwt => "CLIENT_SECRET_JWT",
         _ => "NONE",
     };
+
+    /// <summary>The method as metrics tag it (RFC 8414 names; <c>none</c> when no method was recognised).</summary>
+    public string MetricName => Method switch
+    {
+        ClientAuthMethod.ClientSecretBasic => "client_secret_basic",
+        ClientAuthMethod.ClientSecretPost => "client_secret_post",
+        ClientAuthMethod.ClientSecretJwt => "client_secret_jwt",
+        _ => "none",
+    };
 }
 
 /// <summary>RFC 6749 §2.3.1: client_secret_basic and client_secret_post; RFC 7521 §4.2: client_secret_jwt. One method per request.</summary>

@@ -193,11 +193,22 @@ internal sealed class FailedAuthLimiter
     /// </summary>
     internal readonly record struct Attempt(FailedAuthLimiter Limiter, long ServiceId, string? IdentifierKey, string Caller)
     {
-        public int? RetryAfter() => IdentifierKey is null ? null : Limiter.RetryAfter(ServiceId, IdentifierKey, Caller);
+        public int? RetryAfter() => Counted(IdentifierKey is null ? null : Limiter.RetryAfter(ServiceId, IdentifierKey, Caller));
 
         /// <summary>Seconds to wait when the client the lookup found is blocked and was not checked before the lookup.</summary>
         public int? RetryAfter(long? clientId) =>
-            KeyAfterLookup(clientId) is { } key && key != IdentifierKey ? Limiter.RetryAfter(ServiceId, key, Caller) : null;
+            Counted(KeyAfterLookup(clientId) is { } key && key != IdentifierKey ? Limiter.RetryAfter(ServiceId, key, Caller) : null);
+
+        /// <summary>Every caller answers a wait with its refusal (429, or A127105 at /auth/token): counted here, once.</summary>
+        private static int? Counted(int? retryAfter)
+        {
+            if (retryAfter is not null)
+            {
+                Telemetry.RekeyMetrics.LimiterRefused();
+            }
+
+            return retryAfter;
+        }
 
         public void RecordFailure(long? clientId)
         {

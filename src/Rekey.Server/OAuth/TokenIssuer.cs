@@ -7,6 +7,7 @@ using Rekey.Server.Hosting;
 using Rekey.Server.Http;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
+using Rekey.Server.Telemetry;
 
 namespace Rekey.Server.OAuth;
 
@@ -66,6 +67,14 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
     public const string ClientCredentials = "client_credentials";
 
     public async Task<TokenResult> IssueAsync(ServiceDocument service, long serviceId, string issuer,
+        IReadOnlyDictionary<string, StringValues> form, PresentedClient presented, CancellationToken ct)
+    {
+        var result = await DecideAsync(service, serviceId, issuer, form, presented, ct);
+        RekeyMetrics.TokenRequest(result.Failure?.Error ?? "issued", presented.MetricName);
+        return result;
+    }
+
+    private async Task<TokenResult> DecideAsync(ServiceDocument service, long serviceId, string issuer,
         IReadOnlyDictionary<string, StringValues> form, PresentedClient presented, CancellationToken ct)
     {
         // RFC 6749 §3.2: parameters must not be repeated (resource may be, RFC 8707).
@@ -141,7 +150,7 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
     {
         if (presented is { Method: ClientAuthMethod.ClientSecretJwt, Assertion: null })
         {
-            Log.ClientAuthenticationRefused(logger, serviceId, "(assertion)", "the client assertion is not a JWS signed HS256, HS384 or HS512");
+            Refused(serviceId, presented, "(assertion)", "the client assertion is not a JWS signed HS256, HS384 or HS512");
             return new AuthenticationResult(StoreRules.ClientNotFound("", serviceId), null);
         }
 
@@ -152,7 +161,7 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
             var (shown, why) = string.IsNullOrEmpty(presented.ClientId)
                 ? ("(none)", "no client identifier")
                 : ("(invalid)", string.Create(CultureInfo.InvariantCulture, $"the identifier cannot name a client ({presented.ClientId.Length} characters)"));
-            Log.ClientAuthenticationRefused(logger, serviceId, shown, why);
+            Refused(serviceId, presented, shown, why);
             return new AuthenticationResult(StoreRules.ClientNotFound("", serviceId), null);
         }
 
@@ -166,13 +175,13 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
         };
         if (verification is null)
         {
-            Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), "no client authentication");
+            Refused(serviceId, presented, UntrustedText.Printable(identifier), "no client authentication");
             return new AuthenticationResult(refused, null);
         }
 
         if (!verification.Succeeded || verification.Client is not { } client)
         {
-            Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), verification.Failure.ToString());
+            Refused(serviceId, presented, UntrustedText.Printable(identifier), verification.Failure.ToString());
             return new AuthenticationResult(refused, verification.Client?.ClientId);
         }
 
@@ -191,11 +200,18 @@ internal sealed class TokenIssuer(SecretVerifier verifier, SigningKeys keys, IRe
 
         if (reason is not null)
         {
-            Log.ClientAuthenticationRefused(logger, serviceId, UntrustedText.Printable(identifier), reason);
+            Refused(serviceId, presented, UntrustedText.Printable(identifier), reason);
             return new AuthenticationResult(refused, client.ClientId);
         }
 
         return new AuthenticationResult(new AuthenticatedClient(client, document), client.ClientId);
+    }
+
+    /// <summary>Logs a refused client authentication and counts it (by method: the identifier is never a tag).</summary>
+    private void Refused(long serviceId, PresentedClient presented, string shownIdentifier, string reason)
+    {
+        Log.ClientAuthenticationRefused(logger, serviceId, shownIdentifier, reason);
+        RekeyMetrics.AuthenticationFailed(presented.MetricName);
     }
 
     /// <summary>

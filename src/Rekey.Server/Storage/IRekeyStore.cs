@@ -84,6 +84,12 @@ internal interface IRekeyStore
     /// </summary>
     Task<bool> RememberAssertionAsync(long clientId, string jti, long rememberUntil, long now, CancellationToken ct);
 
+    /// <summary>
+    /// Counts every client's kept secrets by status at <paramref name="now"/> (epoch ms): reads every client row, a page
+    /// at a time, so it is for the metrics' cached gauges (at most once a minute), never for a request.
+    /// </summary>
+    Task<SecretTally> TallySecretsAsync(long now, CancellationToken ct);
+
     /// <summary>Forgets the assertions remembered until before <paramref name="now"/> (background upkeep, never on a request); how many.</summary>
     Task<int> ForgetExpiredAssertionsAsync(long now, CancellationToken ct);
 

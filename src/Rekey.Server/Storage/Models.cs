@@ -68,6 +68,12 @@ internal sealed record SecretRotation(long ClientId, long NewSecretId, string? O
 /// <summary>Metadata of one stored secret (no value).</summary>
 internal sealed record StoredSecret(long SecretId, int State, long CreatedAt, long? ExpiresAt, long? ValidUntil, long? RevokedAt, long? LastUsedAt, string? Hint);
 
+/// <summary>
+/// Kept secrets of every client by status (<see cref="Secrets.SecretPolicy.Status"/>) at one moment, and how many
+/// current secrets end their lifetime within 1, 7 and 30 days of it: counts only, for the metrics.
+/// </summary>
+internal sealed record SecretTally(long Current, long Previous, long Expired, long Revoked, long ExpiringIn1Day, long ExpiringIn7Days, long ExpiringIn30Days);
+
 /// <summary>A client row as read: the client, its secrets (the current one still sealed), its service's settings.</summary>
 internal sealed record ClientRow(StoredClient Client, SecretSet Secrets, ServiceSettings Settings);
 

@@ -5,7 +5,7 @@ namespace Rekey.Server.Storage;
 internal sealed partial class RekeyStore
 {
     public Task<StoredApiToken> CreateApiTokenAsync(long serviceId, IReadOnlyList<string> permissions, string? description, byte[] tokenHash, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             var (id, token) = await InsertWithNewIdAsync(s, id => new Sql(_sql.InsertApiToken,
                 SqlArg.Long("id", id), SqlArg.Long("s", serviceId), SqlArg.Bytes("h", tokenHash), SqlArg.Text("p", string.Join(' ', permissions)),
@@ -15,10 +15,10 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<StoredApiToken?> FindApiTokenAsync(byte[] tokenHash, CancellationToken ct) =>
-        _engine.ReadAsync(async (s, ct) => (await s.QueryAsync(new Sql(_sql.ApiTokenByHash, SqlArg.Bytes("h", tokenHash)), Rows.ApiToken, ct)).SingleOrDefault(), ct);
+        ReadUnitAsync(async (s, ct) => (await s.QueryAsync(new Sql(_sql.ApiTokenByHash, SqlArg.Bytes("h", tokenHash)), Rows.ApiToken, ct)).SingleOrDefault(), ct);
 
     public Task<Page<StoredApiToken>> ListApiTokensAsync(int start, int end, CancellationToken ct) =>
-        _engine.ReadAsync(async (s, ct) =>
+        ReadUnitAsync(async (s, ct) =>
         {
             var total = await CountAsync(s, new Sql(_sql.CountApiTokens), ct);
             var items = await s.QueryAsync(new Sql(_sql.PageApiTokens, SqlArg.Int("limit", end - start), SqlArg.Int("offset", start)), Rows.ApiToken, ct);
@@ -26,7 +26,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<bool> DeleteApiTokenAsync(long tokenId, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             if ((await s.QueryAsync(new Sql(_sql.DeleteApiToken, SqlArg.Long("id", tokenId)), r => r.GetInt64(0), ct)) is not [var serviceId])
             {

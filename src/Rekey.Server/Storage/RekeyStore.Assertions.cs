@@ -3,7 +3,7 @@ namespace Rekey.Server.Storage;
 internal sealed partial class RekeyStore
 {
     public Task<bool> RememberAssertionAsync(long clientId, string jti, long rememberUntil, long now, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             var rows = await s.QueryAsync(new Sql(_sql.RememberAssertion, SqlArg.Long("c", clientId), SqlArg.Text("jti", jti), SqlArg.Long("until", rememberUntil),
                 SqlArg.Long("now", now)), r => r.GetInt64(0), ct);
@@ -11,5 +11,5 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<int> ForgetExpiredAssertionsAsync(long now, CancellationToken ct) =>
-        _engine.WriteAsync((s, ct) => s.ExecuteAsync(new Sql(_sql.ForgetExpiredAssertions, SqlArg.Long("now", now)), ct), ct);
+        WriteUnitAsync((s, ct) => s.ExecuteAsync(new Sql(_sql.ForgetExpiredAssertions, SqlArg.Long("now", now)), ct), ct);
 }

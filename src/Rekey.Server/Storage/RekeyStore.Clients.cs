@@ -55,7 +55,7 @@ internal sealed partial class RekeyStore
     }
 
     public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<StoredClient>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<StoredClient>>(async (s, ct) =>
         {
             if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)), r => r.GetInt64(0), ct)) is not [var lifetime])
             {
@@ -102,10 +102,10 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<StoredClient>> GetClientAsync(long serviceId, string identifier, bool withSecret, CancellationToken ct) =>
-        _engine.ReadAsync((s, ct) => FindClientAsync(s, serviceId, identifier, withSecret, ct), ct);
+        ReadUnitAsync((s, ct) => FindClientAsync(s, serviceId, identifier, withSecret, ct), ct);
 
     public Task<Outcome<Page<StoredClient>>> ListClientsAsync(long serviceId, string? developer, int start, int end, bool withSecret, CancellationToken ct) =>
-        _engine.ReadAsync<Outcome<Page<StoredClient>>>(async (s, ct) =>
+        ReadUnitAsync<Outcome<Page<StoredClient>>>(async (s, ct) =>
         {
             if (!await ServiceExistsAsync(s, serviceId, ct))
             {
@@ -125,7 +125,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<StoredClient>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<StoredClient>>(async (s, ct) =>
         {
             if (!(await LockClientAsync(s, update.ServiceId, update.ClientId.ToString(CultureInfo.InvariantCulture), ct)).IsOk(out _, out var error))
             {
@@ -153,7 +153,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<long>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<long>>(async (s, ct) =>
         {
             if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var found, out var error))
             {
@@ -169,7 +169,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<long>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<long>>(async (s, ct) =>
         {
             if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var found, out var error))
             {

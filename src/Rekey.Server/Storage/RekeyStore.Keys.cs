@@ -13,10 +13,10 @@ internal sealed partial class RekeyStore
         KeySql.Assemble(await s.QueryAsync(new Sql(KeySql.MasterKeys), KeySql.MasterKey, ct), await s.QueryAsync(new Sql(KeySql.DataKeys), KeySql.DataKey, ct),
             await s.QueryAsync(new Sql(KeySql.Wraps), KeySql.Wrap, ct));
 
-    public Task<KeyState> ReadKeysAsync(CancellationToken ct) => _engine.ReadAsync(ReadKeysAsync, ct);
+    public Task<KeyState> ReadKeysAsync(CancellationToken ct) => ReadUnitAsync(ReadKeysAsync, ct);
 
     public Task<Outcome<T>> ChangeKeysAsync<T>(Func<KeyState, Outcome<KeyPlan<T>>> plan, ChangeContext? change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<T>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<T>>(async (s, ct) =>
         {
             // One key operation at a time across every node: the plan decides on what it read, nobody writes in between.
             s.Lock(new Sql(_sql.SchemaLock, SqlArg.Long("k", PostgresEngine.SchemaLockKey)));
@@ -39,7 +39,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<int> ReencryptBatchAsync(int batchSize, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             // Towards the newest key in the database, not the newest this node happens to know: a node that had not seen
             // a new key yet would otherwise move values back to the old one.
@@ -71,7 +71,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>
-        _engine.ReadAsync<IReadOnlyList<DataKeyUsage>>(async (s, ct) =>
+        ReadUnitAsync<IReadOnlyList<DataKeyUsage>>(async (s, ct) =>
             await s.QueryAsync(new Sql(_sql.DataKeyUsage), r => new DataKeyUsage(r.GetString(0), r.GetInt64(1), r.GetInt64(2)), ct), ct);
 
     // ---- signing keys -------------------------------------------------------------------------------
@@ -87,11 +87,11 @@ internal sealed partial class RekeyStore
     }
 
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(long serviceId, CancellationToken ct) =>
-        _engine.ReadAsync<IReadOnlyList<StoredSigningKey>>(async (s, ct) => await LoadSigningKeysAsync(s, serviceId, ct), ct);
+        ReadUnitAsync<IReadOnlyList<StoredSigningKey>>(async (s, ct) => await LoadSigningKeysAsync(s, serviceId, ct), ct);
 
     public Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, Func<IReadOnlyList<StoredSigningKey>, long, Outcome<SigningKeyPlan?>> plan,
         ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<StoredSigningKey>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<StoredSigningKey>>(async (s, ct) =>
         {
             // The service row lock orders concurrent additions (two nodes creating the first key on demand, two rotations).
             if ((await s.QueryAsync(new Sql(_sql.ServiceByIdForUpdate, SqlArg.Long("id", serviceId)), Rows.Service, ct)) is not [_])

@@ -18,7 +18,7 @@ internal sealed partial class RekeyStore
     };
 
     public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<SecretRotation>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<SecretRotation>>(async (s, ct) =>
         {
             // One read under the client's row lock (PostgreSQL) or in the single writer (SQLite): concurrent rotations of
             // one client queue, and each reads the secrets the previous one wrote, so their old/new pairs form one chain.
@@ -42,7 +42,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<ClientSecrets>> ListSecretsAsync(long serviceId, string identifier, CancellationToken ct) =>
-        _engine.ReadAsync<Outcome<ClientSecrets>>(async (s, ct) =>
+        ReadUnitAsync<Outcome<ClientSecrets>>(async (s, ct) =>
         {
             if ((await s.QueryAsync(new Sql(_sql.ClientByKey, ClientKey(serviceId, identifier)), Rows.Client, ct)) is not [var row])
             {
@@ -57,7 +57,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<long>> RevokeSecretAsync(long serviceId, string identifier, long secretId, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<long>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<long>>(async (s, ct) =>
         {
             if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var row, out var error))
             {
@@ -76,7 +76,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<ClientCredentials>> FindCredentialsAsync(long serviceId, string identifier, CancellationToken ct) =>
-        _engine.ReadAsync<Outcome<ClientCredentials>>(async (s, ct) =>
+        ReadUnitAsync<Outcome<ClientCredentials>>(async (s, ct) =>
         {
             var rows = await s.QueryAsync(new Sql(_sql.CredentialsByKey, ClientKey(serviceId, identifier)),
                 r => (Id: r.GetInt64(0), Alias: Rows.Text(r, 1), Locked: r.GetBoolean(2), Document: r.GetString(3), Secrets: (byte[])r.GetValue(4)), ct);
@@ -90,8 +90,54 @@ internal sealed partial class RekeyStore
             return new ClientCredentials(serviceId, client.Id, client.Alias, client.Locked, client.Document, candidates);
         }, ct);
 
+    public async Task<SecretTally> TallySecretsAsync(long now, CancellationToken ct)
+    {
+        const int PageSize = 1000;
+        const long Day = 24 * 60 * 60 * 1000L;
+        long current = 0, previous = 0, expired = 0, revoked = 0, in1 = 0, in7 = 0, in30 = 0;
+        var after = long.MinValue;
+        while (true)
+        {
+            // One read per page: a SQLite reader holds no snapshot between pages, and a PostgreSQL one no connection.
+            var page = await ReadUnitAsync((s, ct) => s.QueryAsync(new Sql(_sql.SecretsAfter, SqlArg.Long("after", after), SqlArg.Int("limit", PageSize)),
+                r => (ClientId: r.GetInt64(0), Secrets: (byte[])r.GetValue(1)), ct), ct);
+            foreach (var (clientId, secrets) in page)
+            {
+                foreach (var e in SecretSetCodec.Decode(secrets, $"client {clientId}").Entries)
+                {
+                    switch (SecretPolicy.Status(e.State, e.ExpiresAt, e.ValidUntil, now))
+                    {
+                        case "current":
+                            current++;
+                            var left = e.ExpiresAt - now;
+                            in1 += left <= Day ? 1 : 0;
+                            in7 += left <= 7 * Day ? 1 : 0;
+                            in30 += left <= 30 * Day ? 1 : 0;
+                            break;
+                        case "previous":
+                            previous++;
+                            break;
+                        case "expired":
+                            expired++;
+                            break;
+                        default:
+                            revoked++;
+                            break;
+                    }
+                }
+
+                after = clientId;
+            }
+
+            if (page.Count < PageSize)
+            {
+                return new SecretTally(current, previous, expired, revoked, in1, in7, in30);
+            }
+        }
+    }
+
     public Task RecordSecretUseAsync(IReadOnlyCollection<SecretUse> uses, CancellationToken ct) =>
-        _engine.WriteAsync((s, _) =>
+        WriteUnitAsync((s, _) =>
         {
             // Rows written in one order on every node: two nodes flushing overlapping batches cannot deadlock.
             foreach (var use in uses.OrderBy(u => u.ClientId).ThenBy(u => u.SecretId))

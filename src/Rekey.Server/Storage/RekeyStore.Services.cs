@@ -9,7 +9,7 @@ internal sealed partial class RekeyStore
     ];
 
     public Task<StoredService> CreateServiceAsync(ServiceContent content, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             var (id, service) = await InsertWithNewIdAsync(s, id => new Sql(_sql.InsertService, ServiceArgs(id, content, change.At)), Rows.Service, ct);
             DeferAudit(s, change, id, null, null);
@@ -17,10 +17,10 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<StoredService?> GetServiceAsync(long serviceId, CancellationToken ct) =>
-        _engine.ReadAsync(async (s, ct) => (await s.QueryAsync(new Sql(_sql.ServiceById, SqlArg.Long("id", serviceId)), Rows.Service, ct)).SingleOrDefault(), ct);
+        ReadUnitAsync(async (s, ct) => (await s.QueryAsync(new Sql(_sql.ServiceById, SqlArg.Long("id", serviceId)), Rows.Service, ct)).SingleOrDefault(), ct);
 
     public Task<Page<StoredService>> ListServicesAsync(long? onlyServiceId, int start, int end, CancellationToken ct) =>
-        _engine.ReadAsync(async (s, ct) =>
+        ReadUnitAsync(async (s, ct) =>
         {
             var total = await CountAsync(s, new Sql(_sql.CountServices, SqlArg.Long("only", onlyServiceId)), ct);
             var items = await s.QueryAsync(new Sql(_sql.PageServices, SqlArg.Long("only", onlyServiceId), SqlArg.Int("limit", end - start), SqlArg.Int("offset", start)), Rows.Service, ct);
@@ -28,7 +28,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<Outcome<StoredService>> UpdateServiceAsync(long serviceId, Func<StoredService, Outcome<ServiceContent>> update, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync<Outcome<StoredService>>(async (s, ct) =>
+        WriteUnitAsync<Outcome<StoredService>>(async (s, ct) =>
         {
             // Read under the row lock (PostgreSQL) or in the single writer (SQLite): nothing changes it before the write.
             if ((await s.QueryAsync(new Sql(_sql.ServiceByIdForUpdate, SqlArg.Long("id", serviceId)), Rows.Service, ct)) is not [var stored])
@@ -47,7 +47,7 @@ internal sealed partial class RekeyStore
         }, ct);
 
     public Task<bool> DeleteServiceAsync(long serviceId, ChangeContext change, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             // The service's row locked first (no client can be created in it meanwhile), then its clients as they are
             // once the changes in flight have committed: each keeps its ID taken and its trail's head.

@@ -45,7 +45,7 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
     public Task MigrateAsync(CancellationToken ct) =>
         // Nodes starting together queue on the schema lock (PostgreSQL): the first applies the migrations, the others
         // then find them applied. DDL is transactional in both databases: a failed migration leaves nothing.
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             s.Lock(new Sql(_sql.SchemaLock, SqlArg.Long("k", PostgresEngine.SchemaLockKey)));
             await s.ExecuteAsync(new Sql(_sql.CreateMigrations), ct);
@@ -91,7 +91,7 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
     /// of the trail. A client deleted since the refusal found it keeps its trail in <c>deleted_clients</c>.
     /// </summary>
     public Task AppendAuditAsync(AuditRecord record, CancellationToken ct) =>
-        _engine.WriteAsync(async (s, ct) =>
+        WriteUnitAsync(async (s, ct) =>
         {
             var deleted = record.ClientId is { } clientId
                 && (await s.QueryAsync(new Sql(_sql.ClientTrailForUpdate, SqlArg.Long("c", clientId)), Rows.Count, ct)).Count == 0
@@ -101,7 +101,7 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
         }, ct);
 
     public Task<Page<AuditEvent>> ListAuditAsync(AuditQuery q, CancellationToken ct) =>
-        _engine.ReadAsync(async (s, ct) =>
+        ReadUnitAsync(async (s, ct) =>
         {
             var (count, page) = SqlText.AuditList(q.ServiceId is not null, q.ClientId is not null, q.Action is not null);
             SqlArg[] filter =

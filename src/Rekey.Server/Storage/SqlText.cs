@@ -130,6 +130,9 @@ internal sealed class SqlText(Dialect d)
 
     public readonly string CountClients = "SELECT COUNT(*) FROM clients c WHERE " + ClientFilter;
 
+    /// <summary>Every client's secrets, a page at a time by client ID (keyset: no OFFSET to skip, no long snapshot).</summary>
+    public readonly string SecretsAfter = "SELECT client_id, secrets FROM clients WHERE client_id > @after ORDER BY client_id LIMIT @limit";
+
     public readonly string PageClients = Rows.ClientSelect + " WHERE " + ClientFilter + " ORDER BY c.number LIMIT @limit OFFSET @offset";
 
     /// <summary>

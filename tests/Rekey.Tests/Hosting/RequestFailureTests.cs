@@ -47,6 +47,7 @@ public sealed class RequestFailureTests : IAsyncLifetime
     };
 
     [Fact]
+    // The first failure of an outage: StoreOutageLogTests follows an outage through to its end.
     public async Task a_store_outage_answers_503_A000102_and_logs_one_warning_line_without_a_stack_trace()
     {
         var logged = await LoggedDuringAsync(async () =>
@@ -57,7 +58,7 @@ public sealed class RequestFailureTests : IAsyncLifetime
         });
 
         var line = Assert.Single(logged, AtWarningOrAbove);
-        Assert.StartsWith("Warning Rekey.Server.Hosting.UnhandledErrors [7] Store unavailable for request ", line, StringComparison.Ordinal);
+        Assert.StartsWith("Warning Rekey.Server.Hosting.StoreAvailability [7] Store unavailable for request ", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", line, StringComparison.Ordinal);
     }
 

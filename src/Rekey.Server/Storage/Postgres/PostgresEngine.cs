@@ -212,6 +212,7 @@ internal sealed class PostgresEngine : IStoreEngine
 
         try
         {
+            var committing = System.Diagnostics.Stopwatch.GetTimestamp();
             if (deferred.Count > 0)
             {
                 // Not cancellable: a COMMIT abandoned half-way is exactly the doubt this method exists to avoid.
@@ -222,6 +223,8 @@ internal sealed class PostgresEngine : IStoreEngine
             {
                 await transaction.CommitAsync(CancellationToken.None);
             }
+
+            Telemetry.RekeyMetrics.Committed("postgresql", System.Diagnostics.Stopwatch.GetElapsedTime(committing));
         }
         catch (Exception ex) when (PostgresErrors.IsConnectionLoss(ex))
         {

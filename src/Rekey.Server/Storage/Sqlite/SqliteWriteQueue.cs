@@ -162,7 +162,9 @@ internal sealed class SqliteWriteQueue : IDisposable
 
             var committing = Stopwatch.GetTimestamp();
             Execute("COMMIT");
-            CommitDuration.Record(Stopwatch.GetElapsedTime(committing).TotalSeconds);
+            var commit = Stopwatch.GetElapsedTime(committing);
+            CommitDuration.Record(commit.TotalSeconds);
+            Telemetry.RekeyMetrics.Committed("sqlite", commit);
             BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             BatchSize.Record(batch.Count);
             _checkpointer?.Committed(batch.Count);

@@ -1,0 +1,69 @@
+using System.Diagnostics.Metrics;
+
+namespace Rekey.Server.Telemetry;
+
+/// <summary>
+/// Rekey's own instruments, meter <see cref="MeterName"/> (the SQLite writer keeps its own, <c>Rekey.Storage.Sqlite</c>).
+/// Tags are low-cardinality on purpose: outcomes, methods, actions, engines and operation names — never a client ID,
+/// service ID, token or value, so the number of series stays fixed however large the registry grows (the audit log has
+/// the per-client detail). docs/observability.md lists every instrument; ObservabilityDocumentTests keeps it in step.
+/// Recording costs a flag check while nobody listens (no exporter configured).
+/// </summary>
+internal static class RekeyMetrics
+{
+    public const string MeterName = "Rekey";
+
+    public static readonly Meter Meter = new(MeterName);
+
+    private static readonly Counter<long> TokenRequests = Meter.CreateCounter<long>("rekey.token.requests", "{request}",
+        "Client-credentials token requests that reached the issuer (/oauth2/{serviceId}/token and /api/{serviceId}/auth/token), by outcome and client authentication method.");
+
+    private static readonly Counter<long> AuthFailures = Meter.CreateCounter<long>("rekey.auth.failures", "{failure}",
+        "Refused authentications: a client at the token or introspection endpoints, or a bearer token at /api.");
+
+    private static readonly Counter<long> LimiterRefusals = Meter.CreateCounter<long>("rekey.auth.limiter.refusals", "{request}",
+        "Requests refused by the failed-authentication limiter (429 temporarily_unavailable, A127105).");
+
+    private static readonly Counter<long> Changes = Meter.CreateCounter<long>("rekey.changes", "{change}",
+        "Audited changes asked for through /api (secret updates, refreshes, revocations, clients, services, keys, tokens), by action and outcome.");
+
+    public static readonly Histogram<double> UnitDuration = Meter.CreateHistogram<double>("rekey.store.unit.duration", "s",
+        "One store unit of work as its caller waits for it: queueing for the SQLite writer, statements, COMMIT and the flush that makes it durable.");
+
+    private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("rekey.store.commit.duration", "s",
+        "COMMIT alone (SQLite: one per group-committed batch; PostgreSQL: the round trip that carries the deferred writes and COMMIT).");
+
+    public static void TokenRequest(string outcome, string authMethod)
+    {
+        if (TokenRequests.Enabled)
+        {
+            TokenRequests.Add(1, new("rekey.outcome", outcome), new("rekey.auth.method", authMethod));
+        }
+    }
+
+    public static void AuthenticationFailed(string authMethod)
+    {
+        if (AuthFailures.Enabled)
+        {
+            AuthFailures.Add(1, new KeyValuePair<string, object?>("rekey.auth.method", authMethod));
+        }
+    }
+
+    public static void LimiterRefused() => LimiterRefusals.Add(1);
+
+    public static void Changed(string action, bool succeeded)
+    {
+        if (Changes.Enabled)
+        {
+            Changes.Add(1, new("rekey.action", action), new("rekey.outcome", succeeded ? "success" : "refused"));
+        }
+    }
+
+    public static void Committed(string engine, TimeSpan elapsed)
+    {
+        if (CommitDuration.Enabled)
+        {
+            CommitDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("rekey.store.engine", engine));
+        }
+    }
+}
