@@ -109,6 +109,28 @@ public abstract class StoreContractSuite : IAsyncLifetime
         return rotation;
     }
 
+    [Fact]
+    public async Task the_secret_tally_counts_every_clients_secrets_by_status_and_current_ones_by_time_left()
+    {
+        const long Day = 24 * 60 * 60;
+        var expiring = await NewServiceAsync(grace: 3600, lifetime: 2 * Day);
+        var forever = await NewServiceAsync(grace: 0, lifetime: 0);
+        await NewClientAsync(expiring, alias: "a");
+        await RotateAsync(expiring, "a", "a-second");                  // a: current (2 days left) + previous in its grace period
+        await NewClientAsync(forever, alias: "b");
+        await RotateAsync(forever, "b", "b-second", grace: 0);         // b: current (no expiry) + the old one revoked at once (no grace)
+        var c = await NewClientAsync(forever, alias: "c");
+        await RotateAsync(forever, "c", "c-second", grace: 3600);
+        var previous = (await SecretsAsync(forever, c.ClientId)).Single(x => x.State == SecretPolicy.StatePrevious);
+        Assert.True((await Store.RevokeSecretAsync(forever, "c", previous.SecretId, Change(AuditActions.SecretRevoke), None)).IsOk(out _, out var error), error?.Message);
+
+        var tally = await Store.TallySecretsAsync(Now, None);
+
+        Assert.Equal(new SecretTally(Current: 3, Previous: 1, Expired: 0, Revoked: 2, ExpiringIn1Day: 0, ExpiringIn7Days: 1, ExpiringIn30Days: 1), tally);
+        // Later: a's previous secret is past its grace period, and its current one has less than a day left.
+        Assert.Equal(new SecretTally(3, 0, 1, 2, 1, 1, 1), await Store.TallySecretsAsync(Now + (2 * Day - 3600) * 1000, None));
+    }
+
     private async Task<IReadOnlyList<AuditEvent>> AuditAsync(long? serviceId = null) =>
         (await Store.ListAuditAsync(new AuditQuery(serviceId, null, null, 0, 1000), None)).Items;
 
