@@ -135,7 +135,7 @@ public sealed partial class ProgramProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"Now listening on: (https?://\S+)")]
+    [GeneratedRegex(@"Now listening on: (https?://[^\s""]+)")]
     private static partial Regex ListeningLine();
 
     public void Dispose()
