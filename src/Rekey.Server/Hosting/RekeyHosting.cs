@@ -228,6 +228,9 @@ internal static class RekeyHosting
         {
             404 => RuleViolation.Of(ResultCodes.NoSuchEndpoint, shown),
             405 => RuleViolation.Of(ResultCodes.MethodNotAllowed, http.Request.Method, shown),
+            // A route or query parameter that does not parse (?pretty=maybe): the generated request delegates answer a
+            // bare 400 whatever RouteHandlerOptions.ThrowOnBadRequest says; the value is not quoted, it may be anything.
+            400 => RuleViolation.Of(ResultCodes.BadRequest, "a route or query parameter has a value of the wrong type"),
             _ => null,
         };
         return violation is null ? Task.CompletedTask : AuthleteResults.WriteAsync(http, violation);

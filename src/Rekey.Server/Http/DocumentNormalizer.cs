@@ -70,7 +70,9 @@ internal static class DocumentNormalizer
                         return RuleViolation.Of(ResultCodes.InvalidEnumValue, name, itemText);
                     }
 
-                    items.Add(itemText);
+                    // Add(JsonNode), not Add<T>(T): the generic one wraps the value for reflection-based
+                    // serialisation, which a Native AOT build does not have (client create answered 500 there).
+                    items.Add((JsonNode)JsonValue.Create(itemText));
                 }
 
                 return items;
