@@ -81,6 +81,18 @@ public sealed class RekeyHost : IAsyncDisposable
 
     public HttpClient CreateAdminClient() => CreateClient(AdminToken);
 
+    /// <summary>
+    /// The organisation token's client for a server started elsewhere (a server process, <see cref="ProgramProcess"/>)
+    /// with <c>Rekey:AdminToken</c> = <see cref="AdminToken"/>; <paramref name="handler"/> is not disposed with it.
+    /// </summary>
+    public static HttpClient AdminClientFor(Uri baseAddress, HttpMessageHandler? handler = null)
+    {
+        var client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        client.BaseAddress = baseAddress;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return client;
+    }
+
     public T GetService<T>()
         where T : notnull => _factory.Services.GetRequiredService<T>();
 

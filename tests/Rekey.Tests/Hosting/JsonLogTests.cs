@@ -29,8 +29,7 @@ public sealed class JsonLogTests : IDisposable
         var (server, baseAddress) = await ProgramProcess.StartServerAsync(_work.FullName, environment);
         using (server)
         {
-            using var admin = new HttpClient { BaseAddress = baseAddress };
-            admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RekeyHost.AdminToken);
+            using var admin = RekeyHost.AdminClientFor(baseAddress);
             var serviceId = await admin.CreateServiceAsync();
             var client = await admin.CreateClientAsync(serviceId);
 

@@ -77,7 +77,7 @@ public sealed class ReadableJsonTests
     [Fact]
     public void the_server_writes_json_only_through_wire_json()
     {
-        var source = Path.Combine(RepositoryRoot(), "src", "Rekey.Server");
+        var source = Repository.File("src/Rekey.Server");
         var offenders = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                         && !f.EndsWith("WireJson.cs", StringComparison.Ordinal)
@@ -87,18 +87,5 @@ public sealed class ReadableJsonTests
 
         Assert.True(offenders.Count == 0,
             "RekeyJsonContext.Default escapes ' and < as \\u0027 and \\u003C; the server uses WireJson.Context instead: " + string.Join(", ", offenders));
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Rekey.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("This test reads the server's sources: it needs the repository (Rekey.slnx) above the test output.");
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Rekey.Tests.Storage;
@@ -30,16 +29,13 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
         ProgramProcess.StartServerAsync(_work.FullName, "--Rekey:DataDirectory=" + Path.Combine(_work.FullName, "data"), "--Rekey:MasterKeys:0=" + MasterKey,
             "--Rekey:AdminToken=" + RekeyHost.AdminToken);
 
-    private static HttpClient Admin(Uri baseAddress) =>
-        new() { BaseAddress = baseAddress, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", RekeyHost.AdminToken) } };
-
     [Fact]
     public async Task killed_under_load_the_server_loses_no_acknowledged_update_and_forks_no_chain()
     {
         var (server, baseAddress) = await StartAsync();
         long serviceId;
         List<TestClient> clients;
-        using (var admin = Admin(baseAddress))
+        using (var admin = RekeyHost.AdminClientFor(baseAddress))
         {
             serviceId = await admin.CreateServiceAsync();
             clients = [await admin.CreateClientAsync(serviceId), await admin.CreateClientAsync(serviceId)];
@@ -49,7 +45,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
         const int rounds = 2;
         for (var round = 1; round <= rounds; round++)
         {
-            using var admin = Admin(baseAddress);
+            using var admin = RekeyHost.AdminClientFor(baseAddress);
             var stopping = false;
             var load = Enumerable.Range(0, 16).Select(caller => Task.Run(async () =>
             {
@@ -81,7 +77,7 @@ public sealed class SqliteKillTests(ITestOutputHelper output) : IDisposable
         }
 
         using (server)
-        using (var admin = Admin(baseAddress))
+        using (var admin = RekeyHost.AdminClientFor(baseAddress))
         {
             var all = answers.ToList();
             Assert.All(all.Where(a => a.Status is not null), a => Assert.Equal(HttpStatusCode.OK, a.Status));

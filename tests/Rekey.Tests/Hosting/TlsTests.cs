@@ -32,8 +32,7 @@ public sealed class TlsTests : IDisposable
             Assert.Equal("https", baseAddress.Scheme);
             using var handler = new SocketsHttpHandler();
             handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, errors) => TrustedBy(certificate, presented, errors);
-            using var admin = new HttpClient(handler, disposeHandler: false) { BaseAddress = baseAddress };
-            admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RekeyHost.AdminToken);
+            using var admin = RekeyHost.AdminClientFor(baseAddress, handler);
             var serviceId = await admin.CreateServiceAsync();
             var client = await admin.CreateClientAsync(serviceId, """{"clientName":"tls","grantTypes":["CLIENT_CREDENTIALS"]}""");
             using var anyone = new HttpClient(handler, disposeHandler: false) { BaseAddress = baseAddress };

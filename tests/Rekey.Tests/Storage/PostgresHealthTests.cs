@@ -80,8 +80,7 @@ public sealed class PostgresHealthTests(PostgresHealthTests.OwnCluster own) : IC
         var (server, baseAddress) = await starting;
         using (server)
         {
-            using var admin = new HttpClient { BaseAddress = baseAddress };
-            admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RekeyHost.AdminToken);
+            using var admin = RekeyHost.AdminClientFor(baseAddress);
             var serviceId = await admin.CreateServiceAsync();
             var client = await admin.CreateClientAsync(serviceId);
 

@@ -178,8 +178,8 @@ public sealed class PostgresMultiNodeTests
         var started = await Task.WhenAll(directories.Select(d => ProgramProcess.StartServerAsync(d.FullName, environment)));
         try
         {
-            using var adminA = Admin(started[0].BaseAddress);
-            using var adminB = Admin(started[1].BaseAddress);
+            using var adminA = RekeyHost.AdminClientFor(started[0].BaseAddress);
+            using var adminB = RekeyHost.AdminClientFor(started[1].BaseAddress);
             var serviceId = await adminA.CreateServiceAsync();
             var client = await adminB.CreateClientAsync(serviceId);
 
@@ -196,11 +196,6 @@ public sealed class PostgresMultiNodeTests
             directories.ForEach(d => d.Delete(recursive: true));
         }
 
-        static HttpClient Admin(Uri baseAddress) => new()
-        {
-            BaseAddress = baseAddress,
-            DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", RekeyHost.AdminToken) },
-        };
     }
 
     internal static async Task<long> CountAsync(PostgresTestStore store, string sql, long? clientId = null)
