@@ -69,6 +69,13 @@ public static class AuditActions
     public const string SigningKeyRotate = "signing_key.rotate";
     public const string ApiTokenCreate = "apitoken.create";
     public const string ApiTokenDelete = "apitoken.delete";
+    public const string WebhookCreate = "webhook.create";
+    public const string WebhookUpdate = "webhook.update";
+    public const string WebhookDelete = "webhook.delete";
+    public const string WebhookTest = "webhook.test";
+    public const string WebhookSecretRotate = "webhook.secret.rotate";
+    public const string WebhookRedeliver = "webhook.redeliver";
+    public const string WebhookDisable = "webhook.disable";
 #pragma warning restore CS1591
 
     /// <summary>Every action.</summary>
@@ -76,6 +83,7 @@ public static class AuditActions
     [
         ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
         SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, KeyReencrypt, KeyRewrap, MasterKeyRetire, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
+        WebhookCreate, WebhookUpdate, WebhookDelete, WebhookTest, WebhookSecretRotate, WebhookRedeliver, WebhookDisable,
     ];
 }
 

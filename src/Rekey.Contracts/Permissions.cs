@@ -17,10 +17,14 @@ public static class Permissions
     public const string ClientSecretWrite = "client.secret.write";
     /// <summary>Read the service's audit trail.</summary>
     public const string AuditRead = "audit.read";
+    /// <summary>Read the service's webhooks and their delivery logs.</summary>
+    public const string WebhookRead = "webhook.read";
+    /// <summary>Create, update, test, rotate the signing secret of and delete webhooks; redeliver.</summary>
+    public const string WebhookWrite = "webhook.write";
     /// <summary>Only the organisation token: create and delete services, manage API tokens.</summary>
     public const string Admin = "admin";
 
     /// <summary>Every permission an API token may be given.</summary>
     public static IReadOnlyList<string> Grantable { get; } =
-        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, AuditRead];
+        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, AuditRead, WebhookRead, WebhookWrite];
 }

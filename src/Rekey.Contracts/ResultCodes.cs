@@ -7,7 +7,7 @@ namespace Rekey.Contracts;
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
 /// 050 /auth/token, 056 /auth/introspection, 057 /auth/introspection/standard, 126 requestable scopes, 127 end-user grants, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys,
-/// 183 master keys.
+/// 183 master keys, 190–197 webhooks.
 /// </summary>
 public static class ResultCodes
 {
@@ -77,6 +77,8 @@ public static class ResultCodes
     public static readonly ResultCode InvalidGracePeriodSetting = new("A110203", 400, "'clientSecretGracePeriod' must be an integer between 0 and {0} seconds.");
     /// <summary>clientSecretLifetime rule.</summary>
     public static readonly ResultCode InvalidSecretLifetimeSetting = new("A110204", 400, "'clientSecretLifetime' must be an integer between 0 and {0} seconds.");
+    /// <summary>A bad 'clientSecretExpiryWarnings' setting.</summary>
+    public static readonly ResultCode InvalidExpiryWarningsSetting = new("A110205", 400, "'clientSecretExpiryWarnings' must be a list of at most {0} distinct integers between 1 and {1} seconds.");
 
     /// <summary>supportedScopes rule (RFC 6749 §3.3 scope-token).</summary>
     public static readonly ResultCode InvalidScopeName = new("A110205", 400, "'supportedScopes[{0}].name' must be 1 to 128 characters of RFC 6749 scope-token characters.");
@@ -233,6 +235,26 @@ public static class ResultCodes
     public static readonly ResultCode ApiTokenInvalidPermissions = new("A160202", 400, "'permissions' must be a non-empty list of: {0}.");
     /// <summary>Token description rule.</summary>
     public static readonly ResultCode ApiTokenInvalidDescription = new("A160203", 400, "'description' must be at most {0} characters.");
+
+    // ---- 190–197: webhooks (Rekey extension) -------------------------------------------------------
+    /// <summary>A webhook URL Rekey will not send to.</summary>
+    public static readonly ResultCode WebhookInvalidUrl = new("A190201", 400, "'url' is not acceptable: {0}.");
+    /// <summary>An unknown event type in 'events'.</summary>
+    public static readonly ResultCode WebhookInvalidEvents = new("A190202", 400, "'events' must be a list of: {0}.");
+    /// <summary>Webhook description rule.</summary>
+    public static readonly ResultCode WebhookInvalidDescription = new("A190203", 400, "'description' must be at most {0} characters, without control characters.");
+    /// <summary>Too many webhooks in one service.</summary>
+    public static readonly ResultCode WebhookLimitReached = new("A190204", 409, "The service {0} already has {1} webhooks, the most it may have.");
+    /// <summary>Unknown webhook ID in the service.</summary>
+    public static readonly ResultCode WebhookNotFound = new("A191201", 404, "The webhook '{0}' was not found in the service {1}.");
+    /// <summary>A test event queued.</summary>
+    public static readonly ResultCode WebhookTestQueued = new("A194001", 200, "Queued a webhook.test event for the webhook {0} (event ID = {1}).");
+    /// <summary>Unknown delivery ID in the service.</summary>
+    public static readonly ResultCode WebhookDeliveryNotFound = new("A196201", 404, "The webhook delivery '{0}' was not found in the service {1}.");
+    /// <summary>A delivery queued again.</summary>
+    public static readonly ResultCode WebhookRedeliveryQueued = new("A196001", 200, "Queued the event {0} again for the webhook {1}, with a fresh retry schedule.");
+    /// <summary>A signing secret rotation with a bad grace period.</summary>
+    public static readonly ResultCode WebhookInvalidGracePeriod = new("A197201", 400, "'gracePeriod' must be an integer between 0 and {0} seconds.");
 
     /// <summary>Every entry of the catalogue, in declaration order.</summary>
     public static IReadOnlyList<ResultCode> All { get; } = typeof(ResultCodes)

@@ -52,6 +52,13 @@ public sealed record ServiceDocument
     /// <summary>Rekey extension: seconds a new client secret is valid (0, the default, = no expiry). At most 10 years.</summary>
     public long? ClientSecretLifetime { get; init; }
 
+    /// <summary>
+    /// Rekey extension: when to announce that a client secret is about to stop working, in seconds before its expiry
+    /// (current secret) or the end of its grace period (previous secret); one <c>client.secret.expiring</c> event per
+    /// secret and threshold. Absent: 30, 7 and 1 days (2592000, 604800, 86400); empty: no warnings. At most 10 values.
+    /// </summary>
+    public List<long>? ClientSecretExpiryWarnings { get; init; }
+
     /// <summary>Every other property, kept as sent.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

@@ -19,10 +19,13 @@ public abstract class ServerFixture : IAsyncLifetime
     {
     }
 
+    /// <summary>Configuration the server starts with besides its store's; none by default.</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
     public async Task InitializeAsync()
     {
         var store = await CreateStoreAsync();
-        _host = await RekeyHost.StartAsync(store, services: ConfigureServices);
+        _host = await RekeyHost.StartAsync(store, Settings, ConfigureServices);
     }
 
     public async Task DisposeAsync()

@@ -38,4 +38,10 @@ public static class Wire
         using var response = await caller.SendAsync(request);
         return await Reply.ReadAsync(response);
     }
+
+    public static Task<Reply> GetForReplyAsync(this HttpClient caller, string path) => caller.SendForReplyAsync(HttpMethod.Get, path);
+
+    /// <summary>A POST of <paramref name="json"/> (no body at all when empty).</summary>
+    public static Task<Reply> PostJsonForReplyAsync(this HttpClient caller, string path, string json) =>
+        caller.SendForReplyAsync(HttpMethod.Post, path, json.Length == 0 ? null : Json(json));
 }

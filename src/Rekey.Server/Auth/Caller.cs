@@ -8,6 +8,9 @@ internal sealed record Caller(string Kind, long? TokenId, long? ServiceId, IRead
     public const string OrganisationKind = "organisation";
     public const string ServiceKind = "service";
 
+    /// <summary>The server itself, in audit events of what it does on its own (disabling a failing webhook).</summary>
+    public const string SystemKind = "system";
+
     public static Caller Organisation { get; } = new(OrganisationKind, null, null, new HashSet<string>());
 
     public bool IsOrganisation => Kind == OrganisationKind;

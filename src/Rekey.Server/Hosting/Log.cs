@@ -90,4 +90,23 @@ internal static partial class Log
     /// <summary><paramref name="clientIdentifier"/> only ever as <see cref="Http.UntrustedText.Printable"/> made it: escaped, at most 64 characters.</summary>
     [LoggerMessage(50, LogLevel.Information, "Client authentication refused for client {ClientIdentifier} of service {ServiceId}: {Reason}.")]
     public static partial void ClientAuthenticationRefused(ILogger logger, long serviceId, string clientIdentifier, string reason);
+
+    [LoggerMessage(80, LogLevel.Information, "Secret notices: {Events} events for {Clients} clients.")]
+    public static partial void SecretNoticesGiven(ILogger logger, int events, int clients);
+
+    [LoggerMessage(81, LogLevel.Warning, "Event sweep skipped this round: {Reason}")]
+    public static partial void EventSweepSkipped(ILogger logger, string reason);
+
+    /// <summary>The URL is the operator's own configuration; the answer only as its status or a short error, never its body.</summary>
+    [LoggerMessage(82, LogLevel.Information, "Webhook {WebhookId} delivery of {EventId} attempt {Attempt} failed ({Outcome}); {Next}.")]
+    public static partial void DeliveryFailed(ILogger logger, long webhookId, string eventId, int attempt, string outcome, string next);
+
+    [LoggerMessage(83, LogLevel.Warning, "Webhook {WebhookId} disabled: every delivery failed for longer than Rekey:Webhooks:DisableAfter.")]
+    public static partial void WebhookDisabled(ILogger logger, long webhookId);
+
+    [LoggerMessage(84, LogLevel.Warning, "Webhook deliveries paused this round: {Reason}")]
+    public static partial void DeliveriesSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(85, LogLevel.Debug, "Webhook {WebhookId} delivered {EventId} on attempt {Attempt} ({StatusCode}, {Milliseconds} ms).")]
+    public static partial void Delivered(ILogger logger, long webhookId, string eventId, int attempt, int statusCode, long milliseconds);
 }

@@ -5,6 +5,7 @@ using Rekey.Contracts;
 using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Clients;
+using Rekey.Server.Events;
 using Rekey.Server.Http;
 using Rekey.Server.OAuth;
 using Rekey.Server.Secrets;
@@ -71,6 +72,10 @@ internal static class RekeyHosting
         services.AddSingleton<SecretVerifier>();
         services.AddSingleton<SecretMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<SecretMaintenance>());
+        services.AddSingleton<EventSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventSweep>());
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<SigningKeys>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<Introspector>();
@@ -190,6 +195,7 @@ internal static class RekeyHosting
         api.MapClientExtensions();
         api.MapClientSecrets();
         api.MapApiTokens();
+        api.MapWebhooks();
         api.MapAudit();
         api.MapKeys();
         api.MapServiceDiscovery();

@@ -43,6 +43,12 @@ internal sealed class RekeyOptions
     /// <summary>The proxies whose <c>X-Forwarded-For</c>/<c>-Proto</c>/<c>-Host</c> are believed; none by default.</summary>
     public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
 
+    /// <summary>Lifecycle events: the expiry sweep and how long events are kept (docs/events.md).</summary>
+    public EventsOptions Events { get; set; } = new();
+
+    /// <summary>Webhook deliveries: retries, timeouts, which addresses may be called (docs/events.md).</summary>
+    public WebhooksOptions Webhooks { get; set; } = new();
+
     public override string ToString() => $"RekeyOptions {{ DataDirectory = {DataDirectory}, Provider = {Storage.Provider} }}";
 }
 
@@ -84,4 +90,54 @@ internal sealed class ForwardedHeadersSettings
     public List<string> KnownNetworks { get; set; } = [];
 
     public bool Enabled => KnownProxies.Count > 0 || KnownNetworks.Count > 0;
+}
+
+/// <summary>Configuration section <c>Rekey:Events</c>.</summary>
+internal sealed class EventsOptions
+{
+    /// <summary>How often the sweep looks for secrets whose expiry warning, expiry or end of grace is due, in seconds (1–3600).</summary>
+    public int SweepIntervalSeconds { get; set; } = 60;
+
+    /// <summary>How long events (and their delivery log) are kept once nothing is left to deliver, in days (1–3650).</summary>
+    public int RetentionDays { get; set; } = 30;
+}
+
+/// <summary>Configuration section <c>Rekey:Webhooks</c>.</summary>
+internal sealed class WebhooksOptions
+{
+    /// <summary>
+    /// Allows webhook URLs on loopback and private networks (and plain http to them): for a receiver on the same machine
+    /// or network. Off by default: a webhook URL could otherwise reach services that only trust their network.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>How long one attempt may take, connection included, in seconds (1–60).</summary>
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// The waits after each failed attempt, before the next (each varied by ±20% so that receivers coming back are not
+    /// hit all at once). The default (the Standard Webhooks reference schedule): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h —
+    /// eight attempts over about 27 hours. After the last, the delivery is failed (and can be redelivered).
+    /// </summary>
+    public List<TimeSpan> RetrySchedule { get; set; } = [];
+
+    /// <summary>A webhook whose every delivery has failed for this long is disabled (default 5 days).</summary>
+    public TimeSpan DisableAfter { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>How often a node looks for due deliveries when it found none, in milliseconds (50–60000).</summary>
+    public int PollIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>Deliveries one node sends at once (1–64).</summary>
+    public int Concurrency { get; set; } = 8;
+
+    /// <summary>Webhooks one service may have.</summary>
+    public int MaxPerService { get; set; } = 20;
+
+    public static readonly IReadOnlyList<TimeSpan> DefaultRetrySchedule =
+    [
+        TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30), TimeSpan.FromHours(2), TimeSpan.FromHours(5), TimeSpan.FromHours(10), TimeSpan.FromHours(10),
+    ];
+
+    /// <summary>The schedule in force: the configured one, or the default when none is configured.</summary>
+    public IReadOnlyList<TimeSpan> Schedule => RetrySchedule.Count > 0 ? RetrySchedule : DefaultRetrySchedule;
 }

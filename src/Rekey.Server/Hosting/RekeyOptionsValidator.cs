@@ -67,6 +67,22 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
             errors.Add("Rekey:SigningKeyRetirementMargin must be between 00:00:00 and 1.00:00:00.");
         }
 
+        Range(errors, "Rekey:Events:SweepIntervalSeconds", options.Events.SweepIntervalSeconds, 1, 3600);
+        Range(errors, "Rekey:Events:RetentionDays", options.Events.RetentionDays, 1, 3650);
+        Range(errors, "Rekey:Webhooks:TimeoutSeconds", options.Webhooks.TimeoutSeconds, 1, 60);
+        Range(errors, "Rekey:Webhooks:PollIntervalMilliseconds", options.Webhooks.PollIntervalMilliseconds, 50, 60000);
+        Range(errors, "Rekey:Webhooks:Concurrency", options.Webhooks.Concurrency, 1, 64);
+        Range(errors, "Rekey:Webhooks:MaxPerService", options.Webhooks.MaxPerService, 1, 1000);
+        if (options.Webhooks.RetrySchedule.Count > 50 || options.Webhooks.RetrySchedule.Any(w => w < TimeSpan.Zero || w > TimeSpan.FromDays(7)))
+        {
+            errors.Add("Rekey:Webhooks:RetrySchedule must hold at most 50 waits, each between 00:00:00 and 7.00:00:00.");
+        }
+
+        if (options.Webhooks.DisableAfter < TimeSpan.FromMinutes(1))
+        {
+            errors.Add("Rekey:Webhooks:DisableAfter must be at least 00:01:00.");
+        }
+
         if (options.AdminToken is { Length: > 0 and < 16 })
         {
             errors.Add("Rekey:AdminToken must be at least 16 characters.");
@@ -86,5 +102,13 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Range(List<string> errors, string name, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"{name} must be between {min} and {max} (got {value}).");
+        }
     }
 }

@@ -149,6 +149,9 @@ internal sealed class SecretCipher(KeyRing masters)
     public static byte[] AssociatedData(long serviceId, long clientId, long secretId) =>
         Encoding.UTF8.GetBytes($"rekey/client-secret/{serviceId}/{clientId}/{secretId}");
 
+    public static byte[] WebhookAssociatedData(long serviceId, long webhookId) =>
+        Encoding.UTF8.GetBytes($"rekey/webhook-secret/{serviceId}/{webhookId}");
+
     public static byte[] SigningKeyAssociatedData(long serviceId, string keyId) =>
         Encoding.UTF8.GetBytes($"rekey/signing-key/{serviceId}/{keyId}");
 

@@ -21,7 +21,7 @@ internal static class ServiceRules
     /// and send the document back without them. So on update an absent (or null) extension property keeps its stored
     /// value, while every Authlete property is replaced as Authlete does; an explicit value, 0 included, changes it.
     /// </summary>
-    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime"];
+    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime", "clientSecretExpiryWarnings"];
 
     /// <summary>Validates a caller's replacement of <paramref name="stored"/>, keeping the extension properties it leaves out.</summary>
     public static Outcome<ServiceContent> Prepare(JsonObject body, StoredService stored)
@@ -94,7 +94,15 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidSecretLifetimeSetting, Secrets.SecretPolicy.MaxLifetimeSeconds);
         }
 
-        return new ServiceContent(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0));
+        if (service.ClientSecretExpiryWarnings is { } warnings
+            && (warnings.Count > Events.SecretNotices.MaxWarnings || warnings.Distinct().Count() != warnings.Count
+                || warnings.Any(w => w is < 1 or > Events.SecretNotices.MaxWarningSeconds)))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidExpiryWarningsSetting, Events.SecretNotices.MaxWarnings, Events.SecretNotices.MaxWarningSeconds);
+        }
+
+        return new ServiceContent(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0,
+            Events.SecretNotices.Encode(service.ClientSecretExpiryWarnings)));
     }
 
     /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>

@@ -124,6 +124,43 @@ internal interface IRekeyStore
     Task<Outcome<StoredSigningKey>> AddSigningKeyAsync(long serviceId, NewSigningKey key, Func<IReadOnlyList<StoredSigningKey>, long, Outcome<SigningKeyPlan?>> plan,
         ChangeContext change, CancellationToken ct);
 
+    // ---- lifecycle events and webhooks (RekeyStore.Events.cs)
+
+    /// <summary>
+    /// Gives the secret notices due at <paramref name="now"/> (epoch ms) for up to <paramref name="batchSize"/> clients: each
+    /// notice once, ever, across nodes and restarts, with its event and deliveries. How many clients and events.
+    /// </summary>
+    Task<(int Clients, int Events)> SweepSecretNoticesAsync(long now, int batchSize, CancellationToken ct);
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> events older than <paramref name="before"/> with no delivery pending.</summary>
+    Task<int> ForgetOldEventsAsync(long before, int batchSize, CancellationToken ct);
+
+    Task<Outcome<StoredWebhook>> CreateWebhookAsync(long serviceId, WebhookContent content, string signingSecret, int maxPerService, ChangeContext change, CancellationToken ct);
+
+    Task<Outcome<StoredWebhook>> GetWebhookAsync(long serviceId, long webhookId, CancellationToken ct);
+
+    Task<Outcome<Page<StoredWebhook>>> ListWebhooksAsync(long serviceId, int start, int end, CancellationToken ct);
+
+    Task<Outcome<StoredWebhook>> UpdateWebhookAsync(long serviceId, long webhookId, Func<StoredWebhook, Outcome<WebhookContent>> update, ChangeContext change, CancellationToken ct);
+
+    /// <summary>A new signing secret; the replaced one keeps signing beside it for <paramref name="overlapSeconds"/>.</summary>
+    Task<Outcome<StoredWebhook>> RotateWebhookSecretAsync(long serviceId, long webhookId, string signingSecret, long overlapSeconds, ChangeContext change, CancellationToken ct);
+
+    Task<Outcome<long>> DeleteWebhookAsync(long serviceId, long webhookId, ChangeContext change, CancellationToken ct);
+
+    Task<Outcome<StoredDelivery>> QueueTestEventAsync(long serviceId, long webhookId, ChangeContext change, CancellationToken ct);
+
+    /// <summary>A webhook's deliveries, newest first.</summary>
+    Task<Outcome<Page<StoredDelivery>>> ListDeliveriesAsync(long serviceId, long webhookId, int start, int end, CancellationToken ct);
+
+    Task<Outcome<StoredDelivery>> RedeliverAsync(long serviceId, long webhookId, string eventId, ChangeContext change, CancellationToken ct);
+
+    /// <summary>Takes due deliveries for this node, each leased until <paramref name="leaseUntil"/> (epoch ms).</summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, long leaseUntil, int limit, CancellationToken ct);
+
+    /// <summary>Records an attempt's outcome (only under the delivery's claim); true when it disabled the webhook.</summary>
+    Task<bool> CompleteDeliveryAsync(ClaimedDelivery delivery, DeliveryOutcome outcome, CancellationToken ct);
+
     // ---- keys
 
     /// <summary>Every key record (<see cref="KeyState"/>).</summary>

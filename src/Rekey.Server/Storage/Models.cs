@@ -14,8 +14,14 @@ internal sealed record AuditRecord(ChangeContext Change, long? ServiceId, long? 
 /// <summary>Filters of the audit list; <see cref="ServiceId"/> null = organisation-wide.</summary>
 internal sealed record AuditQuery(long? ServiceId, long? ClientId, string? Action, int Start, int End);
 
-/// <summary>The service settings the store itself acts on (the rest lives in the document).</summary>
-internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds);
+/// <summary>
+/// The service settings the store itself acts on (the rest lives in the document). <see cref="ExpiryWarnings"/> is the
+/// stored form of <c>clientSecretExpiryWarnings</c> (<see cref="Events.SecretNotices.Encode"/>; null = the default).
+/// </summary>
+internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds, string? ExpiryWarnings = null)
+{
+    public IReadOnlyList<long> Warnings => Events.SecretNotices.Decode(ExpiryWarnings);
+}
 
 /// <summary>A validated service document to store, and the settings the store acts on.</summary>
 internal sealed record ServiceContent(string Document, ServiceSettings Settings);
@@ -147,3 +153,32 @@ internal sealed record DataKeyUsage(string KeyId, long CreatedAt, long Values);
 
 /// <summary>One page of a list, with the total across all pages.</summary>
 internal sealed record Page<T>(IReadOnlyList<T> Items, int TotalCount);
+
+/// <summary>A webhook row (never its signing secrets: those only travel sealed, to the dispatcher).</summary>
+internal sealed record StoredWebhook(long WebhookId, long ServiceId, string Url, IReadOnlyList<string> Events, string? Description, bool Enabled,
+    string? DisabledReason, long? FailingSince, long? PreviousSecretUntil, long CreatedAt, long ModifiedAt);
+
+/// <summary>What a caller sets of a webhook.</summary>
+internal sealed record WebhookContent(string Url, IReadOnlyList<string> Events, string? Description, bool Enabled);
+
+/// <summary>One delivery as the log shows it. <see cref="Status"/>: 0 pending, 1 succeeded, 2 failed.</summary>
+internal sealed record StoredDelivery(long WebhookId, string EventId, string EventType, int Status, int Attempts, long CreatedAt, long? NextAttemptAt,
+    long? LastAttemptAt, int? LastStatus, string? LastError, string? Excerpt);
+
+/// <summary>An event of the outbox. <see cref="Data"/> is a JSON object of the type's own fields (never a secret value).</summary>
+internal sealed record StoredEvent(string EventId, long ServiceId, string Type, long OccurredAt, long? ClientId, long? SecretId, long? AuditEventId, long? Sequence, string? Data);
+
+/// <summary>
+/// A delivery a node has taken: what it sends and with which keys (the current signing secret first, the replaced one
+/// while its overlap lasts), and the claim that lets only this node record the outcome.
+/// </summary>
+internal sealed record ClaimedDelivery(long WebhookId, string EventId, int Attempt, string Claim, string Url, IReadOnlyList<byte[]> SigningKeys, StoredEvent Event)
+{
+    public override string ToString() => $"ClaimedDelivery {{ WebhookId = {WebhookId}, EventId = {EventId}, Attempt = {Attempt} }}";
+}
+
+/// <summary>
+/// The outcome of one attempt: delivered (2xx), or not, with when to try again (null: no attempt left, the delivery
+/// failed). <see cref="DisableIfFailingSince"/>: a webhook failing continuously since before then is disabled.
+/// </summary>
+internal sealed record DeliveryOutcome(bool Delivered, int? StatusCode, string? Error, string? Excerpt, long? RetryAt, long At, long DisableIfFailingSince);

@@ -57,7 +57,8 @@ internal sealed partial class RekeyStore
     public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>
         WriteUnitAsync<Outcome<StoredClient>>(async (s, ct) =>
         {
-            if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)), r => r.GetInt64(0), ct)) is not [var lifetime])
+            if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)), r => (Lifetime: r.GetInt64(0), Warnings: Rows.Text(r, 1)), ct))
+                is not [var (lifetime, warnings)])
             {
                 return StoreRules.ServiceNotFound(client.ServiceId);
             }
@@ -83,14 +84,15 @@ internal sealed partial class RekeyStore
                     var inserted = await s.ExecuteAsync(new Sql(_sql.InsertClient,
                         SqlArg.Long("c", clientId), SqlArg.Long("s", client.ServiceId), SqlArg.Text("a", client.Alias), SqlArg.Text("d", client.Developer),
                         SqlArg.Bool("l", client.Locked), SqlArg.Text("doc", client.Document), SqlArg.Long("now", change.At),
-                        SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId)), ct);
+                        SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId),
+                        SqlArg.Long("next", Events.SecretNotices.NextSweep(secrets, Events.SecretNotices.Decode(warnings), change.At))), ct);
                     if (inserted == 0)
                     {
                         continue;
                     }
 
                     var created = await ClientByIdAsync(s, clientId, withSecret: true, ct);
-                    DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId);
+                    DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", client.Alias)));
                     return created;
                 }
             }
@@ -148,7 +150,7 @@ internal sealed partial class RekeyStore
             }
 
             var updated = await ClientByIdAsync(s, update.ClientId, withSecret: true, ct);
-            DeferAudit(s, change, update.ServiceId, update.ClientId, null);
+            DeferAudit(s, change, update.ServiceId, update.ClientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", update.Alias)));
             return updated;
         }, ct);
 
@@ -161,7 +163,7 @@ internal sealed partial class RekeyStore
             }
 
             var clientId = found.Client.ClientId;
-            DeferAudit(s, change, serviceId, clientId, null);
+            DeferAudit(s, change, serviceId, clientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", found.Client.Alias)));
             s.Defer(new Sql(_sql.KeepDeletedClient, SqlArg.Long("c", clientId)));
             s.Defer(new Sql(_sql.DeleteClientUses, SqlArg.Long("c", clientId)));
             s.Defer(new Sql(_sql.DeleteClient, SqlArg.Long("c", clientId)));
@@ -178,7 +180,7 @@ internal sealed partial class RekeyStore
 
             var clientId = found.Client.ClientId;
             s.Defer(new Sql(_sql.SetClientLock, SqlArg.Bool("l", locked), SqlArg.Long("now", change.At), SqlArg.Long("c", clientId)));
-            DeferAudit(s, change, serviceId, clientId, null);
+            DeferAudit(s, change, serviceId, clientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", found.Client.Alias)));
             return clientId;
         }, ct);
 }

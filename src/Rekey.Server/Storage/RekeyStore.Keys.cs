@@ -49,6 +49,9 @@ internal sealed partial class RekeyStore
                 r => (ClientId: r.GetInt64(0), ServiceId: r.GetInt64(1), Secrets: SecretSetCodec.Decode((byte[])r.GetValue(2), $"client {r.GetInt64(0)}")), ct);
             var keys = await s.QueryAsync(new Sql(_sql.SigningKeysToReencrypt, SqlArg.Text("k", current), SqlArg.Int("n", batchSize - clients.Count)),
                 r => (KeyId: r.GetString(0), ServiceId: r.GetInt64(1), DataKeyId: r.GetString(2), Ciphertext: (byte[])r.GetValue(3)), ct);
+            var webhooks = await s.QueryAsync(new Sql(_sql.WebhooksToReencrypt, SqlArg.Text("k", current), SqlArg.Int("n", Math.Max(0, batchSize - clients.Count - keys.Count))),
+                r => (WebhookId: r.GetInt64(0), ServiceId: r.GetInt64(1), KeyId: r.GetString(2), Secret: (byte[])r.GetValue(3), PrevKeyId: Rows.Text(r, 4),
+                    Prev: r.IsDBNull(5) ? null : (byte[])r.GetValue(5)), ct);
 
             // Every read above, every write below: the writes go with COMMIT (PostgreSQL).
             foreach (var (clientId, serviceId, secrets) in clients)
@@ -67,7 +70,16 @@ internal sealed partial class RekeyStore
                 s.Defer(new Sql(_sql.ResealSigningKey, SqlArg.Text("k", resealed.KeyId), SqlArg.Bytes("ct", resealed.Ciphertext), SqlArg.Text("id", key.KeyId)));
             }
 
-            return clients.Count + keys.Count;
+            foreach (var webhook in webhooks)
+            {
+                var aad = SecretCipher.WebhookAssociatedData(webhook.ServiceId, webhook.WebhookId);
+                var secret = _cipher.Seal(_cipher.Open(webhook.KeyId, webhook.Secret, aad), aad);
+                var prev = webhook is { PrevKeyId: { } prevKeyId, Prev: { } prevSecret } ? _cipher.Seal(_cipher.Open(prevKeyId, prevSecret, aad), aad) : null;
+                s.Defer(new Sql(_sql.ResealWebhook, SqlArg.Text("k", secret.KeyId), SqlArg.Bytes("secret", secret.Ciphertext), SqlArg.Text("pk", prev?.KeyId),
+                    SqlArg.Bytes("prev", prev?.Ciphertext), SqlArg.Long("w", webhook.WebhookId)));
+            }
+
+            return clients.Count + keys.Count + webhooks.Count;
         }, ct);
 
     public Task<IReadOnlyList<DataKeyUsage>> ListDataKeysAsync(CancellationToken ct) =>

@@ -9,11 +9,16 @@ internal sealed partial class RekeyStore
     /// The statement that stores a client's secrets; a rotation also touches the client's modification time, and writes
     /// the data key column only when the current secret's data key changed.
     /// </summary>
-    private Sql StoreSecrets(long clientId, SecretSet secrets, long? touchedAt, string? previousKeyId = null) => touchedAt switch
+    /// <remarks>
+    /// A rotation also sets when the client next has a secret notice due (<paramref name="nextNotice"/>); a revocation or
+    /// re-encryption leaves it: a notice planned for a secret revoked since finds nothing to announce.
+    /// </remarks>
+    private Sql StoreSecrets(long clientId, SecretSet secrets, long? touchedAt, string? previousKeyId = null, long? nextNotice = null) => touchedAt switch
     {
         { } now when secrets.CurrentKeyId == previousKeyId =>
-            new(_sql.UpdateSecretsTouchSameKey, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Long("now", now), SqlArg.Long("c", clientId)),
-        { } now => new(_sql.UpdateSecretsTouch, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("now", now), SqlArg.Long("c", clientId)),
+            new(_sql.UpdateSecretsTouchSameKey, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Long("now", now), SqlArg.Long("next", nextNotice), SqlArg.Long("c", clientId)),
+        { } now => new(_sql.UpdateSecretsTouch, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("now", now),
+            SqlArg.Long("next", nextNotice), SqlArg.Long("c", clientId)),
         null => new(_sql.UpdateSecrets, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("c", clientId)),
     };
 
@@ -36,8 +41,11 @@ internal sealed partial class RekeyStore
             var next = row.Secrets.Rotate(
                 new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(request.NewSecret), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
                 now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds, ClientAssertion.NeedsSecretValue(row.Client.Document));
-            s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId));
-            DeferAudit(s, change, request.ServiceId, clientId, secretId);
+            s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId,
+                nextNotice: Events.SecretNotices.NextSweep(next, row.Settings.Warnings, now)));
+            DeferAudit(s, change, request.ServiceId, clientId, secretId,
+                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(request.NewSecret)),
+                    ("previousSecretId", row.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(row.Secrets.Current?.SecretId ?? 0)?.ValidUntil)));
             return new SecretRotation(clientId, secretId, old, request.NewSecret);
         }, ct);
 
@@ -71,7 +79,7 @@ internal sealed partial class RekeyStore
             }
 
             s.Defer(StoreSecrets(clientId, next, touchedAt: null));
-            DeferAudit(s, change, serviceId, clientId, secretId);
+            DeferAudit(s, change, serviceId, clientId, secretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias)));
             return clientId;
         }, ct);
 

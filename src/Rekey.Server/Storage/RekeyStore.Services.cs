@@ -5,7 +5,7 @@ internal sealed partial class RekeyStore
     private static SqlArg[] ServiceArgs(long id, ServiceContent content, long now) =>
     [
         SqlArg.Long("id", id), SqlArg.Text("doc", content.Document), SqlArg.Long("grace", content.Settings.GracePeriodSeconds),
-        SqlArg.Long("life", content.Settings.SecretLifetimeSeconds), SqlArg.Long("now", now),
+        SqlArg.Long("life", content.Settings.SecretLifetimeSeconds), SqlArg.Text("warn", content.Settings.ExpiryWarnings), SqlArg.Long("now", now),
     ];
 
     public Task<StoredService> CreateServiceAsync(ServiceContent content, ChangeContext change, CancellationToken ct) =>
@@ -41,6 +41,7 @@ internal sealed partial class RekeyStore
                 return error;
             }
 
+            await s.ExecuteAsync(new Sql(_sql.ResweepServiceClients, SqlArg.Long("now", change.At), SqlArg.Long("id", serviceId), SqlArg.Text("warn", content.Settings.ExpiryWarnings)), ct);
             var service = (await s.QueryAsync(new Sql(_sql.UpdateService, ServiceArgs(serviceId, content, change.At)), Rows.Service, ct)).Single();
             DeferAudit(s, change, serviceId, null, null);
             return service;

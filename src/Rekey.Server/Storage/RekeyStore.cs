@@ -72,16 +72,25 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
     /// Writes the audit event of a change in its transaction (deferred: it goes with COMMIT on PostgreSQL). An event
     /// that names a client joins the client's trail: the unit holds the client's row (locked on PostgreSQL), which
     /// keeps the head, unless <paramref name="deletedClient"/> says the head is kept in <c>deleted_clients</c>.
+    /// A change that succeeded also writes its lifecycle event (<see cref="Events.ChangeEvents.TypeOf"/>) and that
+    /// event's webhook deliveries, in the same transaction: the outbox (<see cref="DeferEvent"/>).
     /// </summary>
-    private void DeferAudit(IStoreSession s, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null, bool deletedClient = false)
+    private void DeferAudit(IStoreSession s, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null,
+        bool deletedClient = false, string? eventData = null)
     {
         s.Defer(new Sql(_sql.InsertAudit,
             SqlArg.Long("at", change.At), SqlArg.Text("kind", change.ActorKind), SqlArg.Long("token", change.ActorTokenId), SqlArg.Text("addr", change.RemoteAddress),
             SqlArg.Text("req", change.RequestId), SqlArg.Long("s", serviceId), SqlArg.Long("c", clientId), SqlArg.Text("action", change.Action),
             SqlArg.Long("secret", secretId), SqlArg.Text("outcome", outcome), SqlArg.Text("target", target), SqlArg.Uuid("commit_key", s.CommitKeyForAudit())));
+        var eventType = outcome == "success" && serviceId is not null ? Events.ChangeEvents.TypeOf(change.Action) : null;
         if (clientId is { } id)
         {
-            s.Defer(new Sql(deletedClient ? _sql.LinkDeletedClientAudit : _sql.LinkClientAudit, SqlArg.Long("c", id)));
+            s.Defer(new Sql(deletedClient ? _sql.LinkDeletedClientAudit : eventType is null ? _sql.LinkClientAudit : _sql.LinkClientAuditForEvent, SqlArg.Long("c", id)));
+        }
+
+        if (eventType is not null)
+        {
+            DeferEvent(s, eventType, serviceId!.Value, clientId, secretId, change.At, eventData, audited: true);
         }
     }
 

@@ -47,6 +47,9 @@ internal sealed class SqlText(Dialect d)
     /// <summary>The event just inserted becomes the head of its client's trail (the client's row is written anyway).</summary>
     public readonly string LinkClientAudit = $"UPDATE clients SET audit_head = {d.LastInsertId} WHERE client_id = @c";
 
+    /// <summary>The same for a change that also writes a lifecycle event: the client's next event number with it.</summary>
+    public readonly string LinkClientAuditForEvent = $"UPDATE clients SET audit_head = {d.LastInsertId}, event_seq = event_seq + 1 WHERE client_id = @c";
+
     /// <summary>The same for a client deleted while a refusal naming it was being recorded.</summary>
     public readonly string LinkDeletedClientAudit = $"UPDATE deleted_clients SET audit_head = {d.LastInsertId} WHERE client_id = @c";
 
@@ -82,8 +85,8 @@ internal sealed class SqlText(Dialect d)
     // ---- services -----------------------------------------------------------------------------------
 
     public readonly string InsertService = $"""
-        INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, created_at, modified_at)
-        VALUES (@id, @doc, @grace, @life, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
+        INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, secret_warnings, created_at, modified_at)
+        VALUES (@id, @doc, @grace, @life, @warn, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
         """;
 
     public readonly string ServiceById = $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = @id";
@@ -93,7 +96,7 @@ internal sealed class SqlText(Dialect d)
     public readonly string ServiceExists = "SELECT COUNT(*) FROM services WHERE service_id = @s";
 
     /// <summary>KEY SHARE keeps the service from being deleted until the transaction ends (PostgreSQL).</summary>
-    public readonly string ServiceLifetimeForKeyShare = $"SELECT secret_lifetime_s FROM services WHERE service_id = @s{d.ForKeyShare}";
+    public readonly string ServiceLifetimeForKeyShare = $"SELECT secret_lifetime_s, secret_warnings FROM services WHERE service_id = @s{d.ForKeyShare}";
 
     private const string ServiceFilter = " WHERE (@only IS NULL OR service_id = @only)";
 
@@ -102,8 +105,17 @@ internal sealed class SqlText(Dialect d)
     public readonly string PageServices = $"SELECT {Rows.ServiceColumns} FROM services{ServiceFilter} ORDER BY number LIMIT @limit OFFSET @offset";
 
     public readonly string UpdateService = $"""
-        UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, modified_at = @now
+        UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, secret_warnings = @warn, modified_at = @now
         WHERE service_id = @id RETURNING {Rows.ServiceColumns}
+        """;
+
+    /// <summary>
+    /// New expiry thresholds change every client's next notice: each is looked at by the next sweep (before the update of
+    /// the service, which it compares with).
+    /// </summary>
+    public readonly string ResweepServiceClients = """
+        UPDATE clients SET next_notice_at = @now
+        WHERE service_id = @id AND EXISTS (SELECT 1 FROM services WHERE service_id = @id AND secret_warnings IS DISTINCT FROM @warn)
         """;
 
     /// <summary>Last-use rows have no foreign key (a use recorded as its client is deleted must not fail): they go first.</summary>
@@ -147,8 +159,8 @@ internal sealed class SqlText(Dialect d)
     public readonly string IdInService = "SELECT COUNT(*) FROM clients WHERE service_id = @s AND client_id = @id";
 
     public readonly string InsertClient = """
-        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id)
-        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key) ON CONFLICT (client_id) DO NOTHING
+        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id, next_notice_at)
+        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key, @next) ON CONFLICT (client_id) DO NOTHING
         """;
 
     public readonly string UpdateClient = "UPDATE clients SET alias = @a, developer = @d, document = @doc, modified_at = @now WHERE client_id = @c";
@@ -168,13 +180,13 @@ internal sealed class SqlText(Dialect d)
     // ---- secrets ------------------------------------------------------------------------------------
 
     /// <summary>A rotation: the client's secrets and the data key of its current one, and its modification time.</summary>
-    public readonly string UpdateSecretsTouch = "UPDATE clients SET secrets = @secrets, secret_key_id = @key, modified_at = @now WHERE client_id = @c";
+    public readonly string UpdateSecretsTouch = "UPDATE clients SET secrets = @secrets, secret_key_id = @key, modified_at = @now, next_notice_at = @next WHERE client_id = @c";
 
     /// <summary>
     /// The same when the current secret's data key did not change (nearly always): a column left out of SET leaves its
     /// index entry alone, where SQLite would otherwise rewrite it — a page of the index per update.
     /// </summary>
-    public readonly string UpdateSecretsTouchSameKey = "UPDATE clients SET secrets = @secrets, modified_at = @now WHERE client_id = @c";
+    public readonly string UpdateSecretsTouchSameKey = "UPDATE clients SET secrets = @secrets, modified_at = @now, next_notice_at = @next WHERE client_id = @c";
 
     /// <summary>A revocation or a re-encryption: the secrets alone.</summary>
     public readonly string UpdateSecrets = "UPDATE clients SET secrets = @secrets, secret_key_id = @key WHERE client_id = @c";
@@ -188,6 +200,133 @@ internal sealed class SqlText(Dialect d)
         INSERT INTO secret_uses (client_id, secret_id, used_at) VALUES (@c, @id, @at)
         ON CONFLICT (client_id, secret_id) DO UPDATE SET used_at = {d.Greatest}(secret_uses.used_at, excluded.used_at)
         """;
+
+    // ---- lifecycle events (outbox) and webhooks ----------------------------------------------------
+
+    /// <summary>
+    /// An event about a client, numbered by the client's event counter (bumped by <see cref="LinkClientAuditForEvent"/> or
+    /// <see cref="BumpEventSequence"/> just before), with the client's newest audit event when a change wrote one.
+    /// </summary>
+    public readonly string InsertClientEvent = """
+        INSERT INTO events (event_id, service_id, client_id, secret_id, type, occurred_at, audit_event_id, sequence, data)
+        SELECT @e, @s, c.client_id, @secret, @type, @at, CASE WHEN @audited THEN c.audit_head END, c.event_seq, @data FROM clients c WHERE c.client_id = @c
+        """;
+
+    /// <summary>An event about a service's webhook (test, disabled): the audit event just written is the last inserted row.</summary>
+    public readonly string InsertServiceEvent = $"""
+        INSERT INTO events (event_id, service_id, type, occurred_at, audit_event_id, data) VALUES (@e, @s, @type, @at, {d.LastInsertId}, @data)
+        """;
+
+    public readonly string BumpEventSequence = "UPDATE clients SET event_seq = event_seq + 1 WHERE client_id = @c";
+
+    /// <summary>
+    /// The event's deliveries, one per enabled webhook of its service that wants its type (<c>events</c> is stored
+    /// space-padded, empty for every type), in the event's transaction: an event committed is an event queued.
+    /// </summary>
+    public readonly string FanOutEvent = """
+        INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, created_at, next_attempt_at)
+        SELECT w.webhook_id, @e, 0, 0, @at, @at FROM webhooks w WHERE w.service_id = @s AND w.enabled AND (w.events = '' OR w.events LIKE @pattern)
+        """;
+
+    public readonly string QueueDelivery = "INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, created_at, next_attempt_at) VALUES (@w, @e, 0, 0, @at, @at)";
+
+    /// <summary>Clients with a secret notice due: taken by one node at a time (PostgreSQL skips the rows another node holds).</summary>
+    public readonly string ClientsWithNoticesDue = $"""
+        SELECT c.client_id, c.service_id, c.alias, c.secrets, s.secret_warnings FROM clients c JOIN services s ON s.service_id = c.service_id
+        WHERE c.next_notice_at <= @now ORDER BY c.next_notice_at LIMIT @n{d.SkipLockedOfClients}
+        """;
+
+    /// <summary>A notice given once, ever: no row when it was given before (by this node or another).</summary>
+    public readonly string InsertNotice = "INSERT INTO secret_notices (client_id, secret_id, kind, threshold_s) VALUES (@c, @secret, @kind, @t) ON CONFLICT DO NOTHING";
+
+    public readonly string SetNextNotice = "UPDATE clients SET next_notice_at = @next WHERE client_id = @c";
+
+    /// <summary>The secrets a client has notices of: those it no longer keeps are forgotten (<see cref="ForgetNotices"/>).</summary>
+    public readonly string NoticedSecrets = "SELECT DISTINCT secret_id FROM secret_notices WHERE client_id = @c";
+
+    public readonly string ForgetNotices = "DELETE FROM secret_notices WHERE client_id = @c AND secret_id = @secret";
+
+    /// <summary>Events past their retention with nothing left to deliver, a batch at a time; their deliveries go with them.</summary>
+    public readonly string DeleteOldEvents = """
+        DELETE FROM events WHERE event_id IN (
+            SELECT e.event_id FROM events e WHERE e.occurred_at < @before
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.event_id AND d.status = 0) LIMIT @n)
+        """;
+
+    public const string WebhookColumns = "webhook_id, service_id, url, events, description, enabled, disabled_reason, failing_since, prev_secret_until, created_at, modified_at";
+
+    public readonly string InsertWebhook = $"""
+        INSERT INTO webhooks (webhook_id, service_id, url, events, description, enabled, secret_key_id, secret, created_at, modified_at)
+        VALUES (@id, @s, @url, @events, @d, @enabled, @k, @secret, @now, @now) ON CONFLICT (webhook_id) DO NOTHING RETURNING {WebhookColumns}
+        """;
+
+    public readonly string CountWebhooks = "SELECT COUNT(*) FROM webhooks WHERE service_id = @s";
+
+    public readonly string PageWebhooks = $"SELECT {WebhookColumns} FROM webhooks WHERE service_id = @s ORDER BY created_at, webhook_id LIMIT @limit OFFSET @offset";
+
+    public readonly string WebhookById = $"SELECT {WebhookColumns} FROM webhooks WHERE service_id = @s AND webhook_id = @id";
+
+    public readonly string WebhookByIdForUpdate = $"SELECT {WebhookColumns} FROM webhooks WHERE service_id = @s AND webhook_id = @id{d.ForUpdate}";
+
+    public readonly string UpdateWebhook = $"""
+        UPDATE webhooks SET url = @url, events = @events, description = @d, enabled = @enabled, disabled_reason = @reason, failing_since = @failing, modified_at = @now
+        WHERE webhook_id = @id RETURNING {WebhookColumns}
+        """;
+
+    public readonly string RotateWebhookSecret = $"""
+        UPDATE webhooks SET prev_secret_key_id = secret_key_id, prev_secret = secret, prev_secret_until = @until, secret_key_id = @k, secret = @secret, modified_at = @now
+        WHERE webhook_id = @id RETURNING {WebhookColumns}
+        """;
+
+    public readonly string DeleteWebhook = "DELETE FROM webhooks WHERE service_id = @s AND webhook_id = @id";
+
+    public const string DeliveryColumns = "d.webhook_id, d.event_id, e.type, d.status, d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, d.excerpt";
+
+    public readonly string CountDeliveries = "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = @w";
+
+    public readonly string PageDeliveries = $"""
+        SELECT {DeliveryColumns} FROM webhook_deliveries d JOIN events e ON e.event_id = d.event_id
+        WHERE d.webhook_id = @w ORDER BY d.created_at DESC, d.event_id DESC LIMIT @limit OFFSET @offset
+        """;
+
+    public readonly string DeliveryById = $"SELECT {DeliveryColumns} FROM webhook_deliveries d JOIN events e ON e.event_id = d.event_id WHERE d.webhook_id = @w AND d.event_id = @e";
+
+    /// <summary>A delivery due again at once, with a fresh retry schedule (a redelivery or a test of a webhook that had failed).</summary>
+    public readonly string Redeliver = "UPDATE webhook_deliveries SET status = 0, attempts = 0, next_attempt_at = @now, claim = NULL WHERE webhook_id = @w AND event_id = @e";
+
+    /// <summary>
+    /// Due deliveries of enabled webhooks, oldest first, with what sending needs: taken by one node at a time (the rows
+    /// another node holds are skipped) and leased by <see cref="ClaimDelivery"/> before the transaction ends.
+    /// </summary>
+    public readonly string DueDeliveries = $"""
+        SELECT d.webhook_id, d.event_id, d.attempts, w.service_id, w.url, w.secret_key_id, w.secret, w.prev_secret_key_id, w.prev_secret, w.prev_secret_until,
+               e.type, e.occurred_at, e.client_id, e.secret_id, e.audit_event_id, e.sequence, e.data
+        FROM webhook_deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id JOIN events e ON e.event_id = d.event_id
+        WHERE d.status = 0 AND d.next_attempt_at <= @now AND w.enabled ORDER BY d.next_attempt_at LIMIT @n{d.SkipLockedOfDeliveries}
+        """;
+
+    public readonly string ClaimDelivery = "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = @lease, last_attempt_at = @now, claim = @claim WHERE webhook_id = @w AND event_id = @e";
+
+    /// <summary>The outcome of an attempt, written only by the node that still holds the claim.</summary>
+    public readonly string CompleteDelivery = """
+        UPDATE webhook_deliveries SET status = @status, next_attempt_at = @next, last_status = @code, last_error = @error, excerpt = @excerpt, claim = NULL
+        WHERE webhook_id = @w AND event_id = @e AND claim = @claim
+        """;
+
+    public readonly string WebhookFailingSinceForUpdate = $"SELECT failing_since, enabled FROM webhooks WHERE webhook_id = @w{d.ForUpdate}";
+
+    public readonly string WebhookSucceeded = "UPDATE webhooks SET failing_since = NULL WHERE webhook_id = @w AND failing_since IS NOT NULL";
+
+    public readonly string WebhookFailed = "UPDATE webhooks SET failing_since = @since WHERE webhook_id = @w";
+
+    public readonly string DisableWebhook = "UPDATE webhooks SET enabled = @f, disabled_reason = @reason, modified_at = @now WHERE webhook_id = @w";
+
+    public readonly string WebhooksToReencrypt = $"""
+        SELECT webhook_id, service_id, secret_key_id, secret, prev_secret_key_id, prev_secret FROM webhooks
+        WHERE secret_key_id <> @k OR prev_secret_key_id <> @k ORDER BY webhook_id LIMIT @n{d.ForUpdate}
+        """;
+
+    public readonly string ResealWebhook = "UPDATE webhooks SET secret_key_id = @k, secret = @secret, prev_secret_key_id = @pk, prev_secret = @prev WHERE webhook_id = @w";
 
     // ---- API tokens ---------------------------------------------------------------------------------
 
@@ -234,6 +373,7 @@ internal sealed class SqlText(Dialect d)
     public readonly string DataKeyUsage = """
         SELECT k.key_id, k.created_at,
                (SELECT COUNT(*) FROM clients c WHERE c.secret_key_id = k.key_id) + (SELECT COUNT(*) FROM signing_keys sk WHERE sk.data_key_id = k.key_id)
+               + (SELECT COUNT(*) FROM webhooks w WHERE w.secret_key_id = k.key_id) + (SELECT COUNT(*) FROM webhooks w WHERE w.prev_secret_key_id = k.key_id)
         FROM data_keys k ORDER BY k.created_at DESC, k.key_id DESC
         """;
 }

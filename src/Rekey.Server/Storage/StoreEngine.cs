@@ -26,12 +26,18 @@ internal readonly record struct Sql(string Text, params SqlArg[] Args);
 /// The few places where the two databases need different SQL text, named. Everything else is written once
 /// (<see cref="SqlText"/>).
 /// </summary>
-internal sealed record Dialect(string Name, string ForUpdate, string ForUpdateOfClients, string ForKeyShare, string Greatest, string LastInsertId)
+/// <remarks>
+/// <see cref="SkipLockedOfClients"/> and <see cref="SkipLockedOfDeliveries"/> let nodes share background work (the expiry
+/// sweep, webhook deliveries): each takes the rows no other node holds.
+/// </remarks>
+internal sealed record Dialect(string Name, string ForUpdate, string ForUpdateOfClients, string ForKeyShare, string Greatest, string LastInsertId,
+    string SkipLockedOfClients, string SkipLockedOfDeliveries)
 {
     /// <summary>One writer at a time: no row locks to take.</summary>
-    public static readonly Dialect Sqlite = new("sqlite", "", "", "", "MAX", "last_insert_rowid()");
+    public static readonly Dialect Sqlite = new("sqlite", "", "", "", "MAX", "last_insert_rowid()", "", "");
 
-    public static readonly Dialect Postgres = new("postgres", " FOR UPDATE", " FOR UPDATE OF c", " FOR KEY SHARE", "GREATEST", "lastval()");
+    public static readonly Dialect Postgres = new("postgres", " FOR UPDATE", " FOR UPDATE OF c", " FOR KEY SHARE", "GREATEST", "lastval()",
+        " FOR UPDATE OF c SKIP LOCKED", " FOR UPDATE OF d SKIP LOCKED");
 }
 
 /// <summary>

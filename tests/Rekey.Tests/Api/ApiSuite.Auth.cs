@@ -26,6 +26,8 @@ public abstract partial class ApiSuite
         ["client/lock_flag/update"] = new("POST", "/api/{s}/client/lock_flag/update/{c}", """{"clientLocked":true}""", Permissions.ClientWrite),
         ["client/secret/update"] = new("POST", "/api/{s}/client/secret/update/{c}", """{"clientSecret":"permitted"}""", Permissions.ClientSecretWrite),
         ["client/secret/refresh"] = new("GET", "/api/{s}/client/secret/refresh/{c}", null, Permissions.ClientSecretWrite),
+        ["webhook/create"] = new("POST", "/api/{s}/webhook/create", """{"url":"https://hooks.example.com/rekey"}""", Permissions.WebhookWrite),
+        ["webhook/get/list"] = new("GET", "/api/{s}/webhook/get/list", null, Permissions.WebhookRead),
         ["service/create"] = new("POST", "/api/service/create", """{"serviceName":"new"}""", Permissions.Admin),
         ["service/delete"] = new("DELETE", "/api/{s}/service/delete", null, Permissions.Admin),
         ["apitoken/create"] = new("POST", "/api/apitoken/create", """{"serviceId":{s},"permissions":["client.read"]}""", Permissions.Admin),
