@@ -13,11 +13,11 @@ public sealed class WebhookSenderTests : IAsyncLifetime
     private const string UserAgent = "Rekey-Tests/1.0 (+webhooks)";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private WebhookReceiver? _started;
+    private ScriptedReceiver? _started;
 
-    private WebhookReceiver Receiver => _started ?? throw new InvalidOperationException("The receiver has not started.");
+    private ScriptedReceiver Receiver => _started ?? throw new InvalidOperationException("The receiver has not started.");
 
-    public async Task InitializeAsync() => _started = await WebhookReceiver.StartAsync();
+    public async Task InitializeAsync() => _started = await ScriptedReceiver.StartAsync();
 
     public async Task DisposeAsync()
     {

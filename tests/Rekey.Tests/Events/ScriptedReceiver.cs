@@ -15,7 +15,7 @@ namespace Rekey.Tests.Events;
 /// <c>/slow</c> never, <c>/fail</c> 500 with control characters in a long body, <c>/big</c> a 5 MB body whose last byte
 /// never comes.
 /// </summary>
-public sealed class WebhookReceiver : IAsyncDisposable
+public sealed class ScriptedReceiver : IAsyncDisposable
 {
     /// <summary>The declared length of /big's body.</summary>
     public const int BigBodyLength = 5_000_000;
@@ -31,7 +31,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly TaskCompletionSource _bigBodyAbandoned = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StrongBox<int> _connections;
 
-    private WebhookReceiver(WebApplication app, StrongBox<int> connections)
+    private ScriptedReceiver(WebApplication app, StrongBox<int> connections)
     {
         _app = app;
         _connections = connections;
@@ -50,7 +50,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public Uri Url(string path, string scheme = "http", string host = "127.0.0.1") => new($"{scheme}://{host}:{Port}{path}");
 
-    public static async Task<WebhookReceiver> StartAsync()
+    public static async Task<ScriptedReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -61,7 +61,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             return next(connection);
         })));
         var app = builder.Build();
-        var receiver = new WebhookReceiver(app, connections);
+        var receiver = new ScriptedReceiver(app, connections);
         app.Run(receiver.AnswerAsync);
         await app.StartAsync();
         receiver.Port = new Uri(app.Urls.Single()).Port;
