@@ -78,7 +78,7 @@ public static class ResultCodes
     /// <summary>clientSecretLifetime rule.</summary>
     public static readonly ResultCode InvalidSecretLifetimeSetting = new("A110204", 400, "'clientSecretLifetime' must be an integer between 0 and {0} seconds.");
     /// <summary>A bad 'clientSecretExpiryWarnings' setting.</summary>
-    public static readonly ResultCode InvalidExpiryWarningsSetting = new("A110205", 400, "'clientSecretExpiryWarnings' must be a list of at most {0} distinct integers between 1 and {1} seconds.");
+    public static readonly ResultCode InvalidExpiryWarningsSetting = new("A110208", 400, "'clientSecretExpiryWarnings' must be a list of at most {0} distinct integers between 1 and {1} seconds.");
 
     /// <summary>supportedScopes rule (RFC 6749 §3.3 scope-token).</summary>
     public static readonly ResultCode InvalidScopeName = new("A110205", 400, "'supportedScopes[{0}].name' must be 1 to 128 characters of RFC 6749 scope-token characters.");
