@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
+using Rekey.Server.Telemetry;
 
 namespace Rekey.Server.Events;
 
@@ -41,11 +42,15 @@ internal sealed class EventSweep(IRekeyStore store, IOptions<RekeyOptions> optio
             int clients;
             do
             {
-                (clients, var events) = await store.SweepSecretNoticesAsync(now, BatchSize, ct);
-                written += events;
-                if (events > 0)
+                (clients, var given) = await store.SweepSecretNoticesAsync(now, BatchSize, ct);
+                written += given.Count;
+                if (given.Count > 0)
                 {
-                    Log.SecretNoticesGiven(logger, events, clients);
+                    Log.SecretNoticesGiven(logger, given.Count, clients);
+                    foreach (var type in given.GroupBy(t => t, StringComparer.Ordinal))
+                    {
+                        RekeyMetrics.NoticesGiven(type.Key, type.Count());
+                    }
                 }
             }
             while (clients == BatchSize);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
+using Rekey.Server.Telemetry;
 
 namespace Rekey.Server.Events;
 
@@ -94,6 +95,7 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
             return;
         }
 
+        RekeyMetrics.WebhookAttempted(attempt.Delivered ? "delivered" : retryAt is null ? "failed" : "retrying", attempt.Elapsed);
         if (attempt.Delivered)
         {
             Log.Delivered(logger, delivery.WebhookId, delivery.EventId, delivery.Attempt, attempt.StatusCode ?? 0, (long)attempt.Elapsed.TotalMilliseconds);

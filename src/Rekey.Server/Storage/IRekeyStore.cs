@@ -128,9 +128,10 @@ internal interface IRekeyStore
 
     /// <summary>
     /// Gives the secret notices due at <paramref name="now"/> (epoch ms) for up to <paramref name="batchSize"/> clients: each
-    /// notice once, ever, across nodes and restarts, with its event and deliveries. How many clients and events.
+    /// notice once, ever, across nodes and restarts, with its event and deliveries. How many clients, and the types of
+    /// the events written.
     /// </summary>
-    Task<(int Clients, int Events)> SweepSecretNoticesAsync(long now, int batchSize, CancellationToken ct);
+    Task<(int Clients, IReadOnlyList<string> Given)> SweepSecretNoticesAsync(long now, int batchSize, CancellationToken ct);
 
     /// <summary>Deletes up to <paramref name="batchSize"/> events older than <paramref name="before"/> with no delivery pending.</summary>
     Task<int> ForgetOldEventsAsync(long before, int batchSize, CancellationToken ct);

@@ -29,9 +29,10 @@ internal sealed partial class RekeyStore
     /// <summary>
     /// Gives the secret notices due at <paramref name="now"/> for up to <paramref name="batchSize"/> clients, in one
     /// transaction: each notice once, ever (<c>secret_notices</c>' primary key decides between nodes and restarts), its
-    /// event and deliveries with it, and each client's next moment. Returns how many clients it looked at.
+    /// event and deliveries with it, and each client's next moment. Returns how many clients it looked at and the types
+    /// of the events it wrote.
     /// </summary>
-    public Task<(int Clients, int Events)> SweepSecretNoticesAsync(long now, int batchSize, CancellationToken ct) =>
+    public Task<(int Clients, IReadOnlyList<string> Given)> SweepSecretNoticesAsync(long now, int batchSize, CancellationToken ct) =>
         WriteUnitAsync(async (s, ct) =>
         {
             var due = await s.QueryAsync(new Sql(_sql.ClientsWithNoticesDue, SqlArg.Long("now", now), SqlArg.Int("n", batchSize)),
@@ -84,7 +85,7 @@ internal sealed partial class RekeyStore
                 s.Defer(new Sql(_sql.SetNextNotice, SqlArg.Long("next", at), SqlArg.Long("c", clientId)));
             }
 
-            return (due.Count, given.Count);
+            return (due.Count, (IReadOnlyList<string>)[.. given.Select(g => g.Notice.Type)]);
         }, ct);
 
     /// <summary>Deletes up to <paramref name="batchSize"/> events older than <paramref name="before"/> with no delivery pending; how many.</summary>

@@ -33,6 +33,36 @@ internal static class RekeyMetrics
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("rekey.store.commit.duration", "s",
         "COMMIT alone (SQLite: one per group-committed batch; PostgreSQL: the round trip that carries the deferred writes and COMMIT).");
 
+    private static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>("rekey.webhook.attempts", "{attempt}",
+        "Webhook delivery attempts by outcome: delivered (2xx), retrying (another attempt is scheduled) or failed (no attempt left).");
+
+    private static readonly Histogram<double> WebhookAttemptDuration = Meter.CreateHistogram<double>("rekey.webhook.attempt.duration", "s",
+        "One webhook delivery attempt, connection included, until the receiver's status (or the timeout).");
+
+    private static readonly Counter<long> SecretNotices = Meter.CreateCounter<long>("rekey.events.secret_notices", "{event}",
+        "Secret notices the expiry sweep gave (client.secret.expiring, expired, grace_ended), by type.");
+
+    public static void WebhookAttempted(string outcome, TimeSpan elapsed)
+    {
+        if (WebhookAttempts.Enabled)
+        {
+            WebhookAttempts.Add(1, new KeyValuePair<string, object?>("rekey.outcome", outcome));
+        }
+
+        if (WebhookAttemptDuration.Enabled)
+        {
+            WebhookAttemptDuration.Record(elapsed.TotalSeconds);
+        }
+    }
+
+    public static void NoticesGiven(string type, int count)
+    {
+        if (SecretNotices.Enabled && count > 0)
+        {
+            SecretNotices.Add(count, new KeyValuePair<string, object?>("rekey.event.type", type));
+        }
+    }
+
     public static void TokenRequest(string outcome, string authMethod)
     {
         if (TokenRequests.Enabled)
