@@ -14,7 +14,7 @@ internal sealed partial class RekeyStore
     /// </summary>
     private void DeferEvent(IStoreSession s, string type, long serviceId, long? clientId, long? secretId, long at, string? data, bool audited, long? onlyWebhook = null)
     {
-        var eventId = ChangeEvents.NewEventId();
+        var eventId = ChangeEvents.NewEventId(at);
         s.Defer(clientId is { } c
             ? new Sql(_sql.InsertClientEvent, SqlArg.Text("e", eventId), SqlArg.Long("s", serviceId), SqlArg.Long("secret", secretId), SqlArg.Text("type", type),
                 SqlArg.Long("at", at), SqlArg.Bool("audited", audited), SqlArg.Text("data", data), SqlArg.Long("c", c))
@@ -218,7 +218,7 @@ internal sealed partial class RekeyStore
                 SqlArg.Long("at", change.At), SqlArg.Text("kind", change.ActorKind), SqlArg.Long("token", change.ActorTokenId), SqlArg.Text("addr", change.RemoteAddress),
                 SqlArg.Text("req", change.RequestId), SqlArg.Long("s", serviceId), SqlArg.Long("c", null), SqlArg.Text("action", change.Action),
                 SqlArg.Long("secret", null), SqlArg.Text("outcome", "success"), SqlArg.Text("target", target), SqlArg.Uuid("commit_key", s.CommitKeyForAudit())), ct);
-            var eventId = ChangeEvents.NewEventId();
+            var eventId = ChangeEvents.NewEventId(change.At);
             await s.ExecuteAsync(new Sql(_sql.InsertServiceEvent, SqlArg.Text("e", eventId), SqlArg.Long("s", serviceId), SqlArg.Text("type", EventTypes.WebhookTest),
                 SqlArg.Long("at", change.At), SqlArg.Text("data", ChangeEvents.Data(("webhookId", webhookId)))), ct);
             await s.ExecuteAsync(new Sql(_sql.QueueDelivery, SqlArg.Long("w", webhookId), SqlArg.Text("e", eventId), SqlArg.Long("at", change.At)), ct);
@@ -267,8 +267,15 @@ internal sealed partial class RekeyStore
     /// (a node that dies mid-attempt leaves it due again then) under a fresh claim, its attempt counted, and its
     /// webhook's signing keys opened. PostgreSQL nodes skip the rows another node is taking.
     /// </summary>
-    public Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, long leaseUntil, int limit, CancellationToken ct) =>
-        WriteUnitAsync<IReadOnlyList<ClaimedDelivery>>(async (s, ct) =>
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, long leaseUntil, int limit, CancellationToken ct)
+    {
+        // A read first: an idle node (no webhook, nothing due) asks every poll, and must not take the SQLite writer for it.
+        if (!await ReadUnitAsync(async (s, ct) => await CountAsync(s, new Sql(_sql.AnyDeliveryDue, SqlArg.Long("now", now)), ct) > 0, ct))
+        {
+            return [];
+        }
+
+        return await WriteUnitAsync<IReadOnlyList<ClaimedDelivery>>(async (s, ct) =>
         {
             var rows = await s.QueryAsync(new Sql(_sql.DueDeliveries, SqlArg.Long("now", now), SqlArg.Int("n", limit)), r => (
                 WebhookId: r.GetInt64(0), EventId: r.GetString(1), Attempts: r.GetInt32(2), ServiceId: r.GetInt64(3), Url: r.GetString(4),
@@ -294,6 +301,7 @@ internal sealed partial class RekeyStore
 
             return claimed;
         }, ct);
+    }
 
     private static byte[] SigningKey(string secret) =>
         StandardWebhooks.TryDecodeSecret(secret, out var key) ? key : throw new InvalidOperationException("A stored webhook signing secret is malformed.");

@@ -41,7 +41,10 @@ internal sealed partial class RekeyStore
                 return error;
             }
 
-            await s.ExecuteAsync(new Sql(_sql.ResweepServiceClients, SqlArg.Long("now", change.At), SqlArg.Long("id", serviceId), SqlArg.Text("warn", content.Settings.ExpiryWarnings)), ct);
+            if ((await s.QueryAsync(new Sql(_sql.ServiceWarnings, SqlArg.Long("id", serviceId)), r => Rows.Text(r, 0), ct)).Single() != content.Settings.ExpiryWarnings)
+            {
+                await s.ExecuteAsync(new Sql(_sql.ResweepServiceClients, SqlArg.Long("now", change.At), SqlArg.Long("id", serviceId)), ct);
+            }
             var service = (await s.QueryAsync(new Sql(_sql.UpdateService, ServiceArgs(serviceId, content, change.At)), Rows.Service, ct)).Single();
             DeferAudit(s, change, serviceId, null, null);
             return service;

@@ -110,13 +110,11 @@ internal sealed class SqlText(Dialect d)
         """;
 
     /// <summary>
-    /// New expiry thresholds change every client's next notice: each is looked at by the next sweep (before the update of
-    /// the service, which it compares with).
+    /// New expiry thresholds change every client's next notice: each is looked at by the next sweep.
     /// </summary>
-    public readonly string ResweepServiceClients = """
-        UPDATE clients SET next_notice_at = @now
-        WHERE service_id = @id AND EXISTS (SELECT 1 FROM services WHERE service_id = @id AND secret_warnings IS DISTINCT FROM @warn)
-        """;
+    public readonly string ResweepServiceClients = "UPDATE clients SET next_notice_at = @now WHERE service_id = @id";
+
+    public readonly string ServiceWarnings = "SELECT secret_warnings FROM services WHERE service_id = @id";
 
     /// <summary>Last-use rows have no foreign key (a use recorded as its client is deleted must not fail): they go first.</summary>
     public readonly string DeleteServiceUses = "DELETE FROM secret_uses WHERE client_id IN (SELECT client_id FROM clients WHERE service_id = @id)";
@@ -304,6 +302,8 @@ internal sealed class SqlText(Dialect d)
         FROM webhook_deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id JOIN events e ON e.event_id = d.event_id
         WHERE d.status = 0 AND d.next_attempt_at <= @now AND w.enabled ORDER BY d.next_attempt_at LIMIT @n{d.SkipLockedOfDeliveries}
         """;
+
+    public readonly string AnyDeliveryDue = "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 0 AND next_attempt_at <= @now LIMIT 1) due";
 
     public readonly string ClaimDelivery = "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = @lease, last_attempt_at = @now, claim = @claim WHERE webhook_id = @w AND event_id = @e";
 

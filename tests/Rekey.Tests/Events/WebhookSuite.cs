@@ -95,6 +95,24 @@ public abstract class WebhookSuite(WebhookServerFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task a_refused_change_writes_no_event_and_a_deleted_client_gets_its_last_one()
+    {
+        var (serviceId, _, _) = await ServiceWithWebhookAsync();
+        var client = await Admin.CreateClientAsync(serviceId);
+        var current = await Admin.CurrentSecretIdAsync(serviceId, client.ClientId);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Admin.SendRevokeSecretAsync(serviceId, client.ClientId, current)).Status);     // the current secret
+        Assert.Equal(HttpStatusCode.BadRequest, (await Admin.SendUpdateSecretAsync(serviceId, client.ClientId, "bad secret!")).Status); // illegal characters
+        await Admin.DeleteClientAsync(serviceId, client.ClientId);
+
+        var deleted = await _receiver.WaitForEventAsync(EventTypes.ClientDeleted, client.ClientId);
+        await Task.Delay(500);
+        Assert.Equal([EventTypes.ClientCreated, EventTypes.ClientDeleted],
+            ReceivedFor(serviceId).OrderBy(r => r.Data["sequence"]!.GetValue<long>()).Select(r => r.Type));
+        Assert.Equal(2, deleted.Data["sequence"]!.GetValue<long>());
+        Assert.Equal(client.Alias, deleted.Data["clientIdAlias"]?.GetValue<string>());
+    }
+
+    [Fact]
     public async Task a_webhook_gets_only_the_types_it_asked_for()
     {
         var (serviceId, _, _) = await ServiceWithWebhookAsync(events: """["client.locked"]""");
