@@ -12,7 +12,7 @@ namespace Rekey.Tests.Storage;
 /// The contract of <see cref="IRekeyStore"/>, tested on the interface itself: one fresh database per test, the same
 /// tests for every store. A subclass per store says how to make one.
 /// </summary>
-public abstract class StoreContractSuite : IAsyncLifetime
+public abstract partial class StoreContractSuite : IAsyncLifetime
 {
     private static readonly byte[] MasterKeyMaterial = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
     private readonly List<IRekeyStore> _opened = [];
