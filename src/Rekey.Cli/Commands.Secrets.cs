@@ -106,9 +106,11 @@ internal static partial class Commands
 
     /// <summary>
     /// The new secret from <c>--secret</c> (with a warning), <c>--secret-file</c>, the terminal (asked twice, not echoed;
-    /// two different entries send nothing), or one line of standard input.
+    /// two different entries send nothing), or one line of standard input. With <paramref name="prompt"/> the terminal
+    /// asks once, with that prompt: for a secret that exists already (a webhook's signing secret) there is no typo to
+    /// catch by asking twice, a wrong one simply does not verify.
     /// </summary>
-    private static async Task<string> ReadSecretAsync(Session session, string? value, FileInfo? file, CancellationToken ct)
+    private static async Task<string> ReadSecretAsync(Session session, string? value, FileInfo? file, CancellationToken ct, string? prompt = null)
     {
         if (value is not null && file is not null)
         {
@@ -139,6 +141,11 @@ internal static partial class Commands
 
         if (session.Terminal is { } terminal)
         {
+            if (prompt is not null)
+            {
+                return terminal.ReadSecret(prompt) ?? throw new UsageException("no secret entered.");
+            }
+
             var first = terminal.ReadSecret("New client secret (not shown): ") ?? throw new UsageException("no secret entered; nothing was sent.");
             var again = terminal.ReadSecret("Again, to confirm (not shown): ");
             return first == again ? first : throw new UsageException("the two entries differ; nothing was sent.");

@@ -147,6 +147,56 @@ internal static class Show
             r.Keys.Select(k => new[] { k.KeyId, k.Status, Human.Time(k.PublishedAt), Human.Time(k.ActivatesAt), Human.Time(k.RetiresAt) }));
     }
 
+    /// <summary>A webhook; its signing secret appears only in the answers of create and rotate-secret, the one time the server gives it.</summary>
+    public static void Webhook(TextWriter o, WebhookInfo w) => Human.KeyValues(o,
+    [
+        ("webhookId", Human.Number(w.WebhookId)),
+        ("serviceId", Human.Number(w.ServiceId)),
+        ("url", w.Url),
+        ("events", Events(w.Events, ", ")),
+        ("description", w.Description),
+        ("enabled", Human.Flag(w.Enabled)),
+        ("disabledReason", w.DisabledReason),
+        ("failingSince", Human.Time(w.FailingSince)),
+        ("previousSecretValidUntil", Human.Time(w.PreviousSecretValidUntil)),
+        ("createdAt", Human.Time(w.CreatedAt)),
+        ("modifiedAt", Human.Time(w.ModifiedAt)),
+        ("secret", w.Secret),
+    ]);
+
+    public static void Webhooks(TextWriter o, WebhookListResponse list)
+    {
+        Human.Table(o, ["WEBHOOK ID", "URL", "EVENTS", "ENABLED", "FAILING SINCE", "DESCRIPTION"],
+            list.Webhooks.Select(w => new[] { Human.Number(w.WebhookId), w.Url, Events(w.Events, ","), Human.Flag(w.Enabled), Human.Time(w.FailingSince), w.Description }));
+        Page(o, list, list.Webhooks.Count, "webhooks");
+    }
+
+    /// <summary>The answer of test and redeliver: the result, then the delivery queued.</summary>
+    public static void DeliveryQueued(TextWriter o, WebhookDeliveryResponse r) => Human.KeyValues(o,
+    [
+        ("resultCode", r.ResultCode),
+        ("resultMessage", r.ResultMessage),
+        ("eventId", r.Delivery?.EventId),
+        ("eventType", r.Delivery?.EventType),
+        ("status", r.Delivery?.Status),
+        ("attempts", Human.Number(r.Delivery?.Attempts)),
+        ("nextAttemptAt", Human.Time(r.Delivery?.NextAttemptAt)),
+    ]);
+
+    public static void Deliveries(TextWriter o, WebhookDeliveryListResponse list)
+    {
+        Human.Table(o, ["EVENT ID", "TYPE", "STATUS", "ATTEMPTS", "CREATED", "LAST ATTEMPT", "HTTP", "NEXT ATTEMPT", "ERROR"],
+            list.Deliveries.Select(d => new[]
+            {
+                d.EventId, d.EventType, d.Status, Human.Number(d.Attempts), Human.Time(d.CreatedAt), Human.Time(d.LastAttemptAt), Human.Number(d.LastStatusCode),
+                Human.Time(d.NextAttemptAt), d.LastError,
+            }));
+        Page(o, list, list.Deliveries.Count, "deliveries");
+    }
+
+    /// <summary>A webhook's event filter: an empty one sends every type.</summary>
+    private static string Events(IReadOnlyList<string> events, string separator) => events.Count == 0 ? "(all)" : string.Join(separator, events);
+
     private static void Page(TextWriter o, ListResponse list, int count, string what) =>
         Human.Line(o, $"{count} of {list.TotalCount} {what} (start {list.Start}, end {list.End})");
 }

@@ -50,6 +50,15 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["POST /api/{serviceId}/client/extension/requestable_scopes/update/{clientIdentifier}"] = [nameof(RekeyClient.UpdateRequestableScopesAsync)],
         ["PUT /api/{serviceId}/client/extension/requestable_scopes/update/{clientIdentifier}"] = [nameof(RekeyClient.UpdateRequestableScopesAsync)],
         ["DELETE /api/{serviceId}/client/extension/requestable_scopes/delete/{clientIdentifier}"] = [nameof(RekeyClient.DeleteRequestableScopesAsync)],
+        ["POST /api/{serviceId}/webhook/create"] = [nameof(RekeyClient.CreateWebhookAsync)],
+        ["GET /api/{serviceId}/webhook/get/list"] = [nameof(RekeyClient.ListWebhooksAsync)],
+        ["GET /api/{serviceId}/webhook/get/{webhookId}"] = [nameof(RekeyClient.GetWebhookAsync)],
+        ["POST /api/{serviceId}/webhook/update/{webhookId}"] = [nameof(RekeyClient.UpdateWebhookAsync)],
+        ["DELETE /api/{serviceId}/webhook/delete/{webhookId}"] = [nameof(RekeyClient.DeleteWebhookAsync)],
+        ["POST /api/{serviceId}/webhook/test/{webhookId}"] = [nameof(RekeyClient.TestWebhookAsync)],
+        ["POST /api/{serviceId}/webhook/secret/rotate/{webhookId}"] = [nameof(RekeyClient.RotateWebhookSecretAsync)],
+        ["GET /api/{serviceId}/webhook/deliveries/{webhookId}"] = [nameof(RekeyClient.ListWebhookDeliveriesAsync)],
+        ["POST /api/{serviceId}/webhook/redeliver/{webhookId}/{eventId}"] = [nameof(RekeyClient.RedeliverWebhookEventAsync)],
 
         // Authlete's end-user grant families: they only answer A127101 (Rekey has no end users), so no SDK method.
         ["GET /api/{serviceId}/client/authorization/get/list"] = [],
