@@ -25,11 +25,12 @@ internal static partial class Commands
     /// <summary>The properties of a webhook, shared by create and update.</summary>
     private sealed class WebhookFields(bool update)
     {
-        public Option<string> Url => field ??= new("--url")
+        // Not --url: that is the server's address on every command, and "webhook update 5 --url <server>" typed by habit
+        // would have pointed the webhook at the server.
+        public Option<string> Url => field ??= new("--endpoint")
         {
             Description = "The webhook's URL, where deliveries are POSTed: https (http and private addresses only when the server allows them, " +
-                "Rekey:Webhooks:AllowPrivateNetworks). Here --url names the webhook: give the server's address before the command " +
-                "(rekey --url <server> webhook …), in REKEY_URL or in the profile",
+                "Rekey:Webhooks:AllowPrivateNetworks)",
             HelpName = "url",
             Required = !update,
         };

@@ -47,7 +47,7 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     /// <summary>A webhook created with the CLI; its ID and signing secret from the output.</summary>
     private async Task<(long WebhookId, string Secret, CliRun Run)> CreateAsync(long serviceId, string url, params string[] more)
     {
-        var run = await RekeyAsync(serviceId, ["webhook", "create", "--url", url, .. more]);
+        var run = await RekeyAsync(serviceId, ["webhook", "create", "--endpoint", url, .. more]);
         AssertSuccess(run);
         return (long.Parse(run.Field("webhookId") ?? "", CultureInfo.InvariantCulture), run.Field("secret") ?? "", run);
     }
@@ -99,7 +99,7 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     {
         var serviceId = await Admin.CreateServiceAsync();
 
-        var run = await RekeyAsync(serviceId, "webhook", "create", "--url", _receiver.Url.ToString(), "--disabled", "--json");
+        var run = await RekeyAsync(serviceId, "webhook", "create", "--endpoint", _receiver.Url.ToString(), "--disabled", "--json");
 
         AssertSuccess(run);
         Assert.Equal("", run.Err);
@@ -110,20 +110,21 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task on_create_url_is_the_webhooks_and_the_servers_url_goes_before_the_command()
+    public async Task endpoint_is_the_webhooks_url_and_url_stays_the_servers_wherever_it_is_given()
     {
         var serviceId = await Admin.CreateServiceAsync();
         var env = Env(serviceId);
         env["REKEY_URL"] = $"http://127.0.0.1:{Ports.Unused()}/";   // nothing there: only --url reaches the server
         var hook = $"{_receiver.Url}/{serviceId}";
 
-        var run = await CliTestBase.RunAsync(env, null, "--url", Host.BaseAddress.ToString(), "webhook", "create", "--url", hook);
+        var run = await CliTestBase.RunAsync(env, null, "--url", Host.BaseAddress.ToString(), "webhook", "create", "--endpoint", hook);
 
         AssertSuccess(run);
         Assert.Equal(hook, run.Field("url"));
-        var twice = await CliTestBase.RunAsync(env, null, "webhook", "create", "--url", hook, "--url", Host.BaseAddress.ToString());
-        Assert.Equal(ExitCodes.Usage, twice.ExitCode);
-        Assert.Equal(1, (await Admin.GetForReplyAsync($"/api/{serviceId}/webhook/get/list")).Int("totalCount"));
+        var after = await CliTestBase.RunAsync(env, null, "webhook", "create", "--endpoint", hook, "--url", Host.BaseAddress.ToString());
+        AssertSuccess(after);
+        Assert.Equal(hook, after.Field("url"));
+        Assert.Equal(2, (await Admin.GetForReplyAsync($"/api/{serviceId}/webhook/get/list")).Int("totalCount"));
     }
 
     [Fact]
@@ -168,7 +169,7 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     {
         var serviceId = await Admin.CreateServiceAsync();
 
-        var run = await RekeyAsync(serviceId, "webhook", "create", "--url", "ftp://hooks.example.com/rekey");
+        var run = await RekeyAsync(serviceId, "webhook", "create", "--endpoint", "ftp://hooks.example.com/rekey");
 
         Assert.Equal(ExitCodes.Refused, run.ExitCode);
         Assert.StartsWith($"error: {ResultCodes.WebhookInvalidUrl.Code} ", run.Err, StringComparison.Ordinal);
