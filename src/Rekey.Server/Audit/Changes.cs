@@ -27,10 +27,16 @@ internal sealed class Changes(IRekeyStore store, TimeProvider time)
     /// <summary>Records the refusal of an audited change, then answers it.</summary>
     public async Task<JsonHttpResult<ResultResponse>> RefuseAsync(HttpContext http, ChangeContext change, RuleViolation error, long? serviceId, string? target = null)
     {
+        await RecordAsync(http, change, error, serviceId, target);
+        return AuthleteResults.Error(error);
+    }
+
+    /// <summary>Records the refusal of an audited change; the caller answers it (the console with a page).</summary>
+    public async Task RecordAsync(HttpContext http, ChangeContext change, RuleViolation error, long? serviceId, string? target = null)
+    {
         var clientId = await ClientOfAsync(http, serviceId);
         var named = target is null ? TargetOf(http) : UntrustedText.Printable(target, MaxTargetLength);
         await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, named), http.RequestAborted);
-        return AuthleteResults.Error(error);
     }
 
     /// <summary>For a refusal before the handler ran (<see cref="ApiAuth"/>): records it when the endpoint is audited.</summary>

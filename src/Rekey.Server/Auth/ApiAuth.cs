@@ -47,25 +47,14 @@ internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes 
 
         http.Items[CallerKey] = caller;
         var routeService = http.Request.RouteValues["serviceId"] as string;
-        long? serviceId = routeService is not null && RouteIds.TryParse(routeService, out var parsed) ? parsed : null;
-        var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredPermission>();
-        if (required is not null && !caller.Has(required.Name))
+        var (serviceId, refusal) = Authorize(caller, http.GetEndpoint()?.Metadata.GetMetadata<RequiredPermission>(), routeService);
+        if (refusal is not null)
         {
-            return await RefuseAsync(http, RuleViolation.Of(ResultCodes.PermissionDenied, required.Name), serviceId);
+            return await RefuseAsync(http, refusal, serviceId);
         }
 
-        if (routeService is not null)
+        if (serviceId is { } sid)
         {
-            if (!caller.IsOrganisation && (serviceId is not { } named || named != caller.ServiceId))
-            {
-                return await RefuseAsync(http, RuleViolation.Of(ResultCodes.WrongService, routeService), serviceId);
-            }
-
-            if (serviceId is not { } sid)
-            {
-                return await RefuseAsync(http, RuleViolation.Of(ResultCodes.ServiceNotFound, routeService), null);
-            }
-
             http.Items[ServiceIdKey] = sid;
             using (ServiceScope(logger, sid))
             {
@@ -116,9 +105,37 @@ internal sealed class ApiAuth(AdminToken adminToken, IRekeyStore store, Changes 
         return token.Length == 0 ? null : token;
     }
 
-    private async Task<Caller?> ResolveAsync(string token, CancellationToken ct)
+    /// <summary>
+    /// What a caller may do here, decided once for /api and the console: the endpoint's permission, then the route's
+    /// service — a service token only its own (403 A000204 whether or not the other exists), a route service that is not
+    /// a number none (404 for the organisation). The parsed service ID, and the refusal if any.
+    /// </summary>
+    internal static (long? ServiceId, RuleViolation? Refusal) Authorize(Caller caller, RequiredPermission? required, string? routeService)
     {
-        var hash = TokenHash.Of(token);
+        long? serviceId = routeService is not null && RouteIds.TryParse(routeService, out var parsed) ? parsed : null;
+        if (required is not null && !caller.Has(required.Name))
+        {
+            return (serviceId, RuleViolation.Of(ResultCodes.PermissionDenied, required.Name));
+        }
+
+        if (routeService is null)
+        {
+            return (null, null);
+        }
+
+        if (!caller.IsOrganisation && (serviceId is not { } named || named != caller.ServiceId))
+        {
+            return (serviceId, RuleViolation.Of(ResultCodes.WrongService, routeService));
+        }
+
+        return serviceId is null ? (null, RuleViolation.Of(ResultCodes.ServiceNotFound, routeService)) : (serviceId, null);
+    }
+
+    private Task<Caller?> ResolveAsync(string token, CancellationToken ct) => ResolveAsync(adminToken, store, TokenHash.Of(token), ct);
+
+    /// <summary>The caller a token's SHA-256 names (the organisation token, or an API token), or null: /api and the console alike.</summary>
+    internal static async Task<Caller?> ResolveAsync(AdminToken adminToken, IRekeyStore store, byte[] hash, CancellationToken ct)
+    {
         if (adminToken.Matches(hash))
         {
             return Caller.Organisation;

@@ -5,6 +5,7 @@ using Rekey.Contracts;
 using Rekey.Server.Audit;
 using Rekey.Server.Auth;
 using Rekey.Server.Clients;
+using Rekey.Server.Console;
 using Rekey.Server.Events;
 using Rekey.Server.Http;
 using Rekey.Server.OAuth;
@@ -81,6 +82,7 @@ internal static class RekeyHosting
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
+        services.AddSingleton<Console.ConsoleSessions>();
         AddHealth(services);
         services.AddSingleton<StoreAvailability>();
         builder.AddRekeyTelemetry();
@@ -201,28 +203,47 @@ internal static class RekeyHosting
         api.MapServiceDiscovery();
         api.MapAuthleteAuth();
         app.MapOAuth();
+        app.MapConsole();
         app.MapRekeyTelemetry();
         return app;
     }
 
     /// <summary>
-    /// Every answer is JSON that no browser may read as anything else (<c>nosniff</c>), which is what lets
-    /// <see cref="WireJson"/> leave quotes and angle brackets unescaped. Every /api answer, refusals and failures
-    /// included, may carry a secret or says something about one: no cache keeps it (the /oauth2 endpoints set the same
-    /// headers themselves, as RFC 6749 asks). Set before anything else runs; the exception handler replaces the cache
-    /// headers with its own <c>no-cache,no-store</c>.
+    /// Every answer outside the console is JSON that no browser may read as anything else (<c>nosniff</c>), which is
+    /// what lets <see cref="WireJson"/> leave quotes and angle brackets unescaped. Every /api answer, refusals and
+    /// failures included, may carry a secret or says something about one: no cache keeps it (the /oauth2 endpoints set
+    /// the same headers themselves, as RFC 6749 asks). The console's pages may show a secret once: no cache keeps them
+    /// either, and they run no script but the console's own file, in no frame, and send no referrer. Set before anything
+    /// else runs; the exception handler replaces the cache headers with its own <c>no-cache,no-store</c>.
     /// </summary>
     private static Task SafeHeaders(HttpContext http, RequestDelegate next)
     {
-        http.Response.Headers.XContentTypeOptions = "nosniff";
+        var headers = http.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
         if (http.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
         {
-            http.Response.Headers.CacheControl = "no-store";
-            http.Response.Headers.Pragma = "no-cache";
+            headers.CacheControl = "no-store";
+            headers.Pragma = "no-cache";
+        }
+        else if (http.Request.Path.StartsWithSegments("/console", StringComparison.OrdinalIgnoreCase))
+        {
+            headers.ContentSecurityPolicy = ConsoleContentSecurityPolicy;
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            if (!http.Request.Path.StartsWithSegments("/console/static", StringComparison.OrdinalIgnoreCase))
+            {
+                headers.CacheControl = "no-store";
+                headers.Pragma = "no-cache";
+            }
         }
 
         return next(http);
     }
+
+    /// <summary>The console's pages: its own stylesheet, script and icon, no inline script or style, forms only to itself, never framed.</summary>
+    public const string ConsoleContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>Unknown paths and wrong methods answer with a result code too, never a plain-text page.</summary>
     private static Task WriteStatusCodeAsync(StatusCodeContext context)

@@ -43,6 +43,9 @@ internal sealed class RekeyOptions
     /// <summary>The proxies whose <c>X-Forwarded-For</c>/<c>-Proto</c>/<c>-Host</c> are believed; none by default.</summary>
     public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
 
+    /// <summary>The web console at <c>/console</c> (docs/console.md).</summary>
+    public ConsoleOptions Console { get; set; } = new();
+
     /// <summary>Lifecycle events: the expiry sweep and how long events are kept (docs/events.md).</summary>
     public EventsOptions Events { get; set; } = new();
 
@@ -140,4 +143,17 @@ internal sealed class WebhooksOptions
 
     /// <summary>The schedule in force: the configured one, or the default when none is configured.</summary>
     public IReadOnlyList<TimeSpan> Schedule => RetrySchedule.Count > 0 ? RetrySchedule : DefaultRetrySchedule;
+}
+
+/// <summary>Configuration section <c>Rekey:Console</c>.</summary>
+internal sealed class ConsoleOptions
+{
+    /// <summary>Serves the console at <c>/console</c>; false answers 404 there.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>A session unused this long is over (default 30 minutes).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A session is over this long after sign-in, used or not (default 12 hours).</summary>
+    public TimeSpan AbsoluteTimeout { get; set; } = TimeSpan.FromHours(12);
 }

@@ -78,6 +78,12 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
             errors.Add("Rekey:Webhooks:RetrySchedule must hold at most 50 waits, each between 00:00:00 and 7.00:00:00.");
         }
 
+        if (options.Console.IdleTimeout < TimeSpan.FromMinutes(1) || options.Console.AbsoluteTimeout < options.Console.IdleTimeout
+            || options.Console.AbsoluteTimeout > TimeSpan.FromDays(7))
+        {
+            errors.Add("Rekey:Console:IdleTimeout must be at least 00:01:00, and AbsoluteTimeout between it and 7.00:00:00.");
+        }
+
         if (options.Webhooks.DisableAfter < TimeSpan.FromMinutes(1))
         {
             errors.Add("Rekey:Webhooks:DisableAfter must be at least 00:01:00.");

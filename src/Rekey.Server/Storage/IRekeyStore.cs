@@ -162,6 +162,21 @@ internal interface IRekeyStore
     /// <summary>Records an attempt's outcome (only under the delivery's claim); true when it disabled the webhook.</summary>
     Task<bool> CompleteDeliveryAsync(ClaimedDelivery delivery, DeliveryOutcome outcome, CancellationToken ct);
 
+    // ---- console (RekeyStore.Console.cs)
+
+    /// <summary>A page of a service's clients after a position in creation order, or the matches of a search (ID, alias, name prefix).</summary>
+    Task<Outcome<IReadOnlyList<StoredClient>>> FindClientsAsync(long serviceId, string? query, long afterNumber, int limit, CancellationToken ct);
+
+    Task CreateConsoleSessionAsync(string sessionHash, byte[] tokenHash, string csrf, long now, CancellationToken ct);
+
+    Task<ConsoleSession?> FindConsoleSessionAsync(string sessionHash, CancellationToken ct);
+
+    Task TouchConsoleSessionAsync(string sessionHash, long now, CancellationToken ct);
+
+    Task DeleteConsoleSessionAsync(string sessionHash, CancellationToken ct);
+
+    Task<int> ForgetStaleConsoleSessionsAsync(long idleBefore, long createdBefore, CancellationToken ct);
+
     // ---- keys
 
     /// <summary>Every key record (<see cref="KeyState"/>).</summary>

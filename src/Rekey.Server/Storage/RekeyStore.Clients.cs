@@ -85,7 +85,7 @@ internal sealed partial class RekeyStore
                         SqlArg.Long("c", clientId), SqlArg.Long("s", client.ServiceId), SqlArg.Text("a", client.Alias), SqlArg.Text("d", client.Developer),
                         SqlArg.Bool("l", client.Locked), SqlArg.Text("doc", client.Document), SqlArg.Long("now", change.At),
                         SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId),
-                        SqlArg.Long("next", Events.SecretNotices.NextSweep(secrets, Events.SecretNotices.Decode(warnings), change.At))), ct);
+                        SqlArg.Long("next", Events.SecretNotices.NextSweep(secrets, Events.SecretNotices.Decode(warnings), change.At)), SqlArg.Text("name", NameKey(client.Document))), ct);
                     if (inserted == 0)
                     {
                         continue;
@@ -142,7 +142,7 @@ internal sealed partial class RekeyStore
             try
             {
                 await s.ExecuteAsync(new Sql(_sql.UpdateClient, SqlArg.Text("a", update.Alias), SqlArg.Text("d", update.Developer), SqlArg.Text("doc", update.Document),
-                    SqlArg.Long("now", change.At), SqlArg.Long("c", update.ClientId)), ct);
+                    SqlArg.Text("name", NameKey(update.Document)), SqlArg.Long("now", change.At), SqlArg.Long("c", update.ClientId)), ct);
             }
             catch (StoreConstraintException) when (update.Alias is not null)
             {

@@ -157,11 +157,17 @@ internal sealed class SqlText(Dialect d)
     public readonly string IdInService = "SELECT COUNT(*) FROM clients WHERE service_id = @s AND client_id = @id";
 
     public readonly string InsertClient = """
-        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id, next_notice_at)
-        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key, @next) ON CONFLICT (client_id) DO NOTHING
+        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id, next_notice_at, name_key)
+        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key, @next, @name) ON CONFLICT (client_id) DO NOTHING
         """;
 
-    public readonly string UpdateClient = "UPDATE clients SET alias = @a, developer = @d, document = @doc, modified_at = @now WHERE client_id = @c";
+    public readonly string UpdateClient = "UPDATE clients SET alias = @a, developer = @d, document = @doc, name_key = @name, modified_at = @now WHERE client_id = @c";
+
+    /// <summary>A page of a service's clients after a position (keyset: as fast on the last page of a million as on the first).</summary>
+    public readonly string ClientsAfter = Rows.ClientSelect + " WHERE c.service_id = @s AND c.number > @after ORDER BY c.number LIMIT @limit";
+
+    /// <summary>Clients whose name starts with a prefix (lowercased): a range of the name index.</summary>
+    public readonly string ClientsByNamePrefix = Rows.ClientSelect + " WHERE c.service_id = @s AND c.name_key >= @lo AND c.name_key < @hi ORDER BY c.name_key, c.number LIMIT @limit";
 
     public readonly string DeleteClientUses = "DELETE FROM secret_uses WHERE client_id = @c";
 
@@ -327,6 +333,18 @@ internal sealed class SqlText(Dialect d)
         """;
 
     public readonly string ResealWebhook = "UPDATE webhooks SET secret_key_id = @k, secret = @secret, prev_secret_key_id = @pk, prev_secret = @prev WHERE webhook_id = @w";
+
+    // ---- console sessions ---------------------------------------------------------------------------
+
+    public readonly string InsertConsoleSession = "INSERT INTO console_sessions (session_hash, token_hash, csrf, created_at, seen_at) VALUES (@id, @token, @csrf, @now, @now)";
+
+    public readonly string ConsoleSessionById = "SELECT token_hash, csrf, created_at, seen_at FROM console_sessions WHERE session_hash = @id";
+
+    public readonly string TouchConsoleSession = "UPDATE console_sessions SET seen_at = @now WHERE session_hash = @id";
+
+    public readonly string DeleteConsoleSession = "DELETE FROM console_sessions WHERE session_hash = @id";
+
+    public readonly string DeleteStaleConsoleSessions = "DELETE FROM console_sessions WHERE seen_at < @idle OR created_at < @created";
 
     // ---- API tokens ---------------------------------------------------------------------------------
 
