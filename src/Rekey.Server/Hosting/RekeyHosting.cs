@@ -227,18 +227,25 @@ internal static class RekeyHosting
         }
         else if (http.Request.Path.StartsWithSegments("/console", StringComparison.OrdinalIgnoreCase))
         {
-            headers.ContentSecurityPolicy = ConsoleContentSecurityPolicy;
-            headers.XFrameOptions = "DENY";
-            headers["Referrer-Policy"] = "no-referrer";
-            headers["Cross-Origin-Opener-Policy"] = "same-origin";
-            if (!http.Request.Path.StartsWithSegments("/console/static", StringComparison.OrdinalIgnoreCase))
-            {
-                headers.CacheControl = "no-store";
-                headers.Pragma = "no-cache";
-            }
+            ConsoleHeaders(headers, cacheable: http.Request.Path.StartsWithSegments("/console/static", StringComparison.OrdinalIgnoreCase));
         }
 
         return next(http);
+    }
+
+    /// <summary>The console's headers; its static files (hashed URLs, no secrets) may be cached, nothing else.</summary>
+    public static void ConsoleHeaders(IHeaderDictionary headers, bool cacheable = false)
+    {
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = ConsoleContentSecurityPolicy;
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        headers["Cross-Origin-Opener-Policy"] = "same-origin";
+        if (!cacheable)
+        {
+            headers.CacheControl = "no-store";
+            headers.Pragma = "no-cache";
+        }
     }
 
     /// <summary>The console's pages: its own stylesheet, script and icon, no inline script or style, forms only to itself, never framed.</summary>

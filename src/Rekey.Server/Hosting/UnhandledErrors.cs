@@ -48,6 +48,15 @@ internal sealed class UnhandledErrors(IOptions<RekeyOptions> options, StoreAvail
             return;
         }
 
+        if (http.Request.Path.StartsWithSegments("/console", StringComparison.Ordinal))
+        {
+            // The console answers with a page, under the console's headers (the handler cleared them).
+            RekeyHosting.ConsoleHeaders(http.Response.Headers);
+            http.Response.StatusCode = result.Code.HttpStatus;
+            await Console.ConsolePages.Refused(http, result).ExecuteAsync(http);
+            return;
+        }
+
         await AuthleteResults.WriteAsync(http, result);
     }
 
