@@ -63,7 +63,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 await Task.Delay(options.Gap, ct);
                 var warm = await target.MeasureAsync(http, options.WarmUp, diagnose: false, ct);
                 results[target.Key].WarmUp = warm;
-                log.WriteLine($"warm-up {target.Key,-28} {warm.Rps,9:0} req/s  errors {warm.Errors}");
+                log.WriteLine($"warm-up {target.Key,-28} {warm.Rps,9:0} req/s  errors {warm.Errors}{target.RoundNote}");
             }
 
             for (var round = 0; round < options.Rounds; round++)
@@ -85,7 +85,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                     }
 
                     results[target.Key].Rounds.Add(measured);
-                    log.WriteLine($"round {round + 1}/{options.Rounds} {target.Key,-28} {measured.Rps,9:0} req/s  p50 {measured.P50Ms,7:0.000} ms  p99 {measured.P99Ms,7:0.000} ms  errors {measured.Errors}{Busiest(measured)}");
+                    log.WriteLine($"round {round + 1}/{options.Rounds} {target.Key,-28} {measured.Rps,9:0} req/s  p50 {measured.P50Ms,7:0.000} ms  p99 {measured.P99Ms,7:0.000} ms  errors {measured.Errors}{Busiest(measured)}{target.RoundNote}");
                 }
             }
 

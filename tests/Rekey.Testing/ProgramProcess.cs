@@ -121,6 +121,26 @@ public sealed partial class ProgramProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the server on <paramref name="store"/> as <see cref="RekeyHost"/> starts one (its admin token and master
+    /// key), with <paramref name="settings"/> (<c>Rekey:…</c> keys) on top, given as environment variables.
+    /// </summary>
+    public static Task<(ProgramProcess Server, Uri BaseAddress)> StartServerAsync(string workingDirectory, TestStore store,
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(store.Settings)
+        {
+            ["Rekey:AdminToken"] = RekeyHost.AdminToken,
+            ["Rekey:MasterKeys:0"] = RekeyHost.MasterKey,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return StartServerAsync(workingDirectory, all.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!));
+    }
+
     private void OnLine(ConcurrentQueue<string> lines, string? line)
     {
         if (line is null)

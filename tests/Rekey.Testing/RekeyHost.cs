@@ -17,6 +17,9 @@ public sealed class RekeyHost : IAsyncDisposable
 {
     public const string AdminToken = "test-admin-token-0123456789abcdef";
 
+    /// <summary>The master key every test server starts with (<c>Rekey:MasterKeys:0</c>): servers on one store share it.</summary>
+    public static readonly string MasterKey = "test1:" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
     private readonly Factory _factory;
 
     private RekeyHost(Factory factory, TestStore store)
@@ -40,7 +43,7 @@ public sealed class RekeyHost : IAsyncDisposable
         var all = new Dictionary<string, string?>(store.Settings)
         {
             ["Rekey:AdminToken"] = AdminToken,
-            ["Rekey:MasterKeys:0"] = "test1:" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray()),
+            ["Rekey:MasterKeys:0"] = MasterKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

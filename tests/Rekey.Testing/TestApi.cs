@@ -1,6 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Rekey.Contracts;
 using Xunit;
 
 namespace Rekey.Testing;
@@ -166,6 +168,34 @@ public static class TestApi
         var reply = await admin.SendForReplyAsync(HttpMethod.Post, "/api/apitoken/create", Wire.Json(body.ToJsonString()));
         AssertOk(reply);
         return new TestToken(JsonWire.AssertId(reply.Json["tokenId"], "tokenId"), reply.Str("token"));
+    }
+
+    // ---- webhooks ----------------------------------------------------------------------------------
+
+    /// <summary>Creates an enabled webhook of <paramref name="serviceId"/> for every event type, sending to <paramref name="url"/>; its ID.</summary>
+    public static async Task<long> CreateWebhookAsync(this HttpClient admin, long serviceId, Uri url)
+    {
+        var reply = await admin.SendForReplyAsync(HttpMethod.Post, $"/api/{serviceId}/webhook/create", Wire.Json(new JsonObject { ["url"] = url.ToString() }.ToJsonString()));
+        AssertOk(reply);
+        return JsonWire.AssertId(reply.Json["webhookId"], "webhookId");
+    }
+
+    /// <summary>The webhook's whole delivery log, every page of it, newest first.</summary>
+    public static async Task<IReadOnlyList<WebhookDeliveryInfo>> DeliveryLogAsync(this HttpClient caller, long serviceId, long webhookId)
+    {
+        const int PageSize = 1000;
+        var log = new List<WebhookDeliveryInfo>();
+        for (var start = 0; ; start += PageSize)
+        {
+            var reply = await caller.SendForReplyAsync(HttpMethod.Get, $"/api/{serviceId}/webhook/deliveries/{webhookId}?start={start}&end={start + PageSize}");
+            AssertOk(reply);
+            var page = reply.Json.Deserialize(RekeyJsonContext.Default.WebhookDeliveryListResponse)?.Deliveries ?? [];
+            log.AddRange(page);
+            if (page.Count < PageSize)
+            {
+                return log;
+            }
+        }
     }
 
     // ---- client authentication ---------------------------------------------------------------------

@@ -19,13 +19,15 @@ public sealed record ReceivedWebhook(string? Id, string? Timestamp, string? Sign
 }
 
 /// <summary>
-/// A real webhook receiver: Kestrel on a free loopback port, recording every POST and answering
-/// <see cref="Status"/> (200 by default; tests turn it to 500 to play a receiver that is down).
+/// A real webhook receiver: Kestrel on a free loopback port, recording every POST as it arrives and answering
+/// <see cref="Status"/> (200 by default; tests turn it to 500 to play a receiver that is down), after
+/// <see cref="Delay"/>, or only once <see cref="Release"/> is called when <see cref="Hold"/> holds it (an attempt in flight).
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedWebhook> _received = new();
+    private TaskCompletionSource? _hold;
 
     private WebhookReceiver(WebApplication app)
     {
@@ -33,6 +35,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
     }
 
     public HttpStatusCode Status { get; set; } = HttpStatusCode.OK;
+
+    /// <summary>How long each answer waits (a slow receiver); none by default.</summary>
+    public TimeSpan Delay { get; set; }
+
+    /// <summary>From now on, requests are recorded when they arrive and left without an answer until <see cref="Release"/>.</summary>
+    public void Hold() => Volatile.Write(ref _hold, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    /// <summary>Answers the requests held (with <see cref="Status"/> as it is now, to senders still waiting) and stops holding.</summary>
+    public void Release() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
 
     public Uri Url => new(_app.Urls.First() + "/hooks");
 
@@ -52,6 +63,24 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var headers = http.Request.Headers;
             receiver._received.Enqueue(new ReceivedWebhook(headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"], buffer.ToArray(),
                 http.Request.Path, DateTimeOffset.UtcNow));
+            try
+            {
+                if (Volatile.Read(ref receiver._hold) is { } hold)
+                {
+                    await hold.Task.WaitAsync(http.RequestAborted);
+                }
+
+                if (receiver.Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(receiver.Delay, http.RequestAborted);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The sender went away (its timeout, or its process killed) with the request unanswered.
+                return Results.Empty;
+            }
+
             return Results.StatusCode((int)receiver.Status);
         });
         await app.StartAsync();
@@ -81,6 +110,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Release();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

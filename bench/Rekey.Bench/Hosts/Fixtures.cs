@@ -93,6 +93,15 @@ internal sealed class Fixtures : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Hosts in this process (the webhook sink) first, then every child process.
+        foreach (var host in _hosts.Values.Where(h => h.IsValueCreated && h.Value.IsCompletedSuccessfully))
+        {
+            if (await host.Value is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync();
+            }
+        }
+
         await Task.WhenAll(Processes.Select(p => p.DisposeAsync().AsTask()));
         if (!Options.KeepData)
         {

@@ -70,6 +70,9 @@ internal sealed class PostgresCluster
 
     public string Tool(string name) => File.Exists(Path.Combine(Bin, name)) ? Path.Combine(Bin, name) : name;
 
+    /// <summary>An empty database on the cluster, for a server's own migrations.</summary>
+    public Task CreateDatabaseAsync(string name, CancellationToken ct) => PsqlAsync($"CREATE DATABASE {name}", ct);
+
     private Task PsqlAsync(string sql, CancellationToken ct) =>
         RunAsync([Tool("psql"), "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], ct);
 

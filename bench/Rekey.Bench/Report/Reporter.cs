@@ -59,6 +59,30 @@ internal static class Reporter
             md.AppendLine(Inv, $"| {r.Check.Name} | {Num(r.Ratio)} | {Num(r.Min)}–{Num(r.Max)} | {r.Check.Bound} | {r.Status} | {r.Note} |");
         }
 
+        var outbox = run.Targets.Select(t => t.Target).OfType<OutboxTarget>().Where(t => t.Webhook && t.Windows.Count > 0).ToList();
+        if (outbox.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("Outbox, per measured window of a target with a webhook: events the receiver got during the window (distinct event IDs), the backlog " +
+                "when the window ended (deliveries queued and not yet received), how long the dispatcher then took to deliver it with no load, and events " +
+                "received more than once meanwhile:");
+            md.AppendLine();
+            md.AppendLine("| target | round | updates/s | delivered/s | delivered / updates | backlog at the end | drained in | received twice |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var t in outbox)
+            {
+                for (var i = 0; i < t.Windows.Count; i++)
+                {
+                    var w = t.Windows[i];
+                    md.AppendLine(Inv, $"| {t.Key} | {i + 1} | {w.UpdatesPerSecond:0} | {w.DeliveredPerSecond:0} | {w.Delivered / (double)w.Updates:0.00} | {w.Backlog} | " +
+                        $"{(w.Drained is { } d ? $"{d.TotalSeconds:0.0} s" : "not drained")} | {w.SentAgain} |");
+                }
+
+                md.AppendLine(Inv, $"| {t.Key} | median | {TargetResult.Median(t.Windows.Select(w => w.UpdatesPerSecond)):0} | {TargetResult.Median(t.Windows.Select(w => w.DeliveredPerSecond)):0} | " +
+                    $"{TargetResult.Median(t.Windows.Select(w => w.Delivered / (double)w.Updates)):0.00} | {TargetResult.Median(t.Windows.Select(w => (double)w.Backlog)):0} | | {t.Windows.Sum(w => w.SentAgain)} (sum) |");
+            }
+        }
+
         var errors = run.Targets.Where(t => t.Errors > 0 || (t.WarmUp?.Errors ?? 0) > 0).ToList();
         if (errors.Count > 0)
         {
@@ -183,6 +207,25 @@ internal static class Reporter
                 w.WriteEndArray();
             }
 
+            if (t.Target is OutboxTarget { Webhook: true } outbox)
+            {
+                w.WriteStartObject("outbox");
+                if (outbox.WarmUp is { } warm)
+                {
+                    w.WritePropertyName("warmUp");
+                    WriteWindow(w, warm);
+                }
+
+                w.WriteStartArray("windows");
+                foreach (var window in outbox.Windows)
+                {
+                    WriteWindow(w, window);
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
             if (t.Target is TokenTarget { PeerInfo: { } info })
             {
                 w.WriteStartObject("peer");
@@ -294,6 +337,23 @@ internal static class Reporter
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+
+    private static void WriteWindow(Utf8JsonWriter w, OutboxWindow window)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("updates", window.Updates);
+        Number(w, "seconds", window.Seconds);
+        w.WriteNumber("delivered", window.Delivered);
+        Number(w, "deliveredPerSecond", window.DeliveredPerSecond);
+        w.WriteNumber("backlogAtEnd", window.Backlog);
+        if (window.Drained is { } drained)
+        {
+            Number(w, "drainedSeconds", drained.TotalSeconds);
+        }
+
+        w.WriteNumber("receivedTwice", window.SentAgain);
         w.WriteEndObject();
     }
 

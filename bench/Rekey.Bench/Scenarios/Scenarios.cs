@@ -117,6 +117,20 @@ internal static class ScenarioCatalog
             [
                 new($"PostgreSQL update rps / pgbench -N TPS @{o.Concurrency}", $"update-postgres-pool@{o.Concurrency}", $"pgbench-N@{o.Concurrency}", Metric.Rps, AtLeast: 0.6),
             ]),
+        new("outbox",
+            "Secret update with no webhook vs one enabled webhook whose receiver answers 204 (the dispatcher delivering meanwhile), SQLite FULL and PostgreSQL; events delivered per second and the backlog left.",
+            o =>
+            [
+                OutboxTarget.Create("sqlite", webhook: false, o.Concurrency), OutboxTarget.Create("sqlite", webhook: true, o.Concurrency),
+                OutboxTarget.Create("postgres", webhook: false, o.Concurrency), OutboxTarget.Create("postgres", webhook: true, o.Concurrency),
+            ],
+            o =>
+            [
+                new($"update with one webhook / without, rps (SQLite FULL) @{o.Concurrency}", $"update-sqlite-webhook@{o.Concurrency}", $"update-sqlite-nowebhook@{o.Concurrency}", Metric.Rps),
+                new($"update with one webhook / without, p99 (SQLite FULL) @{o.Concurrency}", $"update-sqlite-webhook@{o.Concurrency}", $"update-sqlite-nowebhook@{o.Concurrency}", Metric.P99),
+                new($"update with one webhook / without, rps (PostgreSQL) @{o.Concurrency}", $"update-postgres-webhook@{o.Concurrency}", $"update-postgres-nowebhook@{o.Concurrency}", Metric.Rps),
+                new($"update with one webhook / without, p99 (PostgreSQL) @{o.Concurrency}", $"update-postgres-webhook@{o.Concurrency}", $"update-postgres-nowebhook@{o.Concurrency}", Metric.P99),
+            ]),
         new("scale",
             "1 thousand vs N (default 1 million) clients, seeded through client/create: update and token latency, db size per client, server peak memory.",
             o =>
@@ -136,10 +150,11 @@ internal static class ScenarioCatalog
 
     /// <summary>
     /// The scenarios named by <paramref name="name"/>: "all" for every one, except that a short "all" leaves out
-    /// "scale" (seeding a registry alone would take longer than the two minutes a short run is for).
+    /// "scale" (seeding a registry alone would take longer than the two minutes a short run is for) and "outbox" (four
+    /// more servers to seed, and a dispatcher to drain after each window).
     /// </summary>
     public static IReadOnlyList<Scenario> Select(string name, bool isShort) =>
-        name == "all" ? All.Where(s => !(isShort && s.Name == "scale")).ToList() : All.Where(s => s.Name == name).ToList() is { Count: > 0 } found
+        name == "all" ? All.Where(s => !(isShort && s.Name is "scale" or "outbox")).ToList() : All.Where(s => s.Name == name).ToList() is { Count: > 0 } found
             ? found
             : throw new ArgumentException($"Unknown scenario '{name}'. Known: all, {string.Join(", ", All.Select(s => s.Name))}.");
 }

@@ -38,6 +38,9 @@ internal abstract class Target(string key, string label, int concurrency)
     /// <summary>A new, distinct request. Called concurrently by the workers.</summary>
     public abstract Exchange Create(long sequence);
 
+    /// <summary>What the console line of the last measured window adds for this kind of target (nothing by default).</summary>
+    public virtual string RoundNote => "";
+
     public void MarkUnavailable(string reason) => Unavailable = reason;
 
     public long NextSequence() => Interlocked.Increment(ref _sequence);

@@ -98,6 +98,31 @@ internal sealed class UpdateTarget : Target
                 }
             });
 
+    /// <summary>
+    /// The outbox scenario's update: the pool on a server of its own that may call loopback webhooks (SQLite FULL, or a
+    /// database of its own on the run's PostgreSQL cluster). The key and the server's name say whether its service gets
+    /// a webhook; <see cref="OutboxTarget"/> creates it.
+    /// </summary>
+    public static UpdateTarget Outbox(string store, bool webhook, int concurrency)
+    {
+        var name = $"rekey-{store}-{(webhook ? "webhook" : "nowebhook")}";
+        var label = $"secret update, {(store == "postgres" ? "PostgreSQL" : "SQLite FULL")}, pool of clients, {(webhook ? "one webhook (receiver answers 204)" : "no webhook")}";
+        return new($"update-{store}-{(webhook ? "webhook" : "nowebhook")}@{concurrency}", label, concurrency, name,
+            async (fixtures, ct) =>
+            {
+                string[] arguments = ["--Rekey:Webhooks:AllowPrivateNetworks=true"];
+                if (store == "postgres")
+                {
+                    var cluster = await fixtures.GetAsync("postgres", PostgresCluster.StartAsync, ct);
+                    var database = name.Replace('-', '_');
+                    await cluster.CreateDatabaseAsync(database, ct);
+                    arguments = [.. arguments, "--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={cluster.ConnectionString(database)}"];
+                }
+
+                return await RekeyServerHost.StartAsync(fixtures, name, "FULL", fixtures.Options.PoolSize, seedBudget: null, ct, arguments);
+            });
+    }
+
     public static string Count(int n) => n switch
     {
         >= 1_000_000 when n % 1_000_000 == 0 => $"{n / 1_000_000}m",

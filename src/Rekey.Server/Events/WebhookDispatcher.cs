@@ -22,8 +22,8 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
 
     private WebhookSender? _sender;
 
-    /// <summary>The lease of an attempt: its timeout and a margin for recording the outcome.</summary>
-    private TimeSpan Lease => TimeSpan.FromSeconds(_options.TimeoutSeconds + 30);
+    /// <summary>The lease of an attempt: its timeout and a margin for recording the outcome (<see cref="WebhooksOptions.LeaseMarginSeconds"/>).</summary>
+    private TimeSpan Lease => TimeSpan.FromSeconds(_options.TimeoutSeconds + _options.LeaseMarginSeconds);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

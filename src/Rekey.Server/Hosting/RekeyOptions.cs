@@ -118,6 +118,15 @@ internal sealed class WebhooksOptions
     public int TimeoutSeconds { get; set; } = 10;
 
     /// <summary>
+    /// How long past <see cref="TimeoutSeconds"/> a node holds a delivery it took, in seconds (1–300): its time to record
+    /// the attempt's outcome. A node that dies mid-attempt (killed, or cut off from the database) leaves the delivery due
+    /// again once the timeout and this margin have passed, for any node to send. A node that records later than that (a
+    /// store slower than the margin) may see the delivery sent a second time, with the same <c>webhook-id</c>: at least
+    /// once, never lost. A shorter margin resends sooner after a crash; a longer one tolerates a slower store.
+    /// </summary>
+    public int LeaseMarginSeconds { get; set; } = 30;
+
+    /// <summary>
     /// The waits after each failed attempt, before the next (each varied by ±20% so that receivers coming back are not
     /// hit all at once). The default (the Standard Webhooks reference schedule): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h —
     /// eight attempts over about 27 hours. After the last, the delivery is failed (and can be redelivered).

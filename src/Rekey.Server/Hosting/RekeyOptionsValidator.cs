@@ -70,6 +70,7 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         Range(errors, "Rekey:Events:SweepIntervalSeconds", options.Events.SweepIntervalSeconds, 1, 3600);
         Range(errors, "Rekey:Events:RetentionDays", options.Events.RetentionDays, 1, 3650);
         Range(errors, "Rekey:Webhooks:TimeoutSeconds", options.Webhooks.TimeoutSeconds, 1, 60);
+        Range(errors, "Rekey:Webhooks:LeaseMarginSeconds", options.Webhooks.LeaseMarginSeconds, 1, 300);
         Range(errors, "Rekey:Webhooks:PollIntervalMilliseconds", options.Webhooks.PollIntervalMilliseconds, 50, 60000);
         Range(errors, "Rekey:Webhooks:Concurrency", options.Webhooks.Concurrency, 1, 64);
         Range(errors, "Rekey:Webhooks:MaxPerService", options.Webhooks.MaxPerService, 1, 1000);

@@ -123,6 +123,7 @@ public sealed class StartFailureTests : IDisposable
     [InlineData("--Rekey:SigningKeyActivationDelay=-00:01:00", "rekey: invalid configuration: Rekey:SigningKeyActivationDelay must be between 00:00:00 and 7.00:00:00.")]
     [InlineData("--Rekey:Storage:Provider=mysql", "rekey: invalid configuration: Rekey:Storage:Provider must be one of: sqlite, postgres (got 'mysql').")]
     [InlineData("--urls=http://127.0.0.1:0;nonsense", "rekey: invalid configuration: Invalid url: 'nonsense' (--urls or ASPNETCORE_URLS)")]
+    [InlineData("--Rekey:Webhooks:LeaseMarginSeconds=0", "rekey: invalid configuration: Rekey:Webhooks:LeaseMarginSeconds must be between 1 and 300 (got 0).")]
     [InlineData("--Rekey:Storage:StartupTimeoutSeconds=-1", "rekey: invalid configuration: Rekey:Storage:StartupTimeoutSeconds must be between 0 and 3600.")]
     [InlineData("--Rekey:ForwardedHeaders:KnownProxies:0=10.0.0", "rekey: invalid configuration: Rekey:ForwardedHeaders:KnownProxies entries must be IP addresses such as 10.0.0.1 (got '10.0.0').")]
     [InlineData("--Rekey:ForwardedHeaders:KnownNetworks:0=10.0.0.1/8", "rekey: invalid configuration: Rekey:ForwardedHeaders:KnownNetworks entries must be networks in CIDR notation such as 10.0.0.0/8, without host bits (got '10.0.0.1/8').")]
