@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
 using Rekey.Server.Secrets;
@@ -15,12 +16,27 @@ namespace Rekey.Server.Events;
 /// At least once: a receiver that answered 2xx after the lease ran out may get the event again; the <c>webhook-id</c>
 /// header is the same on every attempt.
 /// </summary>
+/// <remarks>
+/// A pipeline, so that delivery keeps up with a burst of changes and one slow receiver does not hold up the others:
+/// up to <see cref="WebhooksOptions.Concurrency"/> attempts are in flight; a claim takes as many due deliveries as
+/// there are free slots, once at least half of them are free (a claim per finished attempt would be a transaction per
+/// delivery); each finished attempt hands its outcome to a recorder that writes all the outcomes waiting in one
+/// transaction (<see cref="IRekeyStore.CompleteDeliveriesAsync"/>).
+/// </remarks>
 internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger)
     : BackgroundService
 {
+    /// <summary>Outcomes recorded in one transaction at most.</summary>
+    private const int MaxRecordedAtOnce = 256;
+
     private readonly WebhooksOptions _options = options.Value.Webhooks;
 
+    private readonly Channel<(ClaimedDelivery, DeliveryOutcome)> _outcomes = Channel.CreateUnbounded<(ClaimedDelivery, DeliveryOutcome)>(
+        new UnboundedChannelOptions { SingleReader = true });
+
     private WebhookSender? _sender;
+
+    private SemaphoreSlim? _slots;
 
     /// <summary>The lease of an attempt: its timeout and a margin for recording the outcome (<see cref="WebhooksOptions.LeaseMarginSeconds"/>).</summary>
     private TimeSpan Lease => TimeSpan.FromSeconds(_options.TimeoutSeconds + _options.LeaseMarginSeconds);
@@ -28,12 +44,40 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _sender = new WebhookSender(_options.AllowPrivateNetworks, TimeSpan.FromSeconds(_options.TimeoutSeconds), "Rekey-Webhooks/" + ServerCommandLine.Version);
+        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        var recorder = RecordAsync();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (await RunOnceAsync(stoppingToken) == 0)
+                // Wait until at least half the slots are free, then claim as many deliveries as there are free slots.
+                var taken = 0;
+                var wanted = Math.Max(1, _options.Concurrency / 2);
+                while (taken < wanted)
                 {
+                    await _slots.WaitAsync(stoppingToken);
+                    taken++;
+                }
+
+                while (taken < _options.Concurrency && _slots.Wait(0, CancellationToken.None))
+                {
+                    taken++;
+                }
+
+                var claimed = await ClaimAsync(taken, stoppingToken);
+                if (taken > claimed.Count)
+                {
+                    _slots.Release(taken - claimed.Count);
+                }
+
+                foreach (var delivery in claimed)
+                {
+                    _ = SendAsync(delivery, stoppingToken);
+                }
+
+                if (claimed.Count < taken)
+                {
+                    // Nothing more is due now: look again after the poll interval.
                     await Task.Delay(TimeSpan.FromMilliseconds(_options.PollIntervalMilliseconds), time, stoppingToken);
                 }
             }
@@ -42,74 +86,112 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
         {
             // Shutting down: deliveries taken and not finished are due again when their lease ends.
         }
+        catch (Exception ex)
+        {
+            // A bug here must not stop the server (a failing background service stops the host): deliveries wait, the
+            // leases end, and a restart or another node sends them.
+            Log.DispatcherStopped(logger, ex);
+        }
+        finally
+        {
+            _outcomes.Writer.TryComplete();
+            await recorder;
+        }
     }
 
-    /// <summary>One round: takes up to <see cref="WebhooksOptions.Concurrency"/> due deliveries and sends them; how many.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    private async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int limit, CancellationToken ct)
     {
-        IReadOnlyList<ClaimedDelivery> claimed;
         try
         {
             var now = time.GetUtcNow();
-            claimed = await store.ClaimDeliveriesAsync(now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds(), _options.Concurrency, ct);
+            return await store.ClaimDeliveriesAsync(now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds(), limit, ct);
         }
         catch (Exception ex) when (ex is StoreUnavailableException or StoreOutcomeUnknownException or StoreOverloadedException or SecretDecryptionException)
         {
             Log.DeliveriesSkipped(logger, ex.Message);
-            return 0;
+            return [];
         }
-
-        await Task.WhenAll(claimed.Select(d => SendAsync(d, ct)));
-        return claimed.Count;
     }
 
     private async Task SendAsync(ClaimedDelivery delivery, CancellationToken ct)
     {
-        var body = ChangeEvents.Body(delivery.Event);
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        var signature = StandardWebhooks.SignatureHeader(delivery.SigningKeys, delivery.EventId, timestamp, body);
-        var attempt = await _sender!.SendAsync(new Uri(delivery.Url), delivery.EventId, timestamp, signature, body, ct);
-
-        var at = time.GetUtcNow();
-        long? retryAt = null;
-        if (!attempt.Delivered && delivery.Attempt <= _options.Schedule.Count)
-        {
-            // ±20% so that the deliveries of a receiver that comes back are spread out.
-            var wait = _options.Schedule[delivery.Attempt - 1] * (0.8 + (Random.Shared.NextDouble() * 0.4));
-            retryAt = (at + wait).ToUnixTimeMilliseconds();
-        }
-
-        var outcome = new DeliveryOutcome(attempt.Delivered, attempt.StatusCode, attempt.Error, attempt.ResponseExcerpt, retryAt, at.ToUnixTimeMilliseconds(),
-            (at - _options.DisableAfter).ToUnixTimeMilliseconds());
         try
         {
-            if (await store.CompleteDeliveryAsync(delivery, outcome, ct))
-            {
-                Log.WebhookDisabled(logger, delivery.WebhookId);
-            }
-        }
-        catch (Exception ex) when (ex is StoreUnavailableException or StoreOutcomeUnknownException or StoreOverloadedException)
-        {
-            // Not recorded: the lease ends and the delivery is sent again (at least once).
-            Log.DeliveriesSkipped(logger, ex.Message);
-            return;
-        }
+            var body = ChangeEvents.Body(delivery.Event);
+            var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+            var signature = StandardWebhooks.SignatureHeader(delivery.SigningKeys, delivery.EventId, timestamp, body);
+            var attempt = await _sender!.SendAsync(new Uri(delivery.Url), delivery.EventId, timestamp, signature, body, ct);
 
-        RekeyMetrics.WebhookAttempted(attempt.Delivered ? "delivered" : retryAt is null ? "failed" : "retrying", attempt.Elapsed);
-        if (attempt.Delivered)
-        {
-            Log.Delivered(logger, delivery.WebhookId, delivery.EventId, delivery.Attempt, attempt.StatusCode ?? 0, (long)attempt.Elapsed.TotalMilliseconds);
+            var at = time.GetUtcNow();
+            long? retryAt = null;
+            if (!attempt.Delivered && delivery.Attempt <= _options.Schedule.Count)
+            {
+                // ±20% so that the deliveries of a receiver that comes back are spread out.
+                var wait = _options.Schedule[delivery.Attempt - 1] * (0.8 + (Random.Shared.NextDouble() * 0.4));
+                retryAt = (at + wait).ToUnixTimeMilliseconds();
+            }
+
+            RekeyMetrics.WebhookAttempted(attempt.Delivered ? "delivered" : retryAt is null ? "failed" : "retrying", attempt.Elapsed);
+            if (attempt.Delivered)
+            {
+                Log.Delivered(logger, delivery.WebhookId, delivery.EventId, delivery.Attempt, attempt.StatusCode ?? 0, (long)attempt.Elapsed.TotalMilliseconds);
+            }
+            else
+            {
+                Log.DeliveryFailed(logger, delivery.WebhookId, delivery.EventId, delivery.Attempt,
+                    attempt.StatusCode is { } code ? "HTTP " + code.ToString(CultureInfo.InvariantCulture) : attempt.Error ?? "no answer",
+                    retryAt is { } next ? "next attempt at " + DateTimeOffset.FromUnixTimeMilliseconds(next).ToString("u", CultureInfo.InvariantCulture) : "no attempt left");
+            }
+
+            _outcomes.Writer.TryWrite((delivery, new DeliveryOutcome(attempt.Delivered, attempt.StatusCode, attempt.Error, attempt.ResponseExcerpt, retryAt,
+                at.ToUnixTimeMilliseconds(), (at - _options.DisableAfter).ToUnixTimeMilliseconds())));
         }
-        else
+        catch (OperationCanceledException)
         {
-            Log.DeliveryFailed(logger, delivery.WebhookId, delivery.EventId, delivery.Attempt,
-                attempt.StatusCode is { } code ? "HTTP " + code.ToString(CultureInfo.InvariantCulture) : attempt.Error ?? "no answer",
-                retryAt is { } next ? "next attempt at " + DateTimeOffset.FromUnixTimeMilliseconds(next).ToString("u", CultureInfo.InvariantCulture) : "no attempt left");
+            // Shutting down mid-attempt: the lease ends and the delivery is due again.
+        }
+        catch (Exception ex)
+        {
+            Log.DeliveryCrashed(logger, delivery.WebhookId, delivery.EventId, ex);
+        }
+        finally
+        {
+            _slots!.Release();
+        }
+    }
+
+    /// <summary>Writes the outcomes as they come, all those waiting in one transaction, until the dispatcher stops.</summary>
+    private async Task RecordAsync()
+    {
+        var reader = _outcomes.Reader;
+        var batch = new List<(ClaimedDelivery, DeliveryOutcome)>(MaxRecordedAtOnce);
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxRecordedAtOnce && reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            try
+            {
+                foreach (var webhookId in await store.CompleteDeliveriesAsync(batch, CancellationToken.None))
+                {
+                    Log.WebhookDisabled(logger, webhookId);
+                }
+            }
+            catch (Exception ex) when (ex is StoreUnavailableException or StoreOutcomeUnknownException or StoreOverloadedException or ObjectDisposedException)
+            {
+                // Not recorded: the leases end and the deliveries are sent again (at least once).
+                Log.DeliveriesSkipped(logger, ex.Message);
+            }
+
+            batch.Clear();
         }
     }
 
     public override void Dispose()
     {
+        // The slots are not disposed: attempts still finishing release theirs (a SemaphoreSlim without a wait handle holds nothing).
         _sender?.Dispose();
         base.Dispose();
     }

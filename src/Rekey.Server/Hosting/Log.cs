@@ -109,4 +109,10 @@ internal static partial class Log
 
     [LoggerMessage(85, LogLevel.Debug, "Webhook {WebhookId} delivered {EventId} on attempt {Attempt} ({StatusCode}, {Milliseconds} ms).")]
     public static partial void Delivered(ILogger logger, long webhookId, string eventId, int attempt, int statusCode, long milliseconds);
+
+    [LoggerMessage(86, LogLevel.Critical, "Webhook dispatcher stopped by an unexpected error; deliveries wait for a restart or another node.")]
+    public static partial void DispatcherStopped(ILogger logger, Exception exception);
+
+    [LoggerMessage(87, LogLevel.Error, "Webhook {WebhookId} delivery of {EventId} failed unexpectedly; it is sent again when its lease ends.")]
+    public static partial void DeliveryCrashed(ILogger logger, long webhookId, string eventId, Exception exception);
 }

@@ -139,8 +139,8 @@ internal sealed class WebhooksOptions
     /// <summary>How often a node looks for due deliveries when it found none, in milliseconds (50–60000).</summary>
     public int PollIntervalMilliseconds { get; set; } = 1000;
 
-    /// <summary>Deliveries one node sends at once (1–64).</summary>
-    public int Concurrency { get; set; } = 8;
+    /// <summary>Delivery attempts one node has in flight at once (1–64); a slow receiver holds one slot, not the others.</summary>
+    public int Concurrency { get; set; } = 16;
 
     /// <summary>Webhooks one service may have.</summary>
     public int MaxPerService { get; set; } = 20;

@@ -162,6 +162,9 @@ internal interface IRekeyStore
     /// <summary>Records an attempt's outcome (only under the delivery's claim); true when it disabled the webhook.</summary>
     Task<bool> CompleteDeliveryAsync(ClaimedDelivery delivery, DeliveryOutcome outcome, CancellationToken ct);
 
+    /// <summary>Records many attempts' outcomes in one transaction; the webhooks it disabled.</summary>
+    Task<IReadOnlyList<long>> CompleteDeliveriesAsync(IReadOnlyList<(ClaimedDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct);
+
     // ---- console (RekeyStore.Console.cs)
 
     /// <summary>A page of a service's clients after a position in creation order, or the matches of a search (ID, alias, name prefix).</summary>

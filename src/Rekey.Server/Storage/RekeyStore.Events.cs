@@ -312,46 +312,67 @@ internal sealed partial class RekeyStore
     /// before <see cref="DeliveryOutcome.DisableIfFailingSince"/> is disabled, with an audit event and a
     /// <c>webhook.disabled</c> event. True when the webhook was disabled.
     /// </summary>
-    public Task<bool> CompleteDeliveryAsync(ClaimedDelivery delivery, DeliveryOutcome outcome, CancellationToken ct) =>
-        WriteUnitAsync(async (s, ct) =>
+    public async Task<bool> CompleteDeliveryAsync(ClaimedDelivery delivery, DeliveryOutcome outcome, CancellationToken ct) =>
+        (await CompleteDeliveriesAsync([(delivery, outcome)], ct)).Count > 0;
+
+    /// <summary>
+    /// Records the outcomes of many attempts in one transaction (<see cref="CompleteDeliveryAsync"/> for each): the
+    /// dispatcher's completions go in batches, so that recording does not cost a transaction per delivery. Failures
+    /// first, in webhook order (each locks its webhook's row to follow its failure streak), then the deliveries, sent
+    /// with COMMIT. The webhooks it disabled.
+    /// </summary>
+    public Task<IReadOnlyList<long>> CompleteDeliveriesAsync(IReadOnlyList<(ClaimedDelivery Delivery, DeliveryOutcome Outcome)> outcomes, CancellationToken ct) =>
+        WriteUnitAsync<IReadOnlyList<long>>(async (s, ct) =>
         {
-            var status = outcome.Delivered ? 1 : outcome.RetryAt is null ? 2 : 0;
-            var recorded = await s.ExecuteAsync(new Sql(_sql.CompleteDelivery, SqlArg.Int("status", status), SqlArg.Long("next", outcome.Delivered ? null : outcome.RetryAt),
-                SqlArg.Long("code", outcome.StatusCode), SqlArg.Text("error", outcome.Error), SqlArg.Text("excerpt", outcome.Excerpt),
-                SqlArg.Long("w", delivery.WebhookId), SqlArg.Text("e", delivery.EventId), SqlArg.Text("claim", delivery.Claim)), ct);
-            if (recorded == 0)
+            var disabled = new List<(ClaimedDelivery Delivery, DeliveryOutcome Outcome, long Since)>();
+            foreach (var (delivery, outcome) in outcomes.Where(o => !o.Outcome.Delivered).OrderBy(o => o.Delivery.WebhookId))
             {
-                return false;
+                if (await s.ExecuteAsync(CompletionOf(delivery, outcome), ct) == 0
+                    || (await s.QueryAsync(new Sql(_sql.WebhookFailingSinceForUpdate, SqlArg.Long("w", delivery.WebhookId)), r => (Since: Rows.Number(r, 0), Enabled: r.GetBoolean(1)), ct))
+                        is not [var webhook])
+                {
+                    continue; // taken over by another node, or the webhook is gone
+                }
+
+                var since = webhook.Since ?? outcome.At;
+                if (webhook.Since is null)
+                {
+                    await s.ExecuteAsync(new Sql(_sql.WebhookFailed, SqlArg.Long("since", since), SqlArg.Long("w", delivery.WebhookId)), ct);
+                }
+
+                if (webhook.Enabled && since <= outcome.DisableIfFailingSince && disabled.TrueForAll(d => d.Delivery.WebhookId != delivery.WebhookId))
+                {
+                    disabled.Add((delivery, outcome, since));
+                }
             }
 
-            if (outcome.Delivered)
+            // Every read above, every write below (with COMMIT on PostgreSQL). A success clears its webhook's failure
+            // streak even when its claim was taken over: the receiver answered, whoever records it.
+            var delivered = outcomes.Where(o => o.Outcome.Delivered).ToList();
+            foreach (var (delivery, outcome) in delivered)
             {
-                await s.ExecuteAsync(new Sql(_sql.WebhookSucceeded, SqlArg.Long("w", delivery.WebhookId)), ct);
-                return false;
+                s.Defer(CompletionOf(delivery, outcome));
             }
 
-            if ((await s.QueryAsync(new Sql(_sql.WebhookFailingSinceForUpdate, SqlArg.Long("w", delivery.WebhookId)), r => (Since: Rows.Number(r, 0), Enabled: r.GetBoolean(1)), ct))
-                is not [var webhook])
+            foreach (var webhookId in delivered.Select(d => d.Delivery.WebhookId).Distinct().Order())
             {
-                return false;
+                s.Defer(new Sql(_sql.WebhookSucceeded, SqlArg.Long("w", webhookId)));
             }
 
-            var since = webhook.Since ?? outcome.At;
-            if (webhook.Since is null)
+            foreach (var (delivery, outcome, since) in disabled)
             {
-                await s.ExecuteAsync(new Sql(_sql.WebhookFailed, SqlArg.Long("since", since), SqlArg.Long("w", delivery.WebhookId)), ct);
+                var reason = "every delivery failed since " + DateTimeOffset.FromUnixTimeMilliseconds(since).ToString("u", CultureInfo.InvariantCulture);
+                s.Defer(new Sql(_sql.DisableWebhook, SqlArg.Bool("f", false), SqlArg.Text("reason", reason), SqlArg.Long("now", outcome.At), SqlArg.Long("w", delivery.WebhookId)));
+                var change = new ChangeContext(AuditActions.WebhookDisable, outcome.At, Auth.Caller.SystemKind, null, null, null);
+                DeferAudit(s, change, delivery.Event.ServiceId, null, null, target: WebhookTarget(delivery.WebhookId),
+                    eventData: ChangeEvents.Data(("webhookId", delivery.WebhookId), ("reason", reason)));
             }
 
-            if (!webhook.Enabled || since > outcome.DisableIfFailingSince)
-            {
-                return false;
-            }
-
-            var reason = "every delivery failed since " + DateTimeOffset.FromUnixTimeMilliseconds(since).ToString("u", CultureInfo.InvariantCulture);
-            s.Defer(new Sql(_sql.DisableWebhook, SqlArg.Bool("f", false), SqlArg.Text("reason", reason), SqlArg.Long("now", outcome.At), SqlArg.Long("w", delivery.WebhookId)));
-            var change = new ChangeContext(AuditActions.WebhookDisable, outcome.At, Auth.Caller.SystemKind, null, null, null);
-            DeferAudit(s, change, delivery.Event.ServiceId, null, null, target: WebhookTarget(delivery.WebhookId),
-                eventData: ChangeEvents.Data(("webhookId", delivery.WebhookId), ("reason", reason)));
-            return true;
+            return disabled.Select(d => d.Delivery.WebhookId).ToList();
         }, ct);
+
+    private Sql CompletionOf(ClaimedDelivery delivery, DeliveryOutcome outcome) =>
+        new(_sql.CompleteDelivery, SqlArg.Int("status", outcome.Delivered ? 1 : outcome.RetryAt is null ? 2 : 0), SqlArg.Long("next", outcome.Delivered ? null : outcome.RetryAt),
+            SqlArg.Long("code", outcome.StatusCode), SqlArg.Text("error", outcome.Error), SqlArg.Text("excerpt", outcome.Excerpt),
+            SqlArg.Long("w", delivery.WebhookId), SqlArg.Text("e", delivery.EventId), SqlArg.Text("claim", delivery.Claim));
 }
