@@ -26,6 +26,9 @@ namespace Rekey.Server.Events;
 internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger)
     : BackgroundService
 {
+    /// <summary>How long a node waits for more events when the backlog did not fill its free slots.</summary>
+    private const int GatherMilliseconds = 50;
+
     /// <summary>Outcomes recorded in one transaction at most.</summary>
     private const int MaxRecordedAtOnce = 256;
 
@@ -75,10 +78,16 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
                     _ = SendAsync(delivery, stoppingToken);
                 }
 
-                if (claimed.Count < taken)
+                if (claimed.Count == 0)
                 {
-                    // Nothing more is due now: look again after the poll interval.
+                    // Nothing is due: look again after the poll interval.
                     await Task.Delay(TimeSpan.FromMilliseconds(_options.PollIntervalMilliseconds), time, stoppingToken);
+                }
+                else if (claimed.Count < taken)
+                {
+                    // The backlog is shorter than the free slots: let a few more events arrive before the next claim,
+                    // rather than a transaction per event (or a whole poll interval while they pile up).
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(GatherMilliseconds, _options.PollIntervalMilliseconds)), time, stoppingToken);
                 }
             }
         }
