@@ -18,10 +18,11 @@ namespace Rekey.Server.Events;
 /// </summary>
 /// <remarks>
 /// A pipeline, so that delivery keeps up with a burst of changes and one slow receiver does not hold up the others:
-/// up to <see cref="WebhooksOptions.Concurrency"/> attempts are in flight; a claim takes as many due deliveries as
-/// there are free slots, once at least half of them are free (a claim per finished attempt would be a transaction per
-/// delivery); each finished attempt hands its outcome to a recorder that writes all the outcomes waiting in one
-/// transaction (<see cref="IRekeyStore.CompleteDeliveriesAsync"/>).
+/// <see cref="WebhooksOptions.Concurrency"/> senders each have one attempt in flight, fed from a local queue; a claim
+/// takes due deliveries ahead, up to <see cref="ClaimedPerSlot"/> per sender, once half of that room is free (a claim
+/// per finished attempt would be a transaction per delivery), each leased for as long as it may wait in the queue;
+/// each finished attempt hands its outcome to a recorder that writes all the outcomes waiting in one transaction
+/// (<see cref="IRekeyStore.CompleteDeliveriesAsync"/>).
 /// </remarks>
 internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions> options, TimeProvider time, ILogger<WebhookDispatcher> logger)
     : BackgroundService
@@ -37,45 +38,50 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
     private readonly Channel<(ClaimedDelivery, DeliveryOutcome)> _outcomes = Channel.CreateUnbounded<(ClaimedDelivery, DeliveryOutcome)>(
         new UnboundedChannelOptions { SingleReader = true });
 
+    private readonly Channel<ClaimedDelivery> _queue = Channel.CreateUnbounded<ClaimedDelivery>(new UnboundedChannelOptions { SingleWriter = true });
+
     private WebhookSender? _sender;
 
-    private SemaphoreSlim? _slots;
+    /// <summary>Deliveries taken and not yet finished, queued or in flight: at most <see cref="ClaimedPerSlot"/> per slot.</summary>
+    private SemaphoreSlim? _room;
 
-    /// <summary>The lease of an attempt: its timeout and a margin for recording the outcome (<see cref="WebhooksOptions.LeaseMarginSeconds"/>).</summary>
-    private TimeSpan Lease => TimeSpan.FromSeconds(_options.TimeoutSeconds + _options.LeaseMarginSeconds);
+    /// <summary>How many deliveries a node takes ahead per attempt it can have in flight: claims big enough not to cost a transaction per delivery.</summary>
+    private const int ClaimedPerSlot = 4;
+
+    private int Capacity => _options.Concurrency * ClaimedPerSlot;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _sender = new WebhookSender(_options.AllowPrivateNetworks, TimeSpan.FromSeconds(_options.TimeoutSeconds), "Rekey-Webhooks/" + ServerCommandLine.Version);
-        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        _room = new SemaphoreSlim(Capacity, Capacity);
         var recorder = RecordAsync();
+        var workers = Enumerable.Range(0, _options.Concurrency).Select(_ => WorkAsync(stoppingToken)).ToList();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                // Wait until at least half the slots are free, then claim as many deliveries as there are free slots.
+                // Wait until at least half the room is free, then take as many due deliveries as there is room for.
                 var taken = 0;
-                var wanted = Math.Max(1, _options.Concurrency / 2);
-                while (taken < wanted)
+                while (taken < Capacity / 2)
                 {
-                    await _slots.WaitAsync(stoppingToken);
+                    await _room.WaitAsync(stoppingToken);
                     taken++;
                 }
 
-                while (taken < _options.Concurrency && _slots.Wait(0, CancellationToken.None))
+                while (taken < Capacity && _room.Wait(0, CancellationToken.None))
                 {
                     taken++;
                 }
 
-                var claimed = await ClaimAsync(taken, stoppingToken);
+                var claimed = await ClaimAsync(taken, Capacity - _room.CurrentCount - taken, stoppingToken);
                 if (taken > claimed.Count)
                 {
-                    _slots.Release(taken - claimed.Count);
+                    _room.Release(taken - claimed.Count);
                 }
 
                 foreach (var delivery in claimed)
                 {
-                    _ = SendAsync(delivery, stoppingToken);
+                    _queue.Writer.TryWrite(delivery);
                 }
 
                 if (claimed.Count == 0)
@@ -85,8 +91,8 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
                 }
                 else if (claimed.Count < taken)
                 {
-                    // The backlog is shorter than the free slots: let a few more events arrive before the next claim,
-                    // rather than a transaction per event (or a whole poll interval while they pile up).
+                    // The backlog is shorter than the room: let a few more events arrive before the next claim, rather
+                    // than a transaction per event (or a whole poll interval while they pile up).
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(GatherMilliseconds, _options.PollIntervalMilliseconds)), time, stoppingToken);
                 }
             }
@@ -103,17 +109,43 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
         }
         finally
         {
+            _queue.Writer.TryComplete();
+            await Task.WhenAll(workers);
             _outcomes.Writer.TryComplete();
             await recorder;
         }
     }
 
-    private async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int limit, CancellationToken ct)
+    /// <summary>One of <see cref="WebhooksOptions.Concurrency"/> senders: attempts one delivery at a time from the queue.</summary>
+    private async Task WorkAsync(CancellationToken ct)
     {
         try
         {
-            var now = time.GetUtcNow();
-            return await store.ClaimDeliveriesAsync(now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds(), limit, ct);
+            await foreach (var delivery in _queue.Reader.ReadAllAsync(ct))
+            {
+                await SendAsync(delivery, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> due deliveries, each leased for as long as it may wait: with
+    /// <paramref name="ahead"/> deliveries already queued or in flight, the i-th new one starts within
+    /// (ahead + i) / <see cref="WebhooksOptions.Concurrency"/> waves of attempts, each at most the timeout long, and its
+    /// own attempt takes one more; then the margin to record the outcome. Alone, a delivery's lease is the timeout plus
+    /// the margin.
+    /// </summary>
+    private async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int limit, int ahead, CancellationToken ct)
+    {
+        try
+        {
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            long LeaseUntil(int i) => now + (((((ahead + i) / _options.Concurrency) + 1) * _options.TimeoutSeconds) + _options.LeaseMarginSeconds) * 1000L;
+            return await store.ClaimDeliveriesAsync(now, LeaseUntil, limit, ct);
         }
         catch (Exception ex) when (ex is StoreUnavailableException or StoreOutcomeUnknownException or StoreOverloadedException or SecretDecryptionException)
         {
@@ -165,7 +197,7 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
         }
         finally
         {
-            _slots!.Release();
+            _room!.Release();
         }
     }
 
@@ -200,7 +232,7 @@ internal sealed class WebhookDispatcher(IRekeyStore store, IOptions<RekeyOptions
 
     public override void Dispose()
     {
-        // The slots are not disposed: attempts still finishing release theirs (a SemaphoreSlim without a wait handle holds nothing).
+        // The room is not disposed: attempts still finishing release theirs (a SemaphoreSlim without a wait handle holds nothing).
         _sender?.Dispose();
         base.Dispose();
     }

@@ -156,8 +156,8 @@ internal interface IRekeyStore
 
     Task<Outcome<StoredDelivery>> RedeliverAsync(long serviceId, long webhookId, string eventId, ChangeContext change, CancellationToken ct);
 
-    /// <summary>Takes due deliveries for this node, each leased until <paramref name="leaseUntil"/> (epoch ms).</summary>
-    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, long leaseUntil, int limit, CancellationToken ct);
+    /// <summary>Takes due deliveries for this node, oldest first, the i-th leased until <paramref name="leaseUntil"/>(i) (epoch ms).</summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, Func<int, long> leaseUntil, int limit, CancellationToken ct);
 
     /// <summary>Records an attempt's outcome (only under the delivery's claim); true when it disabled the webhook.</summary>
     Task<bool> CompleteDeliveryAsync(ClaimedDelivery delivery, DeliveryOutcome outcome, CancellationToken ct);

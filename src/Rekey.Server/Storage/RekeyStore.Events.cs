@@ -263,11 +263,12 @@ internal sealed partial class RekeyStore
     // ---- delivery ---------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Takes up to <paramref name="limit"/> due deliveries for this node: each leased until <paramref name="leaseUntil"/>
-    /// (a node that dies mid-attempt leaves it due again then) under a fresh claim, its attempt counted, and its
-    /// webhook's signing keys opened. PostgreSQL nodes skip the rows another node is taking.
+    /// Takes up to <paramref name="limit"/> due deliveries for this node, oldest first: the i-th leased until
+    /// <paramref name="leaseUntil"/>(i) (the caller knows how long each may wait before its attempt; a node that dies
+    /// leaves it due again then) under a fresh claim, its attempt counted, and its webhook's signing keys opened.
+    /// PostgreSQL nodes skip the rows another node is taking.
     /// </summary>
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, long leaseUntil, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDeliveriesAsync(long now, Func<int, long> leaseUntil, int limit, CancellationToken ct)
     {
         // A read first: an idle node (no webhook, nothing due) asks every poll, and must not take the SQLite writer for it.
         if (!await ReadUnitAsync(async (s, ct) => await CountAsync(s, new Sql(_sql.AnyDeliveryDue, SqlArg.Long("now", now)), ct) > 0, ct))
@@ -294,7 +295,7 @@ internal sealed partial class RekeyStore
                 }
 
                 var claim = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-                s.Defer(new Sql(_sql.ClaimDelivery, SqlArg.Long("lease", leaseUntil), SqlArg.Long("now", now), SqlArg.Text("claim", claim),
+                s.Defer(new Sql(_sql.ClaimDelivery, SqlArg.Long("lease", leaseUntil(claimed.Count)), SqlArg.Long("now", now), SqlArg.Text("claim", claim),
                     SqlArg.Long("w", row.WebhookId), SqlArg.Text("e", row.EventId)));
                 claimed.Add(new ClaimedDelivery(row.WebhookId, row.EventId, row.Attempts + 1, claim, row.Url, keys, row.Event));
             }

@@ -18,7 +18,7 @@ public abstract partial class StoreContractSuite
     }
 
     private static async Task<IReadOnlyList<ClaimedDelivery>> ClaimAllAsync(IRekeyStore store, long at, int limit = 100) =>
-        await store.ClaimDeliveriesAsync(at, at + 60_000, limit, None);
+        await store.ClaimDeliveriesAsync(at, _ => at + 60_000, limit, None);
 
     [Fact]
     public async Task each_change_queues_one_delivery_per_enabled_webhook_and_a_refusal_none()
