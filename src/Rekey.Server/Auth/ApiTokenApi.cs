@@ -9,6 +9,12 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Auth;
 
+/// <summary>A token just issued, with its value: shown once, never logged (<see cref="ToString"/>).</summary>
+internal sealed record IssuedApiToken(StoredApiToken Token, string Value)
+{
+    public override string ToString() => $"IssuedApiToken {{ TokenId = {Token.TokenId}, ServiceId = {Token.ServiceId} }}";
+}
+
 /// <summary>API tokens (Rekey extension, organisation token only): limited to one service and a set of permissions.</summary>
 internal static class ApiTokenApi
 {
@@ -27,7 +33,7 @@ internal static class ApiTokenApi
         return api;
     }
 
-    private static ApiTokenInfo Present(StoredApiToken token, string? value = null) => new()
+    public static ApiTokenInfo Present(StoredApiToken token, string? value = null) => new()
     {
         TokenId = token.TokenId,
         ServiceId = token.ServiceId,
@@ -46,25 +52,37 @@ internal static class ApiTokenApi
             return await changes.RefuseAsync(http, change, error, null);
         }
 
+        return (await IssueAsync(create, store, change, ct)).IsOk(out var issued, out error)
+            ? Results.Json(Present(issued.Token, issued.Value), WireJson.Context.ApiTokenInfo)
+            : await changes.RefuseAsync(http, change, error, create.ServiceId);
+    }
+
+    /// <summary>
+    /// A new API token, after the rules of one: at least one permission, each from <see cref="Permissions.Grantable"/>; a
+    /// description of at most <see cref="MaxDescriptionLength"/> characters; a service that exists. For /api and the
+    /// console alike. The value is in the answer only: the store keeps its SHA-256.
+    /// </summary>
+    public static async Task<Outcome<IssuedApiToken>> IssueAsync(ApiTokenCreateRequest create, IRekeyStore store, ChangeContext change, CancellationToken ct)
+    {
         var permissions = create.Permissions ?? [];
         if (permissions.Count == 0 || permissions.Any(p => !Permissions.Grantable.Contains(p)))
         {
-            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable)), create.ServiceId);
+            return RuleViolation.Of(ResultCodes.ApiTokenInvalidPermissions, string.Join(", ", Permissions.Grantable));
         }
 
         if (create.Description is { Length: > MaxDescriptionLength })
         {
-            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength), create.ServiceId);
+            return RuleViolation.Of(ResultCodes.ApiTokenInvalidDescription, MaxDescriptionLength);
         }
 
         if (create.ServiceId is not { } serviceId || await store.GetServiceAsync(serviceId, ct) is null)
         {
-            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenServiceUnknown), create.ServiceId);
+            return RuleViolation.Of(ResultCodes.ApiTokenServiceUnknown);
         }
 
         var value = SecretGenerator.NewAccessToken();
         var token = await store.CreateApiTokenAsync(serviceId, permissions.Distinct().ToList(), create.Description, TokenHash.Of(value), change, ct);
-        return Results.Json(Present(token, value), WireJson.Context.ApiTokenInfo);
+        return new IssuedApiToken(token, value);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, IRekeyStore store, CancellationToken ct)
@@ -88,8 +106,12 @@ internal static class ApiTokenApi
         CancellationToken ct)
     {
         var change = changes.For(http);
-        return RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, change, ct)
+        return (await RemoveAsync(tokenId, store, change, ct)).IsOk(out _, out var error)
             ? TypedResults.NoContent()
-            : await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ApiTokenNotFound, tokenId), null);
+            : await changes.RefuseAsync(http, change, error, null);
     }
+
+    /// <summary>Deletes the API token a path names (it stops working at once), or <see cref="ResultCodes.ApiTokenNotFound"/>. /api and the console alike.</summary>
+    public static async Task<Outcome<long>> RemoveAsync(string tokenId, IRekeyStore store, ChangeContext change, CancellationToken ct) =>
+        RouteIds.TryParse(tokenId, out var id) && await store.DeleteApiTokenAsync(id, change, ct) ? id : RuleViolation.Of(ResultCodes.ApiTokenNotFound, tokenId);
 }

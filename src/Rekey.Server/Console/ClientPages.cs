@@ -55,14 +55,8 @@ internal static class ClientPages
         return console;
     }
 
-    private static async Task<Page> LayoutAsync(HttpContext http, IRekeyStore store, string title, CancellationToken ct)
-    {
-        var sid = http.GetServiceId();
-        var service = await store.GetServiceAsync(sid, ct);
-        return Page.For(http, title, "clients", sid) with { ServiceName = service is null ? null : ServiceNameOf(service.Document) };
-    }
-
-    private static string? ServiceNameOf(string document) => (JsonNode.Parse(document) as JsonObject)?["serviceName"]?.GetValue<string>();
+    private static Task<Page> LayoutAsync(HttpContext http, IRekeyStore store, string title, CancellationToken ct) =>
+        ConsolePages.ServicePageAsync(http, store, title, "clients", ct);
 
     // ---- list and create ----------------------------------------------------------------------------
 

@@ -38,6 +38,10 @@ internal static class ConsoleEndpoints
         console.MapPost("/signout", SignOutAsync);
         console.MapServicePages();
         console.MapClientPages();
+        console.MapAuditPages();
+        console.MapWebhookPages();
+        console.MapTokenPages();
+        console.MapKeyPages();
         return app;
     }
 

@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Reflection;
 using Microsoft.Net.Http.Headers;
 using Rekey.Contracts;
+using Rekey.Server.Auth;
+using Rekey.Server.Services;
+using Rekey.Server.Storage;
 
 namespace Rekey.Server.Console;
 
@@ -70,6 +73,14 @@ internal static class ConsolePages
 {
     public static IResult Message(HttpContext http, string heading, string text, int status, string? code = null) =>
         Results.RazorSlice<Slices.Message, MessageModel>(new MessageModel(Page.For(http, heading, ""), heading, text, code), status);
+
+    /// <summary>The layout of a page inside the route's service, with the service's name for its navigation (none when it no longer exists).</summary>
+    public static async Task<Page> ServicePageAsync(HttpContext http, IRekeyStore store, string title, string section, CancellationToken ct)
+    {
+        var sid = http.GetServiceId();
+        var service = await store.GetServiceAsync(sid, ct);
+        return Page.For(http, title, section, sid) with { ServiceName = service is null ? null : ServiceRules.Present(service).ServiceName };
+    }
 
     /// <summary>A refusal of the rules, as /api would answer it: the same result code and message, as a page.</summary>
     public static IResult Refused(HttpContext http, RuleViolation error) =>

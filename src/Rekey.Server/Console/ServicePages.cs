@@ -168,10 +168,17 @@ internal static class Notices
         ["secret-set"] = "Secret set. The client must use it from now on; the replaced one works for its grace period.",
         ["secret-revoked"] = "Secret revoked: it stopped working now.",
         ["token-deleted"] = "API token deleted; it stopped working now.",
-        ["webhook-created"] = "Webhook created.",
+        ["token-created"] = "API token created.",
+        ["webhook-created"] = "Webhook created. Send a test event to check the receiver.",
+        ["webhook-secret-rotated"] = "New signing secret made. Give it to the receiver; the replaced one signs too until the time shown.",
         ["webhook-deleted"] = "Webhook deleted.",
         ["webhook-test"] = "Test event queued; it arrives within seconds.",
-        ["key-rotated"] = "Data key rotated.",
+        ["webhook-updated"] = "Webhook saved.",
+        ["webhook-enabled"] = "Webhook enabled: waiting events are delivered now.",
+        ["webhook-disabled"] = "Webhook disabled: events wait until it is enabled again.",
+        ["webhook-redelivered"] = "Delivery queued again, with a fresh retry schedule.",
+        ["key-rotated"] = "Data key rotated: every stored value was re-encrypted under the new key.",
+        ["keys-reencrypted"] = "Re-encryption finished: every stored value is under the current data key.",
     };
 
     public static string? Text(string? key) => key is not null && Texts.TryGetValue(key, out var text) ? text : null;

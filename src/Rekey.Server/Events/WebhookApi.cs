@@ -118,7 +118,8 @@ internal static class WebhookApi
         return new WebhookContent(url, [.. events.Distinct()], description is "" ? null : description, request.Enabled ?? stored?.Enabled ?? true);
     }
 
-    private static Outcome<long> WebhookId(string text, long serviceId) =>
+    /// <summary>The webhook a path names, or not found (a name that is not an ID names none).</summary>
+    public static Outcome<long> WebhookId(string text, long serviceId) =>
         RouteIds.TryParse(text, out var id) ? id : RuleViolation.Of(ResultCodes.WebhookNotFound, UntrustedText.Printable(text, 64), serviceId);
 
     private static async Task<Outcome<WebhookRequest>> ReadAsync(HttpRequest request, bool required, int limit, CancellationToken ct)
@@ -230,13 +231,13 @@ internal static class WebhookApi
             return await changes.RefuseAsync(http, change, error, sid, WebhookTarget(webhookId));
         }
 
-        if (request.GracePeriod is < 0 or > MaxSecretOverlapSeconds)
+        if (!SecretOverlap(request.GracePeriod).IsOk(out var overlap, out error))
         {
-            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.WebhookInvalidGracePeriod, MaxSecretOverlapSeconds), sid, WebhookTarget(webhookId));
+            return await changes.RefuseAsync(http, change, error, sid, WebhookTarget(webhookId));
         }
 
         var secret = StandardWebhooks.NewSecret();
-        var rotated = await store.RotateWebhookSecretAsync(sid, id, secret, request.GracePeriod ?? DefaultSecretOverlapSeconds, change, ct);
+        var rotated = await store.RotateWebhookSecretAsync(sid, id, secret, overlap, change, ct);
         return rotated.IsOk(out var webhook, out error)
             ? Results.Json(Present(webhook, secret), WireJson.Context.WebhookInfo)
             : await changes.RefuseAsync(http, change, error, sid, WebhookTarget(webhookId));
@@ -285,5 +286,10 @@ internal static class WebhookApi
             WireJson.Context.WebhookDeliveryResponse);
     }
 
-    private static string WebhookTarget(string webhookId) => "webhook " + webhookId;
+    /// <summary>How an audit event names the webhook a path named.</summary>
+    public static string WebhookTarget(string webhookId) => "webhook " + webhookId;
+
+    /// <summary>How long a replaced signing secret keeps signing: 0 to <see cref="MaxSecretOverlapSeconds"/>, <see cref="DefaultSecretOverlapSeconds"/> when not given.</summary>
+    public static Outcome<long> SecretOverlap(long? gracePeriod) =>
+        gracePeriod is < 0 or > MaxSecretOverlapSeconds ? RuleViolation.Of(ResultCodes.WebhookInvalidGracePeriod, MaxSecretOverlapSeconds) : gracePeriod ?? DefaultSecretOverlapSeconds;
 }

@@ -7,6 +7,9 @@ using Rekey.Server.Storage;
 
 namespace Rekey.Server.Secrets;
 
+/// <summary>What a re-encryption did: the key everything went under, how many values it re-encrypted, how many remain under others.</summary>
+internal readonly record struct Reencryption(string KeyId, long Reencrypted, long Remaining);
+
 /// <summary>
 /// Rekey extension (organisation token): rotate the data encryption key and re-encrypt every stored value under
 /// it. Re-encryption runs in batches of <see cref="BatchSize"/>, one short transaction each, so the server keeps
@@ -54,10 +57,41 @@ internal static class KeyApi
     private static async Task<IResult> RotateAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
     {
         var change = changes.For(http);
-        var added = await keys.NewDataKeyAsync(change, ct);
-        return added.IsOk(out var keyId, out var error)
-            ? await FinishAsync(store, keys, keyId, ResultCodes.DataKeyRotated, ct)
+        var rotated = await RotateDataKeyAsync(store, keys, change, ct);
+        return rotated.IsOk(out var done, out var error)
+            ? await AnswerAsync(store, keys, ResultCodes.DataKeyRotated, done, ct)
             : await changes.RefuseAsync(http, change, error, null);
+    }
+
+    /// <summary>
+    /// A new data key, then every stored value re-encrypted under it (A180201 when this node lacks a master key in use):
+    /// /api and the console alike.
+    /// </summary>
+    public static async Task<Outcome<Reencryption>> RotateDataKeyAsync(IRekeyStore store, KeyLifecycle keys, ChangeContext change, CancellationToken ct)
+    {
+        var added = await keys.NewDataKeyAsync(change, ct);
+        return added.IsOk(out var keyId, out var error) ? await ReencryptUnderAsync(store, keyId, ct) : error;
+    }
+
+    /// <summary>
+    /// Finishes an interrupted rotation: what is still under older keys re-encrypted under the current one. Its audit
+    /// event is written at the end, as the work spans many short transactions. /api and the console alike.
+    /// </summary>
+    public static async Task<Reencryption> FinishRotationAsync(IRekeyStore store, KeyLifecycle keys, ChangeContext change, CancellationToken ct)
+    {
+        await keys.RefreshAsync(ct);
+        var current = (await store.ListDataKeysAsync(ct))[0].KeyId;
+        var done = await ReencryptUnderAsync(store, current, ct);
+        await store.AppendAuditAsync(new AuditRecord(change, null, null, null, "success", current), ct);
+        return done;
+    }
+
+    /// <summary>The data keys, newest (current) first, with how many stored values each seals.</summary>
+    public static async Task<IReadOnlyList<DataKeyInfo>> DescribeDataKeysAsync(IRekeyStore store, CancellationToken ct)
+    {
+        var dataKeys = await store.ListDataKeysAsync(ct);
+        var current = dataKeys.Count > 0 ? dataKeys[0].KeyId : null;
+        return [.. dataKeys.Select(k => new DataKeyInfo { KeyId = k.KeyId, CreatedAt = k.CreatedAt, Current = k.KeyId == current, Values = k.Values })];
     }
 
     private static async Task<IResult> RewrapAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
@@ -113,18 +147,11 @@ internal static class KeyApi
     private static IResult SigningKeysAnswer(string code, string message, IReadOnlyList<SigningKeyInfo> keys) =>
         Results.Json(new SigningKeysResponse { ResultCode = code, ResultMessage = message, Keys = keys }, WireJson.Context.SigningKeysResponse);
 
-    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct)
-    {
-        var change = changes.For(http);
-        await keys.RefreshAsync(ct);
-        var current = (await store.ListDataKeysAsync(ct))[0].KeyId;
-        var result = await FinishAsync(store, keys, current, ResultCodes.DataKeyReencrypted, ct);
-        // Re-encryption spans many short transactions; its audit event records that it completed.
-        await store.AppendAuditAsync(new AuditRecord(change, null, null, null, "success", current), ct);
-        return result;
-    }
+    private static async Task<IResult> ReencryptAsync(HttpContext http, IRekeyStore store, Changes changes, KeyLifecycle keys, CancellationToken ct) =>
+        await AnswerAsync(store, keys, ResultCodes.DataKeyReencrypted, await FinishRotationAsync(store, keys, changes.For(http), ct), ct);
 
-    private static async Task<IResult> FinishAsync(IRekeyStore store, KeyLifecycle keys, string keyId, ResultCode code, CancellationToken ct)
+    /// <summary>Re-encrypts, batch by batch, every value not yet under <paramref name="keyId"/>; how many, and how many are left under other keys.</summary>
+    private static async Task<Reencryption> ReencryptUnderAsync(IRekeyStore store, string keyId, CancellationToken ct)
     {
         long total = 0;
         int done;
@@ -134,8 +161,11 @@ internal static class KeyApi
         }
 
         var remaining = (await store.ListDataKeysAsync(ct)).Where(k => k.KeyId != keyId).Sum(k => k.Values);
-        return await AnswerAsync(store, keys, code.Code, code.Format(keyId, total, remaining), total, ct);
+        return new Reencryption(keyId, total, remaining);
     }
+
+    private static Task<IResult> AnswerAsync(IRekeyStore store, KeyLifecycle keys, ResultCode code, Reencryption done, CancellationToken ct) =>
+        AnswerAsync(store, keys, code.Code, code.Format(done.KeyId, done.Reencrypted, done.Remaining), done.Reencrypted, ct);
 
     private static async Task<IResult> ListAsync(IRekeyStore store, KeyLifecycle keys, CancellationToken ct)
     {
@@ -146,14 +176,12 @@ internal static class KeyApi
     /// <summary>Every key endpoint answers with the whole picture: data keys (the current one marked) and master keys.</summary>
     private static async Task<IResult> AnswerAsync(IRekeyStore store, KeyLifecycle keys, string code, string message, long? reencrypted, CancellationToken ct)
     {
-        var dataKeys = await store.ListDataKeysAsync(ct);
-        var current = dataKeys.Count > 0 ? dataKeys[0].KeyId : null;
         return Results.Json(new DataKeysResponse
         {
             ResultCode = code,
             ResultMessage = message,
             Reencrypted = reencrypted,
-            Keys = [.. dataKeys.Select(k => new DataKeyInfo { KeyId = k.KeyId, CreatedAt = k.CreatedAt, Current = k.KeyId == current, Values = k.Values })],
+            Keys = await DescribeDataKeysAsync(store, ct),
             MasterKeys = await keys.DescribeAsync(ct),
         }, WireJson.Context.DataKeysResponse);
     }

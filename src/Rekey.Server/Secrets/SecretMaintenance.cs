@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Rekey.Server.Hosting;
 using Rekey.Server.Storage;
 
@@ -6,9 +7,11 @@ namespace Rekey.Server.Secrets;
 /// <summary>
 /// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
 /// batch, reloads the data keys so that a key added on another node becomes current here too, and forgets the client
-/// assertions (client_secret_jwt) too old to be replayed, so that no request pays for that deletion.
+/// assertions (client_secret_jwt) too old to be replayed and the console sessions past their idle or absolute timeout
+/// (a request refuses those already; this deletes the ones never presented again), so that no request pays for that deletion.
 /// </summary>
-internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, TimeProvider time, ILogger<SecretMaintenance> logger) : BackgroundService
+internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, IOptions<RekeyOptions> options, TimeProvider time,
+    ILogger<SecretMaintenance> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
 
@@ -56,7 +59,10 @@ internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, Se
         {
             await FlushAsync(ct);
             await keys.RefreshAsync(ct);
-            await store.ForgetExpiredAssertionsAsync(time.GetUtcNow().ToUnixTimeSeconds(), ct);
+            var now = time.GetUtcNow();
+            await store.ForgetExpiredAssertionsAsync(now.ToUnixTimeSeconds(), ct);
+            var console = options.Value.Console;
+            await store.ForgetStaleConsoleSessionsAsync((now - console.IdleTimeout).ToUnixTimeMilliseconds(), (now - console.AbsoluteTimeout).ToUnixTimeMilliseconds(), ct);
         }
         catch (StoreUnavailableException ex)
         {

@@ -1,5 +1,7 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Rekey.Server.Hosting;
 using Rekey.Server.Secrets;
 using Rekey.Server.Storage;
 
@@ -19,7 +21,7 @@ public sealed class SecretMaintenanceTests
         var store = GatedStore.Create(out var gated);
         var usage = new SecretUsage();
         var keys = new KeyLifecycle(store, new SecretCipher(new KeyRing([new MasterKey("m1", new byte[32])])), TimeProvider.System, NullLogger<KeyLifecycle>.Instance);
-        var maintenance = new SecretMaintenance(store, keys, usage, TimeProvider.System, NullLogger<SecretMaintenance>.Instance);
+        var maintenance = new SecretMaintenance(store, keys, usage, Options.Create(new RekeyOptions()), TimeProvider.System, NullLogger<SecretMaintenance>.Instance);
         usage.Record(7, 1, 1_000);
 
         var first = maintenance.StopAsync(CancellationToken.None);
