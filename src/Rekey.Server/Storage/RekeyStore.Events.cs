@@ -9,19 +9,20 @@ internal sealed partial class RekeyStore
 {
     /// <summary>
     /// Writes an event and its deliveries (one per enabled webhook of the service that wants the type), deferred into the
-    /// unit's transaction. An event about a client takes the client's next sequence number: the statement before it
-    /// (<see cref="SqlText.LinkClientAuditForEvent"/> or <see cref="SqlText.BumpEventSequence"/>) counted it.
+    /// unit's transaction; an event no webhook wants is not stored. An event about a client takes the client's next
+    /// sequence number: the statement before it (<see cref="SqlText.LinkClientAuditForEvent"/> or
+    /// <see cref="SqlText.BumpEventSequence"/>) counted it.
     /// </summary>
-    private void DeferEvent(IStoreSession s, string type, long serviceId, long? clientId, long? secretId, long at, string? data, bool audited, long? onlyWebhook = null)
+    private void DeferEvent(IStoreSession s, string type, long serviceId, long? clientId, long? secretId, long at, string? data, bool audited)
     {
         var eventId = ChangeEvents.NewEventId(at);
+        var pattern = SqlArg.Text("pattern", ChangeEvents.FilterPattern(type));
         s.Defer(clientId is { } c
             ? new Sql(_sql.InsertClientEvent, SqlArg.Text("e", eventId), SqlArg.Long("s", serviceId), SqlArg.Long("secret", secretId), SqlArg.Text("type", type),
-                SqlArg.Long("at", at), SqlArg.Bool("audited", audited), SqlArg.Text("data", data), SqlArg.Long("c", c))
-            : new Sql(_sql.InsertServiceEvent, SqlArg.Text("e", eventId), SqlArg.Long("s", serviceId), SqlArg.Text("type", type), SqlArg.Long("at", at), SqlArg.Text("data", data)));
-        s.Defer(onlyWebhook is { } w
-            ? new Sql(_sql.QueueDelivery, SqlArg.Long("w", w), SqlArg.Text("e", eventId), SqlArg.Long("at", at))
-            : new Sql(_sql.FanOutEvent, SqlArg.Text("e", eventId), SqlArg.Long("at", at), SqlArg.Long("s", serviceId), SqlArg.Text("pattern", ChangeEvents.FilterPattern(type))));
+                SqlArg.Long("at", at), SqlArg.Bool("audited", audited), SqlArg.Text("data", data), SqlArg.Long("c", c), pattern)
+            : new Sql(_sql.InsertWantedServiceEvent, SqlArg.Text("e", eventId), SqlArg.Long("s", serviceId), SqlArg.Text("type", type), SqlArg.Long("at", at),
+                SqlArg.Text("data", data), pattern));
+        s.Defer(new Sql(_sql.FanOutEvent, SqlArg.Text("e", eventId), SqlArg.Long("at", at), SqlArg.Long("s", serviceId), pattern));
     }
 
     // ---- the expiry sweep -----------------------------------------------------------------------------

@@ -208,15 +208,29 @@ internal sealed class SqlText(Dialect d)
     // ---- lifecycle events (outbox) and webhooks ----------------------------------------------------
 
     /// <summary>
+    /// Whether an event of type <c>@type</c> in service <c>@s</c> has anyone to go to: an enabled webhook that wants it
+    /// (<c>events</c> is stored space-padded, empty for every type).
+    /// </summary>
+    private const string Wanted = "EXISTS (SELECT 1 FROM webhooks w WHERE w.service_id = @s AND w.enabled AND (w.events = '' OR w.events LIKE @pattern))";
+
+    /// <summary>
     /// An event about a client, numbered by the client's event counter (bumped by <see cref="LinkClientAuditForEvent"/> or
     /// <see cref="BumpEventSequence"/> just before), with the client's newest audit event when a change wrote one.
+    /// Written only when a webhook wants it: the outbox holds what is to be delivered (the number is taken either way,
+    /// and the audit trail records every change), so a service without webhooks pays no row per change.
     /// </summary>
-    public readonly string InsertClientEvent = """
+    public readonly string InsertClientEvent = $"""
         INSERT INTO events (event_id, service_id, client_id, secret_id, type, occurred_at, audit_event_id, sequence, data)
-        SELECT @e, @s, c.client_id, @secret, @type, @at, CASE WHEN @audited THEN c.audit_head END, c.event_seq, @data FROM clients c WHERE c.client_id = @c
+        SELECT @e, @s, c.client_id, @secret, @type, @at, CASE WHEN @audited THEN c.audit_head END, c.event_seq, @data FROM clients c
+        WHERE c.client_id = @c AND {Wanted}
         """;
 
-    /// <summary>An event about a service's webhook (test, disabled): the audit event just written is the last inserted row.</summary>
+    /// <summary>An event about a service's webhook (disabled), when a webhook wants it: the audit event just written is the last inserted row.</summary>
+    public readonly string InsertWantedServiceEvent = $"""
+        INSERT INTO events (event_id, service_id, type, occurred_at, audit_event_id, data) SELECT @e, @s, @type, @at, {d.LastInsertId}, @data WHERE {Wanted}
+        """;
+
+    /// <summary>An event for one webhook whatever it wants (a test): the audit event just written is the last inserted row.</summary>
     public readonly string InsertServiceEvent = $"""
         INSERT INTO events (event_id, service_id, type, occurred_at, audit_event_id, data) VALUES (@e, @s, @type, @at, {d.LastInsertId}, @data)
         """;
@@ -224,8 +238,8 @@ internal sealed class SqlText(Dialect d)
     public readonly string BumpEventSequence = "UPDATE clients SET event_seq = event_seq + 1 WHERE client_id = @c";
 
     /// <summary>
-    /// The event's deliveries, one per enabled webhook of its service that wants its type (<c>events</c> is stored
-    /// space-padded, empty for every type), in the event's transaction: an event committed is an event queued.
+    /// The event's deliveries, one per enabled webhook of its service that wants its type, in the event's transaction:
+    /// an event committed is an event queued.
     /// </summary>
     public readonly string FanOutEvent = """
         INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, created_at, next_attempt_at)
