@@ -33,8 +33,8 @@ internal static class ConsoleEndpoints
         app.MapPost("/console/signin", SignInAsync).ExcludeFromDescription().DisableAntiforgery();
 
         var console = app.MapGroup("/console").AddEndpointFilter<ConsoleAuth>().ExcludeFromDescription().DisableAntiforgery();
+        // One route for /console and /console/: routing ignores a trailing slash, so a second one made both ambiguous (500).
         console.MapGet("", () => Results.Redirect("/console/services"));
-        console.MapGet("/", () => Results.Redirect("/console/services"));
         console.MapPost("/signout", SignOutAsync);
         console.MapServicePages();
         console.MapClientPages();
