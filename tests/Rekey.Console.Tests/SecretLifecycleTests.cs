@@ -215,8 +215,25 @@ public sealed class SecretLifecycleTests(BrowserFixture browser) : ConsoleTest(b
 
     private static async Task AssertSecretNowhereAsync(IPage page, string secret, string when)
     {
-        Assert.False((await page.ContentAsync()).Contains(secret, StringComparison.Ordinal), $"The secret is in the page {when} ({page.Url}).");
+        Assert.False((await SettledContentAsync(page)).Contains(secret, StringComparison.Ordinal), $"The secret is in the page {when} ({page.Url}).");
         Assert.True(await page.Locator("#new-secret").CountAsync() == 0, $"An #new-secret output is on the page {when} ({page.Url}).");
         Assert.True(await page.GetByText("New client secret").CountAsync() == 0, $"\"New client secret\" is on the page {when} ({page.Url}).");
+    }
+
+    /// <summary>The page's HTML once a history navigation has settled (Chromium may still be replacing the document).</summary>
+    private static async Task<string> SettledContentAsync(IPage page)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.WaitForLoadStateAsync(LoadState.Load);
+                return await page.ContentAsync();
+            }
+            catch (PlaywrightException ex) when (attempt < 20 && ex.Message.Contains("navigating", StringComparison.Ordinal))
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 }
