@@ -18,7 +18,11 @@ internal sealed record AuditQuery(long? ServiceId, long? ClientId, string? Actio
 /// The service settings the store itself acts on (the rest lives in the document). <see cref="ExpiryWarnings"/> is the
 /// stored form of <c>clientSecretExpiryWarnings</c> (<see cref="Events.SecretNotices.Encode"/>; null = the default).
 /// </summary>
-internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds, string? ExpiryWarnings = null)
+/// <remarks>
+/// <see cref="HasWebhooks"/>: whether the service had an enabled webhook when the client row was read, in the change's
+/// transaction: a change of a service without one writes no event row (none would be delivered), at no cost.
+/// </remarks>
+internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds, string? ExpiryWarnings = null, bool HasWebhooks = true)
 {
     public IReadOnlyList<long> Warnings => Events.SecretNotices.Decode(ExpiryWarnings);
 }

@@ -57,8 +57,9 @@ internal sealed partial class RekeyStore
     public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>
         WriteUnitAsync<Outcome<StoredClient>>(async (s, ct) =>
         {
-            if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)), r => (Lifetime: r.GetInt64(0), Warnings: Rows.Text(r, 1)), ct))
-                is not [var (lifetime, warnings)])
+            if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)),
+                    r => (Lifetime: r.GetInt64(0), Warnings: Rows.Text(r, 1), HasWebhooks: r.GetBoolean(2)), ct))
+                is not [var (lifetime, warnings, hasWebhooks)])
             {
                 return StoreRules.ServiceNotFound(client.ServiceId);
             }
@@ -92,7 +93,8 @@ internal sealed partial class RekeyStore
                     }
 
                     var created = await ClientByIdAsync(s, clientId, withSecret: true, ct);
-                    DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", client.Alias)));
+                    DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", client.Alias)),
+                        eventWanted: hasWebhooks);
                     return created;
                 }
             }
@@ -129,7 +131,7 @@ internal sealed partial class RekeyStore
     public Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct) =>
         WriteUnitAsync<Outcome<StoredClient>>(async (s, ct) =>
         {
-            if (!(await LockClientAsync(s, update.ServiceId, update.ClientId.ToString(CultureInfo.InvariantCulture), ct)).IsOk(out _, out var error))
+            if (!(await LockClientAsync(s, update.ServiceId, update.ClientId.ToString(CultureInfo.InvariantCulture), ct)).IsOk(out var locked, out var error))
             {
                 return error;
             }
@@ -150,7 +152,8 @@ internal sealed partial class RekeyStore
             }
 
             var updated = await ClientByIdAsync(s, update.ClientId, withSecret: true, ct);
-            DeferAudit(s, change, update.ServiceId, update.ClientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", update.Alias)));
+            DeferAudit(s, change, update.ServiceId, update.ClientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", update.Alias)),
+                eventWanted: locked.Settings.HasWebhooks);
             return updated;
         }, ct);
 
@@ -163,7 +166,8 @@ internal sealed partial class RekeyStore
             }
 
             var clientId = found.Client.ClientId;
-            DeferAudit(s, change, serviceId, clientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", found.Client.Alias)));
+            DeferAudit(s, change, serviceId, clientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", found.Client.Alias)),
+                eventWanted: found.Settings.HasWebhooks);
             s.Defer(new Sql(_sql.KeepDeletedClient, SqlArg.Long("c", clientId)));
             s.Defer(new Sql(_sql.DeleteClientUses, SqlArg.Long("c", clientId)));
             s.Defer(new Sql(_sql.DeleteClient, SqlArg.Long("c", clientId)));
@@ -180,7 +184,8 @@ internal sealed partial class RekeyStore
 
             var clientId = found.Client.ClientId;
             s.Defer(new Sql(_sql.SetClientLock, SqlArg.Bool("l", locked), SqlArg.Long("now", change.At), SqlArg.Long("c", clientId)));
-            DeferAudit(s, change, serviceId, clientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", found.Client.Alias)));
+            DeferAudit(s, change, serviceId, clientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", found.Client.Alias)),
+                eventWanted: found.Settings.HasWebhooks);
             return clientId;
         }, ct);
 }

@@ -8,8 +8,8 @@ namespace Rekey.Server.Storage;
 internal sealed partial class RekeyStore
 {
     /// <summary>
-    /// Writes an event and its deliveries (one per enabled webhook of the service that wants the type), deferred into the
-    /// unit's transaction; an event no webhook wants is not stored. An event about a client takes the client's next
+    /// Writes an event, deferred into the unit's transaction, when an enabled webhook of the service wants its type; the
+    /// database writes its deliveries as the row goes in (trigger <c>events_fan_out</c>, migration 13). An event about a client takes the client's next
     /// sequence number: the statement before it (<see cref="SqlText.LinkClientAuditForEvent"/> or
     /// <see cref="SqlText.BumpEventSequence"/>) counted it.
     /// </summary>
@@ -22,7 +22,6 @@ internal sealed partial class RekeyStore
                 SqlArg.Long("at", at), SqlArg.Bool("audited", audited), SqlArg.Text("data", data), SqlArg.Long("c", c), pattern)
             : new Sql(_sql.InsertWantedServiceEvent, SqlArg.Text("e", eventId), SqlArg.Long("s", serviceId), SqlArg.Text("type", type), SqlArg.Long("at", at),
                 SqlArg.Text("data", data), pattern));
-        s.Defer(new Sql(_sql.FanOutEvent, SqlArg.Text("e", eventId), SqlArg.Long("at", at), SqlArg.Long("s", serviceId), pattern));
     }
 
     // ---- the expiry sweep -----------------------------------------------------------------------------

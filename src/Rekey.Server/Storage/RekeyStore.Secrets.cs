@@ -45,7 +45,8 @@ internal sealed partial class RekeyStore
                 nextNotice: Events.SecretNotices.NextSweep(next, row.Settings.Warnings, now)));
             DeferAudit(s, change, request.ServiceId, clientId, secretId,
                 eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(request.NewSecret)),
-                    ("previousSecretId", row.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(row.Secrets.Current?.SecretId ?? 0)?.ValidUntil)));
+                    ("previousSecretId", row.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(row.Secrets.Current?.SecretId ?? 0)?.ValidUntil)),
+                eventWanted: row.Settings.HasWebhooks);
             return new SecretRotation(clientId, secretId, old, request.NewSecret);
         }, ct);
 
@@ -79,7 +80,8 @@ internal sealed partial class RekeyStore
             }
 
             s.Defer(StoreSecrets(clientId, next, touchedAt: null));
-            DeferAudit(s, change, serviceId, clientId, secretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias)));
+            DeferAudit(s, change, serviceId, clientId, secretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias)),
+                eventWanted: row.Settings.HasWebhooks);
             return clientId;
         }, ct);
 

@@ -73,10 +73,11 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
     /// that names a client joins the client's trail: the unit holds the client's row (locked on PostgreSQL), which
     /// keeps the head, unless <paramref name="deletedClient"/> says the head is kept in <c>deleted_clients</c>.
     /// A change that succeeded also writes its lifecycle event (<see cref="Events.ChangeEvents.TypeOf"/>) and that
-    /// event's webhook deliveries, in the same transaction: the outbox (<see cref="DeferEvent"/>).
+    /// event's webhook deliveries, in the same transaction: the outbox (<see cref="DeferEvent"/>), unless the caller knows
+    /// the service has no enabled webhook (<paramref name="eventWanted"/>; the event keeps its number either way).
     /// </summary>
     private void DeferAudit(IStoreSession s, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null,
-        bool deletedClient = false, string? eventData = null)
+        bool deletedClient = false, string? eventData = null, bool eventWanted = true)
     {
         s.Defer(new Sql(_sql.InsertAudit,
             SqlArg.Long("at", change.At), SqlArg.Text("kind", change.ActorKind), SqlArg.Long("token", change.ActorTokenId), SqlArg.Text("addr", change.RemoteAddress),
@@ -88,7 +89,7 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
             s.Defer(new Sql(deletedClient ? _sql.LinkDeletedClientAudit : eventType is null ? _sql.LinkClientAudit : _sql.LinkClientAuditForEvent, SqlArg.Long("c", id)));
         }
 
-        if (eventType is not null)
+        if (eventType is not null && eventWanted)
         {
             DeferEvent(s, eventType, serviceId!.Value, clientId, secretId, change.At, eventData, audited: true);
         }

@@ -96,7 +96,8 @@ internal sealed class SqlText(Dialect d)
     public readonly string ServiceExists = "SELECT COUNT(*) FROM services WHERE service_id = @s";
 
     /// <summary>KEY SHARE keeps the service from being deleted until the transaction ends (PostgreSQL).</summary>
-    public readonly string ServiceLifetimeForKeyShare = $"SELECT secret_lifetime_s, secret_warnings FROM services WHERE service_id = @s{d.ForKeyShare}";
+    public readonly string ServiceLifetimeForKeyShare =
+        $"SELECT secret_lifetime_s, secret_warnings, EXISTS (SELECT 1 FROM webhooks w WHERE w.service_id = @s AND w.enabled) FROM services WHERE service_id = @s{d.ForKeyShare}";
 
     private const string ServiceFilter = " WHERE (@only IS NULL OR service_id = @only)";
 
@@ -236,15 +237,6 @@ internal sealed class SqlText(Dialect d)
         """;
 
     public readonly string BumpEventSequence = "UPDATE clients SET event_seq = event_seq + 1 WHERE client_id = @c";
-
-    /// <summary>
-    /// The event's deliveries, one per enabled webhook of its service that wants its type, in the event's transaction:
-    /// an event committed is an event queued.
-    /// </summary>
-    public readonly string FanOutEvent = """
-        INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, created_at, next_attempt_at)
-        SELECT w.webhook_id, @e, 0, 0, @at, @at FROM webhooks w WHERE w.service_id = @s AND w.enabled AND (w.events = '' OR w.events LIKE @pattern)
-        """;
 
     public readonly string QueueDelivery = "INSERT INTO webhook_deliveries (webhook_id, event_id, status, attempts, created_at, next_attempt_at) VALUES (@w, @e, 0, 0, @at, @at)";
 
