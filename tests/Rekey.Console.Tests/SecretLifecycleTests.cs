@@ -118,7 +118,8 @@ public sealed class SecretLifecycleTests(BrowserFixture browser) : ConsoleTest(b
         var revoked = await SubmitAsync(page, Button(page, $"Revoke secret {oldSecretId}"));
 
         Assert.Equal(200, revoked.Status);
-        Assert.Equal($"Revoke secret {oldSecretId} now? It stops working at once.", Assert.Single(Confirmations));
+        Assert.Equal(["Rotate the secret now? The client must switch to the new one before the grace period ends.", $"Revoke secret {oldSecretId} now? It stops working at once."],
+            Confirmations);
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Secret revoked: it stopped working now.");
         await AssertTokenRefusedAsync(sid, clientId, oldSecret, "the revoked secret");
         await AssertTokenIssuedAsync(sid, clientId, newSecret, "the current secret after the old one was revoked");
