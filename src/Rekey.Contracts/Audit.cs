@@ -9,7 +9,7 @@ public sealed record AuditEvent
     /// <summary>When, epoch milliseconds.</summary>
     public long OccurredAt { get; init; }
 
-    /// <summary><c>organisation</c> (admin token) or <c>service</c> (API token).</summary>
+    /// <summary><c>organisation</c> (admin token), <c>service</c> (API token), <c>system</c> (the server itself) or <c>github</c> (a signed secret-scanning report).</summary>
     public required string ActorKind { get; init; }
 
     /// <summary>The API token's ID (absent for the organisation token). Never the token.</summary>
@@ -62,6 +62,7 @@ public static class AuditActions
     public const string SecretUpdate = "client.secret.update";
     public const string SecretRefresh = "client.secret.refresh";
     public const string SecretRevoke = "client.secret.revoke";
+    public const string SecretLeak = "client.secret.leak";
     public const string KeyRotate = "key.rotate";
     public const string KeyReencrypt = "key.reencrypt";
     public const string KeyRewrap = "key.rewrap";
@@ -82,7 +83,7 @@ public static class AuditActions
     public static IReadOnlyList<string> All { get; } =
     [
         ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
-        SecretUpdate, SecretRefresh, SecretRevoke, KeyRotate, KeyReencrypt, KeyRewrap, MasterKeyRetire, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
+        SecretUpdate, SecretRefresh, SecretRevoke, SecretLeak, KeyRotate, KeyReencrypt, KeyRewrap, MasterKeyRetire, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
         WebhookCreate, WebhookUpdate, WebhookDelete, WebhookTest, WebhookSecretRotate, WebhookRedeliver, WebhookDisable,
     ];
 }

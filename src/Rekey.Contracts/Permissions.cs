@@ -15,6 +15,11 @@ public static class Permissions
     public const string ClientSecretRead = "client.secret.read";
     /// <summary>Update and refresh client secrets.</summary>
     public const string ClientSecretWrite = "client.secret.write";
+    /// <summary>
+    /// Report a value as leaked (<c>/client/secret/leak</c>); the answer does not say whether it was a secret. A token
+    /// with <see cref="ClientSecretWrite"/> may report too, and is told what was done.
+    /// </summary>
+    public const string ClientSecretLeak = "client.secret.leak";
     /// <summary>Read the service's audit trail.</summary>
     public const string AuditRead = "audit.read";
     /// <summary>Read the service's webhooks and their delivery logs.</summary>
@@ -26,5 +31,5 @@ public static class Permissions
 
     /// <summary>Every permission an API token may be given.</summary>
     public static IReadOnlyList<string> Grantable { get; } =
-        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, AuditRead, WebhookRead, WebhookWrite];
+        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, ClientSecretLeak, AuditRead, WebhookRead, WebhookWrite];
 }

@@ -7,7 +7,7 @@ namespace Rekey.Contracts;
 /// <c>docs/result-codes.md</c> lists the same entries and a test keeps the two in step.
 /// API numbers: 000 common, 110–114 services, 120–125 clients, 148 secret refresh, 149 secret update,
 /// 050 /auth/token, 056 /auth/introspection, 057 /auth/introspection/standard, 126 requestable scopes, 127 end-user grants, 150 secret list, 151 secret revoke, 160–162 API tokens, 170 audit, 180–182 keys,
-/// 183 master keys, 190–197 webhooks.
+/// 183 master keys, 190–197 webhooks, 152 leak reports, 153 secret format, 154 GitHub secret-scanning reports.
 /// </summary>
 public static class ResultCodes
 {
@@ -79,6 +79,10 @@ public static class ResultCodes
     public static readonly ResultCode InvalidSecretLifetimeSetting = new("A110204", 400, "'clientSecretLifetime' must be an integer between 0 and {0} seconds.");
     /// <summary>A bad 'clientSecretExpiryWarnings' setting.</summary>
     public static readonly ResultCode InvalidExpiryWarningsSetting = new("A110208", 400, "'clientSecretExpiryWarnings' must be a list of at most {0} distinct integers between 1 and {1} seconds.");
+    /// <summary>A bad 'clientSecretFormat' setting.</summary>
+    public static readonly ResultCode InvalidSecretFormatSetting = new("A110209", 400, "'clientSecretFormat' must be one of: {0}.");
+    /// <summary>A bad 'leakResponse' setting.</summary>
+    public static readonly ResultCode InvalidLeakResponseSetting = new("A110210", 400, "'leakResponse' must be one of: {0}.");
 
     /// <summary>supportedScopes rule (RFC 6749 §3.3 scope-token).</summary>
     public static readonly ResultCode InvalidScopeName = new("A110205", 400, "'supportedScopes[{0}].name' must be 1 to 128 characters of RFC 6749 scope-token characters.");
@@ -189,6 +193,28 @@ public static class ResultCodes
     public static readonly ResultCode CannotRevokeCurrentSecret = new("A151201", 400, "The secret {0} is the client's current secret; update or refresh the secret instead of revoking it.");
     /// <summary>Unknown secret ID for the client.</summary>
     public static readonly ResultCode SecretNotFound = new("A151202", 404, "The secret '{0}' was not found for the client {1}.");
+
+    // ---- 152: leak reports (Rekey extension) -------------------------------------------------------
+    /// <summary>The reported value is a live secret: what was done is in the matches.</summary>
+    public static readonly ResultCode LeakActedOn = new("A152001", 200, "The value is a secret of {0} client(s); the service's leak response was applied.");
+    /// <summary>The answer to a report-only caller, the same whether or not the value was a secret.</summary>
+    public static readonly ResultCode LeakReceived = new("A152002", 200, "The report was received.");
+    /// <summary>The value is no live secret of the services the caller may see: nothing was changed.</summary>
+    public static readonly ResultCode LeakNoMatch = new("A152003", 200, "The value is not a live secret here; nothing was changed.");
+    /// <summary>A bad 'url' in a leak report.</summary>
+    public static readonly ResultCode InvalidLeakUrl = new("A152201", 400, "'url' must be a string of at most {0} characters without control characters.");
+
+    // ---- 153: secret format (Rekey extension) ------------------------------------------------------
+    /// <summary>The identifiable secret format of this deployment.</summary>
+    public static readonly ResultCode SecretFormatDescribed = new("A153001", 200, "Secrets in the IDENTIFIABLE format of this deployment start with '{0}'.");
+
+    // ---- 154: GitHub secret-scanning partner reports (Rekey extension) -----------------------------
+    /// <summary>Missing headers, an unknown key identifier or a signature that does not verify: nothing was read.</summary>
+    public static readonly ResultCode GitHubSignatureInvalid = new("A154201", 401, "The report is not signed by a GitHub secret-scanning key configured here.");
+    /// <summary>A signed body that is not GitHub's report format.</summary>
+    public static readonly ResultCode GitHubReportMalformed = new("A154202", 400, "The report must be a JSON array of 1 to {0} objects with a string 'token'.");
+    /// <summary>No public keys are configured: the endpoint is off.</summary>
+    public static readonly ResultCode GitHubReportsOff = new("A154203", 404, "GitHub secret-scanning reports are not enabled on this server (Rekey:Leaks:GitHub:PublicKeys).");
 
     // ---- 170: audit (Rekey extension) --------------------------------------------------------------
     /// <summary>Unknown action name in the audit filter.</summary>

@@ -59,6 +59,20 @@ public sealed record ServiceDocument
     /// </summary>
     public List<long>? ClientSecretExpiryWarnings { get; init; }
 
+    /// <summary>
+    /// Rekey extension: the format of the secrets Rekey generates for the service's clients (refresh, creation without a
+    /// secret, the console, leak replacement): <c>AUTHLETE</c> (absent: 86 characters of base64url) or <c>IDENTIFIABLE</c>
+    /// (a prefix, 256 random bits in base62 and a CRC32 checksum, that secret scanners recognise; docs/leaks.md).
+    /// Caller-chosen secrets are accepted in either.
+    /// </summary>
+    public string? ClientSecretFormat { get; init; }
+
+    /// <summary>
+    /// Rekey extension: what a report of a live secret of the service as leaked does: <c>REVOKE</c> (absent), <c>LOCK</c>
+    /// or <c>NOTIFY</c> (see <see cref="LeakResponses"/>).
+    /// </summary>
+    public string? LeakResponse { get; init; }
+
     /// <summary>Every other property, kept as sent.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

@@ -13,6 +13,7 @@ public static class EventTypes
     public const string SecretExpiring = "client.secret.expiring";
     public const string SecretExpired = "client.secret.expired";
     public const string SecretGraceEnded = "client.secret.grace_ended";
+    public const string SecretLeaked = "client.secret.leaked";
     public const string ClientCreated = "client.created";
     public const string ClientUpdated = "client.updated";
     public const string ClientDeleted = "client.deleted";
@@ -25,7 +26,7 @@ public static class EventTypes
     /// <summary>Every type, in the order docs/events.md lists them.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        SecretUpdated, SecretRefreshed, SecretRevoked, SecretExpiring, SecretExpired, SecretGraceEnded,
+        SecretUpdated, SecretRefreshed, SecretRevoked, SecretExpiring, SecretExpired, SecretGraceEnded, SecretLeaked,
         ClientCreated, ClientUpdated, ClientDeleted, ClientLocked, ClientUnlocked, WebhookTest, WebhookDisabled,
     ];
 }
