@@ -11,11 +11,17 @@ internal sealed record Caller(string Kind, long? TokenId, long? ServiceId, IRead
     /// <summary>The server itself, in audit events of what it does on its own (disabling a failing webhook).</summary>
     public const string SystemKind = "system";
 
+    /// <summary>A signed GitHub secret-scanning report, in the audit events of what it caused.</summary>
+    public const string GitHubKind = "github";
+
     public static Caller Organisation { get; } = new(OrganisationKind, null, null, new HashSet<string>());
 
     public bool IsOrganisation => Kind == OrganisationKind;
 
-    public bool Has(string permission) => IsOrganisation || (permission != Contracts.Permissions.Admin && Permissions.Contains(permission));
+    /// <remarks><c>client.secret.write</c> includes <c>client.secret.leak</c>: a token that may replace a secret may report it leaked.</remarks>
+    public bool Has(string permission) =>
+        IsOrganisation || (permission != Contracts.Permissions.Admin
+            && (Permissions.Contains(permission) || (permission == Contracts.Permissions.ClientSecretLeak && Permissions.Contains(Contracts.Permissions.ClientSecretWrite))));
 
     /// <summary>May this caller see secrets in client documents?</summary>
     public bool SeesSecrets => Has(Contracts.Permissions.ClientSecretRead);

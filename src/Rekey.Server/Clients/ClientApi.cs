@@ -59,7 +59,7 @@ internal static class ClientApi
         }
 
         var created = await store.CreateClientAsync(
-            new NewClient(sid, prepared.Alias, prepared.Developer, prepared.Locked, prepared.Document, SecretGenerator.NewClientSecret()), change, ct);
+            new NewClient(sid, prepared.Alias, prepared.Developer, prepared.Locked, prepared.Document, Secret: null), change, ct);
         return created.IsOk(out var client, out error) ? Document(client, http) : await changes.RefuseAsync(http, change, error, sid);
     }
 

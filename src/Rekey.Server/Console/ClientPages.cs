@@ -94,7 +94,7 @@ internal static class ClientPages
 
         var layout = await LayoutAsync(http, store, "Clients", ct);
         if (!ClientRules.Prepare(document).IsOk(out var prepared, out var error)
-            || !(await store.CreateClientAsync(new NewClient(sid, prepared.Alias, prepared.Developer, prepared.Locked, prepared.Document, SecretGenerator.NewClientSecret()),
+            || !(await store.CreateClientAsync(new NewClient(sid, prepared.Alias, prepared.Developer, prepared.Locked, prepared.Document, Secret: null),
                 change, ct)).IsOk(out var client, out error))
         {
             await changes.RecordAsync(http, change, error, sid);
@@ -145,7 +145,7 @@ internal static class ClientPages
         var sid = http.GetServiceId();
         var change = changes.For(http);
         if (!GraceOf(ConsoleAuth.FormOf(http)).IsOk(out var grace, out var error)
-            || !(await store.RotateSecretAsync(new SecretRotationRequest(sid, clientIdentifier, SecretGenerator.NewClientSecret(), grace), change, ct)).IsOk(out var rotation, out error))
+            || !(await store.RotateSecretAsync(new SecretRotationRequest(sid, clientIdentifier, NewSecret: null, grace), change, ct)).IsOk(out var rotation, out error))
         {
             await changes.RecordAsync(http, change, error, sid);
             return await RenderClientAsync(http, store, time, clientIdentifier, null, error, null, error.Code.HttpStatus, ct);

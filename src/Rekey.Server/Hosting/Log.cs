@@ -115,4 +115,17 @@ internal static partial class Log
 
     [LoggerMessage(87, LogLevel.Error, "Webhook {WebhookId} delivery of {EventId} failed unexpectedly; it is sent again when its lease ends.")]
     public static partial void DeliveryCrashed(ILogger logger, long webhookId, string eventId, Exception exception);
+
+    /// <summary>Never the value: the matched secrets by ID, the source URL as printable text.</summary>
+    [LoggerMessage(88, LogLevel.Warning, "Leaked secret {SecretId} of client {ClientId} (service {ServiceId}, {Status}) reported by {Reporter}: {Response} applied; found at {Url}.")]
+    public static partial void SecretLeaked(ILogger logger, long secretId, long clientId, long serviceId, string status, string reporter, string response, string url);
+
+    [LoggerMessage(89, LogLevel.Information, "Leak report by {Reporter}: {Count} value(s), {Matched} matched a live secret{Replay}.")]
+    public static partial void LeakReportReceived(ILogger logger, string reporter, int count, int matched, string replay);
+
+    [LoggerMessage(90, LogLevel.Warning, "GitHub secret-scanning report refused: {Reason}.")]
+    public static partial void GitHubReportRefused(ILogger logger, string reason);
+
+    [LoggerMessage(91, LogLevel.Information, "Lookup digests written for the current secrets of {Count} client(s) stored before leak lookups existed.")]
+    public static partial void LookupsBackfilled(ILogger logger, int count);
 }

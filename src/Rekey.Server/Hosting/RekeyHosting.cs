@@ -8,6 +8,7 @@ using Rekey.Server.Clients;
 using Rekey.Server.Console;
 using Rekey.Server.Events;
 using Rekey.Server.Http;
+using Rekey.Server.Leaks;
 using Rekey.Server.OAuth;
 using Rekey.Server.Secrets;
 using Rekey.Server.Services;
@@ -82,6 +83,7 @@ internal static class RekeyHosting
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
+        services.AddSingleton<Leaks.GitHubKeys>();
         services.AddSingleton<Console.ConsoleSessions>();
         AddHealth(services);
         services.AddSingleton<StoreAvailability>();
@@ -173,12 +175,14 @@ internal static class RekeyHosting
             connectionString = $"Data Source={dataDirectory.PathOf("rekey.db")}";
         }
 
-        return options.Storage.Provider.ToLowerInvariant() switch
+        var store = options.Storage.Provider.ToLowerInvariant() switch
         {
             "sqlite" => RekeyStore.Sqlite(connectionString, options.Storage.SqliteSynchronous, cipher, time, options.Storage.SqliteWriteQueueLimit),
             "postgres" => RekeyStore.Postgres(connectionString, cipher, time, loggers.CreateLogger<PostgresEngine>()),
             var other => throw new OptionsValidationException(RekeyOptions.Section, typeof(RekeyOptions), [$"Storage provider '{other}' is not available."]),
         };
+        store.SecretPrefix = options.Leaks.SecretPrefix;
+        return store;
     }
 
     public static WebApplication MapRekey(this WebApplication app)
@@ -198,11 +202,13 @@ internal static class RekeyHosting
         api.MapClientSecrets();
         api.MapApiTokens();
         api.MapWebhooks();
+        api.MapLeaks();
         api.MapAudit();
         api.MapKeys();
         api.MapServiceDiscovery();
         api.MapAuthleteAuth();
         app.MapOAuth();
+        app.MapGitHubLeaks();
         app.MapConsole();
         app.MapRekeyTelemetry();
         return app;

@@ -52,6 +52,9 @@ internal sealed class RekeyOptions
     /// <summary>Webhook deliveries: retries, timeouts, which addresses may be called (docs/events.md).</summary>
     public WebhooksOptions Webhooks { get; set; } = new();
 
+    /// <summary>Leaked secrets: the identifiable prefix and GitHub's secret-scanning reports (docs/leaks.md).</summary>
+    public LeaksOptions Leaks { get; set; } = new();
+
     public override string ToString() => $"RekeyOptions {{ DataDirectory = {DataDirectory}, Provider = {Storage.Provider} }}";
 }
 
@@ -103,6 +106,50 @@ internal sealed class EventsOptions
 
     /// <summary>How long events (and their delivery log) are kept once nothing is left to deliver, in days (1–3650).</summary>
     public int RetentionDays { get; set; } = 30;
+}
+
+/// <summary>Configuration section <c>Rekey:Leaks</c>.</summary>
+internal sealed class LeaksOptions
+{
+    /// <summary>
+    /// The prefix of <c>IDENTIFIABLE</c> secrets this deployment generates: 2 to 24 characters of <c>A-Z a-z 0-9 - _</c>,
+    /// ending with <c>_</c> or <c>-</c>. Choose your own (for example <c>acme_rks_</c>) before registering a pattern with a
+    /// scanning program: the pattern must find your secrets and nobody else's. Changing it later leaves the secrets already
+    /// generated as they are (they still verify; scanners looking for the new prefix no longer find them).
+    /// </summary>
+    public string SecretPrefix { get; set; } = Contracts.IdentifiableSecret.DefaultPrefix;
+
+    /// <summary>How long a signed report is remembered to answer its replays, in days (1–3650).</summary>
+    public int ReportRetentionDays { get; set; } = 90;
+
+    /// <summary>GitHub's secret-scanning partner reports at <c>POST /leaks/github</c>.</summary>
+    public GitHubLeaksOptions GitHub { get; set; } = new();
+}
+
+/// <summary>Configuration section <c>Rekey:Leaks:GitHub</c>: the endpoint is on when a public key is configured.</summary>
+internal sealed class GitHubLeaksOptions
+{
+    /// <summary>GitHub's signing keys: each an identifier and a PEM public key (ECDSA P-256), as GitHub publishes them.</summary>
+    public List<GitHubPublicKeyOptions> PublicKeys { get; set; } = [];
+
+    /// <summary>
+    /// A file holding GitHub's key document as served at <c>https://api.github.com/meta/public_keys/secret_scanning</c>
+    /// (<c>{"public_keys":[{"key_identifier":…,"key":…}]}</c>), read at start; its keys add to <see cref="PublicKeys"/>.
+    /// </summary>
+    public string? PublicKeysFile { get; set; }
+
+    /// <summary>The most matches one report may carry (1–10000).</summary>
+    public int MaxMatches { get; set; } = 1000;
+}
+
+/// <summary>One of GitHub's secret-scanning public keys.</summary>
+internal sealed class GitHubPublicKeyOptions
+{
+    /// <summary>GitHub's <c>key_identifier</c>: the value of the <c>Github-Public-Key-Identifier</c> header.</summary>
+    public string KeyIdentifier { get; set; } = "";
+
+    /// <summary>The PEM <c>-----BEGIN PUBLIC KEY-----</c> block.</summary>
+    public string Key { get; set; } = "";
 }
 
 /// <summary>Configuration section <c>Rekey:Webhooks</c>.</summary>

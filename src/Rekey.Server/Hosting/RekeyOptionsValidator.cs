@@ -74,6 +74,14 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         Range(errors, "Rekey:Webhooks:PollIntervalMilliseconds", options.Webhooks.PollIntervalMilliseconds, 50, 60000);
         Range(errors, "Rekey:Webhooks:Concurrency", options.Webhooks.Concurrency, 1, 64);
         Range(errors, "Rekey:Webhooks:MaxPerService", options.Webhooks.MaxPerService, 1, 1000);
+        Range(errors, "Rekey:Leaks:ReportRetentionDays", options.Leaks.ReportRetentionDays, 1, 3650);
+        Range(errors, "Rekey:Leaks:GitHub:MaxMatches", options.Leaks.GitHub.MaxMatches, 1, 10000);
+        if (!Contracts.IdentifiableSecret.IsValidPrefix(options.Leaks.SecretPrefix))
+        {
+            errors.Add($"Rekey:Leaks:SecretPrefix must be 2 to {Contracts.IdentifiableSecret.MaxPrefixLength} characters of A-Z a-z 0-9 - _, not starting with '-' and ending with '_' or '-'.");
+        }
+
+        errors.AddRange(Leaks.GitHubKeys.Problems(options.Leaks.GitHub));
         if (options.Webhooks.RetrySchedule.Count > 50 || options.Webhooks.RetrySchedule.Any(w => w < TimeSpan.Zero || w > TimeSpan.FromDays(7)))
         {
             errors.Add("Rekey:Webhooks:RetrySchedule must hold at most 50 waits, each between 00:00:00 and 7.00:00:00.");

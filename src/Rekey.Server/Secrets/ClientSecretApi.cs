@@ -68,12 +68,12 @@ internal static class ClientSecretApi
             return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InvalidGracePeriod, SecretPolicy.MaxGracePeriodSeconds), sid);
         }
 
-        var request = new SecretRotationRequest(sid, clientIdentifier, SecretGenerator.NewClientSecret(), grace);
+        var request = new SecretRotationRequest(sid, clientIdentifier, NewSecret: null, grace);
         return await RotateAsync(http, store, changes, loggers, change, request, ResultCodes.SecretRefreshed, ct);
     }
 
     /// <summary>Missing, not a string, then the rules of <see cref="ClientSecretRules"/>: each with its own code.</summary>
-    private static Outcome<string> ReadSecret(JsonObject body)
+    internal static Outcome<string> ReadSecret(JsonObject body)
     {
         if (!body.TryGetPropertyValue("clientSecret", out var node))
         {

@@ -51,9 +51,11 @@ internal sealed class SecretCipher(KeyRing masters)
     /// A one-shot HMAC sets OpenSSL's MAC context up anew on every call, which cost two to five times the hashing
     /// itself (bench/Rekey.Bench.Micro, SecretVerification); an instance keeps the keyed context and only resets it.
     /// </summary>
-    private sealed class DataKey(string id, long createdAt, byte[] encryptionKey, byte[] digestKey)
+    private sealed class DataKey(string id, long createdAt, byte[] encryptionKey, byte[] digestKey, byte[] lookupKey)
     {
         private readonly System.Collections.Concurrent.ConcurrentBag<IncrementalHash> _hmacs = [];
+
+        private readonly System.Collections.Concurrent.ConcurrentBag<IncrementalHash> _lookups = [];
 
         public string Id => id;
 
@@ -67,19 +69,24 @@ internal sealed class SecretCipher(KeyRing masters)
         private byte[] DigestKey => digestKey;
 
         /// <summary>HMAC-SHA256 of associated data ‖ 0x00 ‖ secret: the NUL never occurs in the associated data, so the split is unambiguous.</summary>
-        public byte[] Digest(byte[] associatedData, string secret)
+        public byte[] Digest(byte[] associatedData, string secret) => Hmac(_hmacs, digestKey, associatedData, secret);
+
+        /// <summary>The lookup digest (<see cref="SecretCipher.LookupDigest"/>): HMAC-SHA256 under the lookup key of a fixed label ‖ 0x00 ‖ secret.</summary>
+        public byte[] LookupDigest(string secret) => Hmac(_lookups, lookupKey, LookupLabel, secret);
+
+        private static byte[] Hmac(System.Collections.Concurrent.ConcurrentBag<IncrementalHash> pool, byte[] key, byte[] associatedData, string secret)
         {
             var length = Encoding.UTF8.GetByteCount(secret);
             Span<byte> bytes = length <= 256 ? stackalloc byte[256] : new byte[length];
             bytes = bytes[..Encoding.UTF8.GetBytes(secret, bytes)];
-            var hmac = _hmacs.TryTake(out var idle) ? idle : IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, digestKey);
+            var hmac = pool.TryTake(out var idle) ? idle : IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
             try
             {
                 hmac.AppendData(associatedData);
                 hmac.AppendData([0]);
                 hmac.AppendData(bytes);
                 var digest = hmac.GetHashAndReset();
-                _hmacs.Add(hmac);
+                pool.Add(hmac);
                 return digest;
             }
             catch
@@ -134,11 +141,14 @@ internal sealed class SecretCipher(KeyRing masters)
         public override string ToString() => $"DataKey {{ Id = {id} }}";
     }
 
+    private static readonly byte[] LookupLabel = "rekey/secret-lookup"u8.ToArray();
+
     private readonly Lock _loadLock = new();
 
-    private volatile Ring _ring = new(ImmutableDictionary.Create<string, DataKey>(StringComparer.Ordinal), null);
+    private volatile Ring _ring = new(ImmutableDictionary.Create<string, DataKey>(StringComparer.Ordinal), null, null);
 
-    private sealed record Ring(ImmutableDictionary<string, DataKey> Keys, DataKey? Current);
+    /// <summary>The loaded data keys, the newest (<see cref="Current"/>) and the oldest, whose lookup key finds secrets by value.</summary>
+    private sealed record Ring(ImmutableDictionary<string, DataKey> Keys, DataKey? Current, DataKey? Oldest);
 
     public KeyRing Masters => masters;
 
@@ -220,7 +230,8 @@ internal sealed class SecretCipher(KeyRing masters)
             var material = Unwrap(k);
             var derived = new DataKey(k.KeyId, k.CreatedAt,
                 HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/aes-256-gcm"u8.ToArray()),
-                HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/hmac-sha256/secret-digest"u8.ToArray()));
+                HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/hmac-sha256/secret-digest"u8.ToArray()),
+                HKDF.DeriveKey(HashAlgorithmName.SHA256, material, KeySize, salt: [], info: "rekey/v1/hmac-sha256/secret-lookup"u8.ToArray()));
             CryptographicOperations.ZeroMemory(material);
             return derived;
         }).ToList();
@@ -229,7 +240,8 @@ internal sealed class SecretCipher(KeyRing masters)
             var keep = _ring.Keys;
             var merged = keep.SetItems(loaded.Select(k => KeyValuePair.Create(k.Id, keep.GetValueOrDefault(k.Id) is { } had && had.SameMaterialAs(k) ? had : k)));
             var current = merged.Values.OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
-            _ring = new Ring(merged, current);
+            var oldest = merged.Values.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).FirstOrDefault();
+            _ring = new Ring(merged, current, oldest);
         }
     }
 
@@ -310,6 +322,17 @@ internal sealed class SecretCipher(KeyRing masters)
     }
 
     private static byte[] Digest(DataKey key, byte[] associatedData, string secret) => key.Digest(associatedData, secret);
+
+    /// <summary>
+    /// The digest that finds a secret by its value alone (leak reports): HMAC-SHA256 under the lookup key, bound to no
+    /// service, client or secret ID, so one computation finds the value wherever it is. The lookup key is derived (HKDF,
+    /// its own label) from the database's first data key: data keys are never deleted, so it is the same on every node
+    /// and after every data key rotation, and the master keys protect it like every data key. (A lookup key that
+    /// changed could not recompute the digests of previous secrets: their values are not kept.) It is never used for
+    /// anything else, and the digest verifies nothing: a match is confirmed with the client's own digest.
+    /// </summary>
+    public byte[] LookupDigest(string secret) =>
+        (_ring.Oldest ?? throw new InvalidOperationException("No data key is loaded; the store has not been initialised.")).LookupDigest(secret);
 
     private static byte[] Encrypt(byte[] key, byte[] plaintext, byte[] associatedData)
     {

@@ -9,6 +9,10 @@ internal static class SecretGenerator
     /// <summary>64 random bytes as unpadded base64url: 86 characters, 512 bits, all within the secret rules.</summary>
     public static string NewClientSecret() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(64));
 
+    /// <summary>A client secret in a service's <c>clientSecretFormat</c> (null: <c>AUTHLETE</c>), with the deployment's identifiable prefix.</summary>
+    public static string NewClientSecret(string? format, string prefix) =>
+        format == Contracts.SecretFormats.Identifiable ? Contracts.IdentifiableSecret.Generate(prefix) : NewClientSecret();
+
     /// <summary>A bearer token: a recognisable prefix and 32 random bytes.</summary>
     public static string NewAccessToken() => "rk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 

@@ -7,8 +7,9 @@ namespace Rekey.Server.Secrets;
 /// <summary>
 /// Background upkeep, every 30 seconds (of the injected clock) and at shutdown: writes pending last-use times in one
 /// batch, reloads the data keys so that a key added on another node becomes current here too, and forgets the client
-/// assertions (client_secret_jwt) too old to be replayed and the console sessions past their idle or absolute timeout
-/// (a request refuses those already; this deletes the ones never presented again), so that no request pays for that deletion.
+/// assertions (client_secret_jwt) too old to be replayed, the console sessions past their idle or absolute timeout
+/// (a request refuses those already; this deletes the ones never presented again), so that no request pays for that deletion,
+/// and signed leak reports past their retention. At start, once, the lookup digests of secrets stored before they existed.
 /// </summary>
 internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, SecretUsage usage, IOptions<RekeyOptions> options, TimeProvider time,
     ILogger<SecretMaintenance> logger) : BackgroundService
@@ -36,6 +37,7 @@ internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, Se
         using var timer = new PeriodicTimer(Interval, time);
         try
         {
+            await BackfillLookupsAsync(stoppingToken);
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await RunOnceAsync(stoppingToken);
@@ -63,6 +65,11 @@ internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, Se
             await store.ForgetExpiredAssertionsAsync(now.ToUnixTimeSeconds(), ct);
             var console = options.Value.Console;
             await store.ForgetStaleConsoleSessionsAsync((now - console.IdleTimeout).ToUnixTimeMilliseconds(), (now - console.AbsoluteTimeout).ToUnixTimeMilliseconds(), ct);
+            await store.ForgetOldLeakReportsAsync((now - TimeSpan.FromDays(options.Value.Leaks.ReportRetentionDays)).ToUnixTimeMilliseconds(), ct);
+            if (!_backfilled)
+            {
+                await BackfillLookupsAsync(ct);
+            }
         }
         catch (StoreUnavailableException ex)
         {
@@ -84,6 +91,31 @@ internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, Se
             // or added a data key under one: keep the keys already loaded, which still open what they opened. An
             // exception here would stop the host.
             Log.DataKeysNotReloaded(logger, ex.Message);
+        }
+    }
+
+    private bool _backfilled;
+
+    /// <summary>
+    /// Once per process, until it succeeds: lookup digests for the current secrets stored before leak lookups existed
+    /// (migration 14), so that a report finds them too. Every secret written since has its digest from the start.
+    /// </summary>
+    private async Task BackfillLookupsAsync(CancellationToken ct)
+    {
+        try
+        {
+            var count = await store.BackfillLookupsAsync(500, ct);
+            if (count > 0)
+            {
+                Log.LookupsBackfilled(logger, count);
+            }
+
+            _backfilled = true;
+        }
+        catch (Exception ex) when (ex is StoreUnavailableException or StoreOverloadedException or StoreOutcomeUnknownException or SecretDecryptionException)
+        {
+            // Tried again at the next round.
+            Log.SecretMaintenanceSkipped(logger, ex.Message);
         }
     }
 

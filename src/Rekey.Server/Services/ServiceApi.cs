@@ -16,7 +16,7 @@ internal static class ServiceApi
     {
         api.MapPost("/service/create", CreateAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ServiceCreate)
             .Documented<ServiceDocument>("service_create_api", "Create a service (organisation token).", 200,
-                ResultCodes.InvalidServiceName, ResultCodes.ServiceTextControlCharacter, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidExpiryWarningsSetting, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
+                ResultCodes.InvalidServiceName, ResultCodes.ServiceTextControlCharacter, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidExpiryWarningsSetting, ResultCodes.InvalidSecretFormatSetting, ResultCodes.InvalidLeakResponseSetting, ResultCodes.InvalidEnumValue, ResultCodes.InvalidPropertyType,
                 ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
         api.MapGet("/{serviceId}/service/get", GetAsync).RequirePermission(Permissions.ServiceRead)
             .Documented<ServiceDocument>("service_get_api", "Get a service.", 200, ResultCodes.ServiceNotFound);
@@ -25,7 +25,7 @@ internal static class ServiceApi
                 ResultCodes.InvalidQueryParameter);
         api.MapPost("/{serviceId}/service/update", UpdateAsync).RequirePermission(Permissions.ServiceWrite).Audited(AuditActions.ServiceUpdate)
             .Documented<ServiceDocument>("service_update_api", "Replace a service's document.", 200,
-                ResultCodes.ServiceNotFound, ResultCodes.InvalidServiceName, ResultCodes.ServiceTextControlCharacter, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidExpiryWarningsSetting, ResultCodes.InvalidEnumValue,
+                ResultCodes.ServiceNotFound, ResultCodes.InvalidServiceName, ResultCodes.ServiceTextControlCharacter, ResultCodes.InvalidIssuer, ResultCodes.InvalidGracePeriodSetting, ResultCodes.InvalidSecretLifetimeSetting, ResultCodes.InvalidExpiryWarningsSetting, ResultCodes.InvalidSecretFormatSetting, ResultCodes.InvalidLeakResponseSetting, ResultCodes.InvalidEnumValue,
                 ResultCodes.InvalidPropertyType, ResultCodes.MalformedJson, ResultCodes.UnsupportedContentType, ResultCodes.BodyTooLarge, ResultCodes.BodyNotObject);
         api.MapDelete("/{serviceId}/service/delete", DeleteAsync).RequirePermission(Permissions.Admin).Audited(AuditActions.ServiceDelete)
             .Documented("service_delete_api", "Delete a service with its clients, secrets and API tokens (organisation token). 204.", ResultCodes.ServiceNotFound);

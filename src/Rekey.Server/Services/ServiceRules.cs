@@ -21,7 +21,7 @@ internal static class ServiceRules
     /// and send the document back without them. So on update an absent (or null) extension property keeps its stored
     /// value, while every Authlete property is replaced as Authlete does; an explicit value, 0 included, changes it.
     /// </summary>
-    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime", "clientSecretExpiryWarnings"];
+    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime", "clientSecretExpiryWarnings", "clientSecretFormat", "leakResponse"];
 
     /// <summary>Validates a caller's replacement of <paramref name="stored"/>, keeping the extension properties it leaves out.</summary>
     public static Outcome<ServiceContent> Prepare(JsonObject body, StoredService stored)
@@ -101,8 +101,18 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidExpiryWarningsSetting, Events.SecretNotices.MaxWarnings, Events.SecretNotices.MaxWarningSeconds);
         }
 
+        if (service.ClientSecretFormat is { } format && !SecretFormats.All.Contains(format))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidSecretFormatSetting, string.Join(", ", SecretFormats.All));
+        }
+
+        if (service.LeakResponse is { } response && !LeakResponses.All.Contains(response))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidLeakResponseSetting, string.Join(", ", LeakResponses.All));
+        }
+
         return new ServiceContent(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0,
-            Events.SecretNotices.Encode(service.ClientSecretExpiryWarnings)));
+            Events.SecretNotices.Encode(service.ClientSecretExpiryWarnings), SecretFormat: service.ClientSecretFormat, LeakResponse: service.LeakResponse));
     }
 
     /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>

@@ -71,6 +71,19 @@ internal interface IRekeyStore
     /// <summary>Revokes a previous secret now; the current one cannot be revoked (A151201).</summary>
     Task<Outcome<long>> RevokeSecretAsync(long serviceId, string identifier, long secretId, ChangeContext change, CancellationToken ct);
 
+    /// <summary>
+    /// Finds the reported values among the live secrets (current and previous) of one service or all, by their lookup
+    /// digest, and applies each matched client's service <c>leakResponse</c> in one transaction, with an audit event and
+    /// a <c>client.secret.leaked</c> event per matched secret. A signed report seen before changes nothing.
+    /// </summary>
+    Task<LeakReportResult> ReportLeaksAsync(LeakBatch batch, ChangeContext change, CancellationToken ct);
+
+    /// <summary>Writes the lookup rows of current secrets that have none (stored before migration 14); returns how many clients it read.</summary>
+    Task<int> BackfillLookupsAsync(int batchSize, CancellationToken ct);
+
+    /// <summary>Forgets signed leak reports received before <paramref name="before"/> (epoch ms).</summary>
+    Task<int> ForgetOldLeakReportsAsync(long before, CancellationToken ct);
+
     /// <summary>The client and every secret that might verify; read-only, no write per verification.</summary>
     Task<Outcome<ClientCredentials>> FindCredentialsAsync(long serviceId, string identifier, CancellationToken ct);
 

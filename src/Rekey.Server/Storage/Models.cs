@@ -22,9 +22,16 @@ internal sealed record AuditQuery(long? ServiceId, long? ClientId, string? Actio
 /// <see cref="HasWebhooks"/>: whether the service had an enabled webhook when the client row was read, in the change's
 /// transaction: a change of a service without one writes no event row (none would be delivered), at no cost.
 /// </remarks>
-internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds, string? ExpiryWarnings = null, bool HasWebhooks = true)
+/// <remarks>
+/// <see cref="SecretFormat"/> and <see cref="LeakResponse"/> are stored as given (null = the defaults, <c>AUTHLETE</c>
+/// and <c>REVOKE</c>).
+/// </remarks>
+internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifetimeSeconds, string? ExpiryWarnings = null, bool HasWebhooks = true,
+    string? SecretFormat = null, string? LeakResponse = null)
 {
     public IReadOnlyList<long> Warnings => Events.SecretNotices.Decode(ExpiryWarnings);
+
+    public string EffectiveLeakResponse => LeakResponse ?? Contracts.LeakResponses.Revoke;
 }
 
 /// <summary>A validated service document to store, and the settings the store acts on.</summary>
@@ -54,8 +61,8 @@ internal sealed record StoredClient(
     public override string ToString() => $"StoredClient {{ ServiceId = {ServiceId}, ClientId = {ClientId}, Alias = {Alias} }}";
 }
 
-/// <summary>What a new client is made of; IDs are chosen by the store.</summary>
-internal sealed record NewClient(long ServiceId, string? Alias, string? Developer, bool Locked, string Document, string Secret)
+/// <summary>What a new client is made of; IDs are chosen by the store, and the secret too (in the service's format) when <see cref="Secret"/> is null.</summary>
+internal sealed record NewClient(long ServiceId, string? Alias, string? Developer, bool Locked, string Document, string? Secret)
 {
     public override string ToString() => $"NewClient {{ ServiceId = {ServiceId}, Alias = {Alias} }}";
 }
@@ -63,8 +70,11 @@ internal sealed record NewClient(long ServiceId, string? Alias, string? Develope
 /// <summary>A full replacement of a client's document.</summary>
 internal sealed record ClientUpdate(long ServiceId, long ClientId, string? Alias, string? Developer, string Document);
 
-/// <summary>A secret update or refresh; <see cref="GracePeriodSeconds"/> overrides the service's setting.</summary>
-internal sealed record SecretRotationRequest(long ServiceId, string Identifier, string NewSecret, long? GracePeriodSeconds)
+/// <summary>
+/// A secret update or refresh; <see cref="GracePeriodSeconds"/> overrides the service's setting. A refresh gives no
+/// <see cref="NewSecret"/>: the store generates one in the service's <c>clientSecretFormat</c>.
+/// </summary>
+internal sealed record SecretRotationRequest(long ServiceId, string Identifier, string? NewSecret, long? GracePeriodSeconds)
 {
     public override string ToString() => $"SecretRotationRequest {{ ServiceId = {ServiceId}, Identifier = {Identifier} }}";
 }
@@ -186,3 +196,24 @@ internal sealed record ClaimedDelivery(long WebhookId, string EventId, int Attem
 /// failed). <see cref="DisableIfFailingSince"/>: a webhook failing continuously since before then is disabled.
 /// </summary>
 internal sealed record DeliveryOutcome(bool Delivered, int? StatusCode, string? Error, string? Excerpt, long? RetryAt, long At, long DisableIfFailingSince);
+
+/// <summary>One value reported leaked, where it was found (a URL) and what kind of place (GitHub's <c>source</c>).</summary>
+internal sealed record LeakItem(string Value, string? Url, string? Source)
+{
+    /// <summary>The longest source URL kept (in the event; the audit event keeps 200 characters).</summary>
+    public const int MaxUrlLength = 2000;
+
+    public override string ToString() => $"LeakItem {{ Url = {Url}, Source = {Source} }}";
+}
+
+/// <summary>
+/// Values reported leaked together: in one service (<see cref="ServiceId"/>) or in any (null). A signed report carries
+/// its <see cref="ReportHash"/>: a report seen before is answered as it was and changes nothing.
+/// </summary>
+internal sealed record LeakBatch(long? ServiceId, IReadOnlyList<LeakItem> Items, byte[]? ReportHash = null);
+
+/// <summary>A live secret a reported value (the batch's item <see cref="Item"/>) matched, and what the service's leak response did.</summary>
+internal sealed record LeakMatch(int Item, long ServiceId, long ClientId, long SecretId, string Status, string Response, long? ReplacementSecretId, bool ClientLocked);
+
+/// <summary>What a leak report did: per item whether it matched a live secret; the matches; whether it was a replay (then nothing was done).</summary>
+internal sealed record LeakReportResult(bool Replayed, IReadOnlyList<bool> Found, IReadOnlyList<LeakMatch> Matches);

@@ -58,8 +58,8 @@ internal sealed partial class RekeyStore
         WriteUnitAsync<Outcome<StoredClient>>(async (s, ct) =>
         {
             if ((await s.QueryAsync(new Sql(_sql.ServiceLifetimeForKeyShare, SqlArg.Long("s", client.ServiceId)),
-                    r => (Lifetime: r.GetInt64(0), Warnings: Rows.Text(r, 1), HasWebhooks: r.GetBoolean(2)), ct))
-                is not [var (lifetime, warnings, hasWebhooks)])
+                    r => (Lifetime: r.GetInt64(0), Warnings: Rows.Text(r, 1), HasWebhooks: r.GetBoolean(2), Format: Rows.Text(r, 3)), ct))
+                is not [var (lifetime, warnings, hasWebhooks, format)])
             {
                 return StoreRules.ServiceNotFound(client.ServiceId);
             }
@@ -81,7 +81,8 @@ internal sealed partial class RekeyStore
                         return aliasError;
                     }
 
-                    var secrets = FirstSecret(client.ServiceId, clientId, client.Secret, change.At, lifetime);
+                    var value = client.Secret ?? NewSecretFor(format);
+                    var secrets = FirstSecret(client.ServiceId, clientId, value, change.At, lifetime);
                     var inserted = await s.ExecuteAsync(new Sql(_sql.InsertClient,
                         SqlArg.Long("c", clientId), SqlArg.Long("s", client.ServiceId), SqlArg.Text("a", client.Alias), SqlArg.Text("d", client.Developer),
                         SqlArg.Bool("l", client.Locked), SqlArg.Text("doc", client.Document), SqlArg.Long("now", change.At),
@@ -92,6 +93,7 @@ internal sealed partial class RekeyStore
                         continue;
                     }
 
+                    DeferLookups(s, client.ServiceId, clientId, SecretSet.Empty, secrets, (secrets.Current!.SecretId, value));
                     var created = await ClientByIdAsync(s, clientId, withSecret: true, ct);
                     DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", client.Alias)),
                         eventWanted: hasWebhooks);

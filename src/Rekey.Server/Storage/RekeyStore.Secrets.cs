@@ -37,17 +37,19 @@ internal sealed partial class RekeyStore
             var clientId = row.Client.ClientId;
             var old = await OpenCurrentAsync(s, row, ct);
             var secretId = row.Secrets.NewSecretId();
-            var sealedSecret = _cipher.Seal(request.NewSecret, SecretCipher.AssociatedData(row.Client.ServiceId, clientId, secretId));
+            var value = request.NewSecret ?? NewSecretFor(row.Settings.SecretFormat);
+            var sealedSecret = _cipher.Seal(value, SecretCipher.AssociatedData(row.Client.ServiceId, clientId, secretId));
             var next = row.Secrets.Rotate(
-                new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(request.NewSecret), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
+                new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
                 now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds, ClientAssertion.NeedsSecretValue(row.Client.Document));
             s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId,
                 nextNotice: Events.SecretNotices.NextSweep(next, row.Settings.Warnings, now)));
+            DeferLookups(s, request.ServiceId, clientId, row.Secrets, next, (secretId, value));
             DeferAudit(s, change, request.ServiceId, clientId, secretId,
-                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(request.NewSecret)),
+                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(value)),
                     ("previousSecretId", row.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(row.Secrets.Current?.SecretId ?? 0)?.ValidUntil)),
                 eventWanted: row.Settings.HasWebhooks);
-            return new SecretRotation(clientId, secretId, old, request.NewSecret);
+            return new SecretRotation(clientId, secretId, old, value);
         }, ct);
 
     public Task<Outcome<ClientSecrets>> ListSecretsAsync(long serviceId, string identifier, CancellationToken ct) =>
@@ -80,6 +82,7 @@ internal sealed partial class RekeyStore
             }
 
             s.Defer(StoreSecrets(clientId, next, touchedAt: null));
+            DeferLookups(s, serviceId, clientId, row.Secrets, next, null);
             DeferAudit(s, change, serviceId, clientId, secretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias)),
                 eventWanted: row.Settings.HasWebhooks);
             return clientId;

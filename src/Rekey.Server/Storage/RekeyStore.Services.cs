@@ -5,7 +5,8 @@ internal sealed partial class RekeyStore
     private static SqlArg[] ServiceArgs(long id, ServiceContent content, long now) =>
     [
         SqlArg.Long("id", id), SqlArg.Text("doc", content.Document), SqlArg.Long("grace", content.Settings.GracePeriodSeconds),
-        SqlArg.Long("life", content.Settings.SecretLifetimeSeconds), SqlArg.Text("warn", content.Settings.ExpiryWarnings), SqlArg.Long("now", now),
+        SqlArg.Long("life", content.Settings.SecretLifetimeSeconds), SqlArg.Text("warn", content.Settings.ExpiryWarnings), SqlArg.Text("fmt", content.Settings.SecretFormat),
+        SqlArg.Text("leak", content.Settings.LeakResponse), SqlArg.Long("now", now),
     ];
 
     public Task<StoredService> CreateServiceAsync(ServiceContent content, ChangeContext change, CancellationToken ct) =>

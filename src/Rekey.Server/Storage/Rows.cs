@@ -17,7 +17,7 @@ internal static class Rows
     public const string ClientSelect = """
         SELECT c.service_id, s.number, c.client_id, c.number, c.alias, c.developer, c.locked, c.document, c.created_at, c.modified_at,
                c.secrets, s.secret_grace_s, s.secret_lifetime_s, s.secret_warnings,
-               EXISTS (SELECT 1 FROM webhooks w WHERE w.service_id = c.service_id AND w.enabled)
+               EXISTS (SELECT 1 FROM webhooks w WHERE w.service_id = c.service_id AND w.enabled), s.secret_format, s.leak_response
         FROM clients c
         JOIN services s ON s.service_id = c.service_id
         """;
@@ -39,7 +39,7 @@ internal static class Rows
             new StoredClient(r.GetInt64(0), r.GetInt64(1), clientId, r.GetInt64(3), Text(r, 4), Text(r, 5), r.GetBoolean(6), r.GetString(7), r.GetInt64(8), r.GetInt64(9),
                 null, secrets.Current?.ExpiresAt),
             secrets,
-            new ServiceSettings(r.GetInt64(11), r.GetInt64(12), Text(r, 13), r.GetBoolean(14)));
+            new ServiceSettings(r.GetInt64(11), r.GetInt64(12), Text(r, 13), r.GetBoolean(14), Text(r, 15), Text(r, 16)));
     }
 
     /// <summary>A count: COUNT(*) is a bigint on PostgreSQL and an integer on SQLite; both read as a long.</summary>

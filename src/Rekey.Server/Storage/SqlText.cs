@@ -85,8 +85,8 @@ internal sealed class SqlText(Dialect d)
     // ---- services -----------------------------------------------------------------------------------
 
     public readonly string InsertService = $"""
-        INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, secret_warnings, created_at, modified_at)
-        VALUES (@id, @doc, @grace, @life, @warn, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
+        INSERT INTO services (service_id, document, secret_grace_s, secret_lifetime_s, secret_warnings, secret_format, leak_response, created_at, modified_at)
+        VALUES (@id, @doc, @grace, @life, @warn, @fmt, @leak, @now, @now) ON CONFLICT (service_id) DO NOTHING RETURNING {Rows.ServiceColumns}
         """;
 
     public readonly string ServiceById = $"SELECT {Rows.ServiceColumns} FROM services WHERE service_id = @id";
@@ -97,7 +97,7 @@ internal sealed class SqlText(Dialect d)
 
     /// <summary>KEY SHARE keeps the service from being deleted until the transaction ends (PostgreSQL).</summary>
     public readonly string ServiceLifetimeForKeyShare =
-        $"SELECT secret_lifetime_s, secret_warnings, EXISTS (SELECT 1 FROM webhooks w WHERE w.service_id = @s AND w.enabled) FROM services WHERE service_id = @s{d.ForKeyShare}";
+        $"SELECT secret_lifetime_s, secret_warnings, EXISTS (SELECT 1 FROM webhooks w WHERE w.service_id = @s AND w.enabled), secret_format FROM services WHERE service_id = @s{d.ForKeyShare}";
 
     private const string ServiceFilter = " WHERE (@only IS NULL OR service_id = @only)";
 
@@ -106,7 +106,8 @@ internal sealed class SqlText(Dialect d)
     public readonly string PageServices = $"SELECT {Rows.ServiceColumns} FROM services{ServiceFilter} ORDER BY number LIMIT @limit OFFSET @offset";
 
     public readonly string UpdateService = $"""
-        UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, secret_warnings = @warn, modified_at = @now
+        UPDATE services SET document = @doc, secret_grace_s = @grace, secret_lifetime_s = @life, secret_warnings = @warn, secret_format = @fmt, leak_response = @leak,
+            modified_at = @now
         WHERE service_id = @id RETURNING {Rows.ServiceColumns}
         """;
 
@@ -200,6 +201,27 @@ internal sealed class SqlText(Dialect d)
     public readonly string CredentialsByKey = "SELECT c.client_id, c.alias, c.locked, c.document, c.secrets FROM clients c" + ByKey;
 
     public readonly string UsesOfClient = "SELECT secret_id, used_at FROM secret_uses WHERE client_id = @c";
+
+    // ---- leaked secrets: the lookup by value -------------------------------------------------------
+
+    public readonly string InsertLookup = "INSERT INTO secret_lookups (client_id, secret_id, service_id, digest) VALUES (@c, @id, @s, @d) ON CONFLICT (client_id, secret_id) DO NOTHING";
+
+    public readonly string DeleteLookup = "DELETE FROM secret_lookups WHERE client_id = @c AND secret_id = @id";
+
+    /// <summary>The secrets a value's lookup digest names, in one service (<c>@s</c>) or in any (<c>@s</c> null), in lock order.</summary>
+    public readonly string LookupsByDigest = "SELECT service_id, client_id, secret_id FROM secret_lookups WHERE digest = @d AND (@s IS NULL OR service_id = @s) ORDER BY client_id, secret_id";
+
+    /// <summary>Clients without any lookup row (their secrets predate migration 14), after a position: the backfill's pages.</summary>
+    public readonly string ClientsWithoutLookups = """
+        SELECT c.client_id, c.service_id, c.secrets FROM clients c
+        WHERE c.client_id > @after AND NOT EXISTS (SELECT 1 FROM secret_lookups l WHERE l.client_id = c.client_id) ORDER BY c.client_id LIMIT @n
+        """;
+
+    public readonly string LeakReportByHash = "SELECT labels FROM leak_reports WHERE report_hash = @h";
+
+    public readonly string InsertLeakReport = "INSERT INTO leak_reports (report_hash, received_at, labels) VALUES (@h, @at, @labels) ON CONFLICT (report_hash) DO NOTHING";
+
+    public readonly string DeleteOldLeakReports = "DELETE FROM leak_reports WHERE received_at < @before";
 
     public readonly string RecordUse = $"""
         INSERT INTO secret_uses (client_id, secret_id, used_at) VALUES (@c, @id, @at)
