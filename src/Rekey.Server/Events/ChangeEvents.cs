@@ -16,6 +16,7 @@ internal static class ChangeEvents
         AuditActions.SecretUpdate => EventTypes.SecretUpdated,
         AuditActions.SecretRefresh => EventTypes.SecretRefreshed,
         AuditActions.SecretRevoke => EventTypes.SecretRevoked,
+        AuditActions.SecretLeak => EventTypes.SecretLeaked,
         AuditActions.ClientCreate => EventTypes.ClientCreated,
         AuditActions.ClientUpdate => EventTypes.ClientUpdated,
         AuditActions.ClientDelete => EventTypes.ClientDeleted,

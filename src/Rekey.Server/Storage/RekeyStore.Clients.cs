@@ -93,8 +93,8 @@ internal sealed partial class RekeyStore
                         continue;
                     }
 
-                    DeferLookups(s, client.ServiceId, clientId, SecretSet.Empty, secrets, (secrets.Current!.SecretId, value));
                     var created = await ClientByIdAsync(s, clientId, withSecret: true, ct);
+                    DeferLookups(s, client.ServiceId, clientId, SecretSet.Empty, secrets, (secrets.Current!.SecretId, value));
                     DeferAudit(s, change, client.ServiceId, clientId, secrets.Current?.SecretId, eventData: Events.ChangeEvents.Data(("clientIdAlias", client.Alias)),
                         eventWanted: hasWebhooks);
                     return created;

@@ -56,15 +56,21 @@ internal sealed partial class RekeyStore
                 hits.AddRange(rows.Select(r => (i, r.ServiceId, r.ClientId, r.SecretId)));
             }
 
-            var found = new bool[batch.Items.Count];
-            var matches = new List<LeakMatch>();
+            // Every read before the first deferred write (PostgreSQL sends the writes with COMMIT).
+            var locked = new List<(IGrouping<(long ServiceId, long ClientId), (int Item, long ServiceId, long ClientId, long SecretId)> Hits, ClientRow Row)>();
             foreach (var client in hits.GroupBy(h => (h.ServiceId, h.ClientId)).OrderBy(g => g.Key.ClientId))
             {
-                var (serviceId, clientId) = client.Key;
-                if (!(await LockClientAsync(s, serviceId, clientId.ToString(CultureInfo.InvariantCulture), ct)).IsOk(out var row, out _))
+                if ((await LockClientAsync(s, client.Key.ServiceId, client.Key.ClientId.ToString(CultureInfo.InvariantCulture), ct)).IsOk(out var row, out _))
                 {
-                    continue;
+                    locked.Add((client, row));
                 }
+            }
+
+            var found = new bool[batch.Items.Count];
+            var matches = new List<LeakMatch>();
+            foreach (var (client, row) in locked)
+            {
+                var (serviceId, clientId) = client.Key;
 
                 // The lookup only points: a secret counts when the client's own digest of it matches the value, and it is
                 // not revoked. A row the secret set no longer backs (a report racing a rotation) is dropped.
@@ -181,13 +187,13 @@ internal sealed partial class RekeyStore
             {
                 var clients = await s.QueryAsync(new Sql(_sql.ClientsWithoutLookups, SqlArg.Long("after", after), SqlArg.Int("n", batchSize)),
                     r => (ClientId: r.GetInt64(0), ServiceId: r.GetInt64(1), Secrets: SecretSetCodec.Decode((byte[])r.GetValue(2), $"client {r.GetInt64(0)}")), ct);
+                await EnsureKeysAsync(s, clients.Select(c => c.Secrets.CurrentKeyId).OfType<string>(), ct);
                 foreach (var (clientId, serviceId, secrets) in clients)
                 {
                     // Only the current secret has a value to digest; previous secrets from before the upgrade stay unfindable
                     // until their grace period ends.
                     if (secrets.Current is { KeyId: { } keyId, Ciphertext: { } ciphertext } current)
                     {
-                        await EnsureKeysAsync(s, [keyId], ct);
                         var value = _cipher.Open(keyId, ciphertext, SecretCipher.AssociatedData(serviceId, clientId, current.SecretId));
                         s.Defer(new Sql(_sql.InsertLookup, SqlArg.Long("c", clientId), SqlArg.Long("id", current.SecretId), SqlArg.Long("s", serviceId),
                             SqlArg.Bytes("d", _cipher.LookupDigest(value))));

@@ -42,6 +42,10 @@ public abstract class EncryptionAtRestSuite : SecuritySuite
         var (rotated, rotation) = await admin.PostForJsonAsync("/api/keys/rotate", null);
         Assert.True(rotated == HttpStatusCode.OK, rotation.ToJsonString());
         used.Add(await admin.UpdateSecretAsync(serviceId, clients[1], TestApi.NewSecret(20)));
+        // A leak report: the lookup digests (every secret has one) and the report leave no value behind either.
+        var leaked = await admin.CurrentSecretAsync(serviceId, clients[2]);
+        var (reported, report) = await admin.PostForJsonAsync($"/api/{serviceId}/client/secret/leak", Wire.Json(new JsonObject { ["clientSecret"] = leaked, ["url"] = "https://example.com/" + Marker }.ToJsonString()));
+        Assert.True(reported == HttpStatusCode.OK && Sec.Code(report) == "A152001", report.ToJsonString());
         foreach (var clientId in clients)
         {
             used.Add(await admin.CurrentSecretAsync(serviceId, clientId));
