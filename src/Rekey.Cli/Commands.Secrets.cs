@@ -7,9 +7,10 @@ internal static partial class Commands
 {
     private static Command Secrets(Session session)
     {
-        return new Command("secret", "Rotate client secrets, list them (never their values) and revoke previous ones")
+        return new Command("secret",
+            "Rotate client secrets, list them (never their values) and revoke previous ones; check identifiable secrets offline and report leaked ones")
         {
-            SecretUpdate(session), SecretRefresh(session), SecretList(session), SecretRevoke(session),
+            SecretUpdate(session), SecretRefresh(session), SecretList(session), SecretRevoke(session), SecretCheck(session), SecretLeak(session), SecretFormat(session),
         };
     }
 

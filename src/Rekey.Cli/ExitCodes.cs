@@ -8,7 +8,8 @@ public static class ExitCodes
 
     /// <summary>
     /// The server refused the request (HTTP 4xx with its result code): unknown client, bad document, wrong token, no
-    /// permission. Nothing was changed.
+    /// permission. Nothing was changed. Also <c>secret check</c>'s answer when the value is not a well-formed
+    /// identifiable secret (nothing is sent there).
     /// </summary>
     public const int Refused = 1;
 
@@ -30,7 +31,7 @@ public static class ExitCodes
 
     /// <summary>The text for <c>--help</c> and the docs.</summary>
     internal const string Help =
-        "Exit codes: 0 success; 1 the server refused the request (4xx); 2 usage error, nothing sent (bad arguments, " +
+        "Exit codes: 0 success; 1 the server refused the request (4xx), or 'secret check' found the value malformed; 2 usage error, nothing sent (bad arguments, " +
         "missing token or --service, secret breaks the rules); 3 server error (5xx), an answer that is not Rekey's, or server " +
         "unreachable (after A000104 the change may or may not have been made: read it back before retrying); 130 interrupted.";
 }

@@ -70,6 +70,35 @@ internal static class Show
         ("resultMessage", r.ResultMessage),
     ]);
 
+    /// <summary>A leak report's answer: what was done to each secret the value matched, by ID; never a value.</summary>
+    public static void Leak(TextWriter o, SecretLeakResponse r)
+    {
+        Human.KeyValues(o, [("resultCode", r.ResultCode), ("resultMessage", r.ResultMessage)]);
+        if (r.Matches is { Count: > 0 } matches)
+        {
+            Human.Line(o, "");
+            Human.Table(o, ["SERVICE ID", "CLIENT ID", "SECRET ID", "STATUS", "RESPONSE", "REPLACEMENT ID", "CLIENT LOCKED"],
+                matches.Select(m => new[]
+                {
+                    Human.Number(m.ServiceId), Human.Number(m.ClientId), Human.Number(m.SecretId), m.Status, m.Response, Human.Number(m.ReplacementSecretId),
+                    Human.Flag(m.ClientLocked),
+                }));
+        }
+    }
+
+    public static void SecretFormat(TextWriter o, SecretFormatResponse f) => Human.KeyValues(o,
+    [
+        ("resultCode", f.ResultCode),
+        ("resultMessage", f.ResultMessage),
+        ("format", f.Format),
+        ("prefix", f.Prefix),
+        ("length", Human.Number(f.Length)),
+        ("regex", f.Regex),
+        ("plainRegex", f.PlainRegex),
+        ("checksum", f.Checksum),
+        ("tokenType", f.TokenType),
+    ]);
+
     public static void ApiToken(TextWriter o, ApiTokenInfo t) => Human.KeyValues(o,
     [
         ("tokenId", Human.Number(t.TokenId)),

@@ -28,18 +28,9 @@ public sealed partial class RekeyClient
         ArgumentNullException.ThrowIfNull(request);
         var path = $"api/{serviceId}/client/secret/update/{Segment(clientIdentifier, nameof(clientIdentifier))}";
         cancellationToken.ThrowIfCancellationRequested();
-        if (ClientSecretRules.Check(request.ClientSecret) is { } violation)
-        {
-            return Task.FromResult(new RekeyResult<ClientSecretResponse>(new RekeyError
-            {
-                HttpStatus = violation.Code.HttpStatus,
-                ResultCode = violation.Code.Code,
-                ResultMessage = violation.Message,
-                IsLocal = true,
-            }));
-        }
-
-        return SendAsync(HttpMethod.Post, path, Body(request, Json.ClientSecretUpdateRequest), Json.ClientSecretResponse, cancellationToken);
+        return ClientSecretRules.Check(request.ClientSecret) is { } violation
+            ? RefusedLocally<ClientSecretResponse>(violation)
+            : SendAsync(HttpMethod.Post, path, Body(request, Json.ClientSecretUpdateRequest), Json.ClientSecretResponse, cancellationToken);
     }
 
     /// <summary>

@@ -151,6 +151,20 @@ public sealed partial class RekeyClient
         return new Answer(status, body, error);
     }
 
+    /// <summary>
+    /// A client secret that breaks <see cref="ClientSecretRules"/>, refused without a request: the code, message and
+    /// status the server would have answered with, and <see cref="RekeyError.IsLocal"/>.
+    /// </summary>
+    private static Task<RekeyResult<T>> RefusedLocally<T>(RuleViolation violation)
+        where T : class =>
+        Task.FromResult(new RekeyResult<T>(new RekeyError
+        {
+            HttpStatus = violation.Code.HttpStatus,
+            ResultCode = violation.Code.Code,
+            ResultMessage = violation.Message,
+            IsLocal = true,
+        }));
+
     private static RekeyError NoAnswer(string code, string message) =>
         new() { HttpStatus = 0, ResultCode = code, ResultMessage = message };
 
