@@ -5,6 +5,9 @@ namespace Rekey.Contracts;
 /// <summary>Request of <c>POST /api/{serviceId}/client/secret/leak</c> and <c>POST /api/client/secret/leak</c> (Rekey extension).</summary>
 public sealed record SecretLeakRequest
 {
+    /// <summary>The longest <see cref="Url"/> accepted.</summary>
+    public const int MaxUrlLength = 2000;
+
     /// <summary>The value found: it is looked up, never stored.</summary>
     public string? ClientSecret { get; init; }
 

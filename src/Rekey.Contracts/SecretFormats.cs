@@ -92,17 +92,18 @@ public static class IdentifiableSecret
 
     /// <summary>
     /// The regular expression that finds such secrets in text (.NET, PCRE, ECMAScript and Java read it alike): the
-    /// prefix, 49 base62 characters, and no secret character on either side. The prefix needs no escaping: it holds
+    /// prefix, 43 base62 characters, a checksum of 6 (the first 0 to 4), and no secret character on either side. The prefix needs no escaping: it holds
     /// only letters, digits, <c>_</c> and <c>-</c>, none of them special outside a character class.
     /// </summary>
     public static string Pattern(string prefix = DefaultPrefix) =>
-        $"(?<![A-Za-z0-9_-]){prefix}[0-9A-Za-z]{{{BodyLength + ChecksumLength}}}(?![A-Za-z0-9_-])";
+        $"(?<![A-Za-z0-9_-]){PlainPattern(prefix)}(?![A-Za-z0-9_-])";
 
     /// <summary>
     /// The same without look-around, for engines that have none (RE2, Hyperscan: GitHub's custom patterns, Go tools):
     /// the boundaries are then the scanner's own.
     /// </summary>
-    public static string PlainPattern(string prefix = DefaultPrefix) => $"{prefix}[0-9A-Za-z]{{{BodyLength + ChecksumLength}}}";
+    /// <remarks>A CRC-32 is below 62^6, so the checksum's first character is <c>0</c> to <c>4</c>: the expression says so.</remarks>
+    public static string PlainPattern(string prefix = DefaultPrefix) => $"{prefix}[0-9A-Za-z]{{{BodyLength}}}[0-4][0-9A-Za-z]{{{ChecksumLength - 1}}}";
 
     /// <summary>The expression anchored, to test one whole value.</summary>
     public static string ExactPattern(string prefix = DefaultPrefix) => $"^{PlainPattern(prefix)}$";

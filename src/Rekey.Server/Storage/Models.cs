@@ -201,7 +201,7 @@ internal sealed record DeliveryOutcome(bool Delivered, int? StatusCode, string? 
 internal sealed record LeakItem(string Value, string? Url, string? Source)
 {
     /// <summary>The longest source URL kept (in the event; the audit event keeps 200 characters).</summary>
-    public const int MaxUrlLength = 2000;
+    public const int MaxUrlLength = Contracts.SecretLeakRequest.MaxUrlLength;
 
     public override string ToString() => $"LeakItem {{ Url = {Url}, Source = {Source} }}";
 }

@@ -261,7 +261,16 @@ public sealed class IdentifiableSecretTests
         // For RE2 and Hyperscan, which have no look-around: the scanner draws the boundaries.
         Assert.Equal(Golden, Regex.Match("x" + Golden, IdentifiableSecret.PlainPattern()).Value);
         Assert.DoesNotContain("(?", IdentifiableSecret.PlainPattern(), StringComparison.Ordinal);
-        Assert.Equal("rks_[0-9A-Za-z]{49}", IdentifiableSecret.PlainPattern());
+        Assert.Equal("rks_[0-9A-Za-z]{43}[0-4][0-9A-Za-z]{5}", IdentifiableSecret.PlainPattern());
+    }
+
+    [Fact]
+    public void the_first_checksum_character_is_0_to_4_because_a_crc32_is_below_62_to_the_6th_so_the_pattern_refuses_5_to_z()
+    {
+        Assert.True(Math.Pow(62, 5) * 5 > uint.MaxValue);
+        Assert.All(Generated.Value, s => Assert.InRange(s[IdentifiableSecret.DefaultPrefix.Length + IdentifiableSecret.BodyLength], '0', '4'));
+        var lookalike = Golden[..(4 + IdentifiableSecret.BodyLength)] + "5" + Golden[^5..];
+        Assert.DoesNotMatch(new Regex(IdentifiableSecret.ExactPattern()), lookalike);
     }
 
     [Fact]
