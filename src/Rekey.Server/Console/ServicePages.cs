@@ -11,7 +11,9 @@ namespace Rekey.Server.Console;
 
 public sealed record ServiceListModel(Page Layout, IReadOnlyList<ServiceDocument> Services, int Total);
 
-public sealed record ServiceSettingsModel(Page Layout, ServiceDocument Service, IReadOnlyList<SigningKeyInfo> SigningKeys, string WarningsText, string ScopesText);
+/// <summary>The settings page: <see cref="SecretFormat"/> and <see cref="LeakResponse"/> are the effective values (the defaults when the document has none).</summary>
+public sealed record ServiceSettingsModel(Page Layout, ServiceDocument Service, IReadOnlyList<SigningKeyInfo> SigningKeys, string WarningsText, string ScopesText,
+    string SecretFormat, string LeakResponse);
 
 /// <summary>The services list and a service's settings: the same rules (<see cref="ServiceRules"/>) and store calls as /api.</summary>
 internal static class ServicePages
@@ -67,7 +69,8 @@ internal static class ServicePages
         var warnings = service.ClientSecretExpiryWarnings ?? [.. Events.SecretNotices.DefaultWarnings];
         return Results.RazorSlice<Slices.ServiceSettings, ServiceSettingsModel>(new ServiceSettingsModel(layout, service, await keys.DescribeAsync(sid, ct),
             string.Join(", ", warnings.Select(w => w.ToString(CultureInfo.InvariantCulture))),
-            string.Join(' ', (service.SupportedScopes ?? []).Select(s => s.Name))), status);
+            string.Join(' ', (service.SupportedScopes ?? []).Select(s => s.Name)),
+            service.ClientSecretFormat ?? SecretFormats.Authlete, service.LeakResponse ?? LeakResponses.Revoke), status);
     }
 
     /// <summary>
@@ -128,9 +131,24 @@ internal static class ServicePages
             document["accessTokenDuration"] = d;
         }
 
+        // A choice is written when it differs from what is in effect, so that saving leaves an absent default absent;
+        // any other value, forged or not, goes to ServiceRules and is refused there (A110209, A110210).
+        Choose(document, "clientSecretFormat", form["clientSecretFormat"].ToString().Trim(), SecretFormats.Authlete);
+        Choose(document, "leakResponse", form["leakResponse"].ToString().Trim(), LeakResponses.Revoke);
+
         var scopes = form["supportedScopes"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         document["supportedScopes"] = new JsonArray([.. scopes.Distinct(StringComparer.Ordinal).Select(s => (JsonNode)new JsonObject { ["name"] = s })]);
         return document;
+    }
+
+    /// <summary>Sets <paramref name="name"/> to <paramref name="chosen"/> unless it is empty or already in effect (stored, or the default when absent).</summary>
+    private static void Choose(JsonObject document, string name, string chosen, string defaultValue)
+    {
+        var current = document[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : defaultValue;
+        if (chosen.Length > 0 && chosen != current)
+        {
+            document[name] = chosen;
+        }
     }
 
     /// <summary>A whole number of seconds from a form field; empty is null.</summary>
