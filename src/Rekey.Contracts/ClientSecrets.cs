@@ -70,7 +70,10 @@ public sealed record ClientSecretInfo
     /// <summary>Last successful verification, epoch milliseconds (recorded in batches, up to a minute late).</summary>
     public long? LastUsedAt { get; init; }
 
-    /// <summary>The first four characters, only for secrets of 32 characters or more (where that reveals little).</summary>
+    /// <summary>
+    /// The first four characters, only for secrets of 32 characters or more (where that reveals little); for an
+    /// identifiable secret, its prefix and the first four characters after it (<c>rks_dBm3</c>).
+    /// </summary>
     public string? Hint { get; init; }
 }
 

@@ -84,6 +84,7 @@ internal static class GitHubLeakEndpoint
         LeakApi.LogMatches(logger, result.Matches, "GitHub", item => candidates[item].Match.Url);
 
         Log.LeakReportReceived(logger, "GitHub", reported.Count, positive.Count(p => p), result.Replayed ? " (a replay: nothing was done again)" : "");
+        Telemetry.RekeyMetrics.LeaksReported("github", positive.Count(p => p), positive.Count(p => !p), result.Replayed);
         var feedback = reported.Select((m, i) => new GitHubLeakFeedback
         {
             TokenRaw = m.Token!,

@@ -67,6 +67,7 @@ internal static class LeakApi
         var reporter = caller.IsOrganisation ? "the organisation token" : $"API token {caller.TokenId}";
         LogMatches(logger, result.Matches, reporter, _ => url);
         Log.LeakReportReceived(logger, reporter, 1, result.Matches.Count > 0 ? 1 : 0, "");
+        Telemetry.RekeyMetrics.LeaksReported("api", result.Matches.Count > 0 ? 1 : 0, result.Matches.Count > 0 ? 0 : 1, replayed: false);
         if (result.Matches.Count == 0)
         {
             // Nothing changed, but the report is on the record, like a refused change (outcome A152003).

@@ -28,7 +28,15 @@ internal static class SecretPolicy
     public const int StatePrevious = 1;
     public const int StateRevoked = 2;
 
-    public static string? Hint(string secret) => secret.Length >= HintMinLength ? secret[..4] : null;
+    /// <summary>
+    /// The first four characters of a secret of at least <see cref="HintMinLength"/>; of an identifiable secret with the
+    /// deployment's <paramref name="identifiablePrefix"/>, the prefix and the first four characters after it (the prefix
+    /// alone would tell every secret of the deployment apart from none).
+    /// </summary>
+    public static string? Hint(string secret, string identifiablePrefix = Contracts.IdentifiableSecret.DefaultPrefix) =>
+        secret.Length < HintMinLength ? null
+        : Contracts.IdentifiableSecret.IsValid(secret, identifiablePrefix) ? secret[..(identifiablePrefix.Length + 4)]
+        : secret[..4];
 
     /// <summary>
     /// The creation time of a client's new secret: the time of the change, but strictly after the client's newest

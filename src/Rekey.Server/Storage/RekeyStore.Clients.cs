@@ -51,7 +51,7 @@ internal sealed partial class RekeyStore
     {
         var secretId = SecretSet.Empty.NewSecretId();
         var sealedSecret = _cipher.Seal(secret, SecretCipher.AssociatedData(serviceId, clientId, secretId));
-        return SecretSet.First(new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(secret), SecretPolicy.ExpiresAt(now, lifetimeSeconds)), now);
+        return SecretSet.First(new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(secret, SecretPrefix), SecretPolicy.ExpiresAt(now, lifetimeSeconds)), now);
     }
 
     public Task<Outcome<StoredClient>> CreateClientAsync(NewClient client, ChangeContext change, CancellationToken ct) =>

@@ -130,7 +130,7 @@ internal sealed partial class RekeyStore
                 var secretId = secrets.NewSecretId();
                 var value = NewSecretFor(row.Settings.SecretFormat);
                 var sealedSecret = _cipher.Seal(value, SecretCipher.AssociatedData(client.ServiceId, client.ClientId, secretId));
-                secrets = secrets.Rotate(new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)), now, 0);
+                secrets = secrets.Rotate(new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value, SecretPrefix), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)), now, 0);
                 replacement = secretId;
                 lockNow = true;
                 DeferLookups(s, client.ServiceId, client.ClientId, row.Secrets, secrets, (secretId, value));

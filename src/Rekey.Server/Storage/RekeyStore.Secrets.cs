@@ -40,13 +40,13 @@ internal sealed partial class RekeyStore
             var value = request.NewSecret ?? NewSecretFor(row.Settings.SecretFormat);
             var sealedSecret = _cipher.Seal(value, SecretCipher.AssociatedData(row.Client.ServiceId, clientId, secretId));
             var next = row.Secrets.Rotate(
-                new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
+                new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value, SecretPrefix), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
                 now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds, ClientAssertion.NeedsSecretValue(row.Client.Document));
             s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId,
                 nextNotice: Events.SecretNotices.NextSweep(next, row.Settings.Warnings, now)));
             DeferLookups(s, request.ServiceId, clientId, row.Secrets, next, (secretId, value));
             DeferAudit(s, change, request.ServiceId, clientId, secretId,
-                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(value)),
+                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(value, SecretPrefix)),
                     ("previousSecretId", row.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(row.Secrets.Current?.SecretId ?? 0)?.ValidUntil)),
                 eventWanted: row.Settings.HasWebhooks);
             return new SecretRotation(clientId, secretId, old, value);

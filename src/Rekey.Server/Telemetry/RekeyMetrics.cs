@@ -42,6 +42,35 @@ internal static class RekeyMetrics
     private static readonly Counter<long> SecretNotices = Meter.CreateCounter<long>("rekey.events.secret_notices", "{event}",
         "Secret notices the expiry sweep gave (client.secret.expiring, expired, grace_ended), by type.");
 
+    private static readonly Counter<long> LeakReports = Meter.CreateCounter<long>("rekey.leaks.reported", "{value}",
+        "Values reported leaked, by reporter (api, github) and outcome: matched (a live secret, the leak response applied), unmatched, or replayed (a signed report seen before).");
+
+    /// <summary>Counts the values of one report by what they turned out to be; never the values.</summary>
+    public static void LeaksReported(string reporter, int matched, int unmatched, bool replayed)
+    {
+        if (!LeakReports.Enabled)
+        {
+            return;
+        }
+
+        var tag = new KeyValuePair<string, object?>("rekey.leak.reporter", reporter);
+        if (replayed)
+        {
+            LeakReports.Add(matched + unmatched, tag, new KeyValuePair<string, object?>("rekey.outcome", "replayed"));
+            return;
+        }
+
+        if (matched > 0)
+        {
+            LeakReports.Add(matched, tag, new KeyValuePair<string, object?>("rekey.outcome", "matched"));
+        }
+
+        if (unmatched > 0)
+        {
+            LeakReports.Add(unmatched, tag, new KeyValuePair<string, object?>("rekey.outcome", "unmatched"));
+        }
+    }
+
     public static void WebhookAttempted(string outcome, TimeSpan elapsed)
     {
         if (WebhookAttempts.Enabled)

@@ -105,6 +105,9 @@ public abstract class LeakReportSuite(TestStore classStore) : SecuritySuite
         var regex = new Regex(IdentifiableSecret.ExactPattern());
 
         var (clientId, created) = await admin.CreateClientAsync(sid);
+
+        // The hint of an identifiable secret is its prefix and the four characters after it: "rks_" alone tells nothing.
+        Assert.Equal(created[..8], Sec.Text((await admin.ListSecretsAsync(sid, clientId))[0], "hint"));
         var refreshed = await admin.RefreshSecretAsync(sid, clientId);
         var chosen = await admin.UpdateSecretAsync(sid, clientId, "my-own_choice");
         var (_, other) = await admin.CreateClientAsync(plain);
@@ -116,6 +119,7 @@ public abstract class LeakReportSuite(TestStore classStore) : SecuritySuite
             Assert.Null(ClientSecretRules.Check(s));
         });
         Assert.Equal("my-own_choice", chosen);
+
         Assert.Equal(86, other.Length);
         Assert.False(IdentifiableSecret.IsValid(other));
 
