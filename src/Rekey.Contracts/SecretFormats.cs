@@ -11,6 +11,9 @@ public static class SecretFormats
     /// <summary>A prefix, 43 base62 characters (256 bits) and a 6-character CRC32 checksum: see <see cref="IdentifiableSecret"/>.</summary>
     public const string Identifiable = "IDENTIFIABLE";
 
+    /// <summary>The format of a service that names none.</summary>
+    public const string Default = Authlete;
+
     /// <summary>Every format, the default first.</summary>
     public static IReadOnlyList<string> All { get; } = [Authlete, Identifiable];
 }
@@ -29,6 +32,9 @@ public static class LeakResponses
 
     /// <summary>Nothing changes but the audit trail and the <c>client.secret.leaked</c> event.</summary>
     public const string Notify = "NOTIFY";
+
+    /// <summary>The response of a service that names none.</summary>
+    public const string Default = Revoke;
 
     /// <summary>Every response, the default first.</summary>
     public static IReadOnlyList<string> All { get; } = [Revoke, Lock, Notify];

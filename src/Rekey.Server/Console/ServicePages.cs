@@ -70,7 +70,7 @@ internal static class ServicePages
         return Results.RazorSlice<Slices.ServiceSettings, ServiceSettingsModel>(new ServiceSettingsModel(layout, service, await keys.DescribeAsync(sid, ct),
             string.Join(", ", warnings.Select(w => w.ToString(CultureInfo.InvariantCulture))),
             string.Join(' ', (service.SupportedScopes ?? []).Select(s => s.Name)),
-            service.ClientSecretFormat ?? SecretFormats.Authlete, service.LeakResponse ?? LeakResponses.Revoke), status);
+            service.ClientSecretFormat ?? SecretFormats.Default, service.LeakResponse ?? LeakResponses.Default), status);
     }
 
     /// <summary>
@@ -133,8 +133,8 @@ internal static class ServicePages
 
         // A choice is written when it differs from what is in effect, so that saving leaves an absent default absent;
         // any other value, forged or not, goes to ServiceRules and is refused there (A110209, A110210).
-        Choose(document, "clientSecretFormat", form["clientSecretFormat"].ToString().Trim(), SecretFormats.Authlete);
-        Choose(document, "leakResponse", form["leakResponse"].ToString().Trim(), LeakResponses.Revoke);
+        Choose(document, "clientSecretFormat", form["clientSecretFormat"].ToString().Trim(), SecretFormats.Default);
+        Choose(document, "leakResponse", form["leakResponse"].ToString().Trim(), LeakResponses.Default);
 
         var scopes = form["supportedScopes"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         document["supportedScopes"] = new JsonArray([.. scopes.Distinct(StringComparer.Ordinal).Select(s => (JsonNode)new JsonObject { ["name"] = s })]);

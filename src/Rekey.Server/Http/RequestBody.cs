@@ -31,7 +31,7 @@ internal static class RequestBody
         }
 
         var mediaType = MediaType(request.ContentType);
-        var isJson = mediaType is "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
+        var isJson = IsJson(mediaType);
         var isForm = mediaType is "application/x-www-form-urlencoded";
         if (mediaType.Length > 0 && !isJson && !isForm)
         {
@@ -70,6 +70,11 @@ internal static class RequestBody
             return RuleViolation.Of(ResultCodes.InvalidPropertyType, path);
         }
     }
+
+    /// <summary>Is the media type of <paramref name="contentType"/> JSON (<c>application/json</c> or <c>…+json</c>)?</summary>
+    public static bool IsJsonContentType(string? contentType) => IsJson(MediaType(contentType));
+
+    private static bool IsJson(string mediaType) => mediaType is "application/json" || mediaType.EndsWith("+json", StringComparison.Ordinal);
 
     private static string MediaType(string? contentType)
     {

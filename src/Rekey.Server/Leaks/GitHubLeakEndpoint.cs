@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 using Rekey.Contracts;
 using Rekey.Server.Auth;
 using Rekey.Server.Hosting;
@@ -58,7 +57,7 @@ internal static class GitHubLeakEndpoint
             return AuthleteResults.Error(ResultCodes.GitHubSignatureInvalid);
         }
 
-        if (http.Request.ContentType is { } contentType && !(MediaTypeHeaderValue.TryParse(contentType, out var media) && IsJson(media)))
+        if (http.Request.ContentType is { } contentType && !RequestBody.IsJsonContentType(contentType))
         {
             return AuthleteResults.Error(ResultCodes.UnsupportedContentType, UntrustedText.Printable(contentType, 100));
         }
@@ -68,34 +67,23 @@ internal static class GitHubLeakEndpoint
             return AuthleteResults.Error(ResultCodes.GitHubReportMalformed, settings.MaxMatches);
         }
 
-        // A value that breaks Authlete's rules cannot be a client secret: a false positive without a lookup.
-        var candidates = reported.Select((m, i) => (Index: i, Match: m)).Where(x => ClientSecretRules.Check(x.Match.Token) is null).ToList();
         var change = new ChangeContext(AuditActions.SecretLeak, time.GetUtcNow().ToUnixTimeMilliseconds(), Caller.GitHubKind, null,
             http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
-        var batch = new LeakBatch(null, [.. candidates.Select(x => new LeakItem(x.Match.Token!, x.Match.Url, x.Match.Source))], SHA256.HashData(body));
+        var batch = new LeakBatch(null, [.. reported.Select(m => new LeakItem(m.Token!, m.Url, m.Source))], SHA256.HashData(body));
         var result = await store.ReportLeaksAsync(batch, change, ct);
 
-        var positive = new bool[reported.Count];
-        for (var i = 0; i < candidates.Count; i++)
-        {
-            positive[candidates[i].Index] = result.Found[i];
-        }
-
-        LeakApi.LogMatches(logger, result.Matches, "GitHub", item => candidates[item].Match.Url);
-
-        Log.LeakReportReceived(logger, "GitHub", reported.Count, positive.Count(p => p), result.Replayed ? " (a replay: nothing was done again)" : "");
-        Telemetry.RekeyMetrics.LeaksReported("github", positive.Count(p => p), positive.Count(p => !p), result.Replayed);
+        var matched = result.Found.Count(f => f);
+        LeakApi.LogMatches(logger, result.Matches, "GitHub", item => reported[item].Url);
+        Log.LeakReportReceived(logger, "GitHub", reported.Count, matched, result.Replayed ? " (a replay: nothing was done again)" : "");
+        Telemetry.RekeyMetrics.LeaksReported("github", matched, reported.Count - matched, result.Replayed);
         var feedback = reported.Select((m, i) => new GitHubLeakFeedback
         {
             TokenRaw = m.Token!,
             TokenType = m.Type ?? LeakApi.GitHubTokenType,
-            Label = positive[i] ? "true_positive" : "false_positive",
+            Label = result.Found[i] ? "true_positive" : "false_positive",
         }).ToList();
         return Results.Json(feedback, WireJson.Context.ListGitHubLeakFeedback);
     }
-
-    private static bool IsJson(MediaTypeHeaderValue? media) =>
-        media?.MediaType.Value is { } type && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>GitHub's report: a JSON array of 1 to <paramref name="max"/> objects, each with a string <c>token</c>; or null.</summary>
     private static List<GitHubLeakMatch>? Parse(byte[] body, int max)

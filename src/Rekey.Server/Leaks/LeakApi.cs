@@ -105,7 +105,7 @@ internal static class LeakApi
             : RuleViolation.Of(ResultCodes.InvalidLeakUrl, LeakItem.MaxUrlLength);
     }
 
-    public static SecretLeakMatch Present(LeakMatch m) => new()
+    private static SecretLeakMatch Present(LeakMatch m) => new()
     {
         ServiceId = m.ServiceId,
         ClientId = m.ClientId,

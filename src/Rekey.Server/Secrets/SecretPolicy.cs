@@ -33,7 +33,7 @@ internal static class SecretPolicy
     /// deployment's <paramref name="identifiablePrefix"/>, the prefix and the first four characters after it (the prefix
     /// alone would tell every secret of the deployment apart from none).
     /// </summary>
-    public static string? Hint(string secret, string identifiablePrefix = Contracts.IdentifiableSecret.DefaultPrefix) =>
+    public static string? Hint(string secret, string identifiablePrefix) =>
         secret.Length < HintMinLength ? null
         : Contracts.IdentifiableSecret.IsValid(secret, identifiablePrefix) ? secret[..(identifiablePrefix.Length + 4)]
         : secret[..4];

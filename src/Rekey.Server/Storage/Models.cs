@@ -31,7 +31,7 @@ internal sealed record ServiceSettings(long GracePeriodSeconds, long SecretLifet
 {
     public IReadOnlyList<long> Warnings => Events.SecretNotices.Decode(ExpiryWarnings);
 
-    public string EffectiveLeakResponse => LeakResponse ?? Contracts.LeakResponses.Revoke;
+    public string EffectiveLeakResponse => LeakResponse ?? Contracts.LeakResponses.Default;
 }
 
 /// <summary>A validated service document to store, and the settings the store acts on.</summary>

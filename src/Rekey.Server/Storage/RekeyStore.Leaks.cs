@@ -50,6 +50,12 @@ internal sealed partial class RekeyStore
             var hits = new List<(int Item, long ServiceId, long ClientId, long SecretId)>();
             for (var i = 0; i < batch.Items.Count; i++)
             {
+                // A value that breaks Authlete's rules cannot be a client secret: no lookup.
+                if (ClientSecretRules.Check(batch.Items[i].Value) is not null)
+                {
+                    continue;
+                }
+
                 var digest = _cipher.LookupDigest(batch.Items[i].Value);
                 var rows = await s.QueryAsync(new Sql(_sql.LookupsByDigest, SqlArg.Bytes("d", digest), SqlArg.Long("s", batch.ServiceId)),
                     r => (ServiceId: r.GetInt64(0), ClientId: r.GetInt64(1), SecretId: r.GetInt64(2)), ct);
@@ -120,6 +126,7 @@ internal sealed partial class RekeyStore
         var response = row.Settings.EffectiveLeakResponse;
         var secrets = row.Secrets;
         long? replacement = null;
+        string? replacementValue = null;
         var lockNow = false;
         if (response == LeakResponses.Revoke)
         {
@@ -127,24 +134,18 @@ internal sealed partial class RekeyStore
             {
                 // The current secret: replaced by a generated one nobody has been given, with no grace period; the
                 // client stays locked until an operator unlocks it (and hands out a new secret by refresh or update).
-                var secretId = secrets.NewSecretId();
-                var value = NewSecretFor(row.Settings.SecretFormat);
-                var sealedSecret = _cipher.Seal(value, SecretCipher.AssociatedData(client.ServiceId, client.ClientId, secretId));
-                secrets = secrets.Rotate(new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value, SecretPrefix), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)), now, 0);
+                replacementValue = NewSecretFor(row.Settings.SecretFormat);
+                (var secretId, _, secrets) = WithNewSecret(row, replacementValue, now, graceSeconds: 0);
                 replacement = secretId;
                 lockNow = true;
-                DeferLookups(s, client.ServiceId, client.ClientId, row.Secrets, secrets, (secretId, value));
             }
 
             foreach (var (_, entry) in confirmed.Where(c => c.Entry.State == SecretPolicy.StatePrevious))
             {
-                if (secrets.Revoke(entry.SecretId, client.ClientId, now).IsOk(out var revoked, out _))
-                {
-                    DeferLookups(s, client.ServiceId, client.ClientId, secrets, revoked, null);
-                    secrets = revoked;
-                }
+                secrets = secrets.Revoke(entry.SecretId, client.ClientId, now).Value ?? secrets;
             }
 
+            DeferLookups(s, client.ServiceId, client.ClientId, row.Secrets, secrets, replacement is { } id ? (id, replacementValue!) : null);
             s.Defer(StoreSecrets(client.ClientId, secrets, touchedAt: replacement is null ? null : now, previousKeyId: row.Secrets.CurrentKeyId,
                 nextNotice: replacement is null ? null : SecretNotices.NextSweep(secrets, row.Settings.Warnings, now)));
         }

@@ -22,6 +22,21 @@ internal sealed partial class RekeyStore
         null => new(_sql.UpdateSecrets, SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId), SqlArg.Long("c", clientId)),
     };
 
+    /// <summary>
+    /// The client's secrets with <paramref name="value"/> as the new current secret, sealed for the client, and the one it
+    /// replaces kept for <paramref name="graceSeconds"/>: what an update, a refresh and a leak's replacement all do. Pure:
+    /// the caller writes the set (<see cref="StoreSecrets"/>) and its lookup rows (<see cref="DeferLookups"/>).
+    /// </summary>
+    private (long SecretId, string? Hint, SecretSet Next) WithNewSecret(ClientRow row, string value, long now, long graceSeconds)
+    {
+        var secretId = row.Secrets.NewSecretId();
+        var sealedSecret = _cipher.Seal(value, SecretCipher.AssociatedData(row.Client.ServiceId, row.Client.ClientId, secretId));
+        var hint = SecretPolicy.Hint(value, SecretPrefix);
+        var next = row.Secrets.Rotate(new NewSecret(secretId, sealedSecret, hint, SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
+            now, graceSeconds, ClientAssertion.NeedsSecretValue(row.Client.Document));
+        return (secretId, hint, next);
+    }
+
     public Task<Outcome<SecretRotation>> RotateSecretAsync(SecretRotationRequest request, ChangeContext change, CancellationToken ct) =>
         WriteUnitAsync<Outcome<SecretRotation>>(async (s, ct) =>
         {
@@ -36,17 +51,13 @@ internal sealed partial class RekeyStore
             var now = change.At;
             var clientId = row.Client.ClientId;
             var old = await OpenCurrentAsync(s, row, ct);
-            var secretId = row.Secrets.NewSecretId();
             var value = request.NewSecret ?? NewSecretFor(row.Settings.SecretFormat);
-            var sealedSecret = _cipher.Seal(value, SecretCipher.AssociatedData(row.Client.ServiceId, clientId, secretId));
-            var next = row.Secrets.Rotate(
-                new NewSecret(secretId, sealedSecret, SecretPolicy.Hint(value, SecretPrefix), SecretPolicy.ExpiresAt(now, row.Settings.SecretLifetimeSeconds)),
-                now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds, ClientAssertion.NeedsSecretValue(row.Client.Document));
+            var (secretId, hint, next) = WithNewSecret(row, value, now, request.GracePeriodSeconds ?? row.Settings.GracePeriodSeconds);
             s.Defer(StoreSecrets(clientId, next, touchedAt: now, previousKeyId: row.Secrets.CurrentKeyId,
                 nextNotice: Events.SecretNotices.NextSweep(next, row.Settings.Warnings, now)));
             DeferLookups(s, request.ServiceId, clientId, row.Secrets, next, (secretId, value));
             DeferAudit(s, change, request.ServiceId, clientId, secretId,
-                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", SecretPolicy.Hint(value, SecretPrefix)),
+                eventData: Events.ChangeEvents.Data(("clientIdAlias", row.Client.Alias), ("secretHint", hint),
                     ("previousSecretId", row.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(row.Secrets.Current?.SecretId ?? 0)?.ValidUntil)),
                 eventWanted: row.Settings.HasWebhooks);
             return new SecretRotation(clientId, secretId, old, value);
