@@ -451,6 +451,32 @@ public abstract class LeakReportSuite(TestStore classStore) : SecuritySuite
     }
 
     [Fact]
+    public async Task an_oversized_or_non_json_github_report_is_refused_and_changes_nothing()
+    {
+        var (host, admin) = await StartWithGitHubAsync(new Dictionary<string, string?> { ["Rekey:Leaks:GitHub:MaxMatches"] = "1" });
+        var sid = await admin.CreateServiceAsync();
+        var (clientId, secret) = await admin.CreateClientAsync(sid);
+
+        // Over 4096 bytes per allowed match: refused before the signature is even looked at.
+        var (tooLarge, tooLargeText) = await PostGitHubAsync(host, Encoding.UTF8.GetBytes(new string(' ', 5000)), keyId: null);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge);
+        Assert.Equal("A000207", Sec.Code(JsonNode.Parse(tooLargeText)!.AsObject()));
+
+        // Correctly signed, but not JSON by its content type.
+        var batch = GitHubBatch(secret);
+        using var http = host.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/leaks/github") { Content = new ByteArrayContent(batch) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+        request.Headers.Add("Github-Public-Key-Identifier", KeyId);
+        request.Headers.Add("Github-Public-Key-Signature", Sign(GitHubKey, batch));
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+
+        Assert.True(await host.VerifiesAsync(sid, clientId, secret));
+        Assert.False(await LockedAsync(admin, sid, clientId));
+    }
+
+    [Fact]
     public async Task without_configured_keys_the_github_endpoint_is_off()
     {
         var host = await StartAsync(classStore);
