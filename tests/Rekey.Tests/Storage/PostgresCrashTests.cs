@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Rekey.Tests.Security;
 using Xunit.Abstractions;
 
 namespace Rekey.Tests.Storage;
@@ -217,6 +218,64 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         }
 
         Assert.DoesNotContain(rig.Nodes.SelectMany(n => n.Logs.Lines), l => l.Contains("crash-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task a_crash_during_leak_reports_leaves_every_client_either_wholly_acted_on_or_untouched()
+    {
+        var cluster = own.Cluster;
+        const int clients = 120;
+        await using var rig = await PostgresRig.StartAsync(cluster, nodes: 2, clients: clients);
+        var answers = new ConcurrentDictionary<int, (HttpStatusCode Status, string? Code)>();
+        var next = -1;
+        var load = Enumerable.Range(0, 8).Select(caller => Task.Run(async () =>
+        {
+            // One report per client, each through either node; a refused one (the database is down) is not retried.
+            for (int i; (i = Interlocked.Increment(ref next)) < clients;)
+            {
+                using var content = Wire.Json(new JsonObject { ["clientSecret"] = rig.Clients[i].Secret }.ToJsonString());
+                using var response = await rig.Admins[i % 2].PostAsync($"/api/{rig.ServiceId}/client/secret/leak", content);
+                var body = JsonNode.Parse(await response.Content.ReadAsStringAsync()) as JsonObject;
+                answers[i] = (response.StatusCode, body?["resultCode"]?.GetValue<string>());
+            }
+        })).ToList();
+
+        await Waits.UntilAsync(() => answers.Count >= clients / 4, "a quarter of the reports answered before the crash");
+        await cluster.CrashAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await cluster.StartAsync();
+        await Task.WhenAll(load);
+
+        var unexpected = answers.Where(a => a.Value.Code is not ("A152001" or "A000102" or "A000104")).ToList();
+        Assert.True(unexpected.Count == 0, string.Join("\n", unexpected.Take(5).Select(a => $"{(int)a.Value.Status} {a.Value.Code}")));
+        Assert.Contains(answers.Values, a => a.Code == "A152001");
+        output.WriteLine($"{clients} reports: {answers.Values.Count(a => a.Code == "A152001")} acted on, {answers.Values.Count(a => a.Code == "A000102")} nothing changed, "
+            + $"{answers.Values.Count(a => a.Code == "A000104")} outcome unknown");
+
+        for (var i = 0; i < clients; i++)
+        {
+            var client = rig.Clients[i];
+            var acted = await PostgresMultiNodeTests.CountAsync(rig.Store,
+                "SELECT COUNT(*) FROM audit_events WHERE client_id = @c AND action = 'client.secret.leak' AND outcome = 'success'", client.ClientId) == 1;
+            var locked = (await rig.Admin.SendForReplyAsync(HttpMethod.Get, $"/api/{rig.ServiceId}/client/get/{client.ClientId}")).Json["locked"]!.GetValue<bool>();
+            var secrets = await rig.Admin.ListSecretsAsync(rig.ServiceId, client.ClientId);
+            var live = secrets.Where(e => e!["status"]!.GetValue<string>() != "revoked").Select(e => e!["secretId"]!.GetValue<long>()).Order().ToList();
+            var lookups = await PostgresMultiNodeTests.CountAsync(rig.Store, "SELECT COUNT(*) FROM secret_lookups WHERE client_id = @c", client.ClientId);
+
+            // All of the report or none of it: the audit event, the lock, the replacement and the lookup rows together.
+            Assert.Equal(acted, locked);
+            Assert.Equal(acted ? 2 : 1, secrets.Count);
+            Assert.Equal(live.Count, lookups);
+            Assert.Equal(!acted, await rig.Host.VerifiesAsync(rig.ServiceId, client.ClientId, client.Secret));
+            if (answers[i].Code == "A152001")
+            {
+                Assert.True(acted, $"client {i}: acknowledged, but not acted on");
+            }
+            else if (answers[i].Code == "A000102")
+            {
+                Assert.False(acted, $"client {i}: answered 'nothing changed', but acted on");
+            }
+        }
     }
 
     private void AssertHistory(string initial, string final, long committedUpdates, IReadOnlyList<Answer> answers)
