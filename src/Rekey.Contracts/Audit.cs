@@ -9,10 +9,15 @@ public sealed record AuditEvent
     /// <summary>When, epoch milliseconds.</summary>
     public long OccurredAt { get; init; }
 
-    /// <summary><c>organisation</c> (admin token), <c>service</c> (API token), <c>system</c> (the server itself) or <c>github</c> (a signed secret-scanning report).</summary>
+    /// <summary>
+    /// <c>organisation</c> (admin token), <c>service</c> (API token), <c>system</c> (the server itself), <c>github</c> (a signed
+    /// secret-scanning report), <c>initial_access_token</c> (a dynamic registration with one: its ID in
+    /// <see cref="ActorTokenId"/>), <c>anonymous</c> (a registration at a service whose policy is OPEN) or
+    /// <c>registered_client</c> (a client managing its own registration with its registration access token, RFC 7592).
+    /// </summary>
     public required string ActorKind { get; init; }
 
-    /// <summary>The API token's ID (absent for the organisation token). Never the token.</summary>
+    /// <summary>The API token's ID (absent for the organisation token), or the initial access token's. Never the token.</summary>
     public long? ActorTokenId { get; init; }
 
     /// <summary>The caller's IP address as the server saw it.</summary>
@@ -70,6 +75,8 @@ public static class AuditActions
     public const string SigningKeyRotate = "signing_key.rotate";
     public const string ApiTokenCreate = "apitoken.create";
     public const string ApiTokenDelete = "apitoken.delete";
+    public const string InitialAccessTokenCreate = "registration.token.create";
+    public const string InitialAccessTokenDelete = "registration.token.delete";
     public const string WebhookCreate = "webhook.create";
     public const string WebhookUpdate = "webhook.update";
     public const string WebhookDelete = "webhook.delete";
@@ -84,6 +91,7 @@ public static class AuditActions
     [
         ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
         SecretUpdate, SecretRefresh, SecretRevoke, SecretLeak, KeyRotate, KeyReencrypt, KeyRewrap, MasterKeyRetire, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
+        InitialAccessTokenCreate, InitialAccessTokenDelete,
         WebhookCreate, WebhookUpdate, WebhookDelete, WebhookTest, WebhookSecretRotate, WebhookRedeliver, WebhookDisable,
     ];
 }

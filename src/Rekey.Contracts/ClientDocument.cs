@@ -64,7 +64,7 @@ public sealed record ClientDocument
     /// <summary>Whether the client is locked (changed through the lock-flag endpoint).</summary>
     public bool? Locked { get; init; }
 
-    /// <summary>Read-only in Authlete; accepted and ignored.</summary>
+    /// <summary>Read-only: true for a client registered through dynamic client registration (RFC 7591), absent otherwise.</summary>
     public bool? DynamicallyRegistered { get; init; }
 
     /// <summary>Read-only in Authlete; accepted and ignored.</summary>

@@ -122,6 +122,10 @@ public sealed record AuthorizationServerMetadata
     [JsonPropertyName("introspection_endpoint_auth_signing_alg_values_supported")]
     public IReadOnlyList<string>? IntrospectionEndpointAuthSigningAlgValuesSupported { get; init; }
 
+    /// <summary>RFC 8414 §2 / RFC 7591 §3: where clients register, when the service's clientRegistrationPolicy is not CLOSED.</summary>
+    [JsonPropertyName("registration_endpoint")]
+    public string? RegistrationEndpoint { get; init; }
+
     [JsonPropertyName("access_token_signing_alg_values_supported")]
     public IReadOnlyList<string> AccessTokenSigningAlgValuesSupported { get; init; } = [];
 #pragma warning restore CS1591

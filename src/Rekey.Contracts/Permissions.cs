@@ -20,6 +20,13 @@ public static class Permissions
     /// with <see cref="ClientSecretWrite"/> may report too, and is told what was done.
     /// </summary>
     public const string ClientSecretLeak = "client.secret.leak";
+    /// <summary>
+    /// Dynamic client registration on behalf of registering clients: Authlete's <c>/client/registration</c> APIs (which
+    /// create, read, update and delete clients and return their secrets and registration access tokens) and the service's
+    /// initial access tokens (create, list, revoke).
+    /// </summary>
+    public const string ClientRegistration = "client.registration";
+
     /// <summary>Read the service's audit trail.</summary>
     public const string AuditRead = "audit.read";
     /// <summary>Read the service's webhooks and their delivery logs.</summary>
@@ -31,5 +38,5 @@ public static class Permissions
 
     /// <summary>Every permission an API token may be given.</summary>
     public static IReadOnlyList<string> Grantable { get; } =
-        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, ClientSecretLeak, AuditRead, WebhookRead, WebhookWrite];
+        [ServiceRead, ServiceWrite, ClientRead, ClientWrite, ClientSecretRead, ClientSecretWrite, ClientSecretLeak, ClientRegistration, AuditRead, WebhookRead, WebhookWrite];
 }

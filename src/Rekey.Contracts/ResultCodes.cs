@@ -83,6 +83,11 @@ public static class ResultCodes
     public static readonly ResultCode InvalidSecretFormatSetting = new("A110209", 400, "'clientSecretFormat' must be one of: {0}.");
     /// <summary>A bad 'leakResponse' setting.</summary>
     public static readonly ResultCode InvalidLeakResponseSetting = new("A110210", 400, "'leakResponse' must be one of: {0}.");
+    /// <summary>A bad 'clientRegistrationPolicy' setting.</summary>
+    public static readonly ResultCode InvalidRegistrationPolicySetting = new("A110211", 400, "'clientRegistrationPolicy' must be one of: {0}.");
+    /// <summary>'dynamicRegistrationSupported' and 'clientRegistrationPolicy' given together and saying different things.</summary>
+    public static readonly ResultCode RegistrationSettingsContradict = new("A110212", 400,
+        "'dynamicRegistrationSupported' is {0} but 'clientRegistrationPolicy' is {1}; give one of them, or both in agreement (CLOSED = false).");
 
     /// <summary>supportedScopes rule (RFC 6749 §3.3 scope-token).</summary>
     public static readonly ResultCode InvalidScopeName = new("A110205", 400, "'supportedScopes[{0}].name' must be 1 to 128 characters of RFC 6749 scope-token characters.");
@@ -215,6 +220,50 @@ public static class ResultCodes
     public static readonly ResultCode GitHubReportMalformed = new("A154202", 400, "The report must be a JSON array of 1 to {0} objects with a string 'token'.");
     /// <summary>No public keys are configured: the endpoint is off.</summary>
     public static readonly ResultCode GitHubReportsOff = new("A154203", 404, "GitHub secret-scanning reports are not enabled on this server (Rekey:Leaks:GitHub:PublicKeys).");
+
+    // ---- 155–157: initial access tokens of dynamic client registration (Rekey extension) -------------
+    /// <summary>A bad 'expiresIn' of an initial access token.</summary>
+    public static readonly ResultCode InitialAccessTokenInvalidExpiry = new("A155201", 400, "'expiresIn' must be an integer between 1 and {0} seconds.");
+    /// <summary>A bad 'description' of an initial access token.</summary>
+    public static readonly ResultCode InitialAccessTokenInvalidDescription = new("A155202", 400, "'description' must be at most {0} characters without control characters.");
+    /// <summary>A registration's initial access token is missing, unknown, expired, revoked or used up (RFC 6750 invalid_token at the endpoint).</summary>
+    public static readonly ResultCode InitialAccessTokenInvalid = new("A158201", 401, "The initial access token is not valid for the service {0} (missing, unknown, expired, revoked or used up).");
+    /// <summary>No such initial access token in the service.</summary>
+    public static readonly ResultCode InitialAccessTokenNotFound = new("A157201", 404, "The initial access token '{0}' was not found in the service {1}.");
+
+    // ---- 202, 213, 216, 217: Authlete's dynamic client registration API -------------------------------
+    /// <summary>A client registered (action CREATED).</summary>
+    public static readonly ResultCode RegistrationCreated = new("A202001", 200, "The client was created with id {0}.");
+    /// <summary>The client's metadata broke a rule (action BAD_REQUEST; the RFC 7591 error is in responseContent).</summary>
+    public static readonly ResultCode RegistrationMetadataInvalid = new("A202301", 200, "The client metadata is not acceptable: {0}");
+    /// <summary>A redirect URI that is not absolute or has a fragment (RFC 7591 invalid_redirect_uri).</summary>
+    public static readonly ResultCode RegistrationRedirectUriInvalid = new("A202303", 200, "The redirect URIs are not acceptable: {0}");
+    /// <summary>A software statement, which Rekey does not accept (RFC 7591 unapproved_software_statement).</summary>
+    public static readonly ResultCode RegistrationSoftwareStatementRefused = new("A202304", 200, "Software statements are not accepted by this server; register without one.");
+    /// <summary>The service does not allow dynamic registration (action BAD_REQUEST).</summary>
+    public static readonly ResultCode RegistrationClosed = new("A202302", 200, "Dynamic client registration is not enabled for the service {0} (clientRegistrationPolicy = CLOSED).");
+    /// <summary>The registration could not be processed (action INTERNAL_SERVER_ERROR).</summary>
+    public static readonly ResultCode RegistrationServerError = new("A202101", 200, "The registration request could not be processed (request ID = {0}).");
+    /// <summary>A registered client's metadata updated (action UPDATED).</summary>
+    public static readonly ResultCode RegistrationUpdated = new("A213001", 200, "The client has been updated.");
+    /// <summary>The registration access token does not belong to the client, or the client does not exist (action UNAUTHORIZED, or BAD_REQUEST without unauthorizedOnClientConfigSupported).</summary>
+    public static readonly ResultCode RegistrationUpdateUnauthorized = new("A213301", 200, "The registration access token is not valid for the client '{0}'.");
+    /// <summary>An update whose client_id or client_secret is not the client's (RFC 7592 §2.2; action BAD_REQUEST).</summary>
+    public static readonly ResultCode RegistrationUpdateMismatch = new("A213302", 200, "'{0}' in the update must be the client's current one.");
+    /// <summary>The update could not be processed (action INTERNAL_SERVER_ERROR).</summary>
+    public static readonly ResultCode RegistrationUpdateServerError = new("A213101", 200, "The update request could not be processed (request ID = {0}).");
+    /// <summary>The delete could not be processed (action INTERNAL_SERVER_ERROR).</summary>
+    public static readonly ResultCode RegistrationDeleteServerError = new("A216101", 200, "The delete request could not be processed (request ID = {0}).");
+    /// <summary>The read could not be processed (action INTERNAL_SERVER_ERROR).</summary>
+    public static readonly ResultCode RegistrationReadServerError = new("A217101", 200, "The read request could not be processed (request ID = {0}).");
+    /// <summary>A registered client deleted (action DELETED).</summary>
+    public static readonly ResultCode RegistrationDeleted = new("A216001", 200, "The client has been deleted.");
+    /// <summary>Delete with a registration access token that is not the client's.</summary>
+    public static readonly ResultCode RegistrationDeleteUnauthorized = new("A216301", 200, "The registration access token is not valid for the client '{0}'.");
+    /// <summary>A registered client's information returned (action OK).</summary>
+    public static readonly ResultCode RegistrationRead = new("A217001", 200, "The client information has been returned.");
+    /// <summary>Get with a registration access token that is not the client's.</summary>
+    public static readonly ResultCode RegistrationReadUnauthorized = new("A217301", 200, "The registration access token is not valid for the client '{0}'.");
 
     // ---- 170: audit (Rekey extension) --------------------------------------------------------------
     /// <summary>Unknown action name in the audit filter.</summary>

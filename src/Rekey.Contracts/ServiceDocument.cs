@@ -73,6 +73,36 @@ public sealed record ServiceDocument
     /// </summary>
     public string? LeakResponse { get; init; }
 
+    /// <summary>
+    /// Authlete's switch for dynamic client registration (RFC 7591). In Rekey it follows
+    /// <see cref="ClientRegistrationPolicy"/>: false when that is <c>CLOSED</c>, true otherwise. Set on its own, true opens
+    /// registration with initial access tokens and false closes it.
+    /// </summary>
+    public bool? DynamicRegistrationSupported { get; init; }
+
+    /// <summary>
+    /// Rekey extension: who may register clients at <c>/oauth2/{serviceId}/register</c> — <c>CLOSED</c> (absent: nobody),
+    /// <c>OPEN</c> (anyone, rate limited) or <c>INITIAL_ACCESS_TOKEN</c> (a token created through /api); see
+    /// <see cref="ClientRegistrationPolicies"/> and docs/oauth.md.
+    /// </summary>
+    public string? ClientRegistrationPolicy { get; init; }
+
+    /// <summary>
+    /// Authlete's registration endpoint of the authorization server in front of Rekey: Authlete's registration API builds
+    /// <c>registration_client_uri</c> from it (or from <see cref="RegistrationManagementEndpoint"/>) as
+    /// <c>{endpoint}/{clientId}</c>. Absent: Rekey's own <c>/oauth2/{serviceId}/register</c>.
+    /// </summary>
+    public string? RegistrationEndpoint { get; init; }
+
+    /// <summary>Authlete's base of the client configuration endpoint, when it differs from <see cref="RegistrationEndpoint"/>.</summary>
+    public string? RegistrationManagementEndpoint { get; init; }
+
+    /// <summary>
+    /// Authlete's flag: whether the registration API answers a bad registration access token with the action
+    /// <c>UNAUTHORIZED</c> (RFC 7592's 401) rather than <c>BAD_REQUEST</c>, for authorization servers whose library knows it.
+    /// </summary>
+    public bool? UnauthorizedOnClientConfigSupported { get; init; }
+
     /// <summary>Every other property, kept as sent.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Extra { get; set; }

@@ -14,6 +14,15 @@ internal sealed record Caller(string Kind, long? TokenId, long? ServiceId, IRead
     /// <summary>A signed GitHub secret-scanning report, in the audit events of what it caused.</summary>
     public const string GitHubKind = "github";
 
+    /// <summary>A dynamic registration allowed by an initial access token (its ID is the event's token ID).</summary>
+    public const string InitialAccessTokenKind = "initial_access_token";
+
+    /// <summary>A dynamic registration at a service open to anyone.</summary>
+    public const string AnonymousKind = "anonymous";
+
+    /// <summary>A registered client reading, updating or deleting its own registration with its registration access token.</summary>
+    public const string RegisteredClientKind = "registered_client";
+
     public static Caller Organisation { get; } = new(OrganisationKind, null, null, new HashSet<string>());
 
     public bool IsOrganisation => Kind == OrganisationKind;

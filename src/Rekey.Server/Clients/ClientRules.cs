@@ -20,13 +20,13 @@ internal static class ClientRules
     private static readonly HashSet<string> NotStored = new(StringComparer.Ordinal)
     {
         "number", "serviceNumber", "clientId", "clientSecret", "dynamicallyRegistered", "createdAt", "modifiedAt",
-        "derivedSectorIdentifier", "clientSecretExpiresAt", "clientIdAlias", "locked",
+        "derivedSectorIdentifier", "clientSecretExpiresAt", "clientIdAlias", "locked", "registrationAccessTokenHash",
     };
 
     private static readonly HashSet<string> SecretlessReadOnly = new(StringComparer.Ordinal)
     {
         "number", "serviceNumber", "clientId", "clientSecret", "dynamicallyRegistered", "createdAt", "modifiedAt", "derivedSectorIdentifier",
-        "clientSecretExpiresAt",
+        "clientSecretExpiresAt", "registrationAccessTokenHash",
     };
 
     /// <summary>
@@ -149,6 +149,7 @@ internal static class ClientRules
             ClientIdAlias = stored.Alias,
             Locked = stored.Locked,
             ClientSecretExpiresAt = stored.CurrentSecretExpiresAt,
+            DynamicallyRegistered = stored.DynamicallyRegistered ? true : null,
             CreatedAt = stored.CreatedAt,
             ModifiedAt = stored.ModifiedAt,
         };

@@ -128,4 +128,11 @@ internal static partial class Log
 
     [LoggerMessage(91, LogLevel.Information, "Lookup digests written for the current secrets of {Count} client(s) stored before leak lookups existed.")]
     public static partial void LookupsBackfilled(ILogger logger, int count);
+
+    /// <summary>Never a token: the client by ID, the actor by kind and the initial access token by ID.</summary>
+    [LoggerMessage(92, LogLevel.Information, "Client {ClientId} registered dynamically in service {ServiceId} by {ActorKind} {InitialAccessTokenId}.")]
+    public static partial void ClientRegistered(ILogger logger, long serviceId, long clientId, string actorKind, long? initialAccessTokenId);
+
+    [LoggerMessage(93, LogLevel.Information, "Dynamic registration in service {ServiceId} refused: {Reason}.")]
+    public static partial void RegistrationRefused(ILogger logger, long serviceId, string reason);
 }

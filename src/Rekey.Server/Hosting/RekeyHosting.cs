@@ -83,6 +83,7 @@ internal static class RekeyHosting
         services.AddSingleton<Introspector>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<Changes>();
+        services.AddSingleton<Registration.Registrar>();
         services.AddSingleton<Leaks.GitHubKeys>();
         services.AddSingleton<Console.ConsoleSessions>();
         AddHealth(services);
@@ -203,11 +204,13 @@ internal static class RekeyHosting
         api.MapApiTokens();
         api.MapWebhooks();
         api.MapLeaks();
+        Registration.RegistrationApi.MapRegistration(api);
         api.MapAudit();
         api.MapKeys();
         api.MapServiceDiscovery();
         api.MapAuthleteAuth();
         app.MapOAuth();
+        Registration.RegistrationEndpoint.MapRegistrationEndpoints(app);
         app.MapGitHubLeaks();
         app.MapConsole();
         app.MapRekeyTelemetry();

@@ -27,6 +27,7 @@ internal static class Discovery
         TokenEndpointAuthSigningAlgValuesSupported = ClientAssertion.Algorithms,
         IntrospectionEndpointAuthSigningAlgValuesSupported = ClientAssertion.Algorithms,
         AccessTokenSigningAlgValuesSupported = ["ES256"],
+        RegistrationEndpoint = Services.ServiceRules.RegistrationPolicyOf(service) == ClientRegistrationPolicies.Closed ? null : Registration.RegistrationEndpoint.Endpoint(issuer),
     };
 
     /// <summary>The service's JWK set: public keys only, those published now (<see cref="SigningKeys.PublishedAsync"/>).</summary>

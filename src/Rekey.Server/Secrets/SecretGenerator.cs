@@ -16,6 +16,12 @@ internal static class SecretGenerator
     /// <summary>A bearer token: a recognisable prefix and 32 random bytes.</summary>
     public static string NewAccessToken() => "rk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>A registration access token (RFC 7591 §3.2.1): 256 random bits, <c>rkr_</c> so that it is told apart from an API token.</summary>
+    public static string NewRegistrationAccessToken() => "rkr_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>An initial access token (RFC 7591 §3): 256 random bits, <c>rki_</c>.</summary>
+    public static string NewInitialAccessToken() => "rki_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+
     private const long MinId = 100_000_000_000;          // 12 digits
     private const long MaxIdExclusive = 1L << 53;        // JavaScript reads every ID exactly
 

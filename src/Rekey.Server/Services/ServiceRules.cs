@@ -21,11 +21,12 @@ internal static class ServiceRules
     /// and send the document back without them. So on update an absent (or null) extension property keeps its stored
     /// value, while every Authlete property is replaced as Authlete does; an explicit value, 0 included, changes it.
     /// </summary>
-    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime", "clientSecretExpiryWarnings", "clientSecretFormat", "leakResponse"];
+    public static readonly IReadOnlyList<string> ExtensionProperties = ["clientSecretGracePeriod", "clientSecretLifetime", "clientSecretExpiryWarnings", "clientSecretFormat", "leakResponse", "clientRegistrationPolicy"];
 
     /// <summary>Validates a caller's replacement of <paramref name="stored"/>, keeping the extension properties it leaves out.</summary>
     public static Outcome<ServiceContent> Prepare(JsonObject body, StoredService stored)
     {
+        var policyGiven = body[PolicyProperty] is not null;
         var merged = (JsonObject)body.DeepClone();
         var before = JsonNode.Parse(stored.Document) as JsonObject ?? [];
         foreach (var name in ExtensionProperties)
@@ -36,11 +37,16 @@ internal static class ServiceRules
             }
         }
 
-        return Prepare(merged);
+        return Prepare(merged, policyGiven, before[SupportedProperty]?.GetValueKind() == System.Text.Json.JsonValueKind.True);
     }
 
     /// <summary>Validates a caller's service document and returns the JSON to store.</summary>
-    public static Outcome<ServiceContent> Prepare(JsonObject body)
+    public static Outcome<ServiceContent> Prepare(JsonObject body) => Prepare(body, body[PolicyProperty] is not null, storedSupported: null);
+
+    private const string PolicyProperty = "clientRegistrationPolicy";
+    private const string SupportedProperty = "dynamicRegistrationSupported";
+
+    private static Outcome<ServiceContent> Prepare(JsonObject body, bool policyGiven, bool? storedSupported)
     {
         var normalized = DocumentNormalizer.Normalize(body, AuthleteEnums.ServiceProperties, ReadOnly);
         if (!normalized.IsOk(out var document, out var error))
@@ -111,9 +117,53 @@ internal static class ServiceRules
             return RuleViolation.Of(ResultCodes.InvalidLeakResponseSetting, string.Join(", ", LeakResponses.All));
         }
 
+        if (service.ClientRegistrationPolicy is { } policy && !ClientRegistrationPolicies.All.Contains(policy))
+        {
+            return RuleViolation.Of(ResultCodes.InvalidRegistrationPolicySetting, string.Join(", ", ClientRegistrationPolicies.All));
+        }
+
+        if (!RegistrationPolicy(service, policyGiven, storedSupported).IsOk(out var registration, out error))
+        {
+            return error;
+        }
+
+        document[PolicyProperty] = registration;
+        document[SupportedProperty] = registration != ClientRegistrationPolicies.Closed;
+
         return new ServiceContent(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0,
             Events.SecretNotices.Encode(service.ClientSecretExpiryWarnings), SecretFormat: service.ClientSecretFormat, LeakResponse: service.LeakResponse));
     }
+
+    /// <summary>
+    /// The registration policy to store, from the document's two ways of saying it: Rekey's <c>clientRegistrationPolicy</c>
+    /// (<paramref name="policyGiven"/>: the caller sent it, rather than an update keeping the stored one) and Authlete's
+    /// <c>dynamicRegistrationSupported</c>. The policy, when sent, wins over a flag sent back unchanged (a tool that read the
+    /// service, changed the policy and wrote it all back). An Authlete tool that knows only the flag opens registration
+    /// with it (with initial access tokens, the safe choice, unless the open policy is already set) and closes it. Both
+    /// changed and disagreeing is refused rather than guessed.
+    /// </summary>
+    private static Outcome<string> RegistrationPolicy(ServiceDocument service, bool policyGiven, bool? storedSupported)
+    {
+        var policy = service.ClientRegistrationPolicy;
+        var flagChanged = service.DynamicRegistrationSupported is { } flag && flag != (storedSupported ?? false);
+        if (policyGiven && policy is not null)
+        {
+            return flagChanged && service.DynamicRegistrationSupported != (policy != ClientRegistrationPolicies.Closed)
+                ? RuleViolation.Of(ResultCodes.RegistrationSettingsContradict, service.DynamicRegistrationSupported == true ? "true" : "false", policy)
+                : policy;
+        }
+
+        return service.DynamicRegistrationSupported switch
+        {
+            true when policy is null or ClientRegistrationPolicies.Closed => ClientRegistrationPolicies.WhenSupported,
+            false => ClientRegistrationPolicies.Closed,
+            _ => policy ?? ClientRegistrationPolicies.Default,
+        };
+    }
+
+    /// <summary>The registration policy of a stored service (its document always has one since it was written by <see cref="Prepare(JsonObject)"/>).</summary>
+    public static string RegistrationPolicyOf(ServiceDocument service) =>
+        service.ClientRegistrationPolicy ?? (service.DynamicRegistrationSupported == true ? ClientRegistrationPolicies.WhenSupported : ClientRegistrationPolicies.Closed);
 
     /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>
     private static bool IsScopeToken(string scope) =>

@@ -50,7 +50,11 @@ internal interface IRekeyStore
 
     Task<Outcome<StoredClient>> UpdateClientAsync(ClientUpdate update, ChangeContext change, CancellationToken ct);
 
-    Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct);
+    /// <summary>
+    /// Deletes the client with its secrets. <paramref name="registrationToken"/>: an RFC 7592 delete by the client itself,
+    /// refused (<c>A216301</c>) unless the client still holds that registration access token (SHA-256) when its row is locked.
+    /// </summary>
+    Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct, byte[]? registrationToken = null);
 
     Task<Outcome<long>> SetClientLockAsync(long serviceId, string identifier, bool locked, ChangeContext change, CancellationToken ct);
 
@@ -115,6 +119,19 @@ internal interface IRekeyStore
     Task<Page<StoredApiToken>> ListApiTokensAsync(int start, int end, CancellationToken ct);
 
     Task<bool> DeleteApiTokenAsync(long tokenId, ChangeContext change, CancellationToken ct);
+
+    // ---- initial access tokens of dynamic client registration (RekeyStore.Registration.cs)
+
+    Task<Outcome<StoredInitialAccessToken>> CreateInitialAccessTokenAsync(long serviceId, string? description, long? expiresAt, bool singleUse, byte[] tokenHash,
+        ChangeContext change, CancellationToken ct);
+
+    /// <summary>The service's initial access token with this SHA-256, usable or not; the registration's transaction uses it up (<see cref="NewClient.Registration"/>).</summary>
+    Task<StoredInitialAccessToken?> FindInitialAccessTokenAsync(long serviceId, byte[] tokenHash, CancellationToken ct);
+
+    Task<Outcome<Page<StoredInitialAccessToken>>> ListInitialAccessTokensAsync(long serviceId, int start, int end, CancellationToken ct);
+
+    /// <summary>Revokes (deletes) an initial access token of the service; the clients it registered stay.</summary>
+    Task<Outcome<long>> DeleteInitialAccessTokenAsync(long serviceId, long tokenId, ChangeContext change, CancellationToken ct);
 
     // ---- audit
 

@@ -56,19 +56,52 @@ internal sealed record StoredClient(
     long CreatedAt,
     long ModifiedAt,
     string? CurrentSecret,
-    long? CurrentSecretExpiresAt)
+    long? CurrentSecretExpiresAt,
+    byte[]? RegistrationToken = null)
 {
+    /// <summary>Registered through dynamic client registration: it has a registration access token (its SHA-256 here).</summary>
+    public bool DynamicallyRegistered => RegistrationToken is not null;
+
     public override string ToString() => $"StoredClient {{ ServiceId = {ServiceId}, ClientId = {ClientId}, Alias = {Alias} }}";
 }
 
 /// <summary>What a new client is made of; IDs are chosen by the store, and the secret too (in the service's format) when <see cref="Secret"/> is null.</summary>
-internal sealed record NewClient(long ServiceId, string? Alias, string? Developer, bool Locked, string Document, string? Secret)
+internal sealed record NewClient(long ServiceId, string? Alias, string? Developer, bool Locked, string Document, string? Secret, ClientRegistration? Registration = null)
 {
     public override string ToString() => $"NewClient {{ ServiceId = {ServiceId}, Alias = {Alias} }}";
 }
 
-/// <summary>A full replacement of a client's document.</summary>
-internal sealed record ClientUpdate(long ServiceId, long ClientId, string? Alias, string? Developer, string Document);
+/// <summary>
+/// A full replacement of a client's document. <see cref="Registration"/>: an RFC 7592 update by the client itself, which
+/// must still hold the registration access token it presented when the row is locked.
+/// </summary>
+internal sealed record ClientUpdate(long ServiceId, long ClientId, string? Alias, string? Developer, string Document, RegistrationChange? Registration = null);
+
+/// <summary>
+/// What dynamic registration adds to a client's creation: the SHA-256 of its registration access token, and the initial
+/// access token that allowed it (used up in the creation's transaction: a single-use token registers one client).
+/// </summary>
+internal sealed record ClientRegistration(byte[] TokenHash, long? InitialAccessTokenId)
+{
+    public override string ToString() => $"ClientRegistration {{ InitialAccessTokenId = {InitialAccessTokenId} }}";
+}
+
+/// <summary>
+/// An RFC 7592 update: the registration access token presented (SHA-256, checked under the client's row lock), the one
+/// that replaces it, and whether a new client secret is generated (the replaced one kept for the service's grace period).
+/// </summary>
+internal sealed record RegistrationChange(byte[] PresentedTokenHash, byte[] NewTokenHash, bool RotateSecret)
+{
+    public override string ToString() => $"RegistrationChange {{ RotateSecret = {RotateSecret} }}";
+}
+
+/// <summary>An initial access token's row (never the value: the store keeps its SHA-256).</summary>
+internal sealed record StoredInitialAccessToken(long TokenId, long ServiceId, string? Description, long CreatedAt, long? ExpiresAt, bool SingleUse, long Registrations,
+    long? LastUsedAt)
+{
+    /// <summary>Whether it may register a client at <paramref name="now"/> (epoch ms).</summary>
+    public bool IsUsableAt(long now) => (ExpiresAt is not { } expires || expires > now) && (!SingleUse || Registrations == 0);
+}
 
 /// <summary>
 /// A secret update or refresh; <see cref="GracePeriodSeconds"/> overrides the service's setting. A refresh gives no

@@ -64,6 +64,14 @@ internal sealed partial class RekeyStore
                 return StoreRules.ServiceNotFound(client.ServiceId);
             }
 
+            // Dynamic registration with an initial access token uses it up first, before any deferred write: the one
+            // statement that decides whether this registration may happen (an expired or used single-use token: nothing).
+            if (client.Registration?.InitialAccessTokenId is { } initialToken
+                && await s.ExecuteAsync(new Sql(_sql.UseInitialAccessToken, SqlArg.Long("id", initialToken), SqlArg.Long("s", client.ServiceId), SqlArg.Long("now", change.At)), ct) == 0)
+            {
+                return RuleViolation.Of(ResultCodes.InitialAccessTokenInvalid, client.ServiceId);
+            }
+
             try
             {
                 while (true)
@@ -87,7 +95,8 @@ internal sealed partial class RekeyStore
                         SqlArg.Long("c", clientId), SqlArg.Long("s", client.ServiceId), SqlArg.Text("a", client.Alias), SqlArg.Text("d", client.Developer),
                         SqlArg.Bool("l", client.Locked), SqlArg.Text("doc", client.Document), SqlArg.Long("now", change.At),
                         SqlArg.Bytes("secrets", SecretSetCodec.Encode(secrets)), SqlArg.Text("key", secrets.CurrentKeyId),
-                        SqlArg.Long("next", Events.SecretNotices.NextSweep(secrets, Events.SecretNotices.Decode(warnings), change.At)), SqlArg.Text("name", NameKey(client.Document))), ct);
+                        SqlArg.Long("next", Events.SecretNotices.NextSweep(secrets, Events.SecretNotices.Decode(warnings), change.At)), SqlArg.Text("name", NameKey(client.Document)),
+                        SqlArg.Bytes("rat", client.Registration?.TokenHash)), ct);
                     if (inserted == 0)
                     {
                         continue;
@@ -138,6 +147,11 @@ internal sealed partial class RekeyStore
                 return error;
             }
 
+            if (update.Registration is { } registration && !HoldsRegistrationToken(locked.Client, registration.PresentedTokenHash))
+            {
+                return RuleViolation.Of(ResultCodes.RegistrationUpdateUnauthorized, update.ClientId);
+            }
+
             if (await CheckAliasAsync(s, update.ServiceId, update.ClientId, update.Alias, ct) is { } aliasError)
             {
                 return aliasError;
@@ -153,18 +167,49 @@ internal sealed partial class RekeyStore
                 return RuleViolation.Of(ResultCodes.ClientIdAliasInUse, update.Alias);
             }
 
+            if (update.Registration is { } replaced)
+            {
+                await s.ExecuteAsync(new Sql(_sql.SetRegistrationToken, SqlArg.Bytes("rat", replaced.NewTokenHash), SqlArg.Long("c", update.ClientId)), ct);
+            }
+
+            // Every read before the first deferred write (PostgreSQL sends those with COMMIT).
             var updated = await ClientByIdAsync(s, update.ClientId, withSecret: true, ct);
             DeferAudit(s, change, update.ServiceId, update.ClientId, null, eventData: Events.ChangeEvents.Data(("clientIdAlias", update.Alias)),
                 eventWanted: locked.Settings.HasWebhooks);
-            return updated;
+            if (update.Registration is not { RotateSecret: true })
+            {
+                return updated;
+            }
+
+            // RFC 7592 §2.2: the update issues a new secret; the replaced one stays valid for the service's grace period,
+            // as after a refresh (the same step, audited as one).
+            var value = NewSecretFor(locked.Settings.SecretFormat);
+            var (secretId, hint, next) = WithNewSecret(locked, value, change.At, locked.Settings.GracePeriodSeconds);
+            s.Defer(StoreSecrets(update.ClientId, next, touchedAt: change.At, previousKeyId: locked.Secrets.CurrentKeyId,
+                nextNotice: Events.SecretNotices.NextSweep(next, locked.Settings.Warnings, change.At)));
+            DeferLookups(s, update.ServiceId, update.ClientId, locked.Secrets, next, (secretId, value));
+            DeferAudit(s, change with { Action = AuditActions.SecretRefresh }, update.ServiceId, update.ClientId, secretId,
+                eventData: Events.ChangeEvents.Data(("clientIdAlias", update.Alias), ("secretHint", hint),
+                    ("previousSecretId", locked.Secrets.Current?.SecretId), ("previousSecretValidUntil", next.Find(locked.Secrets.Current?.SecretId ?? 0)?.ValidUntil)),
+                eventWanted: locked.Settings.HasWebhooks);
+            return updated with { CurrentSecret = value, CurrentSecretExpiresAt = next.Current?.ExpiresAt };
         }, ct);
 
-    public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct) =>
+    /// <summary>Whether the client was registered dynamically and its registration access token is the one presented (its SHA-256; constant time).</summary>
+    private static bool HoldsRegistrationToken(StoredClient client, byte[] presentedHash) =>
+        client.RegistrationToken is { } stored && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(stored, presentedHash);
+
+    public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct, byte[]? registrationToken = null) =>
         WriteUnitAsync<Outcome<long>>(async (s, ct) =>
         {
             if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var found, out var error))
             {
                 return error;
+            }
+
+            if (registrationToken is not null && !HoldsRegistrationToken(found.Client, registrationToken))
+            {
+                return RuleViolation.Of(ResultCodes.RegistrationDeleteUnauthorized, identifier);
             }
 
             var clientId = found.Client.ClientId;

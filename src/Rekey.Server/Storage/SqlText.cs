@@ -159,11 +159,15 @@ internal sealed class SqlText(Dialect d)
     public readonly string IdInService = "SELECT COUNT(*) FROM clients WHERE service_id = @s AND client_id = @id";
 
     public readonly string InsertClient = """
-        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id, next_notice_at, name_key)
-        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key, @next, @name) ON CONFLICT (client_id) DO NOTHING
+        INSERT INTO clients (client_id, service_id, alias, developer, locked, document, created_at, modified_at, secrets, secret_key_id, next_notice_at, name_key,
+                             registration_token)
+        VALUES (@c, @s, @a, @d, @l, @doc, @now, @now, @secrets, @key, @next, @name, @rat) ON CONFLICT (client_id) DO NOTHING
         """;
 
     public readonly string UpdateClient = "UPDATE clients SET alias = @a, developer = @d, document = @doc, name_key = @name, modified_at = @now WHERE client_id = @c";
+
+    /// <summary>An RFC 7592 update replaces the registration access token (its SHA-256): the one presented stops working.</summary>
+    public readonly string SetRegistrationToken = "UPDATE clients SET registration_token = @rat WHERE client_id = @c";
 
     /// <summary>A page of a service's clients after a position (keyset: as fast on the last page of a million as on the first).</summary>
     public readonly string ClientsAfter = Rows.ClientSelect + " WHERE c.service_id = @s AND c.number > @after ORDER BY c.number LIMIT @limit";
@@ -388,6 +392,32 @@ internal sealed class SqlText(Dialect d)
     public readonly string PageApiTokens = $"SELECT {Rows.ApiTokenColumns} FROM api_tokens ORDER BY created_at, token_id LIMIT @limit OFFSET @offset";
 
     public readonly string DeleteApiToken = "DELETE FROM api_tokens WHERE token_id = @id RETURNING service_id";
+
+    // ---- initial access tokens (dynamic client registration) ---------------------------------------
+
+    public readonly string InsertInitialAccessToken = $"""
+        INSERT INTO initial_access_tokens (token_id, service_id, token_hash, description, created_at, expires_at, single_use)
+        VALUES (@id, @s, @h, @d, @now, @exp, @single) ON CONFLICT (token_id) DO NOTHING RETURNING {Rows.InitialAccessTokenColumns}
+        """;
+
+    public readonly string InitialAccessTokenByHash = $"SELECT {Rows.InitialAccessTokenColumns} FROM initial_access_tokens WHERE service_id = @s AND token_hash = @h";
+
+    public readonly string CountInitialAccessTokens = "SELECT COUNT(*) FROM initial_access_tokens WHERE service_id = @s";
+
+    public readonly string PageInitialAccessTokens =
+        $"SELECT {Rows.InitialAccessTokenColumns} FROM initial_access_tokens WHERE service_id = @s ORDER BY created_at, token_id LIMIT @limit OFFSET @offset";
+
+    public readonly string DeleteInitialAccessToken = "DELETE FROM initial_access_tokens WHERE token_id = @id AND service_id = @s";
+
+    /// <summary>
+    /// Uses an initial access token for one registration, when it still may register one: not expired, and a single-use
+    /// token not used before. One statement, so two registrations with a single-use token cannot both pass (the row lock
+    /// on PostgreSQL, the single writer on SQLite); 0 rows = refused.
+    /// </summary>
+    public readonly string UseInitialAccessToken = """
+        UPDATE initial_access_tokens SET registrations = registrations + 1, last_used_at = @now
+        WHERE token_id = @id AND service_id = @s AND (expires_at IS NULL OR expires_at > @now) AND (NOT single_use OR registrations = 0)
+        """;
 
     // ---- signing keys -------------------------------------------------------------------------------
 

@@ -1,0 +1,294 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Rekey.Contracts;
+using Rekey.Server.Auth;
+using Rekey.Server.Hosting;
+using Rekey.Server.Http;
+using Rekey.Server.OAuth;
+using Rekey.Server.Services;
+using Rekey.Server.Storage;
+
+namespace Rekey.Server.Registration;
+
+/// <summary>
+/// The standard registration endpoints of each service: RFC 7591 <c>POST /oauth2/{serviceId}/register</c> and the RFC 7592
+/// client configuration endpoint <c>/oauth2/{serviceId}/register/{clientId}</c> (GET, PUT, DELETE). No API token: who may
+/// register is the service's <c>clientRegistrationPolicy</c> (an initial access token, anyone, or nobody), and a
+/// registered client manages itself with its registration access token. Errors are RFC 7591 §3.2.2 bodies (RFC 6750 for
+/// tokens); every answer is <c>no-store</c>.
+/// </summary>
+/// <remarks>
+/// Registrations are counted per (service, source address) in the failure limiter's table and refused with 429 past
+/// <see cref="FailedAuthLimiter.MaxFailures"/> a window; a wrong registration access token counts against the client
+/// and address like a wrong secret at the token endpoint. A refusal before the caller is known to be allowed (closed
+/// service, missing or bad token, rate limit) writes nothing, not even an audit event: unauthenticated traffic never
+/// costs a write. Refusals of allowed callers (bad metadata) are audited, like every change.
+/// </remarks>
+internal static class RegistrationEndpoint
+{
+    /// <summary>The limiter's key for registrations: the negated service ID (real ones are positive), one budget per source address.</summary>
+    private const string RegisterKey = "register";
+
+    public static WebApplication MapRegistrationEndpoints(this WebApplication app)
+    {
+        var group = app.MapGroup("/oauth2/{serviceId}/register").WithTags("OAuth 2.0");
+        group.MapPost("", RegisterAsync).WithName("oauth2_register").WithSummary("RFC 7591 dynamic client registration.")
+            .Produces<ClientInformation>(201).Produces<OAuthError>(400).Produces<OAuthError>(401).Produces<OAuthError>(403).Produces<OAuthError>(429);
+        group.MapGet("/{clientId}", ReadAsync).WithName("oauth2_register_read").WithSummary("RFC 7592 §2.1: read a registration with its registration access token.")
+            .Produces<ClientInformation>(200).Produces<OAuthError>(401);
+        group.MapPut("/{clientId}", UpdateAsync).WithName("oauth2_register_update")
+            .WithSummary("RFC 7592 §2.2: replace a registration's metadata; the registration access token is replaced, the secret when the client asks.")
+            .Produces<ClientInformation>(200).Produces<OAuthError>(400).Produces<OAuthError>(401);
+        group.MapDelete("/{clientId}", DeleteAsync).WithName("oauth2_register_delete").WithSummary("RFC 7592 §2.3: delete a registration. 204.")
+            .Produces(204).Produces<OAuthError>(401);
+        return app;
+    }
+
+    /// <summary>The client configuration endpoints' base: <c>{issuer}/register</c>.</summary>
+    public static string Endpoint(string issuer) => issuer + "/register";
+
+    private static async Task<IResult> RegisterAsync(string serviceId, HttpContext http, IRekeyStore store, Registrar registrar, FailedAuthLimiter limiter,
+        IOptions<RekeyOptions> options, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        {
+            return Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var policy = ServiceRules.RegistrationPolicyOf(service);
+        if (policy == ClientRegistrationPolicies.Closed)
+        {
+            return Error(http, 403, "access_denied", "Dynamic client registration is not enabled for this service.");
+        }
+
+        var budget = limiter.Begin(-sid, RegisterKey, Address(http));
+        if (budget.RetryAfter() is { } wait)
+        {
+            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return Error(http, 429, "temporarily_unavailable", $"Too many registrations from this address; retry in {wait} seconds.");
+        }
+
+        budget.RecordFailure(null);
+        var logger = loggers.CreateLogger("Rekey.Server.Registration");
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var (kind, initialToken) = (Caller.AnonymousKind, (long?)null);
+        if (policy == ClientRegistrationPolicies.InitialAccessToken)
+        {
+            var presented = Bearer(http);
+            var found = presented is null ? null : await store.FindInitialAccessTokenAsync(sid, TokenHash.Of(presented), ct);
+            if (found is null || !found.IsUsableAt(now))
+            {
+                Log.RegistrationRefused(logger, sid, presented is null ? "no initial access token" : "an initial access token that is unknown, expired or used up");
+                return InvalidToken(http, ResultCodes.InitialAccessTokenInvalid.Format(sid), presented is not null);
+            }
+
+            (kind, initialToken) = (Caller.InitialAccessTokenKind, found.TokenId);
+        }
+
+        var change = new ChangeContext(AuditActions.ClientCreate, now, kind, initialToken, http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
+        if (!(await ReadMetadataAsync(http, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var metadata, out var error))
+        {
+            return await RefuseAsync(http, store, change, sid, error);
+        }
+
+        var registered = await registrar.RegisterAsync(sid, service, metadata, initialToken, Endpoint(OAuthApi.Issuer(http.Request, options.Value, sid)), change, ct);
+        if (!registered.IsOk(out var result, out error))
+        {
+            if (error.Code == ResultCodes.InitialAccessTokenInvalid)
+            {
+                // Used up between the look-up and the registration's transaction (a single-use token presented twice at once).
+                return InvalidToken(http, error.Message, tokenPresented: true);
+            }
+
+            return await RefuseAsync(http, store, change, sid, error);
+        }
+
+        Log.ClientRegistered(logger, sid, result.Client.ClientId, kind, initialToken);
+        NoStore(http);
+        return Results.Json(result.Information, WireJson.Context.ClientInformation, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ReadAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, Registrar registrar, FailedAuthLimiter limiter,
+        IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        var begun = await BeginAsync(serviceId, clientId, http, store, limiter, ct);
+        if (begun is null || begun.Refused is not null)
+        {
+            return begun?.Refused ?? Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var read = await registrar.ReadAsync(begun.ServiceId, clientId, Bearer(http), Endpoint(OAuthApi.Issuer(http.Request, options.Value, begun.ServiceId)), ct);
+        return read.IsOk(out var result, out var error) ? Ok(http, result.Information) : Unauthorized(http, begun.Budget, error);
+    }
+
+    private static async Task<IResult> UpdateAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, Registrar registrar, FailedAuthLimiter limiter,
+        IOptions<RekeyOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var begun = await BeginAsync(serviceId, clientId, http, store, limiter, ct);
+        if (begun is null || begun.Refused is not null)
+        {
+            return begun?.Refused ?? Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var sid = begun.ServiceId;
+        var token = Bearer(http);
+        if ((await registrar.AuthenticateAsync(sid, clientId, token, ResultCodes.RegistrationUpdateUnauthorized, ct)).Error is { } refused)
+        {
+            return Unauthorized(http, begun.Budget, refused);
+        }
+
+        var change = Change(http, time, AuditActions.ClientUpdate);
+        if (!(await ReadMetadataAsync(http, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var metadata, out var error))
+        {
+            return await RefuseAsync(http, store, change, sid, error, clientId);
+        }
+
+        var updated = await registrar.UpdateAsync(sid, begun.Service, clientId, token, metadata, Endpoint(OAuthApi.Issuer(http.Request, options.Value, sid)), change, ct);
+        if (updated.IsOk(out var result, out error))
+        {
+            return Ok(http, result.Information);
+        }
+
+        return error.Code == ResultCodes.RegistrationUpdateUnauthorized
+            ? Unauthorized(http, begun.Budget, error)
+            : await RefuseAsync(http, store, change, sid, error, clientId);
+    }
+
+    private static async Task<IResult> DeleteAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, Registrar registrar, FailedAuthLimiter limiter,
+        TimeProvider time, CancellationToken ct)
+    {
+        var begun = await BeginAsync(serviceId, clientId, http, store, limiter, ct);
+        if (begun is null || begun.Refused is not null)
+        {
+            return begun?.Refused ?? Error(http, 404, "invalid_request", "Unknown service.");
+        }
+
+        var deleted = await registrar.DeleteAsync(begun.ServiceId, clientId, Bearer(http), Change(http, time, AuditActions.ClientDelete), ct);
+        if (!deleted.IsOk(out _, out var error))
+        {
+            return Unauthorized(http, begun.Budget, error);
+        }
+
+        NoStore(http);
+        return Results.NoContent();
+    }
+
+    /// <summary>A request at a client configuration endpoint, past the service look-up and the limiter.</summary>
+    private sealed record Begun(long ServiceId, ServiceDocument Service, FailedAuthLimiter.Attempt Budget, IResult? Refused);
+
+    /// <summary>
+    /// The service (null when unknown) and the budget of (client, address), the token endpoint's: a registration access
+    /// token is a credential of the client, and guessing it is refused like guessing its secret.
+    /// </summary>
+    private static async Task<Begun?> BeginAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter, CancellationToken ct)
+    {
+        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        {
+            return null;
+        }
+
+        var budget = limiter.Begin(sid, clientId, Address(http));
+        if (budget.RetryAfter() is { } wait)
+        {
+            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            return new Begun(sid, service, budget, Error(http, 429, "temporarily_unavailable", $"Too many failed attempts; retry in {wait} seconds."));
+        }
+
+        return new Begun(sid, service, budget, null);
+    }
+
+    private static ChangeContext Change(HttpContext http, TimeProvider time, string action) =>
+        new(action, time.GetUtcNow().ToUnixTimeMilliseconds(), Caller.RegisteredClientKind, null, http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
+
+    private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "";
+
+    private static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
+        RouteIds.TryParse(serviceId, out var id) && await store.GetServiceAsync(id, ct) is { } stored ? ServiceRules.Present(stored) : null;
+
+    /// <summary>The bearer token of the Authorization header (RFC 6750 §2.1), or null.</summary>
+    private static string? Bearer(HttpContext http)
+    {
+        var header = http.Request.Headers[HeaderNames.Authorization];
+        if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = value[7..].Trim();
+        return token.Length is > 0 and <= 512 ? token : null;
+    }
+
+    /// <summary>
+    /// The metadata: a JSON object (RFC 7591 §3.1), within the size limit. A refusal is a rule broken by the metadata
+    /// (<c>invalid_client_metadata</c>), with the body's own code kept for the audit trail.
+    /// </summary>
+    private static async Task<Outcome<JsonObject>> ReadMetadataAsync(HttpContext http, int limit, CancellationToken ct)
+    {
+        if (!RequestBody.IsJsonContentType(http.Request.ContentType))
+        {
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "The request body must be a JSON object sent as application/json (RFC 7591 §3.1).");
+        }
+
+        var body = await RequestBody.ReadBytesAsync(http.Request, limit, ct);
+        if (body is null)
+        {
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, $"The request body is larger than {limit} bytes.");
+        }
+
+        try
+        {
+            return JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is JsonObject metadata
+                ? metadata
+                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "The request body must be a JSON object.");
+        }
+        catch (JsonException)
+        {
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "The request body is not valid JSON.");
+        }
+    }
+
+    /// <summary>Records the refusal of an allowed caller's change, then answers it with the RFC 7591 error.</summary>
+    private static async Task<IResult> RefuseAsync(HttpContext http, IRekeyStore store, ChangeContext change, long serviceId, RuleViolation error, string? clientId = null)
+    {
+        long? client = clientId is not null && long.TryParse(clientId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+        await store.AppendAuditAsync(new AuditRecord(change, serviceId, client, null, error.Code.Code, clientId is null ? null : UntrustedText.Printable(clientId, 40)),
+            http.RequestAborted);
+        return Error(http, 400, ClientMetadata.ErrorOf(error.Code), ClientMetadata.Describe(error));
+    }
+
+    /// <summary>A registration access token that is not the client's: 401, counted against (client, address).</summary>
+    private static IResult Unauthorized(HttpContext http, FailedAuthLimiter.Attempt budget, RuleViolation error)
+    {
+        budget.RecordFailure(null);
+        return InvalidToken(http, ClientMetadata.Describe(error), tokenPresented: http.Request.Headers.Authorization.Count > 0);
+    }
+
+    /// <summary>RFC 6750 §3: 401 with the Bearer challenge; <c>error="invalid_token"</c> only when a token was presented (§3.1).</summary>
+    private static IResult InvalidToken(HttpContext http, string description, bool tokenPresented)
+    {
+        http.Response.Headers.WWWAuthenticate = tokenPresented ? "Bearer realm=\"rekey\", error=\"invalid_token\"" : "Bearer realm=\"rekey\"";
+        return Error(http, 401, "invalid_token", description.StartsWith('[') && description.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? description[(end + 2)..] : description);
+    }
+
+    private static IResult Ok(HttpContext http, ClientInformation information)
+    {
+        NoStore(http);
+        return Results.Json(information, WireJson.Context.ClientInformation);
+    }
+
+    private static IResult Error(HttpContext http, int status, string error, string description)
+    {
+        NoStore(http);
+        return Results.Json(new OAuthError { Error = error, ErrorDescription = description }, WireJson.Context.OAuthError, statusCode: status);
+    }
+
+    /// <summary>RFC 7591 §3.2.1 and RFC 7592 §3: answers carrying credentials are never cached.</summary>
+    private static void NoStore(HttpContext http)
+    {
+        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers.Pragma = "no-cache";
+    }
+}
