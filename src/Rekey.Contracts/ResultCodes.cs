@@ -235,9 +235,9 @@ public static class ResultCodes
     /// <summary>A client registered (action CREATED).</summary>
     public static readonly ResultCode RegistrationCreated = new("A202001", 200, "The client was created with id {0}.");
     /// <summary>The client's metadata broke a rule (action BAD_REQUEST; the RFC 7591 error is in responseContent).</summary>
-    public static readonly ResultCode RegistrationMetadataInvalid = new("A202301", 200, "The client metadata is not acceptable: {0}");
+    public static readonly ResultCode RegistrationMetadataInvalid = new("A202301", 200, "The client metadata is not acceptable: {0}.");
     /// <summary>A redirect URI that is not absolute or has a fragment (RFC 7591 invalid_redirect_uri).</summary>
-    public static readonly ResultCode RegistrationRedirectUriInvalid = new("A202303", 200, "The redirect URIs are not acceptable: {0}");
+    public static readonly ResultCode RegistrationRedirectUriInvalid = new("A202303", 200, "The redirect URIs are not acceptable: {0}.");
     /// <summary>A software statement, which Rekey does not accept (RFC 7591 unapproved_software_statement).</summary>
     public static readonly ResultCode RegistrationSoftwareStatementRefused = new("A202304", 200, "Software statements are not accepted by this server; register without one.");
     /// <summary>The service does not allow dynamic registration (action BAD_REQUEST).</summary>

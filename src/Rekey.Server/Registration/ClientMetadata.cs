@@ -165,14 +165,14 @@ internal static class ClientMetadata
     }
 
     /// <summary>invalid_client_metadata: <paramref name="description"/> names the member and the rule.</summary>
-    private static RuleViolation Invalid(string description) => RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, description);
+    private static RuleViolation Invalid(string description) => RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, description.TrimEnd('.'));
 
     /// <summary>
     /// A rule of the client document (<see cref="ClientRules.Prepare"/>) broken by metadata that passed the checks here,
     /// in RFC 7591's terms: a bad redirect URI is <c>invalid_redirect_uri</c>, anything else <c>invalid_client_metadata</c>.
     /// </summary>
     public static RuleViolation FromRule(RuleViolation violation) => violation.Code == ResultCodes.InvalidRedirectUri
-        ? RuleViolation.Of(ResultCodes.RegistrationRedirectUriInvalid, "Every redirect URI must be an absolute URI without a fragment (RFC 6749 §3.1.2).")
+        ? RuleViolation.Of(ResultCodes.RegistrationRedirectUriInvalid, "every redirect URI must be an absolute URI without a fragment (RFC 6749 §3.1.2)")
         : Invalid(Describe(violation));
 
     /// <summary>The message of a violation without its <c>[Axxxxxx] </c> prefix: the <c>error_description</c> of an RFC error body.</summary>
@@ -294,7 +294,7 @@ internal static class ClientMetadata
             || array.Any(item => item is not JsonValue v || v.GetValueKind() != JsonValueKind.String || v.GetValue<string>() is not { Length: > 0 } s || s.Length > max || s.Any(char.IsControl)))
         {
             return name == "redirect_uris"
-                ? RuleViolation.Of(ResultCodes.RegistrationRedirectUriInvalid, $"'redirect_uris' must be an array of at most {MaxListLength} URIs of at most {max} characters.")
+                ? RuleViolation.Of(ResultCodes.RegistrationRedirectUriInvalid, $"'redirect_uris' must be an array of at most {MaxListLength} URIs of at most {max} characters")
                 : Invalid($"'{name}' must be an array of at most {MaxListLength} strings of 1 to {max} characters without control characters.");
         }
 

@@ -224,11 +224,11 @@ internal static class RegistrationApi
         {
             return json is not null && JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is JsonObject metadata
                 ? metadata
-                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' must hold the client metadata as a JSON object (RFC 7591 §2).");
+                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' must hold the client metadata as a JSON object (RFC 7591 §2)");
         }
         catch (JsonException)
         {
-            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' is not valid JSON.");
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' is not valid JSON");
         }
     }
 

@@ -229,24 +229,24 @@ internal static class RegistrationEndpoint
     {
         if (!RequestBody.IsJsonContentType(http.Request.ContentType))
         {
-            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "The request body must be a JSON object sent as application/json (RFC 7591 §3.1).");
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "the request body must be a JSON object sent as application/json (RFC 7591 §3.1)");
         }
 
         var body = await RequestBody.ReadBytesAsync(http.Request, limit, ct);
         if (body is null)
         {
-            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, $"The request body is larger than {limit} bytes.");
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, $"the request body is larger than {limit} bytes");
         }
 
         try
         {
             return JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is JsonObject metadata
                 ? metadata
-                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "The request body must be a JSON object.");
+                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "the request body must be a JSON object");
         }
         catch (JsonException)
         {
-            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "The request body is not valid JSON.");
+            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "the request body is not valid JSON");
         }
     }
 

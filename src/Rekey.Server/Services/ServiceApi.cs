@@ -81,7 +81,7 @@ internal static class ServiceApi
         var id = http.GetServiceId();
         var change = changes.For(http);
         var body = await RequestBody.ReadObjectAsync(http.Request, WireJson.Context.ServiceDocument, required: false, options.Value.MaxRequestBodyBytes, ct);
-        if (!body.IsOk(out var json, out var error) || !ServiceRules.Prepare(json).IsOk(out _, out error))
+        if (!body.IsOk(out var json, out var error) || !ServiceRules.CheckUpdate(json).IsOk(out _, out error))
         {
             return await changes.RefuseAsync(http, change, error, id);
         }

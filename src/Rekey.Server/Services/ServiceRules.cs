@@ -40,6 +40,13 @@ internal static class ServiceRules
         return Prepare(merged, policyGiven, before[SupportedProperty]?.GetValueKind() == System.Text.Json.JsonValueKind.True);
     }
 
+    /// <summary>
+    /// The rules an update body must meet whatever the stored service (checked before the service is locked); whether its
+    /// registration settings agree depends on the stored flag, so <see cref="Prepare(JsonObject, StoredService)"/> decides that.
+    /// </summary>
+    public static Outcome<ServiceContent> CheckUpdate(JsonObject body) =>
+        Prepare(body, body[PolicyProperty] is not null, storedSupported: body[SupportedProperty]?.GetValueKind() == System.Text.Json.JsonValueKind.True);
+
     /// <summary>Validates a caller's service document and returns the JSON to store.</summary>
     public static Outcome<ServiceContent> Prepare(JsonObject body) => Prepare(body, body[PolicyProperty] is not null, storedSupported: null);
 
@@ -127,8 +134,13 @@ internal static class ServiceRules
             return error;
         }
 
-        document[PolicyProperty] = registration;
-        document[SupportedProperty] = registration != ClientRegistrationPolicies.Closed;
+        // Both written once either is said (so that they agree); a service that never mentions registration keeps a
+        // document without them, closed.
+        if (registration != ClientRegistrationPolicies.Closed || service.ClientRegistrationPolicy is not null || service.DynamicRegistrationSupported is not null)
+        {
+            document[PolicyProperty] = registration;
+            document[SupportedProperty] = registration != ClientRegistrationPolicies.Closed;
+        }
 
         return new ServiceContent(document.ToJsonString(), new ServiceSettings(service.ClientSecretGracePeriod ?? 0, service.ClientSecretLifetime ?? 0,
             Events.SecretNotices.Encode(service.ClientSecretExpiryWarnings), SecretFormat: service.ClientSecretFormat, LeakResponse: service.LeakResponse));
