@@ -130,7 +130,7 @@ internal static partial class Log
     public static partial void LookupsBackfilled(ILogger logger, int count);
 
     /// <summary>Never a token: the client by ID, the actor by kind and the initial access token by ID.</summary>
-    [LoggerMessage(92, LogLevel.Information, "Client {ClientId} registered dynamically in service {ServiceId} by {ActorKind} {InitialAccessTokenId}.")]
+    [LoggerMessage(92, LogLevel.Information, "Client {ClientId} registered dynamically in service {ServiceId}; actor {ActorKind}, initial access token {InitialAccessTokenId}.")]
     public static partial void ClientRegistered(ILogger logger, long serviceId, long clientId, string actorKind, long? initialAccessTokenId);
 
     [LoggerMessage(93, LogLevel.Information, "Dynamic registration in service {ServiceId} refused: {Reason}.")]

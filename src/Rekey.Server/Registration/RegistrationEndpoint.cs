@@ -61,6 +61,7 @@ internal static class RegistrationEndpoint
         var policy = ServiceRules.RegistrationPolicyOf(service);
         if (policy == ClientRegistrationPolicies.Closed)
         {
+            Telemetry.RekeyMetrics.Registration("closed");
             return Error(http, 403, "access_denied", "Dynamic client registration is not enabled for this service.");
         }
 
@@ -68,6 +69,7 @@ internal static class RegistrationEndpoint
         if (budget.RetryAfter() is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+            Telemetry.RekeyMetrics.Registration("rate_limited");
             return Error(http, 429, "temporarily_unavailable", $"Too many registrations from this address; retry in {wait} seconds.");
         }
 
@@ -82,6 +84,7 @@ internal static class RegistrationEndpoint
             if (found is null || !found.IsUsableAt(now))
             {
                 Log.RegistrationRefused(logger, sid, presented is null ? "no initial access token" : "an initial access token that is unknown, expired or used up");
+                Telemetry.RekeyMetrics.Registration("invalid_token");
                 return InvalidToken(http, ResultCodes.InitialAccessTokenInvalid.Format(sid), presented is not null);
             }
 
@@ -91,6 +94,7 @@ internal static class RegistrationEndpoint
         var change = new ChangeContext(AuditActions.ClientCreate, now, kind, initialToken, http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
         if (!(await ReadMetadataAsync(http, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var metadata, out var error))
         {
+            Telemetry.RekeyMetrics.Registration("invalid_metadata");
             return await RefuseAsync(http, store, change, sid, error);
         }
 
@@ -100,13 +104,16 @@ internal static class RegistrationEndpoint
             if (error.Code == ResultCodes.InitialAccessTokenInvalid)
             {
                 // Used up between the look-up and the registration's transaction (a single-use token presented twice at once).
+                Telemetry.RekeyMetrics.Registration("invalid_token");
                 return InvalidToken(http, error.Message, tokenPresented: true);
             }
 
+            Telemetry.RekeyMetrics.Registration("invalid_metadata");
             return await RefuseAsync(http, store, change, sid, error);
         }
 
         Log.ClientRegistered(logger, sid, result.Client.ClientId, kind, initialToken);
+        Telemetry.RekeyMetrics.Registration("created");
         NoStore(http);
         return Results.Json(result.Information, WireJson.Context.ClientInformation, statusCode: StatusCodes.Status201Created);
     }

@@ -45,6 +45,13 @@ internal static class RekeyMetrics
     private static readonly Counter<long> LeakReports = Meter.CreateCounter<long>("rekey.leaks.reported", "{value}",
         "Values reported leaked, by reporter (api, github) and outcome: matched (a live secret, the leak response applied), unmatched, or replayed (a signed report seen before).");
 
+    private static readonly Counter<long> Registrations = Meter.CreateCounter<long>("rekey.registrations", "{request}",
+        "Requests at the RFC 7591 registration endpoint by outcome: created, invalid_metadata, invalid_token, closed, rate_limited.");
+
+    /// <summary>One request at <c>/oauth2/{serviceId}/register</c> and how it ended.</summary>
+    public static void Registration(string outcome) =>
+        Registrations.Add(1, new KeyValuePair<string, object?>("rekey.outcome", outcome));
+
     /// <summary>Counts the values of one report by what they turned out to be; never the values.</summary>
     public static void LeaksReported(string reporter, int matched, int unmatched, bool replayed)
     {

@@ -75,6 +75,30 @@ const cases = {
     await step('introspection', () => client.tokenIntrospection(config, token));
   },
 
+  // Dynamic client registration (RFC 7591): openid-client discovers the registration endpoint from the issuer,
+  // registers with an initial access token, and gets a token as the client it registered.
+  async registration() {
+    let config, token;
+    await step('register', async () => {
+      config = await client.dynamicClientRegistration(new URL(input.issuer),
+        { client_name: 'openid-client', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
+        undefined, { initialAccessToken: input.registration.initialAccessToken, ...insecure });
+      const registered = config.clientMetadata();
+      return {
+        client_id: registered.client_id,
+        has_secret: typeof registered.client_secret === 'string',
+        registration_client_uri: registered.registration_client_uri ?? null,
+      };
+    });
+    await step('token', async () => {
+      token = await tokenFor(config, input.scope);
+      return { claims: jose.decodeJwt(token) };
+    });
+    await step('register_again', () => client.dynamicClientRegistration(new URL(input.issuer),
+      { client_name: 'second', grant_types: ['client_credentials'] }, undefined,
+      { initialAccessToken: input.registration.initialAccessToken, ...insecure }));
+  },
+
   // (d) client_secret_jwt: openid-client signs an HS256 assertion with the secret (aud = the issuer).
   async jwt() {
     const { clientId, secret } = input.jwt;

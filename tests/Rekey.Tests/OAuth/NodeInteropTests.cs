@@ -122,6 +122,26 @@ public sealed class NodeInteropTests(SqliteServerFixture server, NodePackagesFix
         Assert.Equal(newSecret, await _admin.CurrentSecretAsync(client));
     }
 
+    [Fact]
+    public async Task openid_client_registers_dynamically_with_a_single_use_initial_access_token_and_gets_a_token_as_the_client_it_registered()
+    {
+        var service = JsonNode.Parse(Service)!.AsObject();
+        service["clientRegistrationPolicy"] = ClientRegistrationPolicies.InitialAccessToken;
+        var sid = await _admin.CreateServiceAsync(service.ToJsonString());
+        var created = await _admin.SendForReplyAsync(HttpMethod.Post, $"/api/{sid}/registration/token/create", Wire.Json("""{"singleUse":true}"""));
+
+        var result = await RunAsync("registration", sid, new JsonObject { ["registration"] = new JsonObject { ["initialAccessToken"] = created.Str("token") } });
+
+        var registered = Step(result, "register");
+        var clientId = Text(registered, "client_id");
+        Assert.True(registered["has_secret"]?.GetValue<bool>());
+        Assert.Equal($"{Issuer(sid)}/register/{clientId}", Text(registered, "registration_client_uri"));
+        Assert.Equal(clientId, Text(Step(result, "token")["claims"], "client_id"));
+        Assert.Equal((401, "invalid_token"), (Refusal(result, "register_again")["status"]?.GetValue<int>(), Text(Refusal(result, "register_again"), "oauth_error")));
+        var stored = await _admin.GetForReplyAsync($"/api/{sid}/client/get/{clientId}");
+        Assert.Equal(("openid-client", "CLIENT_SECRET_POST"), (stored.Str("clientName"), stored.Str("tokenAuthMethod")));
+    }
+
     private static JsonObject Credentials(TestClient client) => new() { ["clientId"] = client.Id, ["secret"] = client.Secret };
 
     /// <summary>Runs one case of the script and returns the JSON it printed; a failed run fails the test with both streams.</summary>
