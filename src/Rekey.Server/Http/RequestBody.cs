@@ -121,7 +121,12 @@ internal static class RequestBody
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
-    private static Outcome<JsonObject> ParseJson(byte[] body)
+    /// <summary>
+    /// A JSON object from bytes, under the rules of every /api body: at most 32 levels, no duplicate names, every string
+    /// decodable; otherwise <c>A000207</c>-style malformed JSON or a body that is not an object. Also for JSON carried
+    /// inside a request (Authlete's <c>json</c> member) and the registration endpoint's metadata.
+    /// </summary>
+    public static Outcome<JsonObject> ParseJson(byte[] body)
     {
         JsonNode? node;
         try

@@ -164,6 +164,21 @@ internal static class ClientMetadata
         return JsonNode.Parse(withScopes)!.AsObject();
     }
 
+    /// <summary>
+    /// The metadata: a JSON object by the rules of every request body (<see cref="RequestBody.ParseJson"/>: no duplicate
+    /// member, every string decodable, at most 32 levels), or <c>invalid_client_metadata</c> saying what is wrong.
+    /// </summary>
+    public static Outcome<JsonObject> Parse(byte[] json)
+    {
+        if (RequestBody.ParseJson(json).IsOk(out var metadata, out var error))
+        {
+            return metadata;
+        }
+
+        var reason = Describe(error);
+        return Invalid(reason.Length > 0 ? char.ToLowerInvariant(reason[0]) + reason[1..] : reason);
+    }
+
     /// <summary>invalid_client_metadata: <paramref name="description"/> names the member and the rule.</summary>
     private static RuleViolation Invalid(string description) => RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, description.TrimEnd('.'));
 

@@ -218,19 +218,9 @@ internal static class RegistrationApi
     }
 
     /// <summary>The client's metadata, from the request's <c>json</c> string: a JSON object, or <c>invalid_client_metadata</c>.</summary>
-    private static Outcome<JsonObject> Metadata(string? json)
-    {
-        try
-        {
-            return json is not null && JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is JsonObject metadata
-                ? metadata
-                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' must hold the client metadata as a JSON object (RFC 7591 §2)");
-        }
-        catch (JsonException)
-        {
-            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' is not valid JSON");
-        }
-    }
+    private static Outcome<JsonObject> Metadata(string? json) => json is null
+        ? RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "'json' must hold the client metadata as a JSON object (RFC 7591 §2)")
+        : ClientMetadata.Parse(System.Text.Encoding.UTF8.GetBytes(json));
 
     /// <summary>
     /// A registration access token that is not the client's: <c>UNAUTHORIZED</c> (RFC 7592's 401) when the service has

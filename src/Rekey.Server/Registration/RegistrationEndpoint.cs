@@ -245,16 +245,7 @@ internal static class RegistrationEndpoint
             return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, $"the request body is larger than {limit} bytes");
         }
 
-        try
-        {
-            return JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 32 }) is JsonObject metadata
-                ? metadata
-                : RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "the request body must be a JSON object");
-        }
-        catch (JsonException)
-        {
-            return RuleViolation.Of(ResultCodes.RegistrationMetadataInvalid, "the request body is not valid JSON");
-        }
+        return ClientMetadata.Parse(body);
     }
 
     /// <summary>Records the refusal of an allowed caller's change, then answers it with the RFC 7591 error.</summary>

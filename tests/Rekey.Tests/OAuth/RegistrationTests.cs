@@ -258,6 +258,9 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
     {
         { "not JSON", "{", "invalid_client_metadata" },
         { "an array", "[]", "invalid_client_metadata" },
+        { "a member given twice", """{"client_name":"a","client_name":"b"}""", "invalid_client_metadata" },
+        { "a lone surrogate", """{"client_name":"\ud800"}""", "invalid_client_metadata" },
+        { "too deep", string.Concat(Enumerable.Repeat("""{"a":""", 40)) + "1" + new string('}', 40), "invalid_client_metadata" },
         { "a software statement", """{"software_statement":"eyJhbGciOiJIUzI1NiJ9.e30.x"}""", "unapproved_software_statement" },
         { "a redirect URI with a fragment", """{"redirect_uris":["https://app.example/cb#frag"]}""", "invalid_redirect_uri" },
         { "a relative redirect URI", """{"redirect_uris":["/cb"]}""", "invalid_redirect_uri" },
