@@ -84,20 +84,20 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
     /// out, or whose secret has expired, gets a new one, and the replaced one stays valid for the service's grace period.
     /// A client cannot choose its secret.
     /// </summary>
-    public async Task<Outcome<Registered>> UpdateAsync(long serviceId, ServiceDocument service, string clientId, string? token, JsonObject metadata, string clientUriBase,
-        ChangeContext change, CancellationToken ct)
+    /// <remarks>
+    /// <paramref name="current"/> is the client <see cref="AuthenticateAsync"/> found for <paramref name="token"/>; the
+    /// store checks the token again under the client's row lock, so a concurrent update that replaced it wins and this
+    /// one is refused (<c>A213301</c>).
+    /// </remarks>
+    public async Task<Outcome<Registered>> UpdateAsync(long serviceId, ServiceDocument service, StoredClient current, string token, JsonObject metadata,
+        string clientUriBase, ChangeContext change, CancellationToken ct)
     {
-        if (!(await AuthenticateAsync(serviceId, clientId, token, ResultCodes.RegistrationUpdateUnauthorized, ct)).IsOk(out var current, out var error))
-        {
-            return error;
-        }
-
         if (ClientMetadata.PresentedClientId(metadata) is { } presentedId && presentedId != current.ClientId.ToString(CultureInfo.InvariantCulture))
         {
             return RuleViolation.Of(ResultCodes.RegistrationUpdateMismatch, "client_id");
         }
 
-        if (!ClientMetadata.PresentedSecret(metadata).IsOk(out var presentedSecret, out error))
+        if (!ClientMetadata.PresentedSecret(metadata).IsOk(out var presentedSecret, out var error))
         {
             return error;
         }
@@ -124,7 +124,7 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
         var expired = current.CurrentSecretExpiresAt is { } expiresAt && expiresAt <= time.GetUtcNow().ToUnixTimeMilliseconds();
         var newToken = SecretGenerator.NewRegistrationAccessToken();
         var updated = await store.UpdateClientAsync(new ClientUpdate(serviceId, current.ClientId, prepared.Alias, prepared.Developer, prepared.Document,
-            new RegistrationChange(TokenHash.Of(token!), TokenHash.Of(newToken), RotateSecret: confidential && (presentedSecret is null || expired))), change, ct);
+            new RegistrationChange(TokenHash.Of(token), TokenHash.Of(newToken), RotateSecret: confidential && (presentedSecret is null || expired))), change, ct);
         return updated.IsOk(out var client, out error) ? new Registered(client, ClientMetadata.Present(client, newToken, ClientUri(clientUriBase, client.ClientId))) : error;
     }
 

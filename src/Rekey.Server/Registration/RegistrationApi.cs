@@ -183,7 +183,7 @@ internal static class RegistrationApi
         }
 
         var clientId = request.ClientId ?? "";
-        if ((await registrar.AuthenticateAsync(sid, clientId, request.Token, ResultCodes.RegistrationUpdateUnauthorized, ct)).Error is { } unauthorized)
+        if (!(await registrar.AuthenticateAsync(sid, clientId, request.Token, ResultCodes.RegistrationUpdateUnauthorized, ct)).IsOk(out var current, out var unauthorized))
         {
             return Unauthorized(service, unauthorized);
         }
@@ -194,7 +194,7 @@ internal static class RegistrationApi
             return await RefuseAsync(http, changes, change, sid, error, ClientRegistrationActions.BadRequest, clientId);
         }
 
-        var updated = await registrar.UpdateAsync(sid, service, clientId, request.Token, metadata, ClientUriBase(http, options, sid, service), change, ct);
+        var updated = await registrar.UpdateAsync(sid, service, current, request.Token!, metadata, ClientUriBase(http, options, sid, service), change, ct);
         if (updated.IsOk(out var result, out error))
         {
             return Envelope(ResultCodes.RegistrationUpdated, ClientRegistrationActions.Updated, Serialize(result.Information), ClientRules.Present(result.Client, withSecret: true));

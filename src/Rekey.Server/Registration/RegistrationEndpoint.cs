@@ -142,7 +142,7 @@ internal static class RegistrationEndpoint
 
         var sid = begun.ServiceId;
         var token = Bearer(http);
-        if ((await registrar.AuthenticateAsync(sid, clientId, token, ResultCodes.RegistrationUpdateUnauthorized, ct)).Error is { } refused)
+        if (!(await registrar.AuthenticateAsync(sid, clientId, token, ResultCodes.RegistrationUpdateUnauthorized, ct)).IsOk(out var current, out var refused))
         {
             return Unauthorized(http, begun.Budget, refused);
         }
@@ -153,7 +153,7 @@ internal static class RegistrationEndpoint
             return await RefuseAsync(http, store, change, sid, error, clientId);
         }
 
-        var updated = await registrar.UpdateAsync(sid, begun.Service, clientId, token, metadata, Endpoint(OAuthApi.Issuer(http.Request, options.Value, sid)), change, ct);
+        var updated = await registrar.UpdateAsync(sid, begun.Service, current, token!, metadata, Endpoint(OAuthApi.Issuer(http.Request, options.Value, sid)), change, ct);
         if (updated.IsOk(out var result, out error))
         {
             return Ok(http, result.Information);
