@@ -16,7 +16,7 @@ internal static partial class Commands
     public static Command Build(Session session)
     {
         var root = new Command("rekey",
-            "rekey: manage Rekey services, clients, client secrets, API tokens and webhooks; read the audit trail; rotate encryption and signing keys.\n" +
+            "rekey: manage Rekey services, clients, client secrets, API tokens, webhooks and initial access tokens; read the audit trail; rotate encryption and signing keys.\n" +
             $"Connection: --url, {Session.UrlVariable}, or the profile saved by 'rekey login' (default {RekeyCli.DefaultUrl}); the token likewise " +
             $"(--token, {Session.TokenVariable}, profile); --service, {Session.ServiceVariable}, profile. Flags win over variables, variables over the profile.\n" +
             "Errors go to standard error as 'error: <resultCode> <resultMessage>' (a JSON object with --json).\n" +
@@ -28,6 +28,7 @@ internal static partial class Commands
             Secrets(session),
             ApiTokens(session),
             Webhooks(session),
+            Registration(session),
             Audit(session),
             Keys(session),
             SigningKey(session),

@@ -116,6 +116,31 @@ internal static class Show
         Page(o, list, list.ApiTokens.Count, "API tokens");
     }
 
+    /// <summary>An initial access token; its value appears only in the answer of create, the one time the server gives it.</summary>
+    public static void InitialAccessToken(TextWriter o, InitialAccessTokenInfo t) => Human.KeyValues(o,
+    [
+        ("tokenId", Human.Number(t.TokenId)),
+        ("serviceId", Human.Number(t.ServiceId)),
+        ("description", t.Description),
+        ("createdAt", Human.Time(t.CreatedAt)),
+        ("expiresAt", Human.Time(t.ExpiresAt) ?? "never"),
+        ("singleUse", Human.Flag(t.SingleUse)),
+        ("registrations", Human.Number(t.Registrations)),
+        ("lastUsedAt", Human.Time(t.LastUsedAt)),
+        ("token", t.Token),
+    ]);
+
+    public static void InitialAccessTokens(TextWriter o, InitialAccessTokenListResponse list)
+    {
+        Human.Table(o, ["TOKEN ID", "CREATED", "EXPIRES", "SINGLE USE", "REGISTRATIONS", "LAST USED", "DESCRIPTION"],
+            list.InitialAccessTokens.Select(t => new[]
+            {
+                Human.Number(t.TokenId), Human.Time(t.CreatedAt), Human.Time(t.ExpiresAt) ?? "never", Human.Flag(t.SingleUse), Human.Number(t.Registrations),
+                Human.Time(t.LastUsedAt), t.Description,
+            }));
+        Page(o, list, list.InitialAccessTokens.Count, "initial access tokens");
+    }
+
     /// <summary>A client's secrets: never a value, only the hint the server gives for long secrets.</summary>
     public static void Secrets(TextWriter o, ClientSecretListResponse list)
     {

@@ -151,6 +151,8 @@ public sealed class CliErrorTests(SqliteServerFixture fixture) : CliTestBase(fix
         { ["client", "create", "--name", "n"], null, "the clients (rekey client list)" },
         { ["keys", "rotate", "--yes"], null, "the data keys (rekey keys list; finish an interrupted rotation with rekey keys reencrypt)" },
         { ["apitoken", "delete", "7", "--yes"], null, "the API tokens (rekey apitoken list)" },
+        { ["registration", "token", "create"], null, "the initial access tokens (rekey registration token list)" },
+        { ["registration", "token", "revoke", "7", "--yes"], null, "the initial access tokens (rekey registration token list)" },
     };
 
     [Theory]

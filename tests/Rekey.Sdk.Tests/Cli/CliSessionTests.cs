@@ -147,6 +147,7 @@ public sealed class CliSessionTests(SqliteServerFixture fixture) : CliTestBase(f
     [InlineData("service", "delete")]
     [InlineData("secret", "revoke", "x", "1")]
     [InlineData("apitoken", "delete", "1")]
+    [InlineData("registration", "token", "revoke", "1")]
     [InlineData("keys", "rotate")]
     [InlineData("keys", "retire", "old")]
     public async Task every_destructive_command_needs_yes_in_a_script(params string[] args)

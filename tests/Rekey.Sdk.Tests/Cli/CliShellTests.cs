@@ -59,6 +59,7 @@ public sealed class CliShellTests(SqliteServerFixture fixture) : CliTestBase(fix
     [InlineData("rekey ser", "service")]
     [InlineData("rekey client ", "create|delete|get|list|lock|unlock|update")]
     [InlineData("rekey client list -o ", "json|table|yaml")]
+    [InlineData("rekey registration token ", "create|list|revoke")]
     [InlineData("rekey completion ", "bash|fish|pwsh|zsh")]
     public async Task the_suggest_directive_answers_what_may_come_next(string line, string expected)
     {
