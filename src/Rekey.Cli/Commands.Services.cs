@@ -38,9 +38,25 @@ internal static partial class Commands
             HelpName = "name",
         };
 
+        public Option<string> SecretFormat { get; } = Choice("--secret-format", SecretFormats.All,
+            "Format of the secrets Rekey generates (clientSecretFormat): AUTHLETE (86 characters of base64url) or IDENTIFIABLE (a prefix and a checksum secret scanners recognise; docs/leaks.md)");
+
+        public Option<string> LeakResponse { get; } = Choice("--leak-response", LeakResponses.All,
+            "What a report of a live secret as leaked does (leakResponse): REVOKE (replace a current secret, lock the client), LOCK or NOTIFY");
+
+        public Option<string> RegistrationPolicy { get; } = Choice("--registration-policy", ClientRegistrationPolicies.All,
+            "Who may register clients at /oauth2/{serviceId}/register (clientRegistrationPolicy): CLOSED, OPEN or INITIAL_ACCESS_TOKEN (rekey registration token create; docs/oauth.md)");
+
+        private static Option<string> Choice(string name, IReadOnlyList<string> values, string description)
+        {
+            var option = new Option<string>(name) { Description = description, HelpName = string.Join('|', values) };
+            option.AcceptOnlyFromAmong([.. values]);
+            return option;
+        }
+
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Name, Issuer, Grace, SecretLifetime, AccessTokenDuration, Scopes, DefaultScopes })
+            foreach (var option in new Option[] { Name, Issuer, Grace, SecretLifetime, AccessTokenDuration, Scopes, DefaultScopes, SecretFormat, LeakResponse, RegistrationPolicy })
             {
                 command.Options.Add(option);
             }
@@ -55,6 +71,9 @@ internal static partial class Commands
             ClientSecretLifetime = parse.GetValue(SecretLifetime) ?? document.ClientSecretLifetime,
             AccessTokenDuration = parse.GetValue(AccessTokenDuration) ?? document.AccessTokenDuration,
             SupportedScopes = ApplyScopes(Words(parse, Scopes), Words(parse, DefaultScopes), document.SupportedScopes),
+            ClientSecretFormat = parse.GetValue(SecretFormat) ?? document.ClientSecretFormat,
+            LeakResponse = parse.GetValue(LeakResponse) ?? document.LeakResponse,
+            ClientRegistrationPolicy = parse.GetValue(RegistrationPolicy) ?? document.ClientRegistrationPolicy,
         };
 
         /// <summary>

@@ -127,16 +127,17 @@ internal static class Show
         ("singleUse", Human.Flag(t.SingleUse)),
         ("registrations", Human.Number(t.Registrations)),
         ("lastUsedAt", Human.Time(t.LastUsedAt)),
+        ("usable", Human.Flag(t.Usable)),
         ("token", t.Token),
     ]);
 
     public static void InitialAccessTokens(TextWriter o, InitialAccessTokenListResponse list)
     {
-        Human.Table(o, ["TOKEN ID", "CREATED", "EXPIRES", "SINGLE USE", "REGISTRATIONS", "LAST USED", "DESCRIPTION"],
+        Human.Table(o, ["TOKEN ID", "CREATED", "EXPIRES", "SINGLE USE", "REGISTRATIONS", "LAST USED", "USABLE", "DESCRIPTION"],
             list.InitialAccessTokens.Select(t => new[]
             {
                 Human.Number(t.TokenId), Human.Time(t.CreatedAt), Human.Time(t.ExpiresAt) ?? "never", Human.Flag(t.SingleUse), Human.Number(t.Registrations),
-                Human.Time(t.LastUsedAt), t.Description,
+                Human.Time(t.LastUsedAt), Human.Flag(t.Usable), t.Description,
             }));
         Page(o, list, list.InitialAccessTokens.Count, "initial access tokens");
     }
@@ -169,7 +170,7 @@ internal static class Show
             list.Events.Select(e => new[]
             {
                 Human.Number(e.EventId), Human.Time(e.OccurredAt), e.Action, e.Outcome, Human.Number(e.ServiceId), Human.Number(e.ClientId),
-                Human.Number(e.SecretId), e.ActorTokenId is { } token ? $"token {Human.Number(token)}" : e.ActorKind, e.RemoteAddress, e.Target,
+                Human.Number(e.SecretId), Actor(e), e.RemoteAddress, e.Target,
             }));
         Page(o, list, list.Events.Count, "audit events");
     }
@@ -253,4 +254,12 @@ internal static class Show
 
     private static void Page(TextWriter o, ListResponse list, int count, string what) =>
         Human.Line(o, $"{count} of {list.TotalCount} {what} (start {list.Start}, end {list.End})");
+
+    /// <summary>Who did it: the organisation, <c>token N</c> for an API token, <c>initial access token N</c>, or the kind (system, github, anonymous, registered_client).</summary>
+    private static string Actor(AuditEvent e) => (e.ActorKind, e.ActorTokenId) switch
+    {
+        ("initial_access_token", { } id) => $"initial access token {Human.Number(id)}",
+        (_, { } id) => $"token {Human.Number(id)}",
+        (var kind, null) => kind,
+    };
 }

@@ -207,6 +207,9 @@ public sealed record InitialAccessTokenInfo
     /// <summary>When it last registered a client, epoch milliseconds.</summary>
     public long? LastUsedAt { get; init; }
 
+    /// <summary>Whether it may register a client now: not expired, and not a single-use token already used.</summary>
+    public bool Usable { get; init; }
+
     /// <summary>The value: only in the creation's answer (the server keeps its SHA-256).</summary>
     public string? Token { get; init; }
 

@@ -259,7 +259,7 @@ internal static class RegistrationApi
 
     // ---- initial access tokens ------------------------------------------------------------------------
 
-    public static InitialAccessTokenInfo Present(StoredInitialAccessToken token, string? value = null) => new()
+    public static InitialAccessTokenInfo Present(StoredInitialAccessToken token, long now, string? value = null) => new()
     {
         TokenId = token.TokenId,
         ServiceId = token.ServiceId,
@@ -269,6 +269,7 @@ internal static class RegistrationApi
         SingleUse = token.SingleUse,
         Registrations = token.Registrations,
         LastUsedAt = token.LastUsedAt,
+        Usable = token.IsUsableAt(now),
         Token = value,
     };
 
@@ -292,15 +293,17 @@ internal static class RegistrationApi
             return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InitialAccessTokenInvalidDescription, MaxDescriptionLength), sid);
         }
 
+        // An empty description is no description.
+        var given = string.IsNullOrWhiteSpace(create.Description) ? null : create.Description;
         var value = SecretGenerator.NewInitialAccessToken();
         var expiresAt = create.ExpiresIn is { } seconds ? change.At + (seconds * 1000) : (long?)null;
-        var created = await store.CreateInitialAccessTokenAsync(sid, create.Description, expiresAt, create.SingleUse ?? false, TokenHash.Of(value), change, ct);
+        var created = await store.CreateInitialAccessTokenAsync(sid, given, expiresAt, create.SingleUse ?? false, TokenHash.Of(value), change, ct);
         return created.IsOk(out var token, out error)
-            ? Results.Json(Present(token, value), WireJson.Context.InitialAccessTokenInfo)
+            ? Results.Json(Present(token, change.At, value), WireJson.Context.InitialAccessTokenInfo)
             : await changes.RefuseAsync(http, change, error, sid);
     }
 
-    private static async Task<IResult> ListTokensAsync(HttpContext http, IRekeyStore store, CancellationToken ct)
+    private static async Task<IResult> ListTokensAsync(HttpContext http, IRekeyStore store, TimeProvider time, CancellationToken ct)
     {
         var sid = http.GetServiceId();
         if (!Paging.From(http.Request).IsOk(out var paging, out var error))
@@ -319,7 +322,7 @@ internal static class RegistrationApi
             Start = paging.Start,
             End = paging.End,
             TotalCount = tokens.TotalCount,
-            InitialAccessTokens = tokens.Items.Select(t => Present(t)).ToList(),
+            InitialAccessTokens = tokens.Items.Select(t => Present(t, time.GetUtcNow().ToUnixTimeMilliseconds())).ToList(),
         }, WireJson.Context.InitialAccessTokenListResponse);
     }
 

@@ -21,9 +21,10 @@ namespace Rekey.Server.Registration;
 /// tokens); every answer is <c>no-store</c>.
 /// </summary>
 /// <remarks>
-/// Registrations are counted per (service, source address) in the failure limiter's table and refused with 429 past
-/// <see cref="FailedAuthLimiter.MaxFailures"/> a window; a wrong registration access token counts against the client
-/// and address like a wrong secret at the token endpoint. A refusal before the caller is known to be allowed (closed
+/// Registrations are counted in the failure limiter's table and refused with 429 past
+/// <see cref="FailedAuthLimiter.MaxFailures"/> a window: per initial access token for the registrations it allows, per
+/// (service, source address) for open registrations and for refused initial access tokens. A wrong registration access
+/// token counts against the client and address like a wrong secret at the token endpoint. A refusal before the caller is known to be allowed (closed
 /// service, missing or bad token, rate limit) writes nothing, not even an audit event: unauthenticated traffic never
 /// costs a write. Refusals of allowed callers (bad metadata) are audited, like every change.
 /// </remarks>
@@ -65,32 +66,40 @@ internal static class RegistrationEndpoint
             return Error(http, 403, "access_denied", "Dynamic client registration is not enabled for this service.");
         }
 
-        var budget = limiter.Begin(-sid, RegisterKey, Address(http));
-        if (budget.RetryAfter() is { } wait)
-        {
-            http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            Telemetry.RekeyMetrics.Registration("rate_limited");
-            return Error(http, 429, "temporarily_unavailable", $"Too many registrations from this address; retry in {wait} seconds.");
-        }
-
-        budget.RecordFailure(null);
+        // The budgets: per initial access token for the registrations it allows, so that others behind the same address
+        // guessing tokens cannot starve the pipeline that holds one; per (service, address) for every registration at an
+        // open service and every refused initial access token. The token is looked up first (one indexed read, like the
+        // service's): a refused one is then limited by its address.
+        var address = limiter.Begin(-sid, RegisterKey, Address(http));
         var logger = loggers.CreateLogger("Rekey.Server.Registration");
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var (kind, initialToken) = (Caller.AnonymousKind, (long?)null);
+        var (kind, initialToken, budget) = (Caller.AnonymousKind, (long?)null, address);
         if (policy == ClientRegistrationPolicies.InitialAccessToken)
         {
             var presented = Bearer(http);
             var found = presented is null ? null : await store.FindInitialAccessTokenAsync(sid, TokenHash.Of(presented), ct);
             if (found is null || !found.IsUsableAt(now))
             {
+                if (Limited(http, address) is { } guessing)
+                {
+                    return guessing;
+                }
+
+                address.RecordFailure(null);
                 Log.RegistrationRefused(logger, sid, presented is null ? "no initial access token" : "an initial access token that is unknown, expired or used up");
                 Telemetry.RekeyMetrics.Registration("invalid_token");
                 return InvalidToken(http, ResultCodes.InitialAccessTokenInvalid.Format(sid), presented is not null);
             }
 
-            (kind, initialToken) = (Caller.InitialAccessTokenKind, found.TokenId);
+            (kind, initialToken, budget) = (Caller.InitialAccessTokenKind, found.TokenId, limiter.Begin(-sid, TokenKey(found.TokenId), ""));
         }
 
+        if (Limited(http, budget) is { } limited)
+        {
+            return limited;
+        }
+
+        budget.RecordFailure(null);
         var change = new ChangeContext(AuditActions.ClientCreate, now, kind, initialToken, http.Connection.RemoteIpAddress?.ToString(), http.TraceIdentifier);
         if (!(await ReadMetadataAsync(http, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var metadata, out var error))
         {
@@ -181,6 +190,22 @@ internal static class RegistrationEndpoint
 
         NoStore(http);
         return Results.NoContent();
+    }
+
+    /// <summary>The limiter's key for the registrations of one initial access token.</summary>
+    private static string TokenKey(long tokenId) => "iat-" + tokenId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The 429 of a spent registration budget, or null.</summary>
+    private static IResult? Limited(HttpContext http, FailedAuthLimiter.Attempt budget)
+    {
+        if (budget.RetryAfter() is not { } wait)
+        {
+            return null;
+        }
+
+        http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
+        Telemetry.RekeyMetrics.Registration("rate_limited");
+        return Error(http, 429, "temporarily_unavailable", $"Too many registrations; retry in {wait} seconds.");
     }
 
     /// <summary>A request at a client configuration endpoint, past the service look-up and the limiter.</summary>

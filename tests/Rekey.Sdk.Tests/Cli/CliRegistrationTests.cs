@@ -29,6 +29,30 @@ public sealed class CliRegistrationTests(SqliteServerFixture fixture) : CliTestB
     }
 
     [Fact]
+    public async Task service_update_opens_and_closes_registration_and_sets_the_secret_format_and_leak_response()
+    {
+        var serviceId = await Admin.CreateServiceAsync("""{"serviceName":"settings"}""");
+        var env = Env(serviceId);
+
+        var opened = await RunAsync(env, null, "service", "update", "--registration-policy", "INITIAL_ACCESS_TOKEN", "--secret-format", "IDENTIFIABLE",
+            "--leak-response", "LOCK");
+        Assert.True(opened.ExitCode == ExitCodes.Success, opened.ToString());
+        var service = (await Admin.GetForReplyAsync($"/api/{serviceId}/service/get")).Json;
+        Assert.Equal(("INITIAL_ACCESS_TOKEN", true, "IDENTIFIABLE", "LOCK"), (service["clientRegistrationPolicy"]!.GetValue<string>(),
+            service["dynamicRegistrationSupported"]!.GetValue<bool>(), service["clientSecretFormat"]!.GetValue<string>(), service["leakResponse"]!.GetValue<string>()));
+
+        // The read-modify-write sends the flag back unchanged: the new policy wins.
+        var closed = await RunAsync(env, null, "service", "update", "--registration-policy", "CLOSED");
+        Assert.True(closed.ExitCode == ExitCodes.Success, closed.ToString());
+        service = (await Admin.GetForReplyAsync($"/api/{serviceId}/service/get")).Json;
+        Assert.Equal(("CLOSED", false, "IDENTIFIABLE"), (service["clientRegistrationPolicy"]!.GetValue<string>(),
+            service["dynamicRegistrationSupported"]!.GetValue<bool>(), service["clientSecretFormat"]!.GetValue<string>()));
+
+        var refused = await RunAsync(env, null, "service", "update", "--registration-policy", "SOMETIMES");
+        Assert.Equal(ExitCodes.Usage, refused.ExitCode);
+    }
+
+    [Fact]
     public async Task create_prints_the_token_once_which_registers_a_client_list_shows_it_without_the_value_and_revoke_ends_it()
     {
         var serviceId = await RegistrationServiceAsync();
@@ -54,9 +78,10 @@ public sealed class CliRegistrationTests(SqliteServerFixture fixture) : CliTestB
 
         var list = await RunAsync(env, null, "registration", "token", "list");
         Assert.True(list.ExitCode == ExitCodes.Success, list.ToString());
-        var row = Assert.Single(list.Table("TOKEN ID", "CREATED", "EXPIRES", "SINGLE USE", "REGISTRATIONS", "LAST USED", "DESCRIPTION"));
+        var row = Assert.Single(list.Table("TOKEN ID", "CREATED", "EXPIRES", "SINGLE USE", "REGISTRATIONS", "LAST USED", "USABLE", "DESCRIPTION"));
         Assert.Equal(tokenId, row["TOKEN ID"]);
         Assert.Equal("no", row["SINGLE USE"]);
+        Assert.Equal("yes", row["USABLE"]);
         Assert.Equal("1", row["REGISTRATIONS"]);
         Assert.NotEqual("", row["LAST USED"]);
         Assert.Equal("ci pipeline", row["DESCRIPTION"]);

@@ -347,6 +347,34 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
     }
 
     [Fact]
+    public async Task guessing_initial_access_tokens_from_an_address_is_limited_without_starving_the_holder_of_a_valid_token_which_has_its_own_budget()
+    {
+        var (host, admin) = await StartHostAsync();
+        var sid = await ServiceAsync(admin);
+        var initial = await InitialTokenAsync(admin, sid);
+        var limit = Server.OAuth.FailedAuthLimiter.MaxFailures;
+        for (var i = 0; i < limit; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await RegisterAsync(host, sid, "rki_guess" + i)).Status);
+        }
+
+        var blocked = await RegisterAsync(host, sid, "rki_guess");
+        Assert.Equal((HttpStatusCode)429, blocked.Status);
+        Assert.NotNull(blocked.Header("Retry-After"));
+
+        // The same address with the valid token: its own budget of registrations per window.
+        for (var i = 0; i < limit; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(host, sid, initial)).Status);
+        }
+
+        Assert.Equal((HttpStatusCode)429, (await RegisterAsync(host, sid, initial)).Status);
+        Assert.Equal(limit, await ClientCountAsync(admin, sid));
+        NextWindow();
+        Assert.Equal(HttpStatusCode.Created, (await RegisterAsync(host, sid, initial)).Status);
+    }
+
+    [Fact]
     public async Task a_single_use_initial_access_token_presented_many_times_at_once_registers_exactly_one_client()
     {
         var (host, admin) = await StartHostAsync();
@@ -359,6 +387,7 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
         Assert.Equal(1, await ClientCountAsync(admin, sid));
         var listed = (await admin.GetForReplyAsync($"/api/{sid}/registration/token/get/list")).Objects("initialAccessTokens").Single();
         Assert.Equal(1, listed["registrations"]!.GetValue<long>());
+        Assert.False(listed["usable"]!.GetValue<bool>());
         Assert.False(listed.ContainsKey("token"));
     }
 
@@ -562,10 +591,16 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
         Assert.StartsWith("rki_", created["token"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(Start.ToUnixTimeMilliseconds() + 3_600_000, created["expiresAt"]!.GetValue<long>());
         Assert.True(created["singleUse"]!.GetValue<bool>());
+        Assert.True(created["usable"]!.GetValue<bool>());
+        Assert.False((await CreateTokenAsync(admin, sid, """{"description":" "}""")).ContainsKey("description"), "An empty description is none.");
 
         var list = await admin.GetForReplyAsync($"/api/{sid}/registration/token/get/list");
         Assert.DoesNotContain(created["token"]!.GetValue<string>(), list.Text, StringComparison.Ordinal);
-        Assert.Equal(1, list.Int("totalCount"));
+        Assert.Equal(2, list.Int("totalCount"));
+        Clock.Advance(TimeSpan.FromSeconds(3601));
+        var expired = (await admin.GetForReplyAsync($"/api/{sid}/registration/token/get/list")).Objects("initialAccessTokens")
+            .Single(t => t["tokenId"]!.GetValue<long>() == created["tokenId"]!.GetValue<long>());
+        Assert.False(expired["usable"]!.GetValue<bool>());
 
         foreach (var (body, code) in new[]
                  {
@@ -578,7 +613,7 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
             Assert.Equal(code, refused.Str("resultCode"));
         }
 
-        Assert.Equal(1, (await admin.GetForReplyAsync($"/api/{sid}/registration/token/get/list")).Int("totalCount"));
+        Assert.Equal(2, (await admin.GetForReplyAsync($"/api/{sid}/registration/token/get/list")).Int("totalCount"));
         var path = $"/api/{sid}/registration/token/delete/{created["tokenId"]}";
         Assert.Equal(HttpStatusCode.NoContent, (await admin.SendForReplyAsync(HttpMethod.Delete, path)).Status);
         var again = await admin.SendForReplyAsync(HttpMethod.Delete, path);
