@@ -75,8 +75,9 @@ public static class AuditActions
     public const string SigningKeyRotate = "signing_key.rotate";
     public const string ApiTokenCreate = "apitoken.create";
     public const string ApiTokenDelete = "apitoken.delete";
-    public const string InitialAccessTokenCreate = "registration.token.create";
-    public const string InitialAccessTokenDelete = "registration.token.delete";
+    public const string InitialAccessTokenCreate = "initial_access_token.create";
+    public const string InitialAccessTokenDelete = "initial_access_token.delete";
+    public const string RegistrationTokenRefresh = "client.registration_token.refresh";
     public const string WebhookCreate = "webhook.create";
     public const string WebhookUpdate = "webhook.update";
     public const string WebhookDelete = "webhook.delete";
@@ -91,7 +92,7 @@ public static class AuditActions
     [
         ServiceCreate, ServiceUpdate, ServiceDelete, ClientCreate, ClientUpdate, ClientDelete, ClientLock, ClientUnlock,
         SecretUpdate, SecretRefresh, SecretRevoke, SecretLeak, KeyRotate, KeyReencrypt, KeyRewrap, MasterKeyRetire, SigningKeyRotate, ApiTokenCreate, ApiTokenDelete,
-        InitialAccessTokenCreate, InitialAccessTokenDelete,
+        InitialAccessTokenCreate, InitialAccessTokenDelete, RegistrationTokenRefresh,
         WebhookCreate, WebhookUpdate, WebhookDelete, WebhookTest, WebhookSecretRotate, WebhookRedeliver, WebhookDisable,
     ];
 }

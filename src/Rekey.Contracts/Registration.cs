@@ -223,3 +223,28 @@ public sealed record InitialAccessTokenListResponse : ListResponse
     /// <summary>The tokens of the page, oldest first.</summary>
     public IReadOnlyList<InitialAccessTokenInfo> InitialAccessTokens { get; init; } = [];
 }
+
+/// <summary>
+/// Response of <c>POST /api/{serviceId}/client/registration_token/refresh/{clientIdentifier}</c> (Rekey extension): a new
+/// registration access token for a dynamically registered client, shown once; the previous one stops working.
+/// </summary>
+public sealed record RegistrationTokenRefreshResponse
+{
+    /// <summary>A159001.</summary>
+    public required string ResultCode { get; init; }
+
+    /// <summary>The message.</summary>
+    public required string ResultMessage { get; init; }
+
+    /// <summary>The client.</summary>
+    public long ClientId { get; init; }
+
+    /// <summary>The new registration access token (the server keeps its SHA-256).</summary>
+    public string? RegistrationAccessToken { get; init; }
+
+    /// <summary>Rekey's client configuration endpoint of the client, where the token is used.</summary>
+    public string? RegistrationClientUri { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"RegistrationTokenRefreshResponse {{ ResultCode = {ResultCode}, ClientId = {ClientId}, RegistrationAccessToken = {Redact.Secret(RegistrationAccessToken)} }}";
+}

@@ -36,6 +36,7 @@ namespace Rekey.Contracts;
 [JsonSerializable(typeof(InitialAccessTokenCreateRequest))]
 [JsonSerializable(typeof(InitialAccessTokenInfo))]
 [JsonSerializable(typeof(InitialAccessTokenListResponse))]
+[JsonSerializable(typeof(RegistrationTokenRefreshResponse))]
 [JsonSerializable(typeof(WebhookRequest))]
 [JsonSerializable(typeof(WebhookSecretRotateRequest))]
 [JsonSerializable(typeof(WebhookInfo))]

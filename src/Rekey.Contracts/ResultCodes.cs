@@ -231,6 +231,12 @@ public static class ResultCodes
     /// <summary>No such initial access token in the service.</summary>
     public static readonly ResultCode InitialAccessTokenNotFound = new("A157201", 404, "The initial access token '{0}' was not found in the service {1}.");
 
+    // ---- 159: registration access tokens (Rekey extension) ------------------------------------------
+    /// <summary>A registered client's registration access token replaced by the operator.</summary>
+    public static readonly ResultCode RegistrationTokenRefreshed = new("A159001", 200, "Issued a new registration access token for the client (ID = {0}); the previous one no longer works.");
+    /// <summary>The client was created through /api: it has no registration to manage.</summary>
+    public static readonly ResultCode ClientNotRegistered = new("A159201", 400, "The client {0} was not registered dynamically; it has no registration access token.");
+
     // ---- 202, 213, 216, 217: Authlete's dynamic client registration API -------------------------------
     /// <summary>A client registered (action CREATED).</summary>
     public static readonly ResultCode RegistrationCreated = new("A202001", 200, "The client was created with id {0}.");

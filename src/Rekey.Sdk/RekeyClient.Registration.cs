@@ -50,6 +50,21 @@ public sealed partial class RekeyClient
     public Task<RekeyResult> RevokeInitialAccessTokenAsync(long serviceId, long tokenId, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Delete, $"api/{serviceId}/registration/token/delete/{tokenId}", cancellationToken);
 
+    /// <summary>
+    /// Issues a new registration access token for a dynamically registered client — after its registration answer
+    /// leaked (a <c>REVOKE</c> leak response replaces the token with one nobody has), or to hand the registration to new
+    /// software — and returns it once; the previous one stops working
+    /// (<c>POST /api/{serviceId}/client/registration_token/refresh/{clientIdentifier}</c>; Rekey extension, permission
+    /// <c>client.registration</c>). Success is <c>A159001</c>; a client created through /api is <c>400 A159201</c>.
+    /// </summary>
+    /// <param name="serviceId">The service ID.</param>
+    /// <param name="clientIdentifier">The numeric client ID or the alias.</param>
+    /// <param name="cancellationToken">Cancels the call; throws <see cref="OperationCanceledException"/>.</param>
+    public Task<RekeyResult<RegistrationTokenRefreshResponse>> RefreshRegistrationTokenAsync(long serviceId, string clientIdentifier,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/{serviceId}/client/registration_token/refresh/{Segment(clientIdentifier, nameof(clientIdentifier))}", null,
+            Json.RegistrationTokenRefreshResponse, cancellationToken);
+
     // ---- Authlete's /client/registration API -------------------------------------------------------------
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed record ServiceListModel(Page Layout, IReadOnlyList<ServiceDocument
 
 /// <summary>The settings page: <see cref="SecretFormat"/> and <see cref="LeakResponse"/> are the effective values (the defaults when the document has none).</summary>
 public sealed record ServiceSettingsModel(Page Layout, ServiceDocument Service, IReadOnlyList<SigningKeyInfo> SigningKeys, string WarningsText, string ScopesText,
-    string SecretFormat, string LeakResponse);
+    string SecretFormat, string LeakResponse, string RegistrationPolicy);
 
 /// <summary>The services list and a service's settings: the same rules (<see cref="ServiceRules"/>) and store calls as /api.</summary>
 internal static class ServicePages
@@ -70,7 +70,7 @@ internal static class ServicePages
         return Results.RazorSlice<Slices.ServiceSettings, ServiceSettingsModel>(new ServiceSettingsModel(layout, service, await keys.DescribeAsync(sid, ct),
             string.Join(", ", warnings.Select(w => w.ToString(CultureInfo.InvariantCulture))),
             string.Join(' ', (service.SupportedScopes ?? []).Select(s => s.Name)),
-            service.ClientSecretFormat ?? SecretFormats.Default, service.LeakResponse ?? LeakResponses.Default), status);
+            service.ClientSecretFormat ?? SecretFormats.Default, service.LeakResponse ?? LeakResponses.Default, ServiceRules.RegistrationPolicyOf(service)), status);
     }
 
     /// <summary>
@@ -132,9 +132,11 @@ internal static class ServicePages
         }
 
         // A choice is written when it differs from what is in effect, so that saving leaves an absent default absent;
-        // any other value, forged or not, goes to ServiceRules and is refused there (A110209, A110210).
+        // any other value, forged or not, goes to ServiceRules and is refused there (A110209, A110210, A110211). The
+        // registration policy wins over Authlete's flag, which the form leaves as stored.
         Choose(document, "clientSecretFormat", form["clientSecretFormat"].ToString().Trim(), SecretFormats.Default);
         Choose(document, "leakResponse", form["leakResponse"].ToString().Trim(), LeakResponses.Default);
+        Choose(document, "clientRegistrationPolicy", form["clientRegistrationPolicy"].ToString().Trim(), ServiceRules.RegistrationPolicyOf(ServiceRules.Present(stored)));
 
         var scopes = form["supportedScopes"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         document["supportedScopes"] = new JsonArray([.. scopes.Distinct(StringComparer.Ordinal).Select(s => (JsonNode)new JsonObject { ["name"] = s })]);

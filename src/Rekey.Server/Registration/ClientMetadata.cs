@@ -236,7 +236,7 @@ internal static class ClientMetadata
             PolicyUri = String(document, "policyUri"),
             TosUri = String(document, "tosUri"),
             JwksUri = String(document, "jwksUri"),
-            Jwks = String(document, "jwks") is { } jwks ? JsonSerializer.Deserialize(jwks, WireJson.Context.JsonElement) : null,
+            Jwks = KeySet(String(document, "jwks")),
             SoftwareId = String(document, "softwareId"),
             SoftwareVersion = String(document, "softwareVersion"),
         };
@@ -258,6 +258,19 @@ internal static class ClientMetadata
         null => null,
         var other => other.ToJsonString(),
     };
+
+    /// <summary>The stored <c>jwks</c> (a string in Authlete's document) as JSON; null when absent or not JSON (set so through /api).</summary>
+    private static JsonElement? KeySet(string? jwks)
+    {
+        try
+        {
+            return jwks is null ? null : JsonSerializer.Deserialize(jwks, WireJson.Context.JsonElement);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string? String(JsonObject document, string name) =>
         document[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;

@@ -53,9 +53,11 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
     }
 
     /// <summary>
-    /// The client a registration access token belongs to: a numeric client ID of the service whose token has this SHA-256.
-    /// Any other case — no token, an alias, an unknown client, a client created through /api, another token — is the same
-    /// <paramref name="refusal"/>, so that the answer does not tell which clients exist.
+    /// The client a registration access token belongs to: the client of the service with exactly this numeric ID whose
+    /// token has this SHA-256, and that is not locked. Any other case — no token, an alias, an unknown client, a client
+    /// created through /api, another token, a locked client — is the same <paramref name="refusal"/>, so that the answer
+    /// does not tell which clients exist. A locked client cannot read its secret or mint a new one with its token: a lock
+    /// (by an operator, or by a leak response) holds against the registration too.
     /// </summary>
     public async Task<Outcome<StoredClient>> AuthenticateAsync(long serviceId, string clientId, string? token, ResultCode refusal, CancellationToken ct)
     {
@@ -66,7 +68,8 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
         }
 
         var found = await store.GetClientAsync(serviceId, clientId, withSecret: true, ct);
-        return found.IsOk(out var client, out _) && client.RegistrationToken is { } stored && CryptographicOperations.FixedTimeEquals(stored, TokenHash.Of(token))
+        return found.IsOk(out var client, out _) && !client.Locked && client.ClientId.ToString(CultureInfo.InvariantCulture) == clientId
+               && client.RegistrationToken is { } stored && CryptographicOperations.FixedTimeEquals(stored, TokenHash.Of(token))
             ? client
             : refused;
     }

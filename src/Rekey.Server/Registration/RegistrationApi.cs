@@ -89,7 +89,45 @@ internal static class RegistrationApi
             .Audited(AuditActions.InitialAccessTokenDelete)
             .Documented("registration_token_delete_api", "Revoke an initial access token; the clients it registered stay. 204.", ResultCodes.InitialAccessTokenNotFound)
             .WithTags(Tag);
+        api.MapPost("/{serviceId}/client/registration_token/refresh/{clientIdentifier}", RefreshRegistrationTokenAsync)
+            .RequirePermission(Permissions.ClientRegistration).Audited(AuditActions.RegistrationTokenRefresh)
+            .Documented<RegistrationTokenRefreshResponse>("client_registration_token_refresh_api",
+                "Issue a new registration access token for a dynamically registered client (returned once); the previous one stops working.", 200,
+                ResultCodes.RegistrationTokenRefreshed, ResultCodes.ClientNotRegistered, ResultCodes.ServiceNotFound, ResultCodes.ClientNotFound)
+            .WithTags(Tag);
         return api;
+    }
+
+    /// <summary>
+    /// An operator's new registration access token for a registered client: after a leak of its registration answer (the
+    /// leak response replaced the token with one nobody has), or to hand the registration to new software. The value is
+    /// in this answer only.
+    /// </summary>
+    private static async Task<IResult> RefreshRegistrationTokenAsync(string clientIdentifier, HttpContext http, IRekeyStore store, Changes changes,
+        IOptions<RekeyOptions> options, CancellationToken ct)
+    {
+        var sid = http.GetServiceId();
+        var change = changes.For(http);
+        if (await store.GetServiceAsync(sid, ct) is not { } stored)
+        {
+            return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.ServiceNotFound, sid), sid);
+        }
+
+        var token = SecretGenerator.NewRegistrationAccessToken();
+        var refreshed = await store.RefreshRegistrationTokenAsync(sid, clientIdentifier, TokenHash.Of(token), change, ct);
+        if (!refreshed.IsOk(out var clientId, out var error))
+        {
+            return await changes.RefuseAsync(http, change, error, sid);
+        }
+
+        return Results.Json(new RegistrationTokenRefreshResponse
+        {
+            ResultCode = ResultCodes.RegistrationTokenRefreshed.Code,
+            ResultMessage = ResultCodes.RegistrationTokenRefreshed.Format(clientId),
+            ClientId = clientId,
+            RegistrationAccessToken = token,
+            RegistrationClientUri = Registrar.ClientUri(ClientUriBase(http, options.Value, sid, ServiceRules.Present(stored)), clientId),
+        }, WireJson.Context.RegistrationTokenRefreshResponse);
     }
 
     // ---- Authlete's registration API ---------------------------------------------------------------

@@ -70,7 +70,7 @@ internal static class RegistrationEndpoint
         // guessing tokens cannot starve the pipeline that holds one; per (service, address) for every registration at an
         // open service and every refused initial access token. The token is looked up first (one indexed read, like the
         // service's): a refused one is then limited by its address.
-        var address = limiter.Begin(-sid, RegisterKey, Address(http));
+        var address = limiter.Begin(-sid, RegisterKey, Source(http));
         var logger = loggers.CreateLogger("Rekey.Server.Registration");
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var (kind, initialToken, budget) = (Caller.AnonymousKind, (long?)null, address);
@@ -159,7 +159,7 @@ internal static class RegistrationEndpoint
         var change = Change(http, time, AuditActions.ClientUpdate);
         if (!(await ReadMetadataAsync(http, options.Value.MaxRequestBodyBytes, ct)).IsOk(out var metadata, out var error))
         {
-            return await RefuseAsync(http, store, change, sid, error, clientId);
+            return await RefuseAsync(http, store, change, sid, error, current.ClientId);
         }
 
         var updated = await registrar.UpdateAsync(sid, begun.Service, current, token!, metadata, Endpoint(OAuthApi.Issuer(http.Request, options.Value, sid)), change, ct);
@@ -170,7 +170,7 @@ internal static class RegistrationEndpoint
 
         return error.Code == ResultCodes.RegistrationUpdateUnauthorized
             ? Unauthorized(http, begun.Budget, error)
-            : await RefuseAsync(http, store, change, sid, error, clientId);
+            : await RefuseAsync(http, store, change, sid, error, current.ClientId);
     }
 
     private static async Task<IResult> DeleteAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, Registrar registrar, FailedAuthLimiter limiter,
@@ -237,6 +237,32 @@ internal static class RegistrationEndpoint
 
     private static string Address(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "";
 
+    /// <summary>
+    /// The source a registration budget belongs to: the IPv4 address, or the /64 of an IPv6 address (one host holds a
+    /// whole /64 and could otherwise take a fresh budget per address).
+    /// </summary>
+    private static string Source(HttpContext http)
+    {
+        if (http.Connection.RemoteIpAddress is not { } ip)
+        {
+            return "";
+        }
+
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+
+        if (ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return ip.ToString();
+        }
+
+        var bytes = ip.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
+
     private static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
         RouteIds.TryParse(serviceId, out var id) && await store.GetServiceAsync(id, ct) is { } stored ? ServiceRules.Present(stored) : null;
 
@@ -274,11 +300,9 @@ internal static class RegistrationEndpoint
     }
 
     /// <summary>Records the refusal of an allowed caller's change, then answers it with the RFC 7591 error.</summary>
-    private static async Task<IResult> RefuseAsync(HttpContext http, IRekeyStore store, ChangeContext change, long serviceId, RuleViolation error, string? clientId = null)
+    private static async Task<IResult> RefuseAsync(HttpContext http, IRekeyStore store, ChangeContext change, long serviceId, RuleViolation error, long? clientId = null)
     {
-        long? client = clientId is not null && long.TryParse(clientId, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
-        await store.AppendAuditAsync(new AuditRecord(change, serviceId, client, null, error.Code.Code, clientId is null ? null : UntrustedText.Printable(clientId, 40)),
-            http.RequestAborted);
+        await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, null), http.RequestAborted);
         return Error(http, 400, ClientMetadata.ErrorOf(error.Code), ClientMetadata.Describe(error));
     }
 

@@ -157,7 +157,8 @@ internal static class ServiceRules
     private static Outcome<string> RegistrationPolicy(ServiceDocument service, bool policyGiven, bool? storedSupported)
     {
         var policy = service.ClientRegistrationPolicy;
-        var flagChanged = service.DynamicRegistrationSupported is { } flag && flag != (storedSupported ?? false);
+        // On create (nothing stored) a flag sent is a flag said.
+        var flagChanged = service.DynamicRegistrationSupported is { } flag && (storedSupported is not { } before || flag != before);
         if (policyGiven && policy is not null)
         {
             return flagChanged && service.DynamicRegistrationSupported != (policy != ClientRegistrationPolicies.Closed)
@@ -173,9 +174,13 @@ internal static class ServiceRules
         };
     }
 
-    /// <summary>The registration policy of a stored service (its document always has one since it was written by <see cref="Prepare(JsonObject)"/>).</summary>
-    public static string RegistrationPolicyOf(ServiceDocument service) =>
-        service.ClientRegistrationPolicy ?? (service.DynamicRegistrationSupported == true ? ClientRegistrationPolicies.WhenSupported : ClientRegistrationPolicies.Closed);
+    /// <summary>
+    /// The registration policy of a stored service: the one its document names, else <c>CLOSED</c>. Documents written
+    /// since registration exists name one whenever either setting was given; a document stored before (an Authlete
+    /// service imported with <c>dynamicRegistrationSupported: true</c>) stays closed until someone sets a policy, rather
+    /// than opening on upgrade.
+    /// </summary>
+    public static string RegistrationPolicyOf(ServiceDocument service) => service.ClientRegistrationPolicy ?? ClientRegistrationPolicies.Closed;
 
     /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>
     private static bool IsScopeToken(string scope) =>
@@ -192,6 +197,8 @@ internal static class ServiceRules
         var document = System.Text.Json.JsonSerializer.Deserialize(stored.Document, WireJson.Context.ServiceDocument) ?? new ServiceDocument();
         return document with
         {
+            // Authlete's flag says what is in effect (see RegistrationPolicyOf).
+            DynamicRegistrationSupported = document.ClientRegistrationPolicy is null && document.DynamicRegistrationSupported == true ? false : document.DynamicRegistrationSupported,
             Number = stored.Number,
             ApiKey = stored.ServiceId,
             CreatedAt = stored.CreatedAt,

@@ -130,6 +130,12 @@ internal interface IRekeyStore
 
     Task<Outcome<Page<StoredInitialAccessToken>>> ListInitialAccessTokensAsync(long serviceId, int start, int end, CancellationToken ct);
 
+    /// <summary>
+    /// Replaces a dynamically registered client's registration access token (SHA-256) for an operator: the previous one
+    /// stops working. <c>A159201</c> for a client created through /api.
+    /// </summary>
+    Task<Outcome<long>> RefreshRegistrationTokenAsync(long serviceId, string identifier, byte[] tokenHash, ChangeContext change, CancellationToken ct);
+
     /// <summary>Revokes (deletes) an initial access token of the service; the clients it registered stay.</summary>
     Task<Outcome<long>> DeleteInitialAccessTokenAsync(long serviceId, long tokenId, ChangeContext change, CancellationToken ct);
 

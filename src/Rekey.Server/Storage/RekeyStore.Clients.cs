@@ -195,9 +195,9 @@ internal sealed partial class RekeyStore
             return updated with { CurrentSecret = value, CurrentSecretExpiresAt = next.Current?.ExpiresAt };
         }, ct);
 
-    /// <summary>Whether the client was registered dynamically and its registration access token is the one presented (its SHA-256; constant time).</summary>
+    /// <summary>Whether the client, not locked, was registered dynamically and its registration access token is the one presented (its SHA-256; constant time).</summary>
     private static bool HoldsRegistrationToken(StoredClient client, byte[] presentedHash) =>
-        client.RegistrationToken is { } stored && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(stored, presentedHash);
+        !client.Locked && client.RegistrationToken is { } stored && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(stored, presentedHash);
 
     public Task<Outcome<long>> DeleteClientAsync(long serviceId, string identifier, ChangeContext change, CancellationToken ct, byte[]? registrationToken = null) =>
         WriteUnitAsync<Outcome<long>>(async (s, ct) =>

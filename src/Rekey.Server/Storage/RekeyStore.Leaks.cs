@@ -138,6 +138,15 @@ internal sealed partial class RekeyStore
                 (var secretId, _, secrets) = WithNewSecret(row, replacementValue, now, graceSeconds: 0);
                 replacement = secretId;
                 lockNow = true;
+
+                // A registered client's registration access token came in the same answer as its secret (RFC 7591 §3.2.1)
+                // and would give the replacement to whoever holds the leak: it is replaced by one nobody has either. The
+                // operator hands out a new one with the secret (client/registration_token/refresh).
+                if (client.DynamicallyRegistered)
+                {
+                    s.Defer(new Sql(_sql.SetRegistrationToken, SqlArg.Bytes("rat", Auth.TokenHash.Of(SecretGenerator.NewRegistrationAccessToken())),
+                        SqlArg.Long("c", client.ClientId)));
+                }
             }
 
             foreach (var (_, entry) in confirmed.Where(c => c.Entry.State == SecretPolicy.StatePrevious))

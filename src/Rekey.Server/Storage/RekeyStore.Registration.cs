@@ -50,4 +50,23 @@ internal sealed partial class RekeyStore
             DeferAudit(s, change, serviceId, null, null, target: tokenId.ToString(CultureInfo.InvariantCulture));
             return tokenId;
         }, ct);
+
+    public Task<Outcome<long>> RefreshRegistrationTokenAsync(long serviceId, string identifier, byte[] tokenHash, ChangeContext change, CancellationToken ct) =>
+        WriteUnitAsync<Outcome<long>>(async (s, ct) =>
+        {
+            if (!(await LockClientAsync(s, serviceId, identifier, ct)).IsOk(out var row, out var error))
+            {
+                return error;
+            }
+
+            var clientId = row.Client.ClientId;
+            if (!row.Client.DynamicallyRegistered)
+            {
+                return RuleViolation.Of(ResultCodes.ClientNotRegistered, clientId);
+            }
+
+            s.Defer(new Sql(_sql.SetRegistrationToken, SqlArg.Bytes("rat", tokenHash), SqlArg.Long("c", clientId)));
+            DeferAudit(s, change, serviceId, clientId, null, eventWanted: false);
+            return clientId;
+        }, ct);
 }

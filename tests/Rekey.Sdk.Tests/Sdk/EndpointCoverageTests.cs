@@ -55,6 +55,7 @@ public sealed class EndpointCoverageTests(SqliteServerFixture fixture) : IClassF
         ["DELETE /api/{serviceId}/client/extension/requestable_scopes/delete/{clientIdentifier}"] = [nameof(RekeyClient.DeleteRequestableScopesAsync)],
         ["POST /api/{serviceId}/registration/token/create"] = [nameof(RekeyClient.CreateInitialAccessTokenAsync)],
         ["GET /api/{serviceId}/registration/token/get/list"] = [nameof(RekeyClient.ListInitialAccessTokensAsync)],
+        ["POST /api/{serviceId}/client/registration_token/refresh/{clientIdentifier}"] = [nameof(RekeyClient.RefreshRegistrationTokenAsync)],
         ["DELETE /api/{serviceId}/registration/token/delete/{tokenId}"] = [nameof(RekeyClient.RevokeInitialAccessTokenAsync)],
         ["POST /api/{serviceId}/client/registration"] = [nameof(RekeyClient.RegisterClientAsync)],
         ["POST /api/{serviceId}/client/registration/get"] = [nameof(RekeyClient.GetClientRegistrationAsync)],

@@ -277,4 +277,29 @@ public sealed class RegistrationCallsTests(SqliteServerFixture fixture) : SdkTes
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         }
     }
+
+    [Fact]
+    public async Task refreshing_a_registration_access_token_returns_the_new_one_once_and_the_old_one_stops_working()
+    {
+        var serviceId = await RegistrationServiceAsync();
+        var registered = await Rekey.RegisterClientAsync(serviceId, new ClientRegistrationRequest { Json = Metadata });
+        var information = Information(registered);
+
+        var refreshed = await Rekey.RefreshRegistrationTokenAsync(serviceId, information.ClientId);
+
+        Assert.True(refreshed.IsSuccess, refreshed.ToString());
+        Assert.Equal("A159001", refreshed.Value.ResultCode);
+        Assert.StartsWith("rkr_", refreshed.Value.RegistrationAccessToken, StringComparison.Ordinal);
+        Assert.DoesNotContain(refreshed.Value.RegistrationAccessToken!, refreshed.Value.ToString(), StringComparison.Ordinal);
+        var old = await Rekey.GetClientRegistrationAsync(serviceId, new ClientRegistrationRequest { ClientId = information.ClientId, Token = information.RegistrationAccessToken });
+        Assert.Equal(ClientRegistrationActions.BadRequest, old.Value?.Action);
+        var current = await Rekey.GetClientRegistrationAsync(serviceId,
+            new ClientRegistrationRequest { ClientId = information.ClientId, Token = refreshed.Value.RegistrationAccessToken });
+        Assert.Equal(ClientRegistrationActions.Ok, current.Value?.Action);
+
+        var manual = await Admin.CreateClientAsync(serviceId);
+        var refused = await Rekey.RefreshRegistrationTokenAsync(serviceId, manual.Id);
+        Assert.False(refused.IsSuccess);
+        Assert.Equal("A159201", refused.Error?.ResultCode);
+    }
 }

@@ -124,6 +124,38 @@ public sealed partial class ConsoleLeakSettingsTests(SqliteServerFixture fixture
     }
 
     [Fact]
+    public async Task choosing_a_registration_policy_in_the_settings_form_opens_registration_and_the_metadata_announces_it()
+    {
+        var sid = await _admin.CreateServiceAsync();
+        var organisation = await OrganisationAsync();
+        var settings = $"/console/services/{sid}";
+        var page = await organisation.GetAsync(settings);
+        var (policies, policy) = Select(page, "clientRegistrationPolicy");
+        Assert.Equal(ClientRegistrationPolicies.All, policies);
+        Assert.Equal(ClientRegistrationPolicies.Closed, policy);
+        Assert.Contains("<label for=\"registrationPolicy\">", page.Html, StringComparison.Ordinal);
+
+        // Saving the default as it is leaves the document as /api created it.
+        (await organisation.PostAsync(settings, SettingsForm(page, ("clientRegistrationPolicy", ClientRegistrationPolicies.Closed)))).AssertRedirect(settings + "?notice=settings-saved");
+        Assert.False((await ServiceAsync(sid)).ContainsKey("clientRegistrationPolicy"));
+
+        var saved = await organisation.PostAsync(settings, SettingsForm(await organisation.GetAsync(settings), ("clientRegistrationPolicy", ClientRegistrationPolicies.Open)));
+        saved.AssertRedirect(settings + "?notice=settings-saved");
+        var stored = await ServiceAsync(sid);
+        Assert.Equal((ClientRegistrationPolicies.Open, true), (stored["clientRegistrationPolicy"]?.GetValue<string>(), stored["dynamicRegistrationSupported"]?.GetValue<bool>()));
+        Assert.Equal(ClientRegistrationPolicies.Open, Selected(await organisation.GetAsync(settings), "clientRegistrationPolicy"));
+        Assert.True((await _admin.GetForReplyAsync($"/oauth2/{sid}/.well-known/openid-configuration")).Has("registration_endpoint"));
+
+        // Closed again from the form (Authlete's flag, left as stored, follows), and a forged policy is refused.
+        (await organisation.PostAsync(settings, SettingsForm(await organisation.GetAsync(settings), ("clientRegistrationPolicy", ClientRegistrationPolicies.Closed))))
+            .AssertRedirect(settings + "?notice=settings-saved");
+        Assert.False((await ServiceAsync(sid))["dynamicRegistrationSupported"]?.GetValue<bool>());
+        var forged = await organisation.PostAsync(settings, SettingsForm(await organisation.GetAsync(settings), ("clientRegistrationPolicy", "EVERYONE")));
+        forged.AssertRefused(HttpStatusCode.BadRequest, ResultCodes.InvalidRegistrationPolicySetting);
+        Assert.Equal(ClientRegistrationPolicies.Closed, (await ServiceAsync(sid))["clientRegistrationPolicy"]?.GetValue<string>());
+    }
+
+    [Fact]
     public async Task a_forged_leak_response_or_secret_format_is_refused_with_the_apis_result_code_and_changes_nothing()
     {
         var sid = await _admin.CreateServiceAsync();

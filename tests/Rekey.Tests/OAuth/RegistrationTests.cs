@@ -486,29 +486,74 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
     }
 
     [Fact]
-    public async Task an_update_keeps_what_an_operator_set_through_the_api_and_a_locked_client_stays_locked()
+    public async Task an_update_keeps_what_an_operator_set_through_the_api_and_a_locked_client_cannot_use_its_registration_until_unlocked()
     {
         var (host, admin) = await StartHostAsync();
         var sid = await ServiceAsync(admin, ClientRegistrationPolicies.Open);
         var registered = (await RegisterAsync(host, sid, null)).Json;
-        var clientId = registered["client_id"]!.GetValue<string>();
+        var (clientId, rat, path) = (registered["client_id"]!.GetValue<string>(), registered["registration_access_token"]!.GetValue<string>(), ConfigurationPath(registered));
+        var id = long.Parse(clientId, System.Globalization.CultureInfo.InvariantCulture);
         var doc = (await admin.GetForReplyAsync($"/api/{sid}/client/get/{clientId}")).Json;
-        doc["clientIdAlias"] = "robot-1";
+        doc["clientIdAlias"] = "999999999999";
         doc["developer"] = "acme";
         doc["description"] = "set by an operator";
         Assert.Equal(HttpStatusCode.OK, (await admin.SendForReplyAsync(HttpMethod.Post, $"/api/{sid}/client/update/{clientId}", Wire.Json(doc.ToJsonString()))).Status);
-        await admin.LockClientAsync(sid, long.Parse(clientId, System.Globalization.CultureInfo.InvariantCulture));
 
-        var updated = await SendAsync(host, HttpMethod.Put, ConfigurationPath(registered), registered["registration_access_token"]!.GetValue<string>(),
-            """{"client_name":"renamed","grant_types":["client_credentials"]}""");
+        // The registration is addressed by the numeric ID only, never by an alias, even one made of digits.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(host, HttpMethod.Get, $"/oauth2/{sid}/register/999999999999", rat)).Status);
+
+        // Locked, the client can neither read its secret, nor mint a new one, nor delete itself with its token.
+        await admin.LockClientAsync(sid, id);
+        const string Update = """{"client_name":"renamed","grant_types":["client_credentials"]}""";
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(host, HttpMethod.Get, path, rat)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(host, HttpMethod.Put, path, rat, Update)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(host, HttpMethod.Delete, path, rat)).Status);
+        Assert.Single(await admin.ListSecretsAsync(sid, id));
+
+        await admin.LockClientAsync(sid, id, locked: false);
+        var updated = await SendAsync(host, HttpMethod.Put, path, rat, Update);
         Assert.Equal(HttpStatusCode.OK, updated.Status);
         var after = (await admin.GetForReplyAsync($"/api/{sid}/client/get/{clientId}")).Json;
         Assert.Equal("renamed", after["clientName"]!.GetValue<string>());
-        Assert.Equal("robot-1", after["clientIdAlias"]!.GetValue<string>());
+        Assert.Equal("999999999999", after["clientIdAlias"]!.GetValue<string>());
         Assert.Equal("acme", after["developer"]!.GetValue<string>());
         Assert.Equal("set by an operator", after["description"]!.GetValue<string>());
-        Assert.True(after["locked"]!.GetValue<bool>());
-        Assert.Equal(HttpStatusCode.Unauthorized, await TokenStatusAsync(host, sid, clientId, updated.Str("client_secret")));
+        Assert.Equal(HttpStatusCode.OK, await TokenStatusAsync(host, sid, clientId, updated.Str("client_secret")));
+    }
+
+    [Fact]
+    public async Task a_leaked_registration_answer_loses_its_registration_access_token_too_and_the_operator_issues_a_new_one()
+    {
+        var (host, admin) = await StartHostAsync();
+        var sid = await ServiceAsync(admin, ClientRegistrationPolicies.Open);
+        var registered = (await RegisterAsync(host, sid, null)).Json;
+        var (clientId, rat, secret, path) = (registered["client_id"]!.GetValue<string>(), registered["registration_access_token"]!.GetValue<string>(),
+            registered["client_secret"]!.GetValue<string>(), ConfigurationPath(registered));
+        var id = long.Parse(clientId, System.Globalization.CultureInfo.InvariantCulture);
+
+        // The whole answer leaks; the secret is reported. REVOKE replaces the secret and the registration access token
+        // with ones nobody has, and locks the client.
+        var report = await admin.SendForReplyAsync(HttpMethod.Post, $"/api/{sid}/client/secret/leak", Wire.Json(new JsonObject { ["clientSecret"] = secret }.ToJsonString()));
+        Assert.Equal("A152001", report.Str("resultCode"));
+        await admin.LockClientAsync(sid, id, locked: false);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(host, HttpMethod.Get, path, rat)).Status);
+
+        // The operator re-provisions: a new secret and a new registration access token, each shown once.
+        var newSecret = await admin.RefreshSecretAsync(sid, id);
+        var refreshed = await admin.SendForReplyAsync(HttpMethod.Post, $"/api/{sid}/client/registration_token/refresh/{clientId}");
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        Assert.Equal("A159001", refreshed.Str("resultCode"));
+        Assert.Equal(registered["registration_client_uri"]!.GetValue<string>(), refreshed.Str("registrationClientUri"));
+        var read = await SendAsync(host, HttpMethod.Get, path, refreshed.Str("registrationAccessToken"));
+        Assert.Equal(HttpStatusCode.OK, read.Status);
+        Assert.Equal(newSecret, read.Str("client_secret"));
+        Assert.Contains(await AuditAsync(admin, sid), e => e is { Action: AuditActions.RegistrationTokenRefresh, Outcome: "success" } && e.ClientId == id);
+
+        // A client created through /api has no registration to hand out.
+        var manual = await admin.CreateClientAsync(sid);
+        var refused = await admin.SendForReplyAsync(HttpMethod.Post, $"/api/{sid}/client/registration_token/refresh/{manual.Id}");
+        Assert.Equal((HttpStatusCode.BadRequest, "A159201"), (refused.Status, refused.Str("resultCode")));
+        Assert.DoesNotContain(refreshed.Str("registrationAccessToken"), string.Join('\n', host.Logs.Lines), StringComparison.Ordinal);
     }
 
     // ---- Authlete's API ----------------------------------------------------------------------------------
@@ -658,6 +703,13 @@ public abstract class RegistrationSuite(TestStore classStore) : Security.Securit
         var closedAgain = await UpdateAsync(open.ToJsonString());
         Assert.True(closedAgain.ContainsKey("clientRegistrationPolicy"), closedAgain.ToJsonString());
         Assert.Equal((false, "CLOSED"), (closedAgain["dynamicRegistrationSupported"]!.GetValue<bool>(), closedAgain["clientRegistrationPolicy"]!.GetValue<string>()));
+
+        // Said on create and disagreeing: refused, nothing created.
+        var before = (await admin.GetForReplyAsync("/api/service/get/list?end=1000")).Int("totalCount");
+        var contradictory = await admin.SendForReplyAsync(HttpMethod.Post, "/api/service/create",
+            Wire.Json("""{"serviceName":"x","dynamicRegistrationSupported":false,"clientRegistrationPolicy":"OPEN"}"""));
+        Assert.Equal("A110212", contradictory.Str("resultCode"));
+        Assert.Equal(before, (await admin.GetForReplyAsync("/api/service/get/list?end=1000")).Int("totalCount"));
 
         // Both changed and disagreeing: refused, nothing changed; an unknown policy too.
         var contradiction = await UpdateAsync("""{"serviceName":"flags","dynamicRegistrationSupported":true,"clientRegistrationPolicy":"CLOSED"}""");
