@@ -28,6 +28,7 @@ catch (Exception ex) when (StartupErrors.Describe(ex) is { } reason)
 {
     // One line that names the cause, before the server listens; no stack trace for a cause the operator can fix.
     await Console.Error.WriteLineAsync("rekey: " + reason);
+    await StopAfterFailedStartAsync(app);
     return 1;
 }
 catch (Exception ex) when (ex is not HostAbortedException)
@@ -51,6 +52,29 @@ finally
     if (app is not null)
     {
         await app.DisposeAsync();
+    }
+}
+
+// A start that failed after the background services started (the port is taken: Kestrel starts last) must stop them as
+// a stop would, before the host is disposed: disposing alone cancels them without the host having been told it is
+// stopping, and it then reports a background service that had not yet begun (its task cancelled) as a critical fault,
+// with a stack trace, under the one-line error.
+static async Task StopAfterFailedStartAsync(WebApplication? app)
+{
+    if (app is null)
+    {
+        return;
+    }
+
+    try
+    {
+        // Within the host's shutdown timeout, as any stop: a background service in the middle of a write finishes it.
+        await app.StopAsync(CancellationToken.None);
+    }
+    catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or ObjectDisposedException or ArgumentNullException)
+    {
+        // The host never got as far as its hosted services (Host.StopAsync then has none to reverse: ArgumentNullException),
+        // or stopping took too long: disposing follows either way.
     }
 }
 

@@ -30,6 +30,11 @@ internal sealed class EventSweep(IRekeyStore store, IOptions<RekeyOptions> optio
         {
             // Shutting down; what was due is due on the next start too.
         }
+        catch (ObjectDisposedException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped and then disposed before this round's write came back (a stop that took longer than the host's
+            // shutdown timeout): the round is abandoned like a cancelled one.
+        }
     }
 
     /// <summary>One round; how many events it wrote.</summary>

@@ -47,6 +47,11 @@ internal sealed class SecretMaintenance(IRekeyStore store, KeyLifecycle keys, Se
         {
             // Shutting down: the final flush happens in StopAsync.
         }
+        catch (ObjectDisposedException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopped and then disposed before this round's write came back (a stop that took longer than the host's
+            // shutdown timeout): the round is abandoned like a cancelled one.
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -262,7 +262,7 @@ public sealed class StartFailureTests : IDisposable
     private static string AssertRefused(ProgramProcess server)
     {
         Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}\n{server.Output}");
-        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+        Assert.False(server.Output.Contains("   at ", StringComparison.Ordinal), "A stack trace in the output of a refused start:\n" + server.Output);
         Assert.DoesNotContain(server.Stdout, l => l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal));
         return Assert.Single(server.Stderr, l => l.Length > 0);
     }
