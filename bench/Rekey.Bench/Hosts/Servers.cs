@@ -56,6 +56,26 @@ internal sealed class RekeyServerHost
     /// <summary>Seeding through <c>client/create</c>: clients per second, measured over the whole set-up.</summary>
     public double SeedRate { get; private set; }
 
+    /// <summary>
+    /// The server on the run's PostgreSQL cluster (a database of its own, <c>rekey</c>), shared by the targets that name
+    /// it (the update of the postgres scenario, the token of the scaleout one); unavailable, not failed, when PostgreSQL's
+    /// binaries are missing or the server does not start on it.
+    /// </summary>
+    public static async Task<RekeyServerHost> OnPostgresAsync(Fixtures fixtures, CancellationToken ct)
+    {
+        var cluster = await fixtures.GetAsync("postgres", PostgresCluster.StartAsync, ct);
+        try
+        {
+            return await StartAsync(fixtures, "rekey-postgres", "FULL", fixtures.Options.PoolSize, seedBudget: null, ct,
+                "--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={cluster.ConnectionString("rekey")}");
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("exited during start-up", StringComparison.Ordinal))
+        {
+            var reason = ex.Message.Split('\n').LastOrDefault(l => l.Contains("rekey:", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal))?.Trim();
+            throw new TargetUnavailableException($"not available: the server did not start on PostgreSQL ({reason ?? "see its log"})");
+        }
+    }
+
     public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> Starter(string synchronous) =>
         (fixtures, ct) => StartAsync(fixtures, "rekey-" + synchronous.ToLowerInvariant(), synchronous, fixtures.Options.PoolSize, seedBudget: null, ct);
 

@@ -117,6 +117,14 @@ internal static class ScenarioCatalog
             [
                 new($"PostgreSQL update rps / pgbench -N TPS @{o.Concurrency}", $"update-postgres-pool@{o.Concurrency}", $"pgbench-N@{o.Concurrency}", Metric.Rps, AtLeast: 0.6),
             ]),
+        new("scaleout",
+            "Issue #20's baseline: client credentials on one node, SQLite vs PostgreSQL store, at N (the cache, the round trips per token and two nodes come with #20).",
+            o => [TokenTarget.Rekey(o.Concurrency), TokenTarget.Postgres(o.Concurrency)],
+            o =>
+            [
+                new($"client credentials rps, PostgreSQL / SQLite @{o.Concurrency}", $"token-postgres@{o.Concurrency}", $"token-rekey@{o.Concurrency}", Metric.Rps, AtLeast: 0.9),
+                new($"client credentials p99, PostgreSQL / SQLite @{o.Concurrency}", $"token-postgres@{o.Concurrency}", $"token-rekey@{o.Concurrency}", Metric.P99),
+            ]),
         new("outbox",
             "Secret update with no webhook vs one enabled webhook whose receiver answers 204 (the dispatcher delivering meanwhile), SQLite FULL and PostgreSQL; events delivered per second and the backlog left.",
             o =>
