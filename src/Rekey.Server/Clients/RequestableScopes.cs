@@ -60,6 +60,10 @@ internal static class RequestableScopes
             ? [.. array.Select(s => s!.GetValue<string>()).Distinct(StringComparer.Ordinal)]
             : null;
 
-    private static bool IsScopeToken(string scope) =>
+    /// <summary>
+    /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) — printable ASCII without space, quote or backslash.
+    /// The one check of a scope's spelling: the service's scopes, a client's requestable scopes, a registration's scope.
+    /// </summary>
+    public static bool IsScopeToken(string scope) =>
         scope.Length > 0 && scope.All(c => c is >= (char)0x21 and <= (char)0x7E and not '"' and not '\\');
 }

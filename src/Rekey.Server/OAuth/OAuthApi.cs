@@ -43,24 +43,29 @@ internal static class OAuthApi
         return $"{origin.TrimEnd('/')}/oauth2/{serviceId.ToString(CultureInfo.InvariantCulture)}";
     }
 
-    private static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
+    /// <summary>The service a path names, as shown, or null (an unknown or malformed ID): for every token-free endpoint of a service.</summary>
+    public static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
         RouteIds.TryParse(serviceId, out var id) && await store.GetServiceAsync(id, ct) is { } stored
             ? Services.ServiceRules.Present(stored)
             : null;
 
-    private static IResult Error(HttpContext http, int status, string error, string description)
+    /// <summary>
+    /// An OAuth error body (RFC 6749 §5.2, RFC 7591 §3.2.2), never cached. A 401 carries <paramref name="challenge"/>: the
+    /// scheme the client may use (HTTP Basic at the token endpoint; a Bearer challenge, RFC 6750 §3, at registration).
+    /// </summary>
+    public static IResult Error(HttpContext http, int status, string error, string description, string challenge = "Basic realm=\"rekey\"")
     {
         NoStore(http);
         if (status == 401)
         {
-            // RFC 6749 §5.2: a 401 for invalid_client carries the scheme the client may use.
-            http.Response.Headers.WWWAuthenticate = "Basic realm=\"rekey\"";
+            http.Response.Headers.WWWAuthenticate = challenge;
         }
 
         return Results.Json(new OAuthError { Error = error, ErrorDescription = description }, WireJson.Context.OAuthError, statusCode: status);
     }
 
-    private static void NoStore(HttpContext http)
+    /// <summary>RFC 6749 §5.1, RFC 7591 §3.2.1: answers that carry or refuse credentials are never cached.</summary>
+    public static void NoStore(HttpContext http)
     {
         http.Response.Headers.CacheControl = "no-store";
         http.Response.Headers.Pragma = "no-cache";

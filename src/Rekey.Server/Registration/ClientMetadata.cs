@@ -301,14 +301,14 @@ internal static class ClientMetadata
                 : Invalid($"'{name}' must be an absolute {(name == "jwks_uri" ? "https" : "http or https")} URL of at most {MaxUrlLength} characters without a fragment.");
         }
 
-        return text.Length is > 0 and <= MaxTextLength && !text.Any(char.IsControl)
+        return text.Length is > 0 and <= MaxTextLength && !UntrustedText.HasControlCharacter(text)
             ? text
             : Invalid($"'{name}' must be 1 to {MaxTextLength} characters without control characters.");
     }
 
     private static bool IsWebUrl(string text) =>
         text.Length <= MaxUrlLength && Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-        && uri.Fragment.Length == 0 && !text.Contains('#', StringComparison.Ordinal) && !text.Any(char.IsControl);
+        && uri.Fragment.Length == 0 && !text.Contains('#', StringComparison.Ordinal) && !UntrustedText.HasControlCharacter(text);
 
     /// <summary>An array of strings (null when absent or null), at most <see cref="MaxListLength"/>, each 1 to <paramref name="max"/> characters.</summary>
     private static Outcome<List<string>?> TextList(JsonObject metadata, string name, int max)
@@ -319,7 +319,7 @@ internal static class ClientMetadata
         }
 
         if (node is not JsonArray array || array.Count > MaxListLength
-            || array.Any(item => item is not JsonValue v || v.GetValueKind() != JsonValueKind.String || v.GetValue<string>() is not { Length: > 0 } s || s.Length > max || s.Any(char.IsControl)))
+            || array.Any(item => item is not JsonValue v || v.GetValueKind() != JsonValueKind.String || v.GetValue<string>() is not { Length: > 0 } s || s.Length > max || UntrustedText.HasControlCharacter(s)))
         {
             return name == "redirect_uris"
                 ? RuleViolation.Of(ResultCodes.RegistrationRedirectUriInvalid, $"'redirect_uris' must be an array of at most {MaxListLength} URIs of at most {max} characters")
@@ -414,7 +414,7 @@ internal static class ClientMetadata
         }
 
         var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
-        if (scopes.Any(s => !s.All(c => c is '!' or (>= '#' and <= '[') or (>= ']' and <= '~'))))
+        if (!scopes.All(RequestableScopes.IsScopeToken))
         {
             return Invalid("'scope' must be space-separated scope tokens (RFC 6749 §3.3).");
         }

@@ -59,7 +59,9 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
     /// does not tell which clients exist. A locked client cannot read its secret or mint a new one with its token: a lock
     /// (by an operator, or by a leak response) holds against the registration too.
     /// </summary>
-    public async Task<Outcome<StoredClient>> AuthenticateAsync(long serviceId, string clientId, string? token, ResultCode refusal, CancellationToken ct)
+    /// <remarks><paramref name="withSecret"/>: whether the answer needs the current secret (read, update), opened only then.</remarks>
+    public async Task<Outcome<StoredClient>> AuthenticateAsync(long serviceId, string clientId, string? token, ResultCode refusal, CancellationToken ct,
+        bool withSecret = true)
     {
         var refused = RuleViolation.Of(refusal, UntrustedText.Printable(clientId, 40));
         if (string.IsNullOrEmpty(token) || clientId.Length is 0 or > 19 || !clientId.All(char.IsAsciiDigit))
@@ -67,7 +69,7 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
             return refused;
         }
 
-        var found = await store.GetClientAsync(serviceId, clientId, withSecret: true, ct);
+        var found = await store.GetClientAsync(serviceId, clientId, withSecret, ct);
         return found.IsOk(out var client, out _) && !client.Locked && client.ClientId.ToString(CultureInfo.InvariantCulture) == clientId
                && client.RegistrationToken is { } stored && CryptographicOperations.FixedTimeEquals(stored, TokenHash.Of(token))
             ? client
@@ -133,7 +135,7 @@ internal sealed class Registrar(IRekeyStore store, TimeProvider time)
 
     /// <summary>RFC 7592 §2.3: deletes the client (its secrets and its registration access token stop working at once).</summary>
     public async Task<Outcome<long>> DeleteAsync(long serviceId, string clientId, string? token, ChangeContext change, CancellationToken ct) =>
-        (await AuthenticateAsync(serviceId, clientId, token, ResultCodes.RegistrationDeleteUnauthorized, ct)).IsOk(out _, out var error)
+        (await AuthenticateAsync(serviceId, clientId, token, ResultCodes.RegistrationDeleteUnauthorized, ct, withSecret: false)).IsOk(out _, out var error)
             ? await store.DeleteClientAsync(serviceId, clientId, change, ct, TokenHash.Of(token!))
             : error;
 }

@@ -142,8 +142,8 @@ internal static class RegistrationApi
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.UnhandledError(loggers.CreateLogger("Rekey.Server.Registration"), ex, http.TraceIdentifier);
-            return Envelope(serverError, ClientRegistrationActions.InternalServerError,
-                OAuthApi.Serialize(new OAuthError { Error = "server_error", ErrorDescription = "The request could not be processed." }), null, http.TraceIdentifier);
+            return Envelope(serverError, serverError.Format(http.TraceIdentifier), ClientRegistrationActions.InternalServerError,
+                OAuthApi.Serialize(new OAuthError { Error = "server_error", ErrorDescription = "The request could not be processed." }), null);
         }
     }
 
@@ -193,8 +193,8 @@ internal static class RegistrationApi
 
         var registered = await registrar.RegisterAsync(sid, service, metadata, initialAccessTokenId: null, ClientUriBase(http, options, sid, service), change, ct);
         return registered.IsOk(out var result, out error)
-            ? Envelope(ResultCodes.RegistrationCreated, ClientRegistrationActions.Created, Serialize(result.Information), ClientRules.Present(result.Client, withSecret: true),
-                result.Client.ClientId)
+            ? Envelope(ResultCodes.RegistrationCreated, ResultCodes.RegistrationCreated.Format(result.Client.ClientId), ClientRegistrationActions.Created,
+                Serialize(result.Information), ClientRules.Present(result.Client, withSecret: true))
             : await RefuseAsync(http, changes, change, sid, error, ClientRegistrationActions.BadRequest);
     }
 
@@ -208,7 +208,8 @@ internal static class RegistrationApi
 
         var read = await registrar.ReadAsync(sid, request.ClientId ?? "", request.Token, ClientUriBase(http, options, sid, service), ct);
         return read.IsOk(out var result, out var error)
-            ? Envelope(ResultCodes.RegistrationRead, ClientRegistrationActions.Ok, Serialize(result.Information), ClientRules.Present(result.Client, withSecret: true))
+            ? Envelope(ResultCodes.RegistrationRead, ResultCodes.RegistrationRead.Format(), ClientRegistrationActions.Ok, Serialize(result.Information),
+                ClientRules.Present(result.Client, withSecret: true))
             : Unauthorized(service, error);
     }
 
@@ -235,7 +236,8 @@ internal static class RegistrationApi
         var updated = await registrar.UpdateAsync(sid, service, current, request.Token!, metadata, ClientUriBase(http, options, sid, service), change, ct);
         if (updated.IsOk(out var result, out error))
         {
-            return Envelope(ResultCodes.RegistrationUpdated, ClientRegistrationActions.Updated, Serialize(result.Information), ClientRules.Present(result.Client, withSecret: true));
+            return Envelope(ResultCodes.RegistrationUpdated, ResultCodes.RegistrationUpdated.Format(), ClientRegistrationActions.Updated, Serialize(result.Information),
+                ClientRules.Present(result.Client, withSecret: true));
         }
 
         return error.Code == ResultCodes.RegistrationUpdateUnauthorized
@@ -252,7 +254,7 @@ internal static class RegistrationApi
         }
 
         var deleted = await registrar.DeleteAsync(sid, request.ClientId ?? "", request.Token, changes.For(http), ct);
-        return deleted.IsOk(out _, out var error) ? Envelope(ResultCodes.RegistrationDeleted, ClientRegistrationActions.Deleted, null, null) : Unauthorized(service, error);
+        return deleted.IsOk(out _, out var error) ? Envelope(ResultCodes.RegistrationDeleted, ResultCodes.RegistrationDeleted.Format(), ClientRegistrationActions.Deleted, null, null) : Unauthorized(service, error);
     }
 
     /// <summary>The client's metadata, from the request's <c>json</c> string: a JSON object, or <c>invalid_client_metadata</c>.</summary>
@@ -266,30 +268,29 @@ internal static class RegistrationApi
     /// audited: nothing was attempted on a client the caller proved to own.
     /// </summary>
     private static IResult Unauthorized(ServiceDocument service, RuleViolation error) =>
-        Envelope(error.Code, service.UnauthorizedOnClientConfigSupported == true ? ClientRegistrationActions.Unauthorized : ClientRegistrationActions.BadRequest,
-            Serialize(new OAuthError { Error = ClientMetadata.ErrorOf(error.Code), ErrorDescription = ClientMetadata.Describe(error) }), null, error.Message);
+        Refusal(error, service.UnauthorizedOnClientConfigSupported == true ? ClientRegistrationActions.Unauthorized : ClientRegistrationActions.BadRequest);
 
     private static async Task<IResult> RefuseAsync(HttpContext http, Changes changes, ChangeContext change, long serviceId, RuleViolation error, string action,
         string? clientId = null)
     {
         await changes.RecordAsync(http, change, error, serviceId, clientId);
-        return Envelope(error.Code, action, Serialize(new OAuthError { Error = ClientMetadata.ErrorOf(error.Code), ErrorDescription = ClientMetadata.Describe(error) }), null,
-            error.Message);
+        return Refusal(error, action);
     }
+
+    /// <summary>A refusal in the envelope: its code and message, and the RFC 7591 error body for the authorization server to relay.</summary>
+    private static IResult Refusal(RuleViolation error, string action) =>
+        Envelope(error.Code, error.Message, action, Serialize(new OAuthError { Error = ClientMetadata.ErrorOf(error.Code), ErrorDescription = ClientMetadata.Describe(error) }),
+            null);
 
     private static string Serialize(ClientInformation information) => JsonSerializer.Serialize(information, WireJson.Context.ClientInformation);
 
     private static string Serialize(OAuthError error) => JsonSerializer.Serialize(error, WireJson.Context.OAuthError);
 
-    /// <summary>
-    /// The envelope. <paramref name="messageOrArg"/>: the refusal's own message (a string starting with its code), or the
-    /// argument of the code's template.
-    /// </summary>
-    private static IResult Envelope(ResultCode code, string action, string? content, ClientDocument? client, object? messageOrArg = null) =>
+    private static IResult Envelope(ResultCode code, string message, string action, string? content, ClientDocument? client) =>
         Results.Json(new ClientRegistrationResponse
         {
             ResultCode = code.Code,
-            ResultMessage = messageOrArg is string message && message.StartsWith($"[{code.Code}]", StringComparison.Ordinal) ? message : code.Format(messageOrArg),
+            ResultMessage = message,
             Action = action,
             ResponseContent = content,
             Client = client,
@@ -326,7 +327,7 @@ internal static class RegistrationApi
             return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InitialAccessTokenInvalidExpiry, MaxExpiresIn), sid);
         }
 
-        if (create.Description is { } description && (description.Length > MaxDescriptionLength || description.Any(char.IsControl)))
+        if (create.Description is { } description && (description.Length > MaxDescriptionLength || UntrustedText.HasControlCharacter(description)))
         {
             return await changes.RefuseAsync(http, change, RuleViolation.Of(ResultCodes.InitialAccessTokenInvalidDescription, MaxDescriptionLength), sid);
         }

@@ -54,16 +54,16 @@ internal static class RegistrationEndpoint
     private static async Task<IResult> RegisterAsync(string serviceId, HttpContext http, IRekeyStore store, Registrar registrar, FailedAuthLimiter limiter,
         IOptions<RekeyOptions> options, TimeProvider time, ILoggerFactory loggers, CancellationToken ct)
     {
-        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        if (await OAuthApi.FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
         {
-            return Error(http, 404, "invalid_request", "Unknown service.");
+            return OAuthApi.Error(http, 404, "invalid_request", "Unknown service.");
         }
 
         var policy = ServiceRules.RegistrationPolicyOf(service);
         if (policy == ClientRegistrationPolicies.Closed)
         {
             Telemetry.RekeyMetrics.Registration("closed");
-            return Error(http, 403, "access_denied", "Dynamic client registration is not enabled for this service.");
+            return OAuthApi.Error(http, 403, "access_denied", "Dynamic client registration is not enabled for this service.");
         }
 
         // The budgets: per initial access token for the registrations it allows, so that others behind the same address
@@ -88,7 +88,7 @@ internal static class RegistrationEndpoint
                 address.RecordFailure(null);
                 Log.RegistrationRefused(logger, sid, presented is null ? "no initial access token" : "an initial access token that is unknown, expired or used up");
                 Telemetry.RekeyMetrics.Registration("invalid_token");
-                return InvalidToken(http, ResultCodes.InitialAccessTokenInvalid.Format(sid), presented is not null);
+                return InvalidToken(http, RuleViolation.Of(ResultCodes.InitialAccessTokenInvalid, sid), presented is not null);
             }
 
             (kind, initialToken, budget) = (Caller.InitialAccessTokenKind, found.TokenId, limiter.Begin(-sid, TokenKey(found.TokenId), ""));
@@ -114,7 +114,7 @@ internal static class RegistrationEndpoint
             {
                 // Used up between the look-up and the registration's transaction (a single-use token presented twice at once).
                 Telemetry.RekeyMetrics.Registration("invalid_token");
-                return InvalidToken(http, error.Message, tokenPresented: true);
+                return InvalidToken(http, error, tokenPresented: true);
             }
 
             Telemetry.RekeyMetrics.Registration("invalid_metadata");
@@ -123,7 +123,7 @@ internal static class RegistrationEndpoint
 
         Log.ClientRegistered(logger, sid, result.Client.ClientId, kind, initialToken);
         Telemetry.RekeyMetrics.Registration("created");
-        NoStore(http);
+        OAuthApi.NoStore(http);
         return Results.Json(result.Information, WireJson.Context.ClientInformation, statusCode: StatusCodes.Status201Created);
     }
 
@@ -133,7 +133,7 @@ internal static class RegistrationEndpoint
         var begun = await BeginAsync(serviceId, clientId, http, store, limiter, ct);
         if (begun is null || begun.Refused is not null)
         {
-            return begun?.Refused ?? Error(http, 404, "invalid_request", "Unknown service.");
+            return begun?.Refused ?? OAuthApi.Error(http, 404, "invalid_request", "Unknown service.");
         }
 
         var read = await registrar.ReadAsync(begun.ServiceId, clientId, Bearer(http), Endpoint(OAuthApi.Issuer(http.Request, options.Value, begun.ServiceId)), ct);
@@ -146,7 +146,7 @@ internal static class RegistrationEndpoint
         var begun = await BeginAsync(serviceId, clientId, http, store, limiter, ct);
         if (begun is null || begun.Refused is not null)
         {
-            return begun?.Refused ?? Error(http, 404, "invalid_request", "Unknown service.");
+            return begun?.Refused ?? OAuthApi.Error(http, 404, "invalid_request", "Unknown service.");
         }
 
         var sid = begun.ServiceId;
@@ -179,7 +179,7 @@ internal static class RegistrationEndpoint
         var begun = await BeginAsync(serviceId, clientId, http, store, limiter, ct);
         if (begun is null || begun.Refused is not null)
         {
-            return begun?.Refused ?? Error(http, 404, "invalid_request", "Unknown service.");
+            return begun?.Refused ?? OAuthApi.Error(http, 404, "invalid_request", "Unknown service.");
         }
 
         var deleted = await registrar.DeleteAsync(begun.ServiceId, clientId, Bearer(http), Change(http, time, AuditActions.ClientDelete), ct);
@@ -188,7 +188,7 @@ internal static class RegistrationEndpoint
             return Unauthorized(http, begun.Budget, error);
         }
 
-        NoStore(http);
+        OAuthApi.NoStore(http);
         return Results.NoContent();
     }
 
@@ -205,7 +205,7 @@ internal static class RegistrationEndpoint
 
         http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
         Telemetry.RekeyMetrics.Registration("rate_limited");
-        return Error(http, 429, "temporarily_unavailable", $"Too many registrations; retry in {wait} seconds.");
+        return OAuthApi.Error(http, 429, "temporarily_unavailable", $"Too many registrations; retry in {wait} seconds.");
     }
 
     /// <summary>A request at a client configuration endpoint, past the service look-up and the limiter.</summary>
@@ -217,7 +217,7 @@ internal static class RegistrationEndpoint
     /// </summary>
     private static async Task<Begun?> BeginAsync(string serviceId, string clientId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter, CancellationToken ct)
     {
-        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        if (await OAuthApi.FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
         {
             return null;
         }
@@ -226,7 +226,7 @@ internal static class RegistrationEndpoint
         if (budget.RetryAfter() is { } wait)
         {
             http.Response.Headers.RetryAfter = wait.ToString(CultureInfo.InvariantCulture);
-            return new Begun(sid, service, budget, Error(http, 429, "temporarily_unavailable", $"Too many failed attempts; retry in {wait} seconds."));
+            return new Begun(sid, service, budget, OAuthApi.Error(http, 429, "temporarily_unavailable", $"Too many failed attempts; retry in {wait} seconds."));
         }
 
         return new Begun(sid, service, budget, null);
@@ -262,9 +262,6 @@ internal static class RegistrationEndpoint
         Array.Clear(bytes, 8, 8);
         return new System.Net.IPAddress(bytes) + "/64";
     }
-
-    private static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(serviceId, out var id) && await store.GetServiceAsync(id, ct) is { } stored ? ServiceRules.Present(stored) : null;
 
     /// <summary>The bearer token of the Authorization header (RFC 6750 §2.1), or null.</summary>
     private static string? Bearer(HttpContext http)
@@ -303,39 +300,24 @@ internal static class RegistrationEndpoint
     private static async Task<IResult> RefuseAsync(HttpContext http, IRekeyStore store, ChangeContext change, long serviceId, RuleViolation error, long? clientId = null)
     {
         await store.AppendAuditAsync(new AuditRecord(change, serviceId, clientId, null, error.Code.Code, null), http.RequestAborted);
-        return Error(http, 400, ClientMetadata.ErrorOf(error.Code), ClientMetadata.Describe(error));
+        return OAuthApi.Error(http, 400, ClientMetadata.ErrorOf(error.Code), ClientMetadata.Describe(error));
     }
 
     /// <summary>A registration access token that is not the client's: 401, counted against (client, address).</summary>
     private static IResult Unauthorized(HttpContext http, FailedAuthLimiter.Attempt budget, RuleViolation error)
     {
         budget.RecordFailure(null);
-        return InvalidToken(http, ClientMetadata.Describe(error), tokenPresented: http.Request.Headers.Authorization.Count > 0);
+        return InvalidToken(http, error, tokenPresented: http.Request.Headers.Authorization.Count > 0);
     }
 
-    /// <summary>RFC 6750 §3: 401 with the Bearer challenge; <c>error="invalid_token"</c> only when a token was presented (§3.1).</summary>
-    private static IResult InvalidToken(HttpContext http, string description, bool tokenPresented)
-    {
-        http.Response.Headers.WWWAuthenticate = tokenPresented ? "Bearer realm=\"rekey\", error=\"invalid_token\"" : "Bearer realm=\"rekey\"";
-        return Error(http, 401, "invalid_token", description.StartsWith('[') && description.IndexOf("] ", StringComparison.Ordinal) is var end and > 0 ? description[(end + 2)..] : description);
-    }
+    /// <summary>RFC 6750 §3: 401 with the Bearer challenge; <c>error="invalid_token"</c> in it only when a token was presented (§3.1).</summary>
+    private static IResult InvalidToken(HttpContext http, RuleViolation error, bool tokenPresented) =>
+        OAuthApi.Error(http, 401, "invalid_token", ClientMetadata.Describe(error),
+            tokenPresented ? "Bearer realm=\"rekey\", error=\"invalid_token\"" : "Bearer realm=\"rekey\"");
 
     private static IResult Ok(HttpContext http, ClientInformation information)
     {
-        NoStore(http);
+        OAuthApi.NoStore(http);
         return Results.Json(information, WireJson.Context.ClientInformation);
-    }
-
-    private static IResult Error(HttpContext http, int status, string error, string description)
-    {
-        NoStore(http);
-        return Results.Json(new OAuthError { Error = error, ErrorDescription = description }, WireJson.Context.OAuthError, statusCode: status);
-    }
-
-    /// <summary>RFC 7591 §3.2.1 and RFC 7592 §3: answers carrying credentials are never cached.</summary>
-    private static void NoStore(HttpContext http)
-    {
-        http.Response.Headers.CacheControl = "no-store";
-        http.Response.Headers.Pragma = "no-cache";
     }
 }

@@ -182,9 +182,8 @@ internal static class ServiceRules
     /// </summary>
     public static string RegistrationPolicyOf(ServiceDocument service) => service.ClientRegistrationPolicy ?? ClientRegistrationPolicies.Closed;
 
-    /// <summary>RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); at most 128 here.</summary>
-    private static bool IsScopeToken(string scope) =>
-        scope.Length is > 0 and <= 128 && scope.All(c => c is '!' or (>= '#' and <= '[') or (>= ']' and <= '~'));
+    /// <summary>An RFC 6749 scope token (<see cref="Clients.RequestableScopes.IsScopeToken"/>) of at most 128 characters.</summary>
+    private static bool IsScopeToken(string scope) => scope.Length <= 128 && Clients.RequestableScopes.IsScopeToken(scope);
 
     /// <summary>RFC 8414 §2: https, no query, no fragment (http allowed for loopback development).</summary>
     private static bool IsValidIssuer(string issuer) =>
