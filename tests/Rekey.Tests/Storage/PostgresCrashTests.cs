@@ -278,6 +278,79 @@ public sealed class PostgresCrashTests(PostgresCrashTests.CrashCluster own, ITes
         }
     }
 
+    [Fact]
+    public async Task a_crash_during_registrations_leaves_every_single_use_initial_access_token_spent_exactly_when_its_client_exists()
+    {
+        var cluster = own.Cluster;
+        const int registrations = 120;
+        await using var rig = await PostgresRig.StartAsync(cluster, nodes: 2);
+        var service = (await rig.Admin.SendForReplyAsync(HttpMethod.Get, $"/api/{rig.ServiceId}/service/get")).Json;
+        service["clientRegistrationPolicy"] = "INITIAL_ACCESS_TOKEN";
+        Assert.Equal(HttpStatusCode.OK, (await rig.Admin.SendForReplyAsync(HttpMethod.Post, $"/api/{rig.ServiceId}/service/update", Wire.Json(service.ToJsonString()))).Status);
+        var tokens = new List<(long Id, string Value)>();
+        for (var i = 0; i < registrations; i++)
+        {
+            var created = await rig.Admin.SendForReplyAsync(HttpMethod.Post, $"/api/{rig.ServiceId}/registration/token/create", Wire.Json("""{"singleUse":true}"""));
+            tokens.Add((created.Int("tokenId"), created.Str("token")));
+        }
+
+        var anonymous = rig.Nodes.Select(n => n.CreateClient()).ToList();
+        var answers = new ConcurrentDictionary<int, (HttpStatusCode Status, JsonObject? Body)>();
+        var next = -1;
+        var load = Enumerable.Range(0, 8).Select(caller => Task.Run(async () =>
+        {
+            // One registration per single-use token, each through either node; a refused one is not retried.
+            for (int i; (i = Interlocked.Increment(ref next)) < registrations;)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"/oauth2/{rig.ServiceId}/register")
+                {
+                    Content = Wire.Json($$"""{"client_name":"crash-{{i}}","grant_types":["client_credentials"]}"""),
+                };
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens[i].Value);
+                using var response = await anonymous[i % 2].SendAsync(request);
+                answers[i] = (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync()) as JsonObject);
+            }
+        })).ToList();
+
+        await Waits.UntilAsync(() => answers.Count >= registrations / 4, "a quarter of the registrations answered before the crash");
+        await cluster.CrashAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await cluster.StartAsync();
+        await Task.WhenAll(load);
+
+        // A refusal of the standard endpoint names its result code at the start of error_description.
+        static string? CodeOf(JsonObject? body) => body?["error_description"]?.GetValue<string>() is { Length: > 9 } d && d[0] == '[' ? d[1..8] : null;
+        var unexpected = answers.Where(a => a.Value.Status != HttpStatusCode.Created && CodeOf(a.Value.Body) is not ("A000102" or "A000104")).ToList();
+        Assert.True(unexpected.Count == 0, string.Join("\n", unexpected.Take(5).Select(a => $"{(int)a.Value.Status} {a.Value.Body?.ToJsonString()}")));
+        Assert.Contains(answers.Values, a => a.Status == HttpStatusCode.Created);
+        output.WriteLine($"{registrations} registrations: {answers.Values.Count(a => a.Status == HttpStatusCode.Created)} created, "
+            + $"{answers.Values.Count(a => CodeOf(a.Body) == "A000102")} nothing changed, {answers.Values.Count(a => CodeOf(a.Body) == "A000104")} outcome unknown");
+
+        for (var i = 0; i < registrations; i++)
+        {
+            var spent = await PostgresMultiNodeTests.CountAsync(rig.Store, "SELECT registrations FROM initial_access_tokens WHERE token_id = @c", tokens[i].Id);
+            var audited = await PostgresMultiNodeTests.CountAsync(rig.Store,
+                "SELECT COUNT(*) FROM audit_events WHERE actor_token_id = @c AND actor_kind = 'initial_access_token' AND action = 'client.create' AND outcome = 'success'", tokens[i].Id);
+            var clients = await PostgresMultiNodeTests.CountAsync(rig.Store,
+                "SELECT COUNT(*) FROM clients WHERE registration_token IS NOT NULL AND client_id IN (SELECT client_id FROM audit_events WHERE actor_token_id = @c AND action = 'client.create')",
+                tokens[i].Id);
+
+            // The token spent, the client and its audit event: all of the registration or none of it.
+            Assert.True((spent, audited, clients) is (0, 0, 0) or (1, 1, 1), $"token {i}: spent {spent}, audited {audited}, clients {clients}");
+            var (status, body) = answers[i];
+            if (status == HttpStatusCode.Created)
+            {
+                Assert.True(spent == 1, $"token {i}: a client was acknowledged, but the token is not spent");
+                var read = await rig.Admin.SendForReplyAsync(HttpMethod.Get, $"/api/{rig.ServiceId}/client/get/{body!["client_id"]!.GetValue<string>()}");
+                Assert.Equal($"crash-{i}", read.Str("clientName"));
+            }
+            else if (CodeOf(body) == "A000102")
+            {
+                Assert.True(spent == 0, $"token {i}: answered 'nothing changed', but the token is spent");
+            }
+        }
+    }
+
     private void AssertHistory(string initial, string final, long committedUpdates, IReadOnlyList<Answer> answers)
     {
         var acknowledged = answers.Where(a => a.Status == HttpStatusCode.OK).ToList();
