@@ -143,7 +143,7 @@ internal static partial class Commands
             var request = fields.Request(parse, parse.GetValue(enable) ? true : parse.GetValue(disable) ? false : null);
             if (request == new WebhookRequest())
             {
-                throw new UsageException("nothing to change: give --url, --events, --description, --enable or --disable.");
+                throw new UsageException("nothing to change: give --endpoint, --events, --description, --enable or --disable.");
             }
 
             var webhookId = parse.GetValue(id);

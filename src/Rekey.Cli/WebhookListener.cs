@@ -61,8 +61,10 @@ internal sealed class WebhookListener : IDisposable
         {
             _listener.Start();
         }
-        catch (Exception ex) when (ex is HttpListenerException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is HttpListenerException or System.Net.Sockets.SocketException or InvalidOperationException or KeyNotFoundException)
         {
+            // HttpListener's managed implementation keeps a process-wide table of bound endpoints; besides the bind's own
+            // errors, a start racing another listener's stop in the same process can fail inside that table.
             throw new UsageException($"cannot listen on {Address}: {ex.Message}");
         }
     }

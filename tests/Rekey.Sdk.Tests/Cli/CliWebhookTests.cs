@@ -265,7 +265,7 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
         private readonly TextWriter _syncErr;
         private readonly Task<int> _run;
 
-        public Listening(string secret, int port, string path)
+        private Listening(string secret, int port, string path)
         {
             _syncOut = TextWriter.Synchronized(_out);
             _syncErr = TextWriter.Synchronized(_err);
@@ -280,20 +280,52 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
 
         public string Err => Read(_syncErr, _err);
 
-        /// <summary>Waits until it answers (a GET is refused with 405 and is not a delivery).</summary>
-        public async Task ReadyAsync(HttpClient http) => await Waits.UntilAsync(async () =>
+        /// <summary>
+        /// Starts <c>rekey webhook listen</c> on a free loopback port and waits until it answers (a GET is refused with 405
+        /// and is not a delivery). A port found free can be taken by another test's connection before the listener binds
+        /// it; then it tries another port (twice at most), and a listener that fails for any other reason fails the test.
+        /// </summary>
+        public static async Task<Listening> StartAsync(HttpClient http, string secret, string path)
         {
-            Assert.False(_run.IsCompleted, $"listen ended: exit {(_run.IsCompletedSuccessfully ? _run.Result : -1)}\n{Err}");
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                using var response = await http.GetAsync(Url);
-                return response.StatusCode == HttpStatusCode.MethodNotAllowed;
+                var listening = new Listening(secret, Ports.Unused(), path);
+                if (await listening.ReadyAsync(http))
+                {
+                    return listening;
+                }
+
+                var run = await listening._run.WaitAsync(TimeSpan.FromSeconds(30));
+                var err = listening.Err;
+                await listening.DisposeAsync();
+                Assert.True(run == ExitCodes.Usage && err.Contains("cannot listen on ", StringComparison.Ordinal) && attempt < 3, $"listen ended: exit {run}\n{err}");
             }
-            catch (HttpRequestException)
+        }
+
+        /// <summary>True once it answers; false when it ended instead (a fault fails the test with its exception).</summary>
+        private async Task<bool> ReadyAsync(HttpClient http)
+        {
+            var ready = false;
+            await Waits.UntilAsync(async () =>
             {
-                return false;
-            }
-        }, "rekey webhook listen to answer");
+                if (_run.IsCompleted)
+                {
+                    Assert.True(_run.IsCompletedSuccessfully, $"listen failed: {_run.Exception}\n{Err}");
+                    return true;
+                }
+
+                try
+                {
+                    using var response = await http.GetAsync(Url);
+                    return ready = response.StatusCode == HttpStatusCode.MethodNotAllowed;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, "rekey webhook listen to answer");
+            return ready;
+        }
 
         /// <summary>Stops it as Ctrl+C does; its exit code.</summary>
         public async Task<int> StopAsync()
@@ -354,8 +386,7 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     public async Task listen_answers_204_to_a_correctly_signed_delivery_and_prints_signature_ok()
     {
         var secret = NewSigningSecret();
-        await using var listen = new Listening(secret, Ports.Unused(), "/hooks");
-        await listen.ReadyAsync(_http);
+        await using var listen = await Listening.StartAsync(_http, secret, "/hooks");
         const string id = "evt_0190aa00000001";
 
         var status = await SendAsync(Signed(listen.Url, secret, id, Now(), LockedEvent(id)));
@@ -378,8 +409,7 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     public async Task listen_answers_401_to_a_tampered_body_a_wrong_secret_or_a_stale_timestamp()
     {
         var secret = NewSigningSecret();
-        await using var listen = new Listening(secret, Ports.Unused(), "/");
-        await listen.ReadyAsync(_http);
+        await using var listen = await Listening.StartAsync(_http, secret, "/");
 
         var tampered = LockedEvent("evt_1").Replace("4242", "4243", StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(Signed(listen.Url, secret, "evt_1", Now(), LockedEvent("evt_1"), sentBody: tampered)));
@@ -470,10 +500,9 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
     public async Task the_server_delivers_to_listen_and_every_delivery_verifies()
     {
         var serviceId = await Admin.CreateServiceAsync();
-        var port = Ports.Unused();
-        var (webhookId, secret, _) = await CreateAsync(serviceId, $"http://127.0.0.1:{port}/rekey", "--events", "webhook.test,client.locked");
-        await using var listen = new Listening(secret, port, "/rekey");
-        await listen.ReadyAsync(_http);
+        var (webhookId, secret, _) = await CreateAsync(serviceId, "http://127.0.0.1:9/rekey", "--events", "webhook.test,client.locked");
+        await using var listen = await Listening.StartAsync(_http, secret, "/rekey");
+        AssertSuccess(await RekeyAsync(serviceId, "webhook", "update", $"{webhookId}", "--endpoint", listen.Url.ToString()));
 
         AssertSuccess(await RekeyAsync(serviceId, "webhook", "test", $"{webhookId}"));
         var client = await Admin.CreateClientAsync(serviceId);
