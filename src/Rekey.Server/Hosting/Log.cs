@@ -56,6 +56,12 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Warning, "PostgreSQL connection lost during COMMIT of unit {CommitKey}; outcome: {Status}.")]
     public static partial void PostgresCommitInDoubt(ILogger logger, Guid commitKey, string status);
 
+    [LoggerMessage(32, LogLevel.Information, "Change feed listening on PostgreSQL channel {Channel}; the verification cache serves once its first heartbeat returns.")]
+    public static partial void ChangeFeedListening(ILogger logger, string channel);
+
+    [LoggerMessage(33, LogLevel.Warning, "Change feed lost ({Reason}); the verification cache is emptied and reads go to the database until it listens again (retry in {Seconds} s).")]
+    public static partial void ChangeFeedLost(ILogger logger, string reason, double seconds);
+
     [LoggerMessage(40, LogLevel.Information, "Data directory: {Path}")]
     public static partial void DataDirectoryReady(ILogger logger, string path);
 

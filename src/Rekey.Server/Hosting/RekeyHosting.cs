@@ -70,6 +70,9 @@ internal static class RekeyHosting
             sp.GetRequiredService<SecretCipher>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         // Registered before every other hosted service, and hosted services start before Kestrel listens.
         services.AddHostedService<RekeyInitializer>();
+        services.AddSingleton<VerificationCache>();
+        services.AddSingleton<Storage.Postgres.PostgresChangeFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<Storage.Postgres.PostgresChangeFeed>());
         services.AddSingleton<SecretUsage>();
         services.AddSingleton<SecretVerifier>();
         services.AddSingleton<SecretMaintenance>();

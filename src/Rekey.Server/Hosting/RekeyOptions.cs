@@ -55,6 +55,8 @@ internal sealed class RekeyOptions
     /// <summary>Leaked secrets: the identifiable prefix and GitHub's secret-scanning reports (docs/leaks.md).</summary>
     public LeaksOptions Leaks { get; set; } = new();
 
+    public CacheOptions Cache { get; set; } = new();
+
     public override string ToString() => $"RekeyOptions {{ DataDirectory = {DataDirectory}, Provider = {Storage.Provider} }}";
 }
 
@@ -96,6 +98,28 @@ internal sealed class ForwardedHeadersSettings
     public List<string> KnownNetworks { get; set; } = [];
 
     public bool Enabled => KnownProxies.Count > 0 || KnownNetworks.Count > 0;
+}
+
+/// <summary>
+/// Configuration section <c>Rekey:Cache</c>: each node's verification cache (<see cref="Storage.VerificationCache"/>) of
+/// what client authentication reads — services, and clients with their secrets' digests — so that a token request does
+/// not go to the database.
+/// </summary>
+internal sealed class CacheOptions
+{
+    /// <summary>Off: every token request reads the client from the database, as before version 0.16.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The most memory the entries may take, in MiB (1–4096; default 64, about 100,000 typical clients).</summary>
+    public int MaxMegabytes { get; set; } = 64;
+
+    /// <summary>
+    /// The propagation bound, in milliseconds (100–60000; default 1000): after a change that affects authentication
+    /// (revoke, rotation, lock, delete, key rotation, service settings) is acknowledged by any node, no node serves the
+    /// old state from its cache longer than this: a node uses its cache only while its change feed (PostgreSQL
+    /// LISTEN/NOTIFY) has proved itself within this time. SQLite has one node, which forgets its own changes at once.
+    /// </summary>
+    public int StalenessMilliseconds { get; set; } = 1000;
 }
 
 /// <summary>Configuration section <c>Rekey:Events</c>.</summary>

@@ -36,12 +36,12 @@ internal static class AuthleteAuthApi
         return api;
     }
 
-    private static async Task<IResult> GuardedStandardIntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector,
+    private static async Task<IResult> GuardedStandardIntrospectAsync(string serviceId, HttpContext http, VerificationCache cache, Introspector introspector,
         IOptions<RekeyOptions> options, ILogger<Introspector> logger, CancellationToken ct)
     {
         try
         {
-            return await StandardIntrospectAsync(serviceId, http, store, introspector, options, ct);
+            return await StandardIntrospectAsync(serviceId, http, cache, introspector, options, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -56,11 +56,11 @@ internal static class AuthleteAuthApi
     /// relays the RFC 7662 request body; the answer is the body of <c>/oauth2/{serviceId}/introspect</c>
     /// (<see cref="OAuthApi.Describe"/>, from the same <see cref="Introspector"/>).
     /// </summary>
-    private static async Task<IResult> StandardIntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options,
+    private static async Task<IResult> StandardIntrospectAsync(string serviceId, HttpContext http, VerificationCache cache, Introspector introspector, IOptions<RekeyOptions> options,
         CancellationToken ct)
     {
         var sid = http.GetServiceId();
-        if (await store.GetServiceAsync(sid, ct) is null)
+        if (await cache.ServiceAsync(sid, ct) is null)
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
@@ -97,12 +97,12 @@ internal static class AuthleteAuthApi
 
     // Authlete answers its own failures inside the envelope (action INTERNAL_SERVER_ERROR), so that the
     // authorization server relays a 500 to its client instead of failing itself.
-    private static async Task<IResult> GuardedTokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
+    private static async Task<IResult> GuardedTokenAsync(string serviceId, HttpContext http, VerificationCache cache, TokenIssuer issuer, FailedAuthLimiter limiter,
         IOptions<RekeyOptions> options, ILogger<TokenIssuer> logger, CancellationToken ct)
     {
         try
         {
-            return await TokenAsync(serviceId, http, store, issuer, limiter, options, ct);
+            return await TokenAsync(serviceId, http, cache, issuer, limiter, options, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -117,12 +117,12 @@ internal static class AuthleteAuthApi
         }
     }
 
-    private static async Task<IResult> GuardedIntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options,
+    private static async Task<IResult> GuardedIntrospectAsync(string serviceId, HttpContext http, VerificationCache cache, Introspector introspector, IOptions<RekeyOptions> options,
         ILogger<Introspector> logger, CancellationToken ct)
     {
         try
         {
-            return await IntrospectAsync(serviceId, http, store, introspector, options, ct);
+            return await IntrospectAsync(serviceId, http, cache, introspector, options, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -137,11 +137,11 @@ internal static class AuthleteAuthApi
         }
     }
 
-    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, VerificationCache cache, TokenIssuer issuer, FailedAuthLimiter limiter,
         IOptions<RekeyOptions> options, CancellationToken ct)
     {
         var sid = http.GetServiceId();
-        if (await store.GetServiceAsync(sid, ct) is not { } stored)
+        if (await cache.ServiceAsync(sid, ct) is not { } stored)
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }
@@ -231,10 +231,10 @@ internal static class AuthleteAuthApi
         }),
     }, WireJson.Context.TokenResponse);
 
-    private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, Introspector introspector, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, VerificationCache cache, Introspector introspector, IOptions<RekeyOptions> options, CancellationToken ct)
     {
         var sid = http.GetServiceId();
-        if (await store.GetServiceAsync(sid, ct) is null)
+        if (await cache.ServiceAsync(sid, ct) is null)
         {
             return AuthleteResults.Error(ResultCodes.ServiceNotFound, serviceId);
         }

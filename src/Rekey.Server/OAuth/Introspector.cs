@@ -16,7 +16,7 @@ internal sealed record Introspection(AccessTokenClaims? Claims, ClientCredential
 /// expired, and its client still exists and is not locked. Everything else — forged, foreign, expired, tampered,
 /// client deleted or locked — is simply inactive.
 /// </summary>
-internal sealed class Introspector(IRekeyStore store, SigningKeys keys, TimeProvider time)
+internal sealed class Introspector(VerificationCache cache, SigningKeys keys, TimeProvider time)
 {
     public async Task<Introspection> InspectAsync(long serviceId, string issuer, string token, CancellationToken ct)
     {
@@ -31,7 +31,7 @@ internal sealed class Introspector(IRekeyStore store, SigningKeys keys, TimeProv
             return Introspection.Inactive;
         }
 
-        var client = await store.FindCredentialsAsync(serviceId, claims.ClientId, ct);
+        var client = await cache.CredentialsAsync(serviceId, claims.ClientId, ct);
         return client.IsOk(out var credentials, out _) && !credentials.Locked
             ? new Introspection(claims, credentials)
             : Introspection.Inactive;

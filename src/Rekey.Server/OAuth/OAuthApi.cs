@@ -44,8 +44,15 @@ internal static class OAuthApi
     }
 
     /// <summary>The service a path names, as shown, or null (an unknown or malformed ID): for every token-free endpoint of a service.</summary>
-    public static async Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
-        RouteIds.TryParse(serviceId, out var id) && await store.GetServiceAsync(id, ct) is { } stored
+    public static Task<ServiceDocument?> FindServiceAsync(string serviceId, IRekeyStore store, CancellationToken ct) =>
+        FindServiceAsync(serviceId, id => store.GetServiceAsync(id, ct));
+
+    /// <summary>The same, read through the node's cache: for the endpoints every token request meets (token, introspection, metadata, JWKS).</summary>
+    public static Task<ServiceDocument?> FindServiceAsync(string serviceId, VerificationCache cache, CancellationToken ct) =>
+        FindServiceAsync(serviceId, id => cache.ServiceAsync(id, ct));
+
+    private static async Task<ServiceDocument?> FindServiceAsync(string serviceId, Func<long, Task<StoredService?>> find) =>
+        RouteIds.TryParse(serviceId, out var id) && await find(id) is { } stored
             ? Services.ServiceRules.Present(stored)
             : null;
 
@@ -109,10 +116,10 @@ internal static class OAuthApi
     /// the limiter to the (client, source address) pair. A request by alias is checked again after the lookup, under the
     /// numeric ID of the client it named.
     /// </summary>
-    private static async Task<(ClientRequest? Request, IResult? Error)> BeginAsync(string serviceId, HttpContext http, IRekeyStore store, FailedAuthLimiter limiter,
+    private static async Task<(ClientRequest? Request, IResult? Error)> BeginAsync(string serviceId, HttpContext http, VerificationCache cache, FailedAuthLimiter limiter,
         RekeyOptions options, CancellationToken ct)
     {
-        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        if (await FindServiceAsync(serviceId, cache, ct) is not { ApiKey: { } sid } service)
         {
             return (null, Error(http, 404, "invalid_request", "Unknown service."));
         }
@@ -139,10 +146,10 @@ internal static class OAuthApi
         return Error(http, 429, "temporarily_unavailable", ResultCodes.TokenTooManyFailures.Format(wait));
     }
 
-    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, FailedAuthLimiter limiter,
+    private static async Task<IResult> TokenAsync(string serviceId, HttpContext http, VerificationCache cache, TokenIssuer issuer, FailedAuthLimiter limiter,
         IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, options.Value, ct);
+        var (request, refused) = await BeginAsync(serviceId, http, cache, limiter, options.Value, ct);
         if (request is null || refused is not null)
         {
             return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
@@ -168,10 +175,10 @@ internal static class OAuthApi
         return Results.Json(result.Token?.Body, WireJson.Context.OAuthTokenResponse);
     }
 
-    private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, IRekeyStore store, TokenIssuer issuer, Introspector introspector,
+    private static async Task<IResult> IntrospectAsync(string serviceId, HttpContext http, VerificationCache cache, TokenIssuer issuer, Introspector introspector,
         FailedAuthLimiter limiter, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        var (request, refused) = await BeginAsync(serviceId, http, store, limiter, options.Value, ct);
+        var (request, refused) = await BeginAsync(serviceId, http, cache, limiter, options.Value, ct);
         if (request is null || refused is not null)
         {
             return refused ?? Error(http, 400, "invalid_request", "The request could not be read.");
@@ -221,9 +228,9 @@ internal static class OAuthApi
         }
         : new IntrospectionResult { Active = false };
 
-    private static async Task<IResult> JwksAsync(string serviceId, HttpContext http, IRekeyStore store, SigningKeys keys, CancellationToken ct)
+    private static async Task<IResult> JwksAsync(string serviceId, HttpContext http, VerificationCache cache, SigningKeys keys, CancellationToken ct)
     {
-        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid })
+        if (await FindServiceAsync(serviceId, cache, ct) is not { ApiKey: { } sid })
         {
             return Error(http, 404, "invalid_request", "Unknown service.");
         }
@@ -239,9 +246,9 @@ internal static class OAuthApi
     /// </summary>
     public static readonly TimeSpan JwksMaxAge = TimeSpan.FromSeconds(60);
 
-    private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, IRekeyStore store, IOptions<RekeyOptions> options, CancellationToken ct)
+    private static async Task<IResult> MetadataAsync(string serviceId, HttpContext http, VerificationCache cache, IOptions<RekeyOptions> options, CancellationToken ct)
     {
-        if (await FindServiceAsync(serviceId, store, ct) is not { ApiKey: { } sid } service)
+        if (await FindServiceAsync(serviceId, cache, ct) is not { ApiKey: { } sid } service)
         {
             return Error(http, 404, "invalid_request", "Unknown service.");
         }

@@ -25,7 +25,7 @@ internal sealed record Verification(VerificationFailure Failure, ClientCredentia
 /// and however many secrets it has kept, and compares in constant time. Last use is recorded in memory and written
 /// in batches by <see cref="SecretMaintenance"/>, never with a durable write per verification.
 /// </summary>
-internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, SecretUsage usage, TimeProvider time)
+internal sealed class SecretVerifier(VerificationCache cache, SecretCipher cipher, SecretUsage usage, TimeProvider time)
 {
     /// <summary>Candidates checked per verification: the current secret and the valid previous ones, at most.</summary>
     private const int Slots = SecretPolicy.MaxValidPrevious + 1;
@@ -95,7 +95,7 @@ internal sealed class SecretVerifier(IRekeyStore store, SecretCipher cipher, Sec
     /// <summary>The client named by the identifier, if any, and its secrets valid now (current first), at most <see cref="Slots"/>.</summary>
     private async Task<(ClientCredentials? Client, List<SecretCandidate> Candidates, long Now)> CandidatesAsync(long serviceId, string clientIdentifier, CancellationToken ct)
     {
-        var found = await store.FindCredentialsAsync(serviceId, clientIdentifier, ct);
+        var found = await cache.CredentialsAsync(serviceId, clientIdentifier, ct);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var client = found.Value;
         var candidates = client is null

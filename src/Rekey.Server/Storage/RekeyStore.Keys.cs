@@ -60,6 +60,7 @@ internal sealed partial class RekeyStore
                 {
                     var aad = SecretCipher.AssociatedData(serviceId, clientId, entry.SecretId);
                     s.Defer(StoreSecrets(clientId, secrets.Resealed(_cipher.Seal(_cipher.Open(keyId, ciphertext, aad), aad)), touchedAt: null));
+                    DeferChanged(s, ChangeScope.Client(clientId));
                 }
             }
 

@@ -79,6 +79,11 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
     private void DeferAudit(IStoreSession s, ChangeContext change, long? serviceId, long? clientId, long? secretId, string outcome = "success", string? target = null,
         bool deletedClient = false, string? eventData = null, bool eventWanted = true)
     {
+        if (outcome == "success")
+        {
+            DeferChanged(s, ChangeScope.Of(serviceId, clientId));
+        }
+
         s.Defer(new Sql(_sql.InsertAudit,
             SqlArg.Long("at", change.At), SqlArg.Text("kind", change.ActorKind), SqlArg.Long("token", change.ActorTokenId), SqlArg.Text("addr", change.RemoteAddress),
             SqlArg.Text("req", change.RequestId), SqlArg.Long("s", serviceId), SqlArg.Long("c", clientId), SqlArg.Text("action", change.Action),
@@ -92,6 +97,31 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
         if (eventType is not null && eventWanted)
         {
             DeferEvent(s, eventType, serviceId!.Value, clientId, secretId, change.At, eventData, audited: true);
+        }
+    }
+
+    /// <summary>
+    /// Raised after a write unit ended, once for each scope its changes reached (<see cref="DeferChanged"/>), on the
+    /// thread that ran it: each node's <see cref="VerificationCache"/> forgets what this node changed before the change
+    /// is acknowledged.
+    /// </summary>
+    public event Action<ChangeScope>? Changed;
+
+    /// <summary>
+    /// Names what a change reaches, for every node's cache: every audited change does (<see cref="DeferAudit"/>), and the
+    /// few unaudited writes that touch what authentication reads. On PostgreSQL a <c>NOTIFY</c> goes with the unit's
+    /// COMMIT, so other nodes hear of it when, and only if, it commits (<see cref="Postgres.PostgresChangeFeed"/>).
+    /// </summary>
+    private void DeferChanged(IStoreSession s, ChangeScope scope)
+    {
+        if (s is not ChangeTracking tracking || !tracking.Reach(scope))
+        {
+            return;
+        }
+
+        if (_sql.NotifyChange is { } notify)
+        {
+            s.Defer(new Sql(notify, SqlArg.Text("p", scope.Payload)));
         }
     }
 

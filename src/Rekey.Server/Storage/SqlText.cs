@@ -17,6 +17,9 @@ internal sealed class SqlText(Dialect d)
     /// <summary>Nodes migrating at the same moment, and key operations, run one at a time (PostgreSQL; SQLite has one writer).</summary>
     public readonly string SchemaLock = "SELECT pg_advisory_xact_lock(@k)";
 
+    /// <summary>What a change reached, told to every node when the change commits (PostgreSQL); SQLite has one node.</summary>
+    public readonly string? NotifyChange = d == Dialect.Postgres ? $"SELECT pg_notify('{Postgres.PostgresChangeFeed.Channel}', @p)" : null;
+
     // ---- client assertions (client_secret_jwt) ------------------------------------------------------
 
     /// <summary>

@@ -48,6 +48,31 @@ internal static class RekeyMetrics
     private static readonly Counter<long> Registrations = Meter.CreateCounter<long>("rekey.registrations", "{request}",
         "Requests at the RFC 7591 registration endpoint by outcome: created, invalid_metadata, invalid_token, closed, rate_limited.");
 
+    private static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>("rekey.cache.lookups", "{lookup}",
+        "Lookups of the verification cache by outcome: hit, miss (read from the store and kept), bypass (the cache was not serving: read from the store).");
+
+    /// <summary>One lookup of the verification cache (a service or a client) and how it was answered.</summary>
+    public static void CacheLookup(string outcome)
+    {
+        if (CacheLookups.Enabled)
+        {
+            CacheLookups.Add(1, new KeyValuePair<string, object?>("rekey.outcome", outcome));
+        }
+    }
+
+    /// <summary>The cache's size gauges (one cache per process; a later one, in tests, replaces the observed one).</summary>
+    public static void ObserveCache(Storage.VerificationCache cache) => s_cache = new WeakReference<Storage.VerificationCache>(cache);
+
+    private static WeakReference<Storage.VerificationCache>? s_cache;
+
+    private static readonly ObservableGauge<long> CacheBytes = Meter.CreateObservableGauge("rekey.cache.bytes",
+        () => s_cache is { } w && w.TryGetTarget(out var c) ? [new Measurement<long>(c.Bytes)] : Array.Empty<Measurement<long>>(), "By",
+        "Estimated memory the verification cache's entries hold (bounded by Rekey:Cache:MaxMegabytes).");
+
+    private static readonly ObservableGauge<long> CacheEntries = Meter.CreateObservableGauge("rekey.cache.entries",
+        () => s_cache is { } w && w.TryGetTarget(out var c) ? [new Measurement<long>(c.Count)] : Array.Empty<Measurement<long>>(), "{entry}",
+        "Services and clients in the verification cache.");
+
     /// <summary>One request at <c>/oauth2/{serviceId}/register</c> and how it ended.</summary>
     public static void Registration(string outcome) =>
         Registrations.Add(1, new KeyValuePair<string, object?>("rekey.outcome", outcome));

@@ -75,7 +75,11 @@ internal sealed class PostgresEngine : IStoreEngine
 
         _dataSource = builder.Build();
         _logger = logger ?? NullLogger<PostgresEngine>.Instance;
+        ConnectionString = connectionString;
     }
+
+    /// <summary>As configured: the change feed opens its own connection with it (<see cref="PostgresChangeFeed"/>).</summary>
+    internal string ConnectionString { get; }
 
     public Dialect Dialect => Dialect.Postgres;
 

@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Rekey.Server.Hosting;
+
+namespace Rekey.Server.Storage.Postgres;
+
+/// <summary>
+/// How a node hears of the changes other nodes commit: a connection of its own that <c>LISTEN</c>s on
+/// <see cref="Channel"/>, where every change's transaction sends what it reached (<see cref="RekeyStore.Changed"/>),
+/// and that proves itself with a heartbeat: every <see cref="VerificationCache.HeartbeatInterval"/> it sends a
+/// notification to a channel only this node listens on, through the same database, and records when it sent it.
+/// PostgreSQL delivers notifications in commit order, so when a heartbeat comes back every change committed before it
+/// was sent has been heard (and forgotten); <see cref="VerificationCache.FeedProved"/> takes that moment. A connection
+/// that fails, is killed or stops answering (a heartbeat that takes longer than the staleness bound) is replaced, and the
+/// cache starts empty with it.
+/// </summary>
+internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache cache, ILogger<PostgresChangeFeed> logger) : BackgroundService
+{
+    /// <summary>Where changes are announced, by every node.</summary>
+    public const string Channel = "rekey_changes";
+
+    /// <summary>The <c>application_name</c> of the feed's connection (what an operator, or a test, finds it by in <c>pg_stat_activity</c>).</summary>
+    public const string ApplicationName = "rekey-change-feed";
+
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    /// <summary>This node's heartbeat channel: no other node listens on it.</summary>
+    private readonly string _heartbeats = "rekey_heartbeat_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+    private readonly Dictionary<long, long> _sent = [];
+    private readonly Lock _sentGate = new();
+    private long _sequence;
+
+    /// <summary>Connections opened so far (a test waits for a new one after killing the last).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    private int _connections;
+
+    /// <summary>The database's process serving the feed's connection now, if any (<c>pg_stat_activity.pid</c>).</summary>
+    public int? BackendPid { get; private set; }
+
+    /// <summary>
+    /// Runs on a thread of its own, with blocking calls: under a saturated thread pool a heartbeat's continuation could wait
+    /// in the queue long enough to stop the cache (the bound counts from when a heartbeat was sent).
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        store is RekeyStore { Engine: PostgresEngine engine }
+            ? Task.Factory.StartNew(() => Run(engine.ConnectionString, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.CompletedTask;
+
+    private void Run(string connectionString, CancellationToken stoppingToken)
+    {
+        Thread.CurrentThread.Name = "rekey change feed";
+        Thread.CurrentThread.Priority = ThreadPriority.AboveNormal;
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                Listen(connectionString, stoppingToken);
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping closes the connection under the blocked call, whatever that call throws then.
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+            {
+                BackendPid = null;
+                cache.FeedRestarted();
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Log.ChangeFeedLost(logger, PostgresErrors.Describe(ex), backoff.TotalSeconds);
+                stoppingToken.WaitHandle.WaitOne(backoff);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private void Listen(string connectionString, CancellationToken ct)
+    {
+        var timeout = Math.Max(1, (int)Math.Ceiling(cache.Staleness.TotalSeconds * 2));
+        var builder = new NpgsqlConnectionStringBuilder(connectionString)
+        {
+            // Its own connection, never pooled: LISTEN is session state, and a pooled connection would carry it to others.
+            Pooling = false,
+            ApplicationName = ApplicationName,
+            Timeout = timeout,
+            CommandTimeout = timeout,
+            KeepAlive = 1,
+        };
+        using var connection = new NpgsqlConnection(builder.ConnectionString);
+        connection.Open();
+        connection.Notification += (_, e) => Heard(e.Channel, e.Payload);
+        using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {_heartbeats}", connection))
+        {
+            listen.ExecuteNonQuery();
+        }
+
+        // Listening from here on: whatever committed before is in the database, whatever commits after is heard. The
+        // cache starts empty (anything missed while no connection listened is forgotten) and serves once a heartbeat
+        // sent from now on comes back.
+        cache.FeedRestarted();
+        lock (_sentGate)
+        {
+            _sent.Clear();
+        }
+
+        BackendPid = connection.ProcessID;
+        Interlocked.Increment(ref _connections);
+        Log.ChangeFeedListening(logger, Channel);
+        using var heartbeat = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
+        heartbeat.Parameters.AddWithValue("channel", _heartbeats);
+        var payload = heartbeat.Parameters.AddWithValue("payload", "");
+        var interval = (long)(VerificationCache.HeartbeatInterval.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var sequence = ++_sequence;
+            var sentAt = Stopwatch.GetTimestamp();
+            lock (_sentGate)
+            {
+                _sent[sequence] = sentAt;
+            }
+
+            payload.Value = sequence.ToString(CultureInfo.InvariantCulture);
+            heartbeat.ExecuteNonQuery();
+
+            // Until the next heartbeat is due, wait for notifications (each is handled as it is read, in order).
+            for (var left = sentAt + interval - Stopwatch.GetTimestamp(); left > 0; left = sentAt + interval - Stopwatch.GetTimestamp())
+            {
+                ct.ThrowIfCancellationRequested();
+                connection.Wait(Math.Max(1, (int)(left * 1000 / Stopwatch.Frequency)));
+            }
+        }
+    }
+
+    private void Heard(string channel, string payload)
+    {
+        if (channel == _heartbeats)
+        {
+            if (long.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            {
+                long sentAt;
+                lock (_sentGate)
+                {
+                    if (!_sent.Remove(sequence, out sentAt))
+                    {
+                        return;
+                    }
+
+                    // Older heartbeats that never came back will not: their moment is covered by this one.
+                    foreach (var older in _sent.Keys.Where(k => k < sequence).ToList())
+                    {
+                        _sent.Remove(older);
+                    }
+                }
+
+                cache.FeedProved(sentAt);
+            }
+
+            return;
+        }
+
+        if (channel == Channel)
+        {
+            cache.Forget(ChangeScope.Parse(payload));
+        }
+    }
+}
