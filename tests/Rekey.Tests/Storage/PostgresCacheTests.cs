@@ -202,8 +202,8 @@ public sealed class PostgresCacheTests(ITestOutputHelper output)
         await using var connection = new NpgsqlConnection(store.ConnectionString);
         await connection.OpenAsync();
         await using var kill = new NpgsqlCommand(
-            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = @app) k", connection);
-        kill.Parameters.AddWithValue("app", PostgresChangeFeed.ApplicationName);
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE @app) k", connection);
+        kill.Parameters.AddWithValue("app", "%" + PostgresChangeFeed.ApplicationSuffix);
         return Convert.ToInt32(await kill.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -20,8 +20,12 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
     /// <summary>Where changes are announced, by every node.</summary>
     public const string Channel = "rekey_changes";
 
-    /// <summary>The <c>application_name</c> of the feed's connection (what an operator, or a test, finds it by in <c>pg_stat_activity</c>).</summary>
-    public const string ApplicationName = "rekey-change-feed";
+    /// <summary>
+    /// What the feed's connection adds to the configured <c>application_name</c> (default <c>rekey</c>): an operator, or a
+    /// test, finds it in <c>pg_stat_activity</c> as <c>rekey:change-feed</c>, or <c>node-b:change-feed</c> for a node whose
+    /// connection string names itself <c>node-b</c>.
+    /// </summary>
+    public const string ApplicationSuffix = ":change-feed";
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
@@ -88,7 +92,7 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         {
             // Its own connection, never pooled: LISTEN is session state, and a pooled connection would carry it to others.
             Pooling = false,
-            ApplicationName = ApplicationName,
+            ApplicationName = (new NpgsqlConnectionStringBuilder(connectionString).ApplicationName is { Length: > 0 } name ? name : "rekey") + ApplicationSuffix,
             Timeout = timeout,
             CommandTimeout = timeout,
             KeepAlive = 1,
