@@ -8,7 +8,9 @@ namespace Rekey.Server.OAuth;
 /// starts at the first failure; after <see cref="MaxFailures"/> failures in <see cref="Window"/> the triple is
 /// refused until the window ends. The caller is the source address at the standard endpoints and the API token at
 /// Authlete's <c>/auth/token</c>. Because the key includes the caller, an attacker elsewhere cannot lock the real
-/// client out, and no lock-out lasts longer than one window. State is in memory, per node.
+/// client out, and no lock-out lasts longer than one window. State is in memory; on PostgreSQL the nodes tell each
+/// other the failures of existing clients (<see cref="Share"/>), so the budget holds across the cluster, at no cost to a
+/// request that authenticates.
 /// </summary>
 /// <remarks>
 /// The memory is a fixed table of <see cref="Capacity"/> entries, allocated once, whatever the traffic: a
@@ -57,6 +59,22 @@ internal sealed class FailedAuthLimiter
     }
 
     public int Capacity => _sets.Length * Ways;
+
+    /// <summary>
+    /// Where a failed client authentication that named an existing client is told to the other nodes (the PostgreSQL
+    /// change feed, <see cref="Storage.Postgres.PostgresChangeFeed"/>); null on one node. Their failures come back
+    /// through <see cref="RecordSharedFailure"/>, so a budget holds across the cluster instead of once per node.
+    /// </summary>
+    public Action<SharedFailure>? Share { get; set; }
+
+    /// <summary>A failure another node counted (it already refused the request; here it only uses up the budget).</summary>
+    public void RecordSharedFailure(SharedFailure failure)
+    {
+        if (failure.Client.Length > 0)
+        {
+            RecordFailure(failure.ServiceId, failure.Client, failure.Caller);
+        }
+    }
 
     /// <summary>What one request does with the budget; see <see cref="Attempt"/>.</summary>
     public Attempt Begin(long serviceId, string? identifier, string caller) => new(this, serviceId, KeyOf(identifier), caller);
@@ -210,14 +228,26 @@ internal sealed class FailedAuthLimiter
             return retryAfter;
         }
 
+        /// <summary>
+        /// Counts a failure. One of a client that exists (<paramref name="clientId"/> known) is also shared with the other
+        /// nodes: that is the budget an attacker guessing a real client's secret spends. A name that matched no client
+        /// has no secret to guess, and its count stays on the node (nothing for a flood of made-up names to broadcast).
+        /// </summary>
         public void RecordFailure(long? clientId)
         {
             if (KeyAfterLookup(clientId) is { } key)
             {
                 Limiter.RecordFailure(ServiceId, key, Caller);
+                if (clientId is not null)
+                {
+                    Limiter.Share?.Invoke(new SharedFailure(ServiceId, key, Caller));
+                }
             }
         }
 
         private string? KeyAfterLookup(long? clientId) => clientId is { } id ? id.ToString(CultureInfo.InvariantCulture) : IdentifierKey;
     }
 }
+
+/// <summary>A failed client authentication as nodes tell each other: the limiter's key (service, client ID, caller: an address or an API token's ID, never a secret).</summary>
+internal readonly record struct SharedFailure(long ServiceId, string Client, string Caller);

@@ -269,3 +269,38 @@ public sealed class PostgresCacheStallTests(PostgresCacheStallTests.StallCluster
         Assert.Equal(0, kill.ExitCode);
     }
 }
+
+/// <summary>The failed-authentication budget across nodes: ten guesses per client and caller, not ten per node.</summary>
+[RequiresPostgres]
+public sealed class PostgresSharedLimiterTests
+{
+    [Fact]
+    public async Task ten_wrong_secrets_at_one_node_block_the_same_caller_at_the_other_node()
+    {
+        await using var store = await PostgresTestStore.CreateAsync();
+        await using var nodeA = await RekeyHost.StartAsync(store);
+        await using var nodeB = await RekeyHost.StartAsync(store);
+        using var adminA = nodeA.CreateAdminClient();
+        using var anyoneA = nodeA.CreateClient();
+        using var anyoneB = nodeB.CreateClient();
+        var serviceId = await adminA.CreateServiceAsync();
+        var guessed = await adminA.CreateClientAsync(serviceId, PostgresCacheTests.TokenClient);
+        var other = await adminA.CreateClientAsync(serviceId, PostgresCacheTests.TokenClient);
+        await PostgresCacheTests.WaitServingAsync(nodeA, nodeB);
+
+        // Five guesses at each node: each node alone has seen only five.
+        for (var i = 0; i < 10; i++)
+        {
+            var (status, _) = await (i % 2 == 0 ? anyoneA : anyoneB).SendTokenRequestAsync(serviceId, guessed.ClientId, "wrong-" + i);
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+        }
+
+        // Both nodes hear of the other's five (within the feed's delay) and refuse the eleventh, even with the right secret.
+        await Waits.UntilAsync(async () => (await anyoneA.SendTokenRequestAsync(serviceId, guessed.ClientId, guessed.Secret)).Status == HttpStatusCode.TooManyRequests
+            && (await anyoneB.SendTokenRequestAsync(serviceId, guessed.ClientId, guessed.Secret)).Status == HttpStatusCode.TooManyRequests,
+            "both nodes to refuse the caller after ten failures between them");
+
+        // Another client's budget is untouched, and its successes tell nothing to anyone.
+        Assert.Equal(HttpStatusCode.OK, (await anyoneB.SendTokenRequestAsync(serviceId, other.ClientId, other.Secret)).Status);
+    }
+}

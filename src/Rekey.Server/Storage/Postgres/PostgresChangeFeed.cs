@@ -13,12 +13,22 @@ namespace Rekey.Server.Storage.Postgres;
 /// PostgreSQL delivers notifications in commit order, so when a heartbeat comes back every change committed before it
 /// was sent has been heard (and forgotten); <see cref="VerificationCache.FeedProved"/> takes that moment. A connection
 /// that fails, is killed or stops answering (a heartbeat that takes longer than the staleness bound) is replaced, and the
-/// cache starts empty with it.
+/// cache starts empty with it. The same connection carries the failed client authentications nodes tell each other
+/// (<see cref="FailureChannel"/>), so that the failure budget holds across the cluster.
 /// </summary>
-internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache cache, ILogger<PostgresChangeFeed> logger) : BackgroundService
+internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache cache, OAuth.FailedAuthLimiter limiter, ILogger<PostgresChangeFeed> logger) : BackgroundService
 {
     /// <summary>Where changes are announced, by every node.</summary>
     public const string Channel = "rekey_changes";
+
+    /// <summary>Where nodes tell each other of failed client authentications (<see cref="OAuth.FailedAuthLimiter.Share"/>).</summary>
+    public const string FailureChannel = "rekey_failures";
+
+    /// <summary>Failures waiting to be told; past this many (a flood) the rest stay counted on this node only.</summary>
+    private const int MaxPendingFailures = 10_000;
+
+    /// <summary>How long the feed blocks at most before it sends the failures that came meanwhile.</summary>
+    private static readonly TimeSpan FailureDelay = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
     /// What the feed's connection adds to the configured <c>application_name</c> (default <c>rekey</c>): an operator, or a
@@ -32,6 +42,11 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
     /// <summary>This node's heartbeat channel: no other node listens on it.</summary>
     private readonly string _heartbeats = "rekey_heartbeat_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
 
+    /// <summary>This node's name in the failures it tells, so that it does not count its own twice.</summary>
+    private readonly string _node = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _failures = new();
+    private long _failureNumber;
     private readonly Dictionary<long, long> _sent = [];
     private readonly Lock _sentGate = new();
     private long _sequence;
@@ -48,10 +63,27 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
     /// Runs on a thread of its own, with blocking calls: under a saturated thread pool a heartbeat's continuation could wait
     /// in the queue long enough to stop the cache (the bound counts from when a heartbeat was sent).
     /// </summary>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        store is RekeyStore { Engine: PostgresEngine engine }
-            ? Task.Factory.StartNew(() => Run(engine.ConnectionString, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : Task.CompletedTask;
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (store is not RekeyStore { Engine: PostgresEngine engine })
+        {
+            return Task.CompletedTask;
+        }
+
+        limiter.Share = Offer;
+        return Task.Factory.StartNew(() => Run(engine.ConnectionString, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Queues a failure for the other nodes (sent by the feed's thread within <see cref="FailureDelay"/>).</summary>
+    private void Offer(OAuth.SharedFailure failure)
+    {
+        if (_failures.Count < MaxPendingFailures)
+        {
+            // Numbered: PostgreSQL folds notifications of one transaction that are identical, and each failure counts.
+            var number = Interlocked.Increment(ref _failureNumber).ToString(CultureInfo.InvariantCulture);
+            _failures.Enqueue(string.Join('|', _node, number, failure.ServiceId.ToString(CultureInfo.InvariantCulture), failure.Client, failure.Caller));
+        }
+    }
 
     private void Run(string connectionString, CancellationToken stoppingToken)
     {
@@ -100,7 +132,7 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         using var connection = new NpgsqlConnection(builder.ConnectionString);
         connection.Open();
         connection.Notification += (_, e) => Heard(e.Channel, e.Payload);
-        using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {_heartbeats}", connection))
+        using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {FailureChannel}; LISTEN {_heartbeats}", connection))
         {
             listen.ExecuteNonQuery();
         }
@@ -134,17 +166,49 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
             payload.Value = sequence.ToString(CultureInfo.InvariantCulture);
             heartbeat.ExecuteNonQuery();
 
-            // Until the next heartbeat is due, wait for notifications (each is handled as it is read, in order).
+            // Until the next heartbeat is due, wait for notifications (each is handled as it is read, in order), and
+            // tell the failures that came meanwhile.
             for (var left = sentAt + interval - Stopwatch.GetTimestamp(); left > 0; left = sentAt + interval - Stopwatch.GetTimestamp())
             {
                 ct.ThrowIfCancellationRequested();
-                connection.Wait(Math.Max(1, (int)(left * 1000 / Stopwatch.Frequency)));
+                TellFailures(connection);
+                connection.Wait(Math.Clamp((int)(left * 1000 / Stopwatch.Frequency), 1, (int)FailureDelay.TotalMilliseconds));
             }
         }
     }
 
+    /// <summary>Sends the queued failures in one statement (a failure is never a reason to lose the feed: the batch is small).</summary>
+    private void TellFailures(NpgsqlConnection connection)
+    {
+        if (_failures.IsEmpty)
+        {
+            return;
+        }
+
+        var batch = new List<string>();
+        while (batch.Count < 1000 && _failures.TryDequeue(out var failure))
+        {
+            batch.Add(failure);
+        }
+
+        using var tell = new NpgsqlCommand($"SELECT pg_notify('{FailureChannel}', p) FROM unnest(@p) AS p", connection);
+        tell.Parameters.AddWithValue("p", batch.ToArray());
+        tell.ExecuteNonQuery();
+    }
+
     private void Heard(string channel, string payload)
     {
+        if (channel == FailureChannel)
+        {
+            if (payload.Split('|', 5) is [var node, _, var service, var client, var caller] && node != _node
+                && long.TryParse(service, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var serviceId))
+            {
+                limiter.RecordSharedFailure(new OAuth.SharedFailure(serviceId, client, caller));
+            }
+
+            return;
+        }
+
         if (channel == _heartbeats)
         {
             if (long.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
