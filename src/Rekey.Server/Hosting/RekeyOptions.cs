@@ -110,7 +110,7 @@ internal sealed class CacheOptions
     /// <summary>Off: every token request reads the client from the database, as before version 0.16.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>The most memory the entries may take, in MiB (1–4096; default 64, about 100,000 typical clients).</summary>
+    /// <summary>The most memory the entries may take, in MiB (1–4096; default 64, about 48,000 typical clients).</summary>
     public int MaxMegabytes { get; set; } = 64;
 
     /// <summary>
@@ -120,6 +120,12 @@ internal sealed class CacheOptions
     /// LISTEN/NOTIFY) has proved itself within this time. SQLite has one node, which forgets its own changes at once.
     /// </summary>
     public int StalenessMilliseconds { get; set; } = 1000;
+
+    /// <summary>
+    /// PostgreSQL only: where the change feed connects (LISTEN needs a session of its own: behind PgBouncer in
+    /// transaction pooling mode, name the database directly here). Default: <c>Rekey:Storage:ConnectionString</c>.
+    /// </summary>
+    public string? FeedConnectionString { get; set; }
 }
 
 /// <summary>Configuration section <c>Rekey:Events</c>.</summary>

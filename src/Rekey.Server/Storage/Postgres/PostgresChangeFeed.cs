@@ -16,7 +16,8 @@ namespace Rekey.Server.Storage.Postgres;
 /// cache starts empty with it. The same connection carries the failed client authentications nodes tell each other
 /// (<see cref="FailureChannel"/>), so that the failure budget holds across the cluster.
 /// </summary>
-internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache cache, OAuth.FailedAuthLimiter limiter, ILogger<PostgresChangeFeed> logger) : BackgroundService
+internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache cache, OAuth.FailedAuthLimiter limiter, Microsoft.Extensions.Options.IOptions<RekeyOptions> options,
+    ILogger<PostgresChangeFeed> logger) : BackgroundService
 {
     /// <summary>Where changes are announced, by every node.</summary>
     public const string Channel = "rekey_changes";
@@ -71,7 +72,8 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         }
 
         limiter.Share = Offer;
-        return Task.Factory.StartNew(() => Run(engine.ConnectionString, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var connectionString = options.Value.Cache.FeedConnectionString is { Length: > 0 } feed ? feed : engine.ConnectionString;
+        return Task.Factory.StartNew(() => Run(connectionString, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>Queues a failure for the other nodes (sent by the feed's thread within <see cref="FailureDelay"/>).</summary>
