@@ -62,6 +62,9 @@ internal static partial class Log
     [LoggerMessage(33, LogLevel.Warning, "Change feed lost ({Reason}); the verification cache is emptied and reads go to the database until it listens again (retry in {Seconds} s).")]
     public static partial void ChangeFeedLost(ILogger logger, string reason, double seconds);
 
+    [LoggerMessage(34, LogLevel.Information, "Change feed current (its first heartbeat returned in {Milliseconds} ms); the verification cache serves.")]
+    public static partial void ChangeFeedCurrent(ILogger logger, double milliseconds);
+
     [LoggerMessage(40, LogLevel.Information, "Data directory: {Path}")]
     public static partial void DataDirectoryReady(ILogger logger, string path);
 

@@ -304,3 +304,36 @@ public sealed class PostgresSharedLimiterTests
         Assert.Equal(HttpStatusCode.OK, (await anyoneB.SendTokenRequestAsync(serviceId, other.ClientId, other.Secret)).Status);
     }
 }
+
+/// <summary>The same cache on the embedded store: one node, which forgets its own changes before it answers them.</summary>
+public sealed class SqliteCacheTests
+{
+    [Fact]
+    public async Task the_token_endpoint_answers_from_the_cache_and_refuses_a_replaced_secret_at_once()
+    {
+        await using var store = new SqliteTestStore();
+        await using var node = await RekeyHost.StartAsync(store);
+        using var admin = node.CreateAdminClient();
+        using var anyone = node.CreateClient();
+        var serviceId = await admin.CreateServiceAsync(grace: 0);
+        var client = await admin.CreateClientAsync(serviceId, PostgresCacheTests.TokenClient);
+        var cache = node.GetService<VerificationCache>();
+        Assert.True(cache.IsServing);
+        await PostgresCacheTests.WarmAsync(node, anyone, client, client.Secret);
+
+        for (var i = 0; i < 5; i++)
+        {
+            // Each rotation is acknowledged after the node forgot the client: the next request, at once, is refused.
+            var secret = await admin.UpdateSecretAsync(serviceId, client.ClientId, TestApi.NewSecret());
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anyone.SendTokenRequestAsync(serviceId, client.ClientId, client.Secret)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await anyone.SendTokenRequestAsync(serviceId, client.ClientId, secret)).Status);
+            client = client with { Secret = secret };
+        }
+
+        await admin.LockClientAsync(serviceId, client.ClientId);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anyone.SendTokenRequestAsync(serviceId, client.ClientId, client.Secret)).Status);
+        await admin.DeleteClientAsync(serviceId, client.ClientId);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anyone.SendTokenRequestAsync(serviceId, client.ClientId, client.Secret)).Status);
+        Assert.Equal(0, cache.Lookups.Bypasses);
+    }
+}

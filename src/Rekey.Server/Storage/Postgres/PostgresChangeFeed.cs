@@ -52,6 +52,9 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
     private readonly Lock _sentGate = new();
     private long _sequence;
 
+    /// <summary>A heartbeat came back since the connection was opened (the feed's thread only).</summary>
+    private bool _current;
+
     /// <summary>Connections opened so far (a test waits for a new one after killing the last).</summary>
     public int Connections => Volatile.Read(ref _connections);
 
@@ -148,6 +151,7 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
             _sent.Clear();
         }
 
+        _current = false;
         BackendPid = connection.ProcessID;
         Interlocked.Increment(ref _connections);
         Log.ChangeFeedListening(logger, Channel);
@@ -231,6 +235,11 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
                 }
 
                 cache.FeedProved(sentAt);
+                if (!_current)
+                {
+                    _current = true;
+                    Log.ChangeFeedCurrent(logger, Math.Round(Stopwatch.GetElapsedTime(sentAt).TotalMilliseconds, 1));
+                }
             }
 
             return;
