@@ -114,7 +114,7 @@ internal sealed class CacheOptions
     public int MaxMegabytes { get; set; } = 64;
 
     /// <summary>
-    /// The propagation bound, in milliseconds (100–60000; default 1000): after a change that affects authentication
+    /// The propagation bound, in milliseconds (500–60000; default 1000; heartbeats go every 200 ms): after a change that affects authentication
     /// (revoke, rotation, lock, delete, key rotation, service settings) is acknowledged by any node, no node serves the
     /// old state from its cache longer than this: a node uses its cache only while its change feed (PostgreSQL
     /// LISTEN/NOTIFY) has proved itself within this time. SQLite has one node, which forgets its own changes at once.

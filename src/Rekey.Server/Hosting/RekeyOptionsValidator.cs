@@ -76,7 +76,7 @@ internal sealed class RekeyOptionsValidator : IValidateOptions<RekeyOptions>
         Range(errors, "Rekey:Webhooks:MaxPerService", options.Webhooks.MaxPerService, 1, 1000);
         Range(errors, "Rekey:Leaks:ReportRetentionDays", options.Leaks.ReportRetentionDays, 1, 3650);
         Range(errors, "Rekey:Cache:MaxMegabytes", options.Cache.MaxMegabytes, 1, 4096);
-        Range(errors, "Rekey:Cache:StalenessMilliseconds", options.Cache.StalenessMilliseconds, 100, 60000);
+        Range(errors, "Rekey:Cache:StalenessMilliseconds", options.Cache.StalenessMilliseconds, 500, 60000);
         Range(errors, "Rekey:Leaks:GitHub:MaxMatches", options.Leaks.GitHub.MaxMatches, 1, 10000);
         if (!Contracts.IdentifiableSecret.IsValidPrefix(options.Leaks.SecretPrefix))
         {

@@ -50,6 +50,7 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
             s.Lock(new Sql(_sql.SchemaLock, SqlArg.Long("k", PostgresEngine.SchemaLockKey)));
             await s.ExecuteAsync(new Sql(_sql.CreateMigrations), ct);
             var applied = await s.QueryAsync(new Sql(_sql.AppliedMigrations), r => (int)r.GetInt64(0), ct);
+            var migrated = false;
             foreach (var (version, script) in Migrations.Pending(_engine.Dialect.Name, applied))
             {
                 await s.ExecuteAsync(new Sql(script), ct);
@@ -59,6 +60,13 @@ internal sealed partial class RekeyStore : IRekeyStore, IAsyncDisposable, IDispo
                 }
 
                 await s.ExecuteAsync(new Sql(_sql.RecordMigration, SqlArg.Int("v", version), SqlArg.Long("t", Now)), ct);
+                migrated = true;
+            }
+
+            if (migrated)
+            {
+                // Nodes of the previous release still running (a rolling upgrade) forget what a migration may have moved.
+                DeferChanged(s, ChangeScope.Everything);
             }
 
             return true;

@@ -112,13 +112,22 @@ internal sealed class VerificationCache
     public async Task<Outcome<ClientCredentials>> CredentialsAsync(long serviceId, string identifier, CancellationToken ct)
     {
         Outcome<ClientCredentials> found = default!;
-        await GetAsync((serviceId, identifier), async () =>
+        await GetAsync((serviceId, KeyOf(identifier)), async () =>
         {
             found = await _store.FindCredentialsAsync(serviceId, identifier, ct);
             return found.IsOk(out var credentials, out _) ? (credentials, credentials.ClientId, SizeOf(identifier, credentials)) : null;
         }, v => found = (ClientCredentials)v);
         return found;
     }
+
+    /// <summary>
+    /// The entry's name for an identifier: the store reads any digit string as a numeric client ID, leading zeros
+    /// included, so "000123" is kept as "123" (otherwise every padding of an ID would take an entry of its own).
+    /// </summary>
+    private static string KeyOf(string identifier) =>
+        identifier.Length > 1 && identifier[0] == '0' && long.TryParse(identifier, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : identifier;
 
     /// <summary>The service, from the cache or the store.</summary>
     public async Task<StoredService?> ServiceAsync(long serviceId, CancellationToken ct)
@@ -242,13 +251,15 @@ internal sealed class VerificationCache
             return false;
         }
 
-        var now = Stopwatch.GetTimestamp();
         if (!_entries.TryGetValue(key, out var entry))
         {
             return false;
         }
 
-        if (UsesFeed && !Fresh(now))
+        // The clock and the entry's state are read after the entry was found: a thread held up in between must not
+        // judge it by an older moment, or serve an entry forgotten meanwhile.
+        var now = Stopwatch.GetTimestamp();
+        if (entry.Dropped || (UsesFeed && !Fresh(now)))
         {
             return false;
         }
@@ -411,7 +422,13 @@ internal sealed class VerificationCache
         /// <summary>Hit since the clock hand last passed (written without a lock: a lost write only spares or drops an entry early).</summary>
         public bool Referenced { get; set; }
 
-        /// <summary>Removed; set under the cache's lock.</summary>
-        public bool Dropped { get; set; }
+        /// <summary>Removed; set under the cache's lock, read without it by a lookup.</summary>
+        public bool Dropped
+        {
+            get => Volatile.Read(ref _dropped);
+            set => Volatile.Write(ref _dropped, value);
+        }
+
+        private bool _dropped;
     }
 }

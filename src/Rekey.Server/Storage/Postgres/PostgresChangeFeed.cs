@@ -26,7 +26,7 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
     public const string FailureChannel = "rekey_failures";
 
     /// <summary>Failures waiting to be told; past this many (a flood) the rest stay counted on this node only.</summary>
-    private const int MaxPendingFailures = 10_000;
+    private const int MaxPendingFailures = 1_000;
 
     /// <summary>How long the feed blocks at most before it sends the failures that came meanwhile.</summary>
     private static readonly TimeSpan FailureDelay = TimeSpan.FromMilliseconds(50);
@@ -48,6 +48,16 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _failures = new();
     private long _failureNumber;
+
+    /// <summary>The longest caller a shared failure may name (an IPv6 address with its scope, "api-token N", "organisation@…").</summary>
+    private const int MaxCaller = 100;
+
+    /// <summary>The listening session's database process and this connection's heartbeat nonce (the feed's thread only).</summary>
+    private int _listener;
+    private string _nonce = "";
+
+    /// <summary>A notification that could not be handled: the connection is replaced.</summary>
+    private volatile Exception? _fault;
     private readonly Dictionary<long, long> _sent = [];
     private readonly Lock _sentGate = new();
     private long _sequence;
@@ -136,11 +146,18 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         };
         using var connection = new NpgsqlConnection(builder.ConnectionString);
         connection.Open();
-        connection.Notification += (_, e) => Heard(e.Channel, e.Payload);
-        using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {FailureChannel}; LISTEN {_heartbeats}", connection))
+        connection.Notification += (_, e) => Heard(e.Channel, e.Payload, e.PID);
+
+        // The feed's own statements (heartbeats, failures) need no durability, and every notifying COMMIT holds
+        // PostgreSQL's notification lock through its WAL flush: without the flush it is held for less. The backend's own
+        // process ID (not the proxy's, behind one) is what its heartbeats must come from.
+        using (var listen = new NpgsqlCommand($"SET synchronous_commit = off; LISTEN {Channel}; LISTEN {FailureChannel}; LISTEN {_heartbeats}; SELECT pg_backend_pid()", connection))
         {
-            listen.ExecuteNonQuery();
+            _listener = Convert.ToInt32(listen.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
+
+        _nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        _fault = null;
 
         // Listening from here on: whatever committed before is in the database, whatever commits after is heard. The
         // cache starts empty (anything missed while no connection listened is forgotten) and serves once a heartbeat
@@ -152,7 +169,7 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         }
 
         _current = false;
-        BackendPid = connection.ProcessID;
+        BackendPid = _listener;
         Interlocked.Increment(ref _connections);
         Log.ChangeFeedListening(logger, Channel);
         using var heartbeat = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
@@ -169,8 +186,9 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
                 _sent[sequence] = sentAt;
             }
 
-            payload.Value = sequence.ToString(CultureInfo.InvariantCulture);
+            payload.Value = _nonce + ":" + sequence.ToString(CultureInfo.InvariantCulture);
             heartbeat.ExecuteNonQuery();
+            CheckHealth(sentAt);
 
             // Until the next heartbeat is due, wait for notifications (each is handled as it is read, in order), and
             // tell the failures that came meanwhile.
@@ -179,7 +197,32 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
                 ct.ThrowIfCancellationRequested();
                 TellFailures(connection);
                 connection.Wait(Math.Clamp((int)(left * 1000 / Stopwatch.Frequency), 1, (int)FailureDelay.TotalMilliseconds));
+                CheckHealth(Stopwatch.GetTimestamp());
             }
+        }
+    }
+
+    /// <summary>
+    /// Replaces a connection that does not prove itself: a notification that could not be handled, or heartbeats that
+    /// stopped coming back while statements still succeed (a proxy that lends the listening session to others, a
+    /// backlog). The cache has stopped serving by then already; this gets a working feed back, and says why.
+    /// </summary>
+    private void CheckHealth(long now)
+    {
+        if (_fault is { } fault)
+        {
+            throw new InvalidOperationException("a notification could not be handled: " + fault.Message, fault);
+        }
+
+        long oldest;
+        lock (_sentGate)
+        {
+            oldest = _sent.Count == 0 ? now : _sent.Values.Min();
+        }
+
+        if (Stopwatch.GetElapsedTime(oldest, now) > 2 * cache.Staleness + VerificationCache.HeartbeatInterval)
+        {
+            throw new TimeoutException($"no heartbeat came back for {Stopwatch.GetElapsedTime(oldest, now).TotalMilliseconds:0} ms");
         }
     }
 
@@ -202,12 +245,37 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         tell.ExecuteNonQuery();
     }
 
-    private void Heard(string channel, string payload)
+    /// <summary>
+    /// One notification, on the feed's thread. Whatever goes wrong handling it is kept for <see cref="CheckHealth"/>:
+    /// a change that was heard but not forgotten must not be followed by a heartbeat that proves the feed current.
+    /// </summary>
+    private void Heard(string channel, string payload, int sender)
     {
+        try
+        {
+            Handle(channel, payload, sender);
+        }
+        catch (Exception ex)
+        {
+            cache.FeedRestarted();
+            _fault ??= ex;
+        }
+    }
+
+    private void Handle(string channel, string payload, int sender)
+    {
+        if (_fault is not null)
+        {
+            return;
+        }
+
         if (channel == FailureChannel)
         {
+            // From another node, in the shape this class writes: a numeric client ID and a short caller. Anything else
+            // (another role's payload) is ignored: it could only block a caller or fill the limiter's table.
             if (payload.Split('|', 5) is [var node, _, var service, var client, var caller] && node != _node
-                && long.TryParse(service, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var serviceId))
+                && long.TryParse(service, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var serviceId)
+                && client.Length is > 0 and <= 20 && client.All(char.IsAsciiDigit) && caller.Length <= MaxCaller)
             {
                 limiter.RecordSharedFailure(new OAuth.SharedFailure(serviceId, client, caller));
             }
@@ -217,7 +285,16 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
 
         if (channel == _heartbeats)
         {
-            if (long.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            // Only this session's own heartbeats prove anything: sent by the backend that listens (behind a proxy that
+            // lends sessions out, they would not be), carrying this connection's nonce.
+            if (sender != _listener)
+            {
+                throw new InvalidOperationException(
+                    $"a heartbeat came from database process {sender}, not from the listening one ({_listener}): is the feed behind a transaction-pooling proxy? (Rekey:Cache:FeedConnectionString)");
+            }
+
+            if (payload.Split(':') is [var nonce, var number] && nonce == _nonce
+                && long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
             {
                 long sentAt;
                 lock (_sentGate)
