@@ -21,7 +21,12 @@ try
     app = builder.Build();
     Log.Starting(app.Logger, ServerCommandLine.Version, Rekey.Server.Storage.Migrations.Latest(app.Configuration["Rekey:Storage:Provider"] ?? "sqlite"));
     app.MapRekey();
-    await app.RunAsync();
+
+    // Not RunAsync: on a failed start it disposes the host at once, and disposing a background service cancels it
+    // before the host knows it is stopping, which the host logs as a crash (a stack trace under a one-line refusal).
+    // Here a failed start is stopped first (StopAfterFailedStartAsync), then disposed (finally).
+    await app.StartAsync();
+    await app.WaitForShutdownAsync();
     return 0;
 }
 catch (Exception ex) when (StartupErrors.Describe(ex) is { } reason)
