@@ -54,7 +54,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                     target.MarkUnavailable($"setup failed: {ex.GetType().Name}: {ex.Message}");
                 }
 
-                log.WriteLine(target.Unavailable ?? $"ready ({target.Server?.Name} pid {target.Server?.Pid})");
+                log.WriteLine(target.Unavailable ?? $"ready ({string.Join(", ", target.Servers.Select(s => $"{s.Name} pid {s.Pid}"))})");
             }
 
             var live = targets.Where(t => t.Unavailable is null).ToList();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Rekey.Bench.Hosts;
 using Rekey.Bench.Load;
 using Rekey.Bench.Targets;
 
@@ -51,8 +52,25 @@ internal static class Reporter
                 $"| {t.Target.Key} | {Whole(t.ServerCpuUs)} | {Whole(t.LoadCpuUs)} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {Whole(t.WriteBytesPerRequest)} ({t.WriteCallsPerRequest:0.0}) | {t.ContextSwitchesPerRequest:0.0} |");
         }
 
+        var onPostgres = run.Targets.Where(t => t.HasDatabase).ToList();
+        if (onPostgres.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("The database's share, for targets on PostgreSQL (round trips: transactions of the target's own database, `xact_commit + xact_rollback` of " +
+                $"`pg_stat_database`, read before the window and {PostgresCluster.StatisticsFlush.TotalSeconds:0.0} s after it, once every backend has flushed its counts, " +
+                "the change feeds' heartbeats (5/s per node) included; CPU: the whole cluster, postmaster and all its processes, from /proc over the window; " +
+                "both per request; the server CPU split by node where the requests alternate over two):");
+            md.AppendLine();
+            md.AppendLine("| target | database round trips/req | database CPU µs/req | server CPU µs/req | by node |");
+            md.AppendLine("| --- | ---: | ---: | ---: | --- |");
+            foreach (var t in onPostgres)
+            {
+                md.AppendLine(Inv, $"| {t.Target.Key} | {Num(t.DatabaseRoundTrips)} | {Whole(t.DatabaseCpuUs)} | {Whole(t.ServerCpuUs)} | {ByNode(t)} |");
+            }
+        }
+
         md.AppendLine();
-        md.AppendLine("| ratio (same run, paired by round) | value | rounds min–max | target | status | note |");
+        md.AppendLine("| ratio or figure (same run, paired by round) | value | rounds min–max | target | status | note |");
         md.AppendLine("| --- | ---: | ---: | ---: | --- | --- |");
         foreach (var r in run.Ratios)
         {
@@ -128,6 +146,10 @@ internal static class Reporter
         return md.ToString();
     }
 
+    /// <summary>Each server's CPU per request, by its name, when the requests went to more than one.</summary>
+    private static string ByNode(TargetResult t) =>
+        t.NodeCpuUs.Count == 0 ? "—" : string.Join(", ", t.NodeCpuUs.Zip(t.Target.Servers, (us, server) => $"{server.Name} {Whole(us)}"));
+
     private static string PerClient(long? bytes, int clients) => bytes is { } b ? (b / (double)clients).ToString("0", Inv) : "—";
 
     private static string Describe(Target target) => target switch
@@ -192,6 +214,23 @@ internal static class Reporter
                 Number(w, "loadGeneratorCpuUsPerRequest", t.LoadCpuUs);
                 Number(w, "machineBusy", t.MachineBusy);
                 Number(w, "steal", t.Steal);
+                if (t.HasDatabase)
+                {
+                    Number(w, "databaseRoundTripsPerRequest", t.DatabaseRoundTrips);
+                    Number(w, "databaseCpuUsPerRequest", t.DatabaseCpuUs);
+                }
+
+                if (t.NodeCpuUs.Count > 0)
+                {
+                    w.WriteStartObject("serverCpuUsPerRequestByNode");
+                    foreach (var (us, server) in t.NodeCpuUs.Zip(t.Target.Servers))
+                    {
+                        Number(w, server.Name, us);
+                    }
+
+                    w.WriteEndObject();
+                }
+
                 if (t.WarmUp is { } warm)
                 {
                     w.WritePropertyName("warmUp");
@@ -317,6 +356,25 @@ internal static class Reporter
         if (r.Syncs is { } syncs)
         {
             w.WriteNumber("syncs", syncs);
+        }
+
+        if (r.Database is { } database)
+        {
+            w.WriteNumber("databaseTransactions", database.Transactions);
+            w.WriteNumber("databaseCpuTicks", database.CpuTicks);
+            Number(w, "databaseRoundTripsPerRequest", r.DatabaseRoundTripsPerRequest ?? double.NaN);
+            Number(w, "databaseCpuUsPerRequest", r.DatabaseCpuUsPerRequest ?? double.NaN);
+        }
+
+        if (r.NodeCpuUsPerRequest.Count > 0)
+        {
+            w.WriteStartArray("serverCpuUsPerRequestByNode");
+            foreach (var us in r.NodeCpuUsPerRequest)
+            {
+                w.WriteNumberValue(Math.Round(us, 4));
+            }
+
+            w.WriteEndArray();
         }
 
         w.WriteStartObject("serverThreadsCores");
