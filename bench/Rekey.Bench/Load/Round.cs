@@ -65,15 +65,13 @@ internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> Err
     public double Steal => Cpu.MachineTotal == 0 ? double.NaN : (double)Cpu.MachineSteal / Cpu.MachineTotal;
 
     /// <summary>Nearest-rank percentile of the sorted samples, in milliseconds.</summary>
-    public double Percentile(double p)
-    {
-        if (LatenciesTicks.Length == 0)
-        {
-            return double.NaN;
-        }
+    public double Percentile(double p) => LatenciesTicks.Length == 0 ? double.NaN : ToMs(NearestRank(LatenciesTicks, p));
 
-        var rank = (int)Math.Ceiling(p * LatenciesTicks.Length);
-        return ToMs(LatenciesTicks[Math.Clamp(rank - 1, 0, LatenciesTicks.Length - 1)]);
+    /// <summary>The nearest-rank <paramref name="p"/> quantile of <paramref name="sorted"/> (not empty, ascending).</summary>
+    public static T NearestRank<T>(IReadOnlyList<T> sorted, double p)
+    {
+        var rank = (int)Math.Ceiling(p * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
     private static double ToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;

@@ -101,6 +101,37 @@ internal static class Reporter
             }
         }
 
+        if (run.Propagation is { } propagation)
+        {
+            md.AppendLine();
+            md.AppendLine(string.Create(Inv, $"Revocation propagation between the two nodes, {propagation.TrialsPerVariant} trials per variant: node A rotates the secret (grace period 0), ") +
+                "t0 is when its 200 arrived; node B is then asked with the old secret, back to back, until it refuses it; the propagation is the start of that refusal " +
+                string.Create(Inv, $"minus t0 (milliseconds). Before each trial node B answers the current secret from its cache, and after it the harness waits until it does again " +
+                $"(the last column: from the fault, or from just before the rotation in the first variant); the bound is {Propagation.Bound.TotalMilliseconds:0} ms."));
+            md.AppendLine();
+            if (propagation.Unavailable is { } reason)
+            {
+                md.AppendLine(Inv, $"Not run: {reason}");
+            }
+            else
+            {
+                md.AppendLine("| variant | trials | p50 ms | p95 ms | max ms | refused at the first poll | last acceptance, latest (ms after t0) | accepted > bound after t0 | cache serving again after the fault, p50 / max ms | errors |");
+                md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var v in propagation.Variants)
+                {
+                    md.AppendLine(v.Unavailable is { } why
+                        ? $"| {v.Name} | {why} | | | | | | | | |"
+                        : string.Create(Inv, $"| {v.Name} | {v.Completed.Count} | {Ms(v.P50Ms)} | {Ms(v.P95Ms)} | {Ms(v.MaxMs)} | {v.RefusedAtFirstPoll} | {Ms(v.LastAcceptedMaxMs)} | {v.AcceptedAfterBound} | {Whole(v.RecoveryP50Ms)} / {Whole(v.RecoveryMaxMs)} | {v.Errors} |"));
+                }
+
+                foreach (var v in propagation.Variants.Where(v => v.Errors > 0))
+                {
+                    md.AppendLine();
+                    md.AppendLine(Inv, $"- {v.Name}: {v.Errors} trials failed, e.g. {string.Join(" | ", v.ErrorSamples)}");
+                }
+            }
+        }
+
         var errors = run.Targets.Where(t => t.Errors > 0 || (t.WarmUp?.Errors ?? 0) > 0).ToList();
         if (errors.Count > 0)
         {
@@ -149,6 +180,8 @@ internal static class Reporter
     /// <summary>Each server's CPU per request, by its name, when the requests went to more than one.</summary>
     private static string ByNode(TargetResult t) =>
         t.NodeCpuUs.Count == 0 ? "—" : string.Join(", ", t.NodeCpuUs.Zip(t.Target.Servers, (us, server) => $"{server.Name} {Whole(us)}"));
+
+    private static string Ms(double value) => double.IsNaN(value) ? "—" : value.ToString("0.0", Inv);
 
     private static string PerClient(long? bytes, int clients) => bytes is { } b ? (b / (double)clients).ToString("0", Inv) : "—";
 
@@ -303,6 +336,11 @@ internal static class Reporter
         }
 
         w.WriteEndArray();
+        if (run.Propagation is { } propagation)
+        {
+            WritePropagation(w, propagation);
+        }
+
         w.WriteStartArray("servers");
         foreach (var s in run.Servers)
         {
@@ -395,6 +433,69 @@ internal static class Reporter
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+
+    private static void WritePropagation(Utf8JsonWriter w, PropagationResult propagation)
+    {
+        w.WriteStartObject("propagation");
+        w.WriteNumber("trialsPerVariant", propagation.TrialsPerVariant);
+        w.WriteNumber("boundMs", Propagation.Bound.TotalMilliseconds);
+        if (propagation.Unavailable is { } reason)
+        {
+            w.WriteString("unavailable", reason);
+        }
+
+        w.WriteStartArray("variants");
+        foreach (var v in propagation.Variants)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", v.Name);
+            if (v.Unavailable is { } why)
+            {
+                w.WriteString("unavailable", why);
+                w.WriteEndObject();
+                continue;
+            }
+
+            w.WriteNumber("trials", v.Completed.Count);
+            Number(w, "p50Ms", v.P50Ms);
+            Number(w, "p95Ms", v.P95Ms);
+            Number(w, "maxMs", v.MaxMs);
+            w.WriteNumber("refusedAtFirstPoll", v.RefusedAtFirstPoll);
+            Number(w, "lastAcceptedMaxMs", v.LastAcceptedMaxMs);
+            w.WriteNumber("acceptedAfterBound", v.AcceptedAfterBound);
+            Number(w, "recoveryP50Ms", v.RecoveryP50Ms);
+            Number(w, "recoveryMaxMs", v.RecoveryMaxMs);
+            w.WriteNumber("errors", v.Errors);
+            w.WriteStartArray("errorSamples");
+            foreach (var sample in v.ErrorSamples)
+            {
+                w.WriteStringValue(sample);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("trialsMs");
+            foreach (var trial in v.Trials)
+            {
+                w.WriteStartObject();
+                Number(w, "propagationMs", trial.PropagationMs);
+                Number(w, "lastAcceptedMs", trial.LastAcceptedMs ?? double.NaN);
+                w.WriteNumber("polls", trial.Polls);
+                Number(w, "recoveryMs", trial.RecoveryMs);
+                if (trial.Error is { } error)
+                {
+                    w.WriteString("error", error);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

@@ -79,8 +79,12 @@ internal sealed record RatioCheck(string Name, string Numerator, string? Denomin
 
 internal sealed record RatioOutcome(RatioCheck Check, double Ratio, double Min, double Max, string Status, string? Note);
 
-/// <summary>A named set of targets measured together and the ratios that judge them.</summary>
-internal sealed record Scenario(string Name, string Summary, Func<BenchOptions, IEnumerable<Target>> Targets, Func<BenchOptions, IEnumerable<RatioCheck>> Checks);
+/// <summary>
+/// A named set of targets measured together and the ratios that judge them; and what it measures once after the load
+/// rounds (the scaleout scenario's revocation propagation).
+/// </summary>
+internal sealed record Scenario(string Name, string Summary, Func<BenchOptions, IEnumerable<Target>> Targets, Func<BenchOptions, IEnumerable<RatioCheck>> Checks,
+    Func<BenchOptions, Propagation>? Afterwards = null);
 
 internal static class ScenarioCatalog
 {
@@ -126,7 +130,7 @@ internal static class ScenarioCatalog
             ]),
         new("scaleout",
             "Issue #20: client credentials on SQLite and on PostgreSQL, with the verification cache and without it (before #20), on one node and on two nodes of one database, at N; " +
-            "the database's round trips and CPU per token.",
+            "the database's round trips and CPU per token; then revocation propagation between the two nodes (feed up, killed, stalled).",
             o =>
             [
                 TokenTarget.Rekey(o.Concurrency), TokenTarget.RekeyNoCache(o.Concurrency), TokenTarget.Postgres(o.Concurrency),
@@ -141,7 +145,8 @@ internal static class ScenarioCatalog
                 new($"client credentials rps, two nodes aggregate / one node, PostgreSQL @{o.Concurrency}", $"token-postgres-2nodes@{o.Concurrency}", $"token-postgres@{o.Concurrency}", Metric.Rps),
                 new($"database round trips per token (PostgreSQL, one node) @{o.Concurrency}", $"token-postgres@{o.Concurrency}", null, Metric.DatabaseRoundTrips, AtMost: 0.05),
                 new($"database round trips per token (PostgreSQL, one node, cache off) @{o.Concurrency}", $"token-postgres-nocache@{o.Concurrency}", null, Metric.DatabaseRoundTrips),
-            ]),
+            ],
+            o => new Propagation(o.Short ? 20 : 200)),
         new("outbox",
             "Secret update with no webhook vs one enabled webhook whose receiver answers 204 (the dispatcher delivering meanwhile), SQLite FULL and PostgreSQL; events delivered per second and the backlog left.",
             o =>
@@ -176,7 +181,8 @@ internal static class ScenarioCatalog
     /// <summary>
     /// The scenarios named by <paramref name="name"/>: "all" for every one, except that a short "all" leaves out
     /// "scale" (seeding a registry alone would take longer than the two minutes a short run is for), "outbox" (four
-    /// more servers to seed, and a dispatcher to drain after each window) and "scaleout" (five more servers).
+    /// more servers to seed, and a dispatcher to drain after each window) and "scaleout" (five more servers, and the
+    /// propagation trials after the rounds).
     /// </summary>
     public static IReadOnlyList<Scenario> Select(string name, bool isShort) =>
         name == "all" ? All.Where(s => !(isShort && s.Name is "scale" or "outbox" or "scaleout")).ToList() : All.Where(s => s.Name == name).ToList() is { Count: > 0 } found
