@@ -73,9 +73,13 @@ internal sealed class PostgresCluster : IAsyncDisposable
 
         await RunAsync([.. runAs, Path.Combine(bin, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"], ct);
         var port = FreePort();
+
+        // Every Rekey server's pool grows to about 65 connections during its set-up (64 client creations at once) and
+        // keeps them while they are used within Npgsql's idle lifetime (5 minutes): four servers share the cluster in a
+        // scaleout run, six in a full "all" run, beside pgbench's clients. 200 was exhausted ("too many clients").
         var process = await fixtures.StartCommandAsync("postgres",
             [.. runAs, Path.Combine(bin, "postgres"), "-D", data, "-p", port.ToString(CultureInfo.InvariantCulture), "-k", directory,
-             "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+             "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=500"],
             new Uri($"postgres://127.0.0.1:{port}/"),
             async token => await TryRunAsync([Path.Combine(bin, "pg_isready"), "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-q"], token),
             ct);
