@@ -19,11 +19,15 @@ internal sealed class PostgresCluster : IAsyncDisposable
     /// How long after a window the harness waits before it reads <c>pg_stat_database</c>. Since PostgreSQL 15 the
     /// cumulative statistics live in shared memory, and each backend flushes what it counted there when it goes idle,
     /// but not more often than once per <c>PGSTAT_MIN_INTERVAL</c> (1 s, a compile-time constant); an idle backend with
-    /// something left to flush sets a timer for the rest of that second. So a transaction's count is visible at most
-    /// about a second after it ended, whatever <c>stats_fetch_consistency</c> says (that only decides whether a reader
-    /// sees a snapshot within its own transaction; each reading here is a transaction of its own).
+    /// something left to flush sets a timer for the rest of that second. So a transaction's count is visible about a
+    /// second after it ended (later when the machine is starved: <see cref="SettledTransactionsAsync"/> reads again),
+    /// whatever <c>stats_fetch_consistency</c> says (that only decides whether a reader sees a snapshot within its own
+    /// transaction; each reading here is a transaction of its own).
     /// </summary>
     public static readonly TimeSpan StatisticsFlush = TimeSpan.FromMilliseconds(1200);
+
+    /// <summary>Between two readings of a count that is settling: the change feeds' heartbeats add about 1.5 per node meanwhile.</summary>
+    public static readonly TimeSpan SettleInterval = TimeSpan.FromMilliseconds(300);
 
     private readonly NpgsqlDataSource _harness;
 
@@ -106,6 +110,30 @@ internal sealed class PostgresCluster : IAsyncDisposable
     /// </summary>
     public async Task<long> TransactionsAsync(string database, CancellationToken ct) =>
         await ScalarAsync<long>("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", ct, database);
+
+    /// <summary>
+    /// <see cref="TransactionsAsync"/> once a window's counts are all flushed: <see cref="StatisticsFlush"/> after it,
+    /// then again every <see cref="SettleInterval"/> until a reading adds no more than the change feeds' heartbeats
+    /// would (at most <paramref name="heartbeats"/>), or 5 s have passed.
+    /// </summary>
+    public async Task<long> SettledTransactionsAsync(string database, int heartbeats, CancellationToken ct)
+    {
+        await Task.Delay(StatisticsFlush, ct);
+        var last = await TransactionsAsync(database, ct);
+        for (var waited = StatisticsFlush; waited < TimeSpan.FromSeconds(5); waited += SettleInterval)
+        {
+            await Task.Delay(SettleInterval, ct);
+            var next = await TransactionsAsync(database, ct);
+            if (next - last <= heartbeats)
+            {
+                return next;
+            }
+
+            last = next;
+        }
+
+        return last;
+    }
 
     /// <summary>One value from the harness's own connection (positional parameters <c>$1</c>, <c>$2</c>, …).</summary>
     public async Task<T> ScalarAsync<T>(string sql, CancellationToken ct, params object[] parameters)

@@ -54,13 +54,14 @@ internal static class LoadGenerator
         var threads = ThreadStat.Delta(threadsBefore, ThreadStat.ByName(servers));
         var syncCount = await syncs.StopAsync();
 
-        // The window's transactions are in pg_stat_database once every backend has flushed its counts: after this
-        // wait, outside the window (and before the next one, so that none of this window's are counted there).
+        // The window's transactions are in pg_stat_database once every backend has flushed its counts: read after
+        // that, outside the window (and before the next one, so that none of this window's are counted there). Each
+        // node's feed adds about 1.5 heartbeats between two readings.
         DatabaseWindow? databaseWindow = null;
         if (database is not null)
         {
-            await Task.Delay(PostgresCluster.StatisticsFlush, ct);
-            databaseWindow = new DatabaseWindow(await database.Cluster.TransactionsAsync(database.Name, ct) - transactionsBefore, databaseCpu);
+            var settled = await database.Cluster.SettledTransactionsAsync(database.Name, heartbeats: 2 * servers.Length, ct);
+            databaseWindow = new DatabaseWindow(settled - transactionsBefore, databaseCpu);
         }
 
         var latencies = new long[workers.Sum(w => w.Latencies.Count)];

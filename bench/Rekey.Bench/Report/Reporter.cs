@@ -57,7 +57,7 @@ internal static class Reporter
         {
             md.AppendLine();
             md.AppendLine("The database's share, for targets on PostgreSQL (round trips: transactions of the target's own database, `xact_commit + xact_rollback` of " +
-                $"`pg_stat_database`, read before the window and {PostgresCluster.StatisticsFlush.TotalSeconds:0.0} s after it, once every backend has flushed its counts, " +
+                $"`pg_stat_database`, read before the window and {PostgresCluster.StatisticsFlush.TotalSeconds:0.0} s after it, then every {PostgresCluster.SettleInterval.TotalSeconds:0.0} s until it settles (every backend flushed its counts), " +
                 "the change feeds' heartbeats (5/s per node) included; CPU: the whole cluster, postmaster and all its processes, from /proc over the window; " +
                 "both per request; the server CPU split by node where the requests alternate over two):");
             md.AppendLine();
