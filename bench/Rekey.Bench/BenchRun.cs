@@ -8,8 +8,9 @@ namespace Rekey.Bench;
 
 /// <summary>
 /// One run: start what the selected scenarios need, warm every target up, then measure the targets in alternating
-/// rounds (forward, then backward, so that a slow drift of the machine falls on all of them alike) and judge the
-/// ratios.
+/// rounds (forward, then backward, so that a slow drift of the machine falls on all of them alike), run what a scenario
+/// measures once afterwards (the propagation trials; with <c>--only</c>, only when it names <c>propagation</c>) and
+/// judge the ratios.
 /// </summary>
 internal sealed class BenchRun(BenchOptions options, TextWriter log)
 {
@@ -26,6 +27,8 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
         var targets = scenarios.SelectMany(s => s.Targets(options)).DistinctBy(t => t.Key)
             .Where(t => options.Only is null || options.Only.Contains(t.Key)).ToList();
         var checks = scenarios.SelectMany(s => s.Checks(options)).ToList();
+        var propagation = scenarios.Select(s => s.Afterwards?.Invoke(options)).OfType<Propagation>()
+            .FirstOrDefault(_ => options.Only is null || options.Only.Contains(Propagation.Key));
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         var results = targets.ToDictionary(t => t.Key, t => new TargetResult(t), StringComparer.Ordinal);
@@ -54,7 +57,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                     target.MarkUnavailable($"setup failed: {ex.GetType().Name}: {ex.Message}");
                 }
 
-                log.WriteLine(target.Unavailable ?? $"ready ({target.Server?.Name} pid {target.Server?.Pid})");
+                log.WriteLine(target.Unavailable ?? $"ready ({string.Join(", ", target.Servers.Select(s => $"{s.Name} pid {s.Pid}"))})");
             }
 
             var live = targets.Where(t => t.Unavailable is null).ToList();
@@ -89,6 +92,17 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 }
             }
 
+            PropagationResult? propagated = null;
+            if (propagation is not null)
+            {
+                log.WriteLine($"propagation: {propagation.Trials} trials per variant between two nodes");
+                propagated = await propagation.RunAsync(fixtures, log, ct);
+                if (propagated.Unavailable is { } reason)
+                {
+                    log.WriteLine($"propagation {reason}");
+                }
+            }
+
             servers.AddRange(fixtures.Processes.Select(p => new ServerInfo(p.Name, p.Pid, p.ResidentBytes(), p.PeakResidentBytes())));
             foreach (var process in fixtures.Processes.Where(p => !p.IsRunning))
             {
@@ -100,7 +114,7 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
                 .ToList();
             var environment = RunEnvironment.Capture(options, fixtures.WorkDirectory);
             var outcomes = checks.Select(c => c.Evaluate(results)).ToList();
-            return new RunResult(options, environment, started, clock.Elapsed, targets.Select(t => results[t.Key]).ToList(), outcomes, servers, registries);
+            return new RunResult(options, environment, started, clock.Elapsed, targets.Select(t => results[t.Key]).ToList(), outcomes, servers, registries, propagated);
         }
     }
 }
@@ -108,7 +122,8 @@ internal sealed class BenchRun(BenchOptions options, TextWriter log)
 internal sealed record ServerInfo(string Name, int Pid, long? ResidentBytes, long? PeakResidentBytes);
 
 internal sealed record RunResult(BenchOptions Options, RunEnvironment Environment, DateTimeOffset Started, TimeSpan Elapsed,
-    IReadOnlyList<TargetResult> Targets, IReadOnlyList<RatioOutcome> Ratios, IReadOnlyList<ServerInfo> Servers, IReadOnlyList<RegistryInfo> Registries);
+    IReadOnlyList<TargetResult> Targets, IReadOnlyList<RatioOutcome> Ratios, IReadOnlyList<ServerInfo> Servers, IReadOnlyList<RegistryInfo> Registries,
+    PropagationResult? Propagation);
 
 /// <summary>A Rekey server's registry at the end of the run: size on disk, how fast it was seeded, peak memory.</summary>
 internal sealed record RegistryInfo(string Name, int Clients, long? DatabaseBytes, long? LogBytes, double SeedRate, TimeSpan SetupTime, long? PeakResidentBytes);

@@ -180,12 +180,22 @@ internal static class ProcStat
     }
 }
 
-/// <summary>CPU ticks of a process's threads, summed by thread name (pool threads share one name).</summary>
+/// <summary>CPU ticks of processes' threads, summed by thread name (pool threads share one name; so do two nodes' threads).</summary>
 internal static class ThreadStat
 {
-    public static Dictionary<string, long> ByName(int pid)
+    public static Dictionary<string, long> ByName(IEnumerable<int> pids)
     {
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var pid in pids)
+        {
+            AddThreads(pid, result);
+        }
+
+        return result;
+    }
+
+    private static void AddThreads(int pid, Dictionary<string, long> result)
+    {
         string[] tasks;
         try
         {
@@ -193,7 +203,7 @@ internal static class ThreadStat
         }
         catch (IOException)
         {
-            return result;
+            return;
         }
 
         foreach (var task in tasks)
@@ -213,8 +223,6 @@ internal static class ThreadStat
                 // The thread ended while we looked.
             }
         }
-
-        return result;
     }
 
     /// <summary>Per-name tick deltas, largest first.</summary>

@@ -30,6 +30,9 @@ internal sealed class RekeyServerHost
 {
     public const string AdminToken = "bench-admin-token-0123456789abcdef";
 
+    /// <summary>The argument that turns the verification cache off: every token request reads the database, as before issue #20.</summary>
+    public const string NoCache = "--Rekey:Cache:Enabled=false";
+
     private RekeyServerHost(ChildProcess process, string synchronous, string dataDirectory)
     {
         Process = process;
@@ -56,18 +59,65 @@ internal sealed class RekeyServerHost
     /// <summary>Seeding through <c>client/create</c>: clients per second, measured over the whole set-up.</summary>
     public double SeedRate { get; private set; }
 
+    /// <summary>The database, for a server on the run's PostgreSQL cluster; null for one on SQLite.</summary>
+    public PostgresDatabase? Database { get; private set; }
+
     /// <summary>
-    /// The server on the run's PostgreSQL cluster (a database of its own, <c>rekey</c>), shared by the targets that name
-    /// it (the update of the postgres scenario, the token of the scaleout one); unavailable, not failed, when PostgreSQL's
-    /// binaries are missing or the server does not start on it.
+    /// The server on the run's PostgreSQL cluster shared by the targets that name it (the update of the postgres
+    /// scenario, the token of the scaleout one): database <c>rekey</c>, default settings.
     /// </summary>
-    public static async Task<RekeyServerHost> OnPostgresAsync(Fixtures fixtures, CancellationToken ct)
+    public static Task<RekeyServerHost> OnPostgresAsync(Fixtures fixtures, CancellationToken ct) => OnPostgres("rekey-postgres", "rekey")(fixtures, ct);
+
+    /// <summary>
+    /// A server named <paramref name="name"/> on a database of its own on the run's PostgreSQL cluster (created empty
+    /// here: the server runs its own migrations); unavailable, not failed, when PostgreSQL's binaries are missing or the
+    /// server does not start on it.
+    /// </summary>
+    public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> OnPostgres(string name, string database, params string[] extraArguments) =>
+        (fixtures, ct) => PostgresAsync(fixtures, name, database, applicationName: null, ct, extraArguments);
+
+    /// <summary>
+    /// <see cref="OnPostgres"/>, with the connections named <paramref name="applicationName"/> in <c>pg_stat_activity</c>
+    /// (null: the server's default, whose change feed is <c>rekey:change-feed</c>).
+    /// </summary>
+    public static async Task<RekeyServerHost> PostgresAsync(Fixtures fixtures, string name, string database, string? applicationName, CancellationToken ct,
+        params string[] extraArguments)
     {
         var cluster = await fixtures.GetAsync("postgres", PostgresCluster.StartAsync, ct);
+        await cluster.CreateDatabaseAsync(database, ct);
+        var db = new PostgresDatabase(cluster, database);
+        var host = await StartOnPostgresAsync(() => StartAsync(fixtures, name, "FULL", fixtures.Options.PoolSize, seedBudget: null, ct,
+            [.. PostgresArguments(db, applicationName), .. extraArguments]));
+        host.Database = db;
+        return host;
+    }
+
+    /// <summary>
+    /// A second node of <paramref name="first"/>'s database, named <paramref name="applicationName"/> in its connection
+    /// string: no set-up of its own, it shares the first node's service and clients (they are in the same database).
+    /// </summary>
+    public static async Task<RekeyServerHost> StartNodeAsync(Fixtures fixtures, string name, RekeyServerHost first, string applicationName, CancellationToken ct,
+        params string[] extraArguments)
+    {
+        var db = first.Database ?? throw new InvalidOperationException("A second node needs a first one on PostgreSQL.");
+        var host = await StartOnPostgresAsync(() => LaunchAsync(fixtures, name, "FULL", ct, [.. PostgresArguments(db, applicationName), .. extraArguments]));
+        host.Database = db;
+        host.ServiceId = first.ServiceId;
+        host.Pool = first.Pool;
+        host.Hot = first.Hot;
+        host.TokenClient = first.TokenClient;
+        return host;
+    }
+
+    private static string[] PostgresArguments(PostgresDatabase database, string? applicationName) =>
+        ["--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={database.Cluster.ConnectionString(database.Name, applicationName)}"];
+
+    /// <summary>A server that exits during start-up on PostgreSQL makes its targets unavailable, with the last line of its log that says why.</summary>
+    private static async Task<RekeyServerHost> StartOnPostgresAsync(Func<Task<RekeyServerHost>> start)
+    {
         try
         {
-            return await StartAsync(fixtures, "rekey-postgres", "FULL", fixtures.Options.PoolSize, seedBudget: null, ct,
-                "--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={cluster.ConnectionString("rekey")}");
+            return await start();
         }
         catch (InvalidOperationException ex) when (ex.Message.Contains("exited during start-up", StringComparison.Ordinal))
         {
@@ -78,6 +128,10 @@ internal sealed class RekeyServerHost
 
     public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> Starter(string synchronous) =>
         (fixtures, ct) => StartAsync(fixtures, "rekey-" + synchronous.ToLowerInvariant(), synchronous, fixtures.Options.PoolSize, seedBudget: null, ct);
+
+    /// <summary>A server named <paramref name="name"/> on SQLite (FULL) with the pool of clients and these arguments.</summary>
+    public static Func<Fixtures, CancellationToken, Task<RekeyServerHost>> OnSqlite(string name, params string[] extraArguments) =>
+        (fixtures, ct) => StartAsync(fixtures, name, "FULL", fixtures.Options.PoolSize, seedBudget: null, ct, extraArguments);
 
     /// <summary>
     /// A server whose registry holds <paramref name="clients"/> clients, seeded through the API in chunks; gives up
@@ -90,13 +144,19 @@ internal sealed class RekeyServerHost
     public static async Task<RekeyServerHost> StartAsync(Fixtures fixtures, string name, string synchronous, int poolSize, TimeSpan? seedBudget, CancellationToken ct,
         params string[] extraArguments)
     {
+        var host = await LaunchAsync(fixtures, name, synchronous, ct, extraArguments);
+        await host.SetUpAsync(poolSize, seedBudget, ct);
+        return host;
+    }
+
+    /// <summary>The process alone, ready to answer, with nothing set up.</summary>
+    private static async Task<RekeyServerHost> LaunchAsync(Fixtures fixtures, string name, string synchronous, CancellationToken ct, params string[] extraArguments)
+    {
         var dataDirectory = Path.Combine(fixtures.WorkDirectory, name, "data");
         var process = await fixtures.StartProcessAsync(name, Repo.Executable("src/Rekey.Server", "Rekey.Server"),
             [$"--Rekey:DataDirectory={dataDirectory}", $"--Rekey:AdminToken={AdminToken}", $"--Rekey:Storage:SqliteSynchronous={synchronous}", .. extraArguments],
             "/healthz", ct);
-        var host = new RekeyServerHost(process, synchronous, dataDirectory);
-        await host.SetUpAsync(poolSize, seedBudget, ct);
-        return host;
+        return new RekeyServerHost(process, synchronous, dataDirectory);
     }
 
     public HttpClient CreateAdminClient()
@@ -179,6 +239,41 @@ internal sealed class RekeyServerHost
 
         return JsonSerializer.Deserialize(body, type) ?? throw new InvalidOperationException("Empty answer from " + response.RequestMessage?.RequestUri);
     }
+}
+
+/// <summary>
+/// Two Rekey processes (nodes) on one PostgreSQL database of their own (<c>rekey_nodes</c>), whose connection strings
+/// name them <c>node-a</c> and <c>node-b</c>, so that each node's change feed shows in <c>pg_stat_activity</c> as
+/// <c>node-a:change-feed</c> and <c>node-b:change-feed</c>. Node A is set up through its API as every server is; node
+/// B shares its service and clients: a client created on A authenticates at B, since both read the same database and
+/// hold the same master key. Shared by the two-node token target and the propagation trials.
+/// </summary>
+internal sealed class RekeyNodes(RekeyServerHost a, RekeyServerHost b)
+{
+    public const string Key = "rekey-nodes";
+
+    public const string NameA = "node-a";
+
+    public const string NameB = "node-b";
+
+    public RekeyServerHost A { get; } = a;
+
+    public RekeyServerHost B { get; } = b;
+
+    public PostgresDatabase Database => A.Database ?? throw new InvalidOperationException("Nodes run on PostgreSQL.");
+
+    public static async Task<RekeyNodes> StartAsync(Fixtures fixtures, CancellationToken ct)
+    {
+        // The same master key on every node, from configuration (docs/deployment.md, "Configuration of every node"): a
+        // key file is for a single node, and a second node without a key refuses to start beside the first one's data keys.
+        var masterKey = $"--Rekey:MasterKeys:0=bench:{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))}";
+        var a = await RekeyServerHost.PostgresAsync(fixtures, "rekey-" + NameA, "rekey_nodes", NameA, ct, masterKey);
+        var b = await RekeyServerHost.StartNodeAsync(fixtures, "rekey-" + NameB, a, NameB, ct, masterKey);
+        return new RekeyNodes(a, b);
+    }
+
+    /// <summary>The <c>application_name</c> of a node's change feed connection: the server appends this to the node's own.</summary>
+    public static string FeedOf(string node) => node + ":change-feed";
 }
 
 /// <summary>Seeding a large registry through the API would take longer than the run allows.</summary>

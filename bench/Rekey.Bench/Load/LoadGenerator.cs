@@ -36,17 +36,33 @@ internal static class LoadGenerator
     public static async Task<Round> RunAsync(HttpClient http, Target target, TimeSpan duration, CancellationToken ct, bool diagnose = true)
     {
         var workers = Enumerable.Range(0, target.Concurrency).Select(_ => new Worker()).ToArray();
-        var serverPid = target.Server?.Pid ?? 0;
-        var threadsBefore = serverPid == 0 ? [] : ThreadStat.ByName(serverPid);
-        var syncs = diagnose ? SyncCounter.Start(serverPid, duration) : SyncCounter.Start(0, duration);
-        var before = CpuSnapshot.Take(serverPid);
+        var servers = target.Servers.Select(s => s.Pid).ToArray();
+        var database = target.Database;
+        var transactionsBefore = database is null ? 0 : await database.Cluster.TransactionsAsync(database.Name, ct);
+        var threadsBefore = ThreadStat.ByName(servers);
+        var syncs = SyncCounter.Start(diagnose ? servers : [], duration);
+        var nodesBefore = NodeTicks(servers);
+        var databaseBefore = database?.Cluster.CpuTicks() ?? 0;
+        var before = CpuSnapshot.Take(servers);
         var start = Stopwatch.GetTimestamp();
         var deadline = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.RunAsync(http, target, deadline, ct), ct)));
         var stop = Stopwatch.GetTimestamp();
-        var after = CpuSnapshot.Take(serverPid);
-        var threads = serverPid == 0 ? [] : ThreadStat.Delta(threadsBefore, ThreadStat.ByName(serverPid));
+        var after = CpuSnapshot.Take(servers);
+        var databaseCpu = database is null ? 0 : database.Cluster.CpuTicks() - databaseBefore;
+        var nodes = NodeTicks(servers).Zip(nodesBefore, (a, b) => a - b).ToList();
+        var threads = ThreadStat.Delta(threadsBefore, ThreadStat.ByName(servers));
         var syncCount = await syncs.StopAsync();
+
+        // The window's transactions are in pg_stat_database once every backend has flushed its counts: read after
+        // that, outside the window (and before the next one, so that none of this window's are counted there). Each
+        // node's feed adds about 1.5 heartbeats between two readings.
+        DatabaseWindow? databaseWindow = null;
+        if (database is not null)
+        {
+            var settled = await database.Cluster.SettledTransactionsAsync(database.Name, heartbeats: 2 * servers.Length, ct);
+            databaseWindow = new DatabaseWindow(settled - transactionsBefore, databaseCpu);
+        }
 
         var latencies = new long[workers.Sum(w => w.Latencies.Count)];
         var offset = 0;
@@ -65,8 +81,13 @@ internal static class LoadGenerator
             LatenciesTicks: latencies,
             Cpu: after - before,
             ServerThreads: threads,
-            Syncs: syncCount);
+            Syncs: syncCount,
+            NodeTicks: nodes.Count > 1 ? nodes : [],
+            Database: databaseWindow);
     }
+
+    /// <summary>Each server's own CPU ticks (a Rekey node is one process).</summary>
+    private static long[] NodeTicks(int[] pids) => pids.Select(pid => ProcStat.ProcessTicks(pid) ?? 0).ToArray();
 
     private sealed class Worker
     {
@@ -123,19 +144,21 @@ internal static class LoadGenerator
     }
 }
 
-/// <summary>CPU ticks of the server, of this process (the load generator) and of the whole machine.</summary>
 /// <summary>
 /// CPU ticks of the server, of this process (the load generator) and of the whole machine; the server's write
 /// traffic from <c>/proc/PID/io</c> (bytes handed to write calls, and the number of those calls).
 /// </summary>
 internal readonly record struct CpuSnapshot(long Server, long LoadGenerator, long MachineTotal, long MachineIdle, long MachineSteal, long ServerWriteBytes, long ServerWriteCalls, long ServerContextSwitches)
 {
-    /// <summary>Readings of the server's whole process tree (a .NET server is one process; PostgreSQL is many).</summary>
-    public static CpuSnapshot Take(int serverPid)
+    /// <summary>
+    /// Readings summed over the servers' whole process trees (a .NET server is one process, PostgreSQL many; two nodes
+    /// are two servers).
+    /// </summary>
+    public static CpuSnapshot Take(IReadOnlyList<int> serverPids)
     {
         var (total, idle, steal) = ProcStat.MachineTicks();
         long ticks = 0, bytes = 0, calls = 0, switches = 0;
-        foreach (var pid in serverPid == 0 ? [] : ProcStat.Tree(serverPid))
+        foreach (var pid in serverPids.SelectMany(ProcStat.Tree))
         {
             ticks += ProcStat.ProcessTicks(pid) ?? 0;
             var (b, c) = ProcStat.WriteCounters(pid);

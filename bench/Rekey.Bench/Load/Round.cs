@@ -3,9 +3,18 @@ using Rekey.Bench.Hosts;
 
 namespace Rekey.Bench.Load;
 
-/// <summary>One measured window of one target.</summary>
+/// <summary>
+/// What the PostgreSQL database did during a window: its transactions (<c>pg_stat_database</c>, read outside the window
+/// once the backends flushed their counts; the change feeds' heartbeats included) and the CPU ticks of the whole cluster.
+/// </summary>
+internal sealed record DatabaseWindow(long Transactions, long CpuTicks);
+
+/// <summary>
+/// One measured window of one target; <paramref name="NodeTicks"/> holds each server's CPU ticks when the requests went
+/// to more than one (empty otherwise), <paramref name="Database"/> the database's figures for a target on PostgreSQL.
+/// </summary>
 internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> ErrorSamples, double Seconds, long[] LatenciesTicks, CpuSnapshot Cpu,
-    IReadOnlyList<(string Name, long Ticks)> ServerThreads, long? Syncs)
+    IReadOnlyList<(string Name, long Ticks)> ServerThreads, long? Syncs, IReadOnlyList<long>? NodeTicks = null, DatabaseWindow? Database = null)
 {
     /// <summary>The server's busiest thread (by name) and its CPU in cores (1.0 = one core all the time).</summary>
     public (string Name, double Cores)? BusiestThread =>
@@ -28,6 +37,15 @@ internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> Err
     /// <summary>Server CPU per request in microseconds (all its threads, user + system).</summary>
     public double ServerCpuUsPerRequest => Requests == 0 ? double.NaN : Cpu.Server / ProcStat.TicksPerSecond * 1e6 / Requests;
 
+    /// <summary>Each server's CPU per request in microseconds, when the requests went to more than one (their sum is <see cref="ServerCpuUsPerRequest"/>).</summary>
+    public IReadOnlyList<double> NodeCpuUsPerRequest => (NodeTicks ?? []).Select(t => Requests == 0 ? double.NaN : t / ProcStat.TicksPerSecond * 1e6 / Requests).ToList();
+
+    /// <summary>Transactions of the target's database per request: its round trips, as far as the database counts them.</summary>
+    public double? DatabaseRoundTripsPerRequest => Database is { } d && Requests > 0 ? d.Transactions / (double)Requests : null;
+
+    /// <summary>CPU of the whole PostgreSQL cluster per request, in microseconds.</summary>
+    public double? DatabaseCpuUsPerRequest => Database is { } d && Requests > 0 ? d.CpuTicks / ProcStat.TicksPerSecond * 1e6 / Requests : null;
+
     /// <summary>Load generator CPU per request in microseconds.</summary>
     public double LoadCpuUsPerRequest => Requests == 0 || Cpu.LoadGenerator < 0 ? double.NaN : Cpu.LoadGenerator / ProcStat.TicksPerSecond * 1e6 / Requests;
 
@@ -47,15 +65,13 @@ internal sealed record Round(int Requests, int Errors, IReadOnlyList<string> Err
     public double Steal => Cpu.MachineTotal == 0 ? double.NaN : (double)Cpu.MachineSteal / Cpu.MachineTotal;
 
     /// <summary>Nearest-rank percentile of the sorted samples, in milliseconds.</summary>
-    public double Percentile(double p)
-    {
-        if (LatenciesTicks.Length == 0)
-        {
-            return double.NaN;
-        }
+    public double Percentile(double p) => LatenciesTicks.Length == 0 ? double.NaN : ToMs(NearestRank(LatenciesTicks, p));
 
-        var rank = (int)Math.Ceiling(p * LatenciesTicks.Length);
-        return ToMs(LatenciesTicks[Math.Clamp(rank - 1, 0, LatenciesTicks.Length - 1)]);
+    /// <summary>The nearest-rank <paramref name="p"/> quantile of <paramref name="sorted"/> (not empty, ascending).</summary>
+    public static T NearestRank<T>(IReadOnlyList<T> sorted, double p)
+    {
+        var rank = (int)Math.Ceiling(p * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
     private static double ToMs(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
@@ -102,6 +118,17 @@ internal sealed class TargetResult(Targets.Target target)
     public double SyncsPerSecond => Median(Rounds.Select(r => r.SyncsPerSecond ?? double.NaN));
 
     public double RequestsPerSync => Median(Rounds.Select(r => r.RequestsPerSync ?? double.NaN));
+
+    /// <summary>True when the rounds carry database figures (a target on PostgreSQL).</summary>
+    public bool HasDatabase => Rounds.Any(r => r.Database is not null);
+
+    public double DatabaseRoundTrips => Median(Rounds.Select(r => r.DatabaseRoundTripsPerRequest ?? double.NaN));
+
+    public double DatabaseCpuUs => Median(Rounds.Select(r => r.DatabaseCpuUsPerRequest ?? double.NaN));
+
+    /// <summary>Each server's CPU per request (median of rounds, node by node), when the requests went to more than one.</summary>
+    public IReadOnlyList<double> NodeCpuUs =>
+        Enumerable.Range(0, Rounds.Count == 0 ? 0 : Rounds.Min(r => r.NodeTicks?.Count ?? 0)).Select(i => Median(Rounds.Select(r => r.NodeCpuUsPerRequest[i]))).ToList();
 
     /// <summary>The thread name that was busiest in most rounds, with its median load in cores.</summary>
     public (string Name, double Cores)? BusiestThread

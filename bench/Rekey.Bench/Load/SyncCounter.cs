@@ -16,12 +16,11 @@ internal sealed class SyncCounter
 
     private SyncCounter(Process? perf) => _perf = perf;
 
-    public static SyncCounter Start(int pid, TimeSpan duration) => Start(pid == 0 ? [] : [pid], duration);
-
     /// <summary>Counts over <paramref name="pid"/> and its current descendants (PostgreSQL's backends, WAL writer, checkpointer).</summary>
     public static SyncCounter StartTree(int pid, TimeSpan duration) => Start(Hosts.ProcStat.Tree(pid), duration);
 
-    private static SyncCounter Start(IReadOnlyList<int> pids, TimeSpan duration)
+    /// <summary>Counts over these processes (none: counts nothing).</summary>
+    public static SyncCounter Start(IReadOnlyList<int> pids, TimeSpan duration)
     {
         if (pids.Count == 0 || !Available.Value)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Rekey.Bench.Hosts;
 using Rekey.Bench.Load;
 using Rekey.Bench.Targets;
 
@@ -51,8 +52,25 @@ internal static class Reporter
                 $"| {t.Target.Key} | {Whole(t.ServerCpuUs)} | {Whole(t.LoadCpuUs)} | {t.MachineBusy:P0} | {t.Steal:P1} | {(t.BusiestThread is { } b ? $"{b.Name} {b.Cores:0.00}" : "—")} | {Num(t.SyncsPerSecond)} | {Num(t.RequestsPerSync)} | {Whole(t.WriteBytesPerRequest)} ({t.WriteCallsPerRequest:0.0}) | {t.ContextSwitchesPerRequest:0.0} |");
         }
 
+        var onPostgres = run.Targets.Where(t => t.HasDatabase).ToList();
+        if (onPostgres.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("The database's share, for targets on PostgreSQL (round trips: transactions of the target's own database, `xact_commit + xact_rollback` of " +
+                $"`pg_stat_database`, read before the window and {PostgresCluster.StatisticsFlush.TotalSeconds:0.0} s after it, then every {PostgresCluster.SettleInterval.TotalSeconds:0.0} s until it settles (every backend flushed its counts), " +
+                "the change feeds' heartbeats (5/s per node) included; CPU: the whole cluster, postmaster and all its processes, from /proc over the window; " +
+                "both per request; the server CPU split by node where the requests alternate over two):");
+            md.AppendLine();
+            md.AppendLine("| target | database round trips/req | database CPU µs/req | server CPU µs/req | by node |");
+            md.AppendLine("| --- | ---: | ---: | ---: | --- |");
+            foreach (var t in onPostgres)
+            {
+                md.AppendLine(Inv, $"| {t.Target.Key} | {Num(t.DatabaseRoundTrips)} | {Whole(t.DatabaseCpuUs)} | {Whole(t.ServerCpuUs)} | {ByNode(t)} |");
+            }
+        }
+
         md.AppendLine();
-        md.AppendLine("| ratio (same run, paired by round) | value | rounds min–max | target | status | note |");
+        md.AppendLine("| ratio or figure (same run, paired by round) | value | rounds min–max | target | status | note |");
         md.AppendLine("| --- | ---: | ---: | ---: | --- | --- |");
         foreach (var r in run.Ratios)
         {
@@ -80,6 +98,37 @@ internal static class Reporter
 
                 md.AppendLine(Inv, $"| {t.Key} | median | {TargetResult.Median(t.Windows.Select(w => w.UpdatesPerSecond)):0} | {TargetResult.Median(t.Windows.Select(w => w.DeliveredPerSecond)):0} | " +
                     $"{TargetResult.Median(t.Windows.Select(w => w.Delivered / (double)w.Updates)):0.00} | {TargetResult.Median(t.Windows.Select(w => (double)w.Backlog)):0} | | {t.Windows.Sum(w => w.SentAgain)} (sum) |");
+            }
+        }
+
+        if (run.Propagation is { } propagation)
+        {
+            md.AppendLine();
+            md.AppendLine(string.Create(Inv, $"Revocation propagation between the two nodes, {propagation.TrialsPerVariant} trials per variant: node A rotates the secret (grace period 0), ") +
+                "t0 is when its 200 arrived; node B is then asked with the old secret, back to back, until it refuses it; the propagation is the start of that refusal " +
+                string.Create(Inv, $"minus t0 (milliseconds). Before each trial node B answers the current secret from its cache, and after it the harness waits until it does again " +
+                $"(the last column: from the fault, or from just before the rotation in the first variant); the bound is {Propagation.Bound.TotalMilliseconds:0} ms."));
+            md.AppendLine();
+            if (propagation.Unavailable is { } reason)
+            {
+                md.AppendLine(Inv, $"Not run: {reason}");
+            }
+            else
+            {
+                md.AppendLine("| variant | trials | p50 ms | p95 ms | max ms | refused at the first poll | last acceptance, latest (ms after t0) | accepted > bound after t0 | cache serving again after the fault, p50 / max ms | errors |");
+                md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                foreach (var v in propagation.Variants)
+                {
+                    md.AppendLine(v.Unavailable is { } why
+                        ? $"| {v.Name} | {why} | | | | | | | | |"
+                        : string.Create(Inv, $"| {v.Name} | {v.Completed.Count} | {Ms(v.P50Ms)} | {Ms(v.P95Ms)} | {Ms(v.MaxMs)} | {v.RefusedAtFirstPoll} | {Ms(v.LastAcceptedMaxMs)} | {v.AcceptedAfterBound} | {Whole(v.RecoveryP50Ms)} / {Whole(v.RecoveryMaxMs)} | {v.Errors} |"));
+                }
+
+                foreach (var v in propagation.Variants.Where(v => v.Errors > 0))
+                {
+                    md.AppendLine();
+                    md.AppendLine(Inv, $"- {v.Name}: {v.Errors} trials failed, e.g. {string.Join(" | ", v.ErrorSamples)}");
+                }
             }
         }
 
@@ -127,6 +176,12 @@ internal static class Reporter
 
         return md.ToString();
     }
+
+    /// <summary>Each server's CPU per request, by its name, when the requests went to more than one.</summary>
+    private static string ByNode(TargetResult t) =>
+        t.NodeCpuUs.Count == 0 ? "—" : string.Join(", ", t.NodeCpuUs.Zip(t.Target.Servers, (us, server) => $"{server.Name} {Whole(us)}"));
+
+    private static string Ms(double value) => double.IsNaN(value) ? "—" : value.ToString("0.0", Inv);
 
     private static string PerClient(long? bytes, int clients) => bytes is { } b ? (b / (double)clients).ToString("0", Inv) : "—";
 
@@ -192,6 +247,23 @@ internal static class Reporter
                 Number(w, "loadGeneratorCpuUsPerRequest", t.LoadCpuUs);
                 Number(w, "machineBusy", t.MachineBusy);
                 Number(w, "steal", t.Steal);
+                if (t.HasDatabase)
+                {
+                    Number(w, "databaseRoundTripsPerRequest", t.DatabaseRoundTrips);
+                    Number(w, "databaseCpuUsPerRequest", t.DatabaseCpuUs);
+                }
+
+                if (t.NodeCpuUs.Count > 0)
+                {
+                    w.WriteStartObject("serverCpuUsPerRequestByNode");
+                    foreach (var (us, server) in t.NodeCpuUs.Zip(t.Target.Servers))
+                    {
+                        Number(w, server.Name, us);
+                    }
+
+                    w.WriteEndObject();
+                }
+
                 if (t.WarmUp is { } warm)
                 {
                     w.WritePropertyName("warmUp");
@@ -264,6 +336,11 @@ internal static class Reporter
         }
 
         w.WriteEndArray();
+        if (run.Propagation is { } propagation)
+        {
+            WritePropagation(w, propagation);
+        }
+
         w.WriteStartArray("servers");
         foreach (var s in run.Servers)
         {
@@ -319,6 +396,25 @@ internal static class Reporter
             w.WriteNumber("syncs", syncs);
         }
 
+        if (r.Database is { } database)
+        {
+            w.WriteNumber("databaseTransactions", database.Transactions);
+            w.WriteNumber("databaseCpuTicks", database.CpuTicks);
+            Number(w, "databaseRoundTripsPerRequest", r.DatabaseRoundTripsPerRequest ?? double.NaN);
+            Number(w, "databaseCpuUsPerRequest", r.DatabaseCpuUsPerRequest ?? double.NaN);
+        }
+
+        if (r.NodeCpuUsPerRequest.Count > 0)
+        {
+            w.WriteStartArray("serverCpuUsPerRequestByNode");
+            foreach (var us in r.NodeCpuUsPerRequest)
+            {
+                w.WriteNumberValue(Math.Round(us, 4));
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteStartObject("serverThreadsCores");
         foreach (var (name, ticks) in r.ServerThreads.Take(6))
         {
@@ -337,6 +433,69 @@ internal static class Reporter
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+
+    private static void WritePropagation(Utf8JsonWriter w, PropagationResult propagation)
+    {
+        w.WriteStartObject("propagation");
+        w.WriteNumber("trialsPerVariant", propagation.TrialsPerVariant);
+        w.WriteNumber("boundMs", Propagation.Bound.TotalMilliseconds);
+        if (propagation.Unavailable is { } reason)
+        {
+            w.WriteString("unavailable", reason);
+        }
+
+        w.WriteStartArray("variants");
+        foreach (var v in propagation.Variants)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", v.Name);
+            if (v.Unavailable is { } why)
+            {
+                w.WriteString("unavailable", why);
+                w.WriteEndObject();
+                continue;
+            }
+
+            w.WriteNumber("trials", v.Completed.Count);
+            Number(w, "p50Ms", v.P50Ms);
+            Number(w, "p95Ms", v.P95Ms);
+            Number(w, "maxMs", v.MaxMs);
+            w.WriteNumber("refusedAtFirstPoll", v.RefusedAtFirstPoll);
+            Number(w, "lastAcceptedMaxMs", v.LastAcceptedMaxMs);
+            w.WriteNumber("acceptedAfterBound", v.AcceptedAfterBound);
+            Number(w, "recoveryP50Ms", v.RecoveryP50Ms);
+            Number(w, "recoveryMaxMs", v.RecoveryMaxMs);
+            w.WriteNumber("errors", v.Errors);
+            w.WriteStartArray("errorSamples");
+            foreach (var sample in v.ErrorSamples)
+            {
+                w.WriteStringValue(sample);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("trialsMs");
+            foreach (var trial in v.Trials)
+            {
+                w.WriteStartObject();
+                Number(w, "propagationMs", trial.PropagationMs);
+                Number(w, "lastAcceptedMs", trial.LastAcceptedMs ?? double.NaN);
+                w.WriteNumber("polls", trial.Polls);
+                Number(w, "recoveryMs", trial.RecoveryMs);
+                if (trial.Error is { } error)
+                {
+                    w.WriteString("error", error);
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

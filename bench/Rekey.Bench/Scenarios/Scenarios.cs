@@ -8,15 +8,19 @@ internal enum Metric
     Rps,
     P50,
     P99,
+
+    /// <summary>Transactions of the target's PostgreSQL database per request.</summary>
+    DatabaseRoundTrips,
 }
 
 /// <summary>
 /// A target ratio: <c>numerator.metric / denominator.metric</c>, both measured in the same run. The ratio is taken
 /// round by round (the two windows of a round are seconds apart, so they share the machine's mood) and the median
 /// of those paired ratios is reported, with the smallest and largest as the spread.
+/// Without a denominator it is a single figure of the numerator, judged the same way (median of its rounds, spread).
 /// A check without a bound is informational.
 /// </summary>
-internal sealed record RatioCheck(string Name, string Numerator, string Denominator, Metric Metric, double? AtLeast = null, double? AtMost = null,
+internal sealed record RatioCheck(string Name, string Numerator, string? Denominator, Metric Metric, double? AtLeast = null, double? AtMost = null,
     string? NotRunReason = null)
 {
     public RatioOutcome Evaluate(IReadOnlyDictionary<string, TargetResult> results)
@@ -26,23 +30,25 @@ internal sealed record RatioCheck(string Name, string Numerator, string Denomina
             return new RatioOutcome(this, double.NaN, double.NaN, double.NaN, "N/A", NotRunReason);
         }
 
-        if (!results.TryGetValue(Numerator, out var num) || !results.TryGetValue(Denominator, out var den))
+        // A single figure (no denominator) needs only its numerator.
+        if (!results.TryGetValue(Numerator, out var num) || !results.TryGetValue(Denominator ?? Numerator, out var den))
         {
             return new RatioOutcome(this, double.NaN, double.NaN, double.NaN, "N/A", "not part of this run");
         }
 
-        if (num.Target.Unavailable is { } a || den.Target.Unavailable is { } b)
+        if (num.Target.Unavailable is not null || den.Target.Unavailable is not null)
         {
             return new RatioOutcome(this, double.NaN, double.NaN, double.NaN, "N/A", num.Target.Unavailable ?? den.Target.Unavailable);
         }
 
-        var paired = num.Rounds.Zip(den.Rounds, (n, d) => Value(n) / Value(d)).Where(v => !double.IsNaN(v) && !double.IsInfinity(v)).ToArray();
+        var paired = (Denominator is null ? num.Rounds.Select(Value) : num.Rounds.Zip(den.Rounds, (n, d) => Value(n) / Value(d)))
+            .Where(v => !double.IsNaN(v) && !double.IsInfinity(v)).ToArray();
         var ratio = TargetResult.Median(paired);
         var min = paired.Length == 0 ? double.NaN : paired.Min();
         var max = paired.Length == 0 ? double.NaN : paired.Max();
         if (!num.Valid || !den.Valid)
         {
-            return new RatioOutcome(this, ratio, min, max, "INVALID", $"errors: {num.Target.Key} {num.Errors}, {den.Target.Key} {den.Errors}");
+            return new RatioOutcome(this, ratio, min, max, "INVALID", "errors: " + string.Join(", ", new[] { num, den }.Distinct().Select(t => $"{t.Target.Key} {t.Errors}")));
         }
 
         var status = (AtLeast, AtMost) switch
@@ -59,6 +65,7 @@ internal sealed record RatioCheck(string Name, string Numerator, string Denomina
     {
         Metric.Rps => round.Rps,
         Metric.P50 => round.P50Ms,
+        Metric.DatabaseRoundTrips => round.DatabaseRoundTripsPerRequest ?? double.NaN,
         _ => round.P99Ms,
     };
 
@@ -72,8 +79,12 @@ internal sealed record RatioCheck(string Name, string Numerator, string Denomina
 
 internal sealed record RatioOutcome(RatioCheck Check, double Ratio, double Min, double Max, string Status, string? Note);
 
-/// <summary>A named set of targets measured together and the ratios that judge them.</summary>
-internal sealed record Scenario(string Name, string Summary, Func<BenchOptions, IEnumerable<Target>> Targets, Func<BenchOptions, IEnumerable<RatioCheck>> Checks);
+/// <summary>
+/// A named set of targets measured together and the ratios that judge them; and what it measures once after the load
+/// rounds (the scaleout scenario's revocation propagation).
+/// </summary>
+internal sealed record Scenario(string Name, string Summary, Func<BenchOptions, IEnumerable<Target>> Targets, Func<BenchOptions, IEnumerable<RatioCheck>> Checks,
+    Func<BenchOptions, Propagation>? Afterwards = null);
 
 internal static class ScenarioCatalog
 {
@@ -118,13 +129,24 @@ internal static class ScenarioCatalog
                 new($"PostgreSQL update rps / pgbench -N TPS @{o.Concurrency}", $"update-postgres-pool@{o.Concurrency}", $"pgbench-N@{o.Concurrency}", Metric.Rps, AtLeast: 0.6),
             ]),
         new("scaleout",
-            "Issue #20's baseline: client credentials on one node, SQLite vs PostgreSQL store, at N (the cache, the round trips per token and two nodes come with #20).",
-            o => [TokenTarget.Rekey(o.Concurrency), TokenTarget.Postgres(o.Concurrency)],
+            "Issue #20: client credentials on SQLite and on PostgreSQL, with the verification cache and without it (before #20), on one node and on two nodes of one database, at N; " +
+            "the database's round trips and CPU per token; then revocation propagation between the two nodes (feed up, killed, stalled).",
+            o =>
+            [
+                TokenTarget.Rekey(o.Concurrency), TokenTarget.RekeyNoCache(o.Concurrency), TokenTarget.Postgres(o.Concurrency),
+                TokenTarget.PostgresNoCache(o.Concurrency), TokenTarget.PostgresNodes(o.Concurrency),
+            ],
             o =>
             [
                 new($"client credentials rps, PostgreSQL / SQLite @{o.Concurrency}", $"token-postgres@{o.Concurrency}", $"token-rekey@{o.Concurrency}", Metric.Rps, AtLeast: 0.9),
                 new($"client credentials p99, PostgreSQL / SQLite @{o.Concurrency}", $"token-postgres@{o.Concurrency}", $"token-rekey@{o.Concurrency}", Metric.P99),
-            ]),
+                new($"client credentials rps, PostgreSQL / SQLite, cache off (before #20) @{o.Concurrency}", $"token-postgres-nocache@{o.Concurrency}", $"token-rekey-nocache@{o.Concurrency}", Metric.Rps),
+                new($"client credentials rps, SQLite with cache / SQLite cache off @{o.Concurrency}", $"token-rekey@{o.Concurrency}", $"token-rekey-nocache@{o.Concurrency}", Metric.Rps),
+                new($"client credentials rps, two nodes aggregate / one node, PostgreSQL @{o.Concurrency}", $"token-postgres-2nodes@{o.Concurrency}", $"token-postgres@{o.Concurrency}", Metric.Rps),
+                new($"database round trips per token (PostgreSQL, one node) @{o.Concurrency}", $"token-postgres@{o.Concurrency}", null, Metric.DatabaseRoundTrips, AtMost: 0.05),
+                new($"database round trips per token (PostgreSQL, one node, cache off) @{o.Concurrency}", $"token-postgres-nocache@{o.Concurrency}", null, Metric.DatabaseRoundTrips),
+            ],
+            o => new Propagation(o.Short ? 20 : 200)),
         new("outbox",
             "Secret update with no webhook vs one enabled webhook whose receiver answers 204 (the dispatcher delivering meanwhile), SQLite FULL and PostgreSQL; events delivered per second and the backlog left.",
             o =>
@@ -158,11 +180,12 @@ internal static class ScenarioCatalog
 
     /// <summary>
     /// The scenarios named by <paramref name="name"/>: "all" for every one, except that a short "all" leaves out
-    /// "scale" (seeding a registry alone would take longer than the two minutes a short run is for) and "outbox" (four
-    /// more servers to seed, and a dispatcher to drain after each window).
+    /// "scale" (seeding a registry alone would take longer than the two minutes a short run is for), "outbox" (four
+    /// more servers to seed, and a dispatcher to drain after each window) and "scaleout" (five more servers, and the
+    /// propagation trials after the rounds).
     /// </summary>
     public static IReadOnlyList<Scenario> Select(string name, bool isShort) =>
-        name == "all" ? All.Where(s => !(isShort && s.Name is "scale" or "outbox")).ToList() : All.Where(s => s.Name == name).ToList() is { Count: > 0 } found
+        name == "all" ? All.Where(s => !(isShort && s.Name is "scale" or "outbox" or "scaleout")).ToList() : All.Where(s => s.Name == name).ToList() is { Count: > 0 } found
             ? found
             : throw new ArgumentException($"Unknown scenario '{name}'. Known: all, {string.Join(", ", All.Select(s => s.Name))}.");
 }

@@ -33,15 +33,15 @@ internal sealed class PgbenchTarget(int concurrency) : Target($"pgbench-N@{concu
         var prefix = Path.Combine(logDirectory, "tx");
         var seconds = Math.Max(1, (int)Math.Round(duration.TotalSeconds));
         var threads = Math.Min(Concurrency, Environment.ProcessorCount);
-        var before = CpuSnapshot.Take(cluster.Process.Pid);
-        var syncs = diagnose ? SyncCounter.StartTree(cluster.Process.Pid, TimeSpan.FromSeconds(seconds)) : SyncCounter.Start(0, duration);
+        var before = CpuSnapshot.Take([cluster.Process.Pid]);
+        var syncs = diagnose ? SyncCounter.StartTree(cluster.Process.Pid, TimeSpan.FromSeconds(seconds)) : SyncCounter.Start([], duration);
         var clock = Stopwatch.StartNew();
         var (code, output) = await PostgresCluster.ExecAsync(
             [cluster.Tool("pgbench"), "-N", "-n", "-c", Concurrency.ToString(CultureInfo.InvariantCulture), "-j", threads.ToString(CultureInfo.InvariantCulture),
              "-T", seconds.ToString(CultureInfo.InvariantCulture), "-l", "--log-prefix", prefix,
              "-h", "127.0.0.1", "-p", cluster.Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "pgbench"], ct);
         clock.Stop();
-        var after = CpuSnapshot.Take(cluster.Process.Pid);
+        var after = CpuSnapshot.Take([cluster.Process.Pid]);
         var syncCount = await syncs.StopAsync();
 
         // Log lines: client_id transaction_no latency_us script_no epoch_s epoch_us.

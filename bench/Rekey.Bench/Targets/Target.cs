@@ -28,6 +28,12 @@ internal abstract class Target(string key, string label, int concurrency)
     /// <summary>The server process, for CPU readings; null before <see cref="PrepareAsync"/>.</summary>
     public ChildProcess? Server { get; protected set; }
 
+    /// <summary>Every server process the requests go to (two nodes of one database, say), for CPU readings; by default <see cref="Server"/>.</summary>
+    public virtual IReadOnlyList<ChildProcess> Servers => Server is null ? [] : [Server];
+
+    /// <summary>The PostgreSQL database the servers use, for the database figures of each window; null on other stores.</summary>
+    public PostgresDatabase? Database { get; protected set; }
+
     /// <summary>Starts (or reuses) the server and checks, with one real request, that the target answers.</summary>
     public abstract Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct);
 

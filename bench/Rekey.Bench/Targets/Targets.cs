@@ -94,20 +94,9 @@ internal sealed class UpdateTarget : Target
     {
         var name = $"rekey-{store}-{(webhook ? "webhook" : "nowebhook")}";
         var label = $"secret update, {(store == "postgres" ? "PostgreSQL" : "SQLite FULL")}, pool of clients, {(webhook ? "one webhook (receiver answers 204)" : "no webhook")}";
+        const string AllowLoopback = "--Rekey:Webhooks:AllowPrivateNetworks=true";
         return new($"update-{store}-{(webhook ? "webhook" : "nowebhook")}@{concurrency}", label, concurrency, name,
-            async (fixtures, ct) =>
-            {
-                string[] arguments = ["--Rekey:Webhooks:AllowPrivateNetworks=true"];
-                if (store == "postgres")
-                {
-                    var cluster = await fixtures.GetAsync("postgres", PostgresCluster.StartAsync, ct);
-                    var database = name.Replace('-', '_');
-                    await cluster.CreateDatabaseAsync(database, ct);
-                    arguments = [.. arguments, "--Rekey:Storage:Provider=postgres", $"--Rekey:Storage:ConnectionString={cluster.ConnectionString(database)}"];
-                }
-
-                return await RekeyServerHost.StartAsync(fixtures, name, "FULL", fixtures.Options.PoolSize, seedBudget: null, ct, arguments);
-            });
+            store == "postgres" ? RekeyServerHost.OnPostgres(name, name.Replace('-', '_'), AllowLoopback) : RekeyServerHost.OnSqlite(name, AllowLoopback));
     }
 
     public static string Count(int n) => n switch
@@ -130,6 +119,7 @@ internal sealed class UpdateTarget : Target
         var host = await fixtures.GetAsync(_hostKey, _start, ct);
         Host = host;
         Server = host.Process;
+        Database = host.Database;
         _prefix = new Uri(host.Process.BaseAddress, $"api/{host.ServiceId}/client/secret/update/").ToString();
         _clientIds = (Hot ? [host.Hot] : host.Pool).Select(c => c.ClientId).ToArray();
         var (status, body) = await ProbeAsync(http, ct);
@@ -164,47 +154,59 @@ internal sealed class TokenTarget : Target
     private static readonly MediaTypeHeaderValue Form = new("application/x-www-form-urlencoded");
     private static readonly byte[] Body = Utf8("grant_type=client_credentials");
     private static readonly byte[] Expect = Utf8("\"access_token\"");
-    private readonly Func<Fixtures, CancellationToken, Task<(ChildProcess Process, Uri Endpoint, string ClientId, string Secret, Dictionary<string, JsonElement>? Info)>> _start;
-    private Uri _uri = new("http://127.0.0.1/");
+    private readonly Func<Fixtures, CancellationToken, Task<TokenService>> _start;
+    private IReadOnlyList<ChildProcess> _nodes = [];
+    private Uri[] _uris = [];
     private AuthenticationHeaderValue _basic = new("Basic", "");
 
-    private TokenTarget(string key, string label, int concurrency, Func<Fixtures, CancellationToken, Task<(ChildProcess, Uri, string, string, Dictionary<string, JsonElement>?)>> start)
+    private TokenTarget(string key, string label, int concurrency, Func<Fixtures, CancellationToken, Task<TokenService>> start)
         : base(key, label, concurrency) => _start = start;
 
     public Dictionary<string, JsonElement>? PeerInfo { get; private set; }
 
+    /// <summary>Both nodes of the two-node target, in the order requests alternate over them; the one server otherwise.</summary>
+    public override IReadOnlyList<ChildProcess> Servers => _nodes;
+
     /// <summary>Rekey's <c>POST /oauth2/{serviceId}/token</c>, FULL store, its dedicated client.</summary>
-    public static TokenTarget Rekey(int concurrency) => new($"token-rekey@{concurrency}", "client credentials, Rekey /oauth2/{serviceId}/token", concurrency,
-        async (fixtures, ct) =>
-        {
-            var host = await fixtures.GetAsync("rekey-FULL", RekeyServerHost.Starter("FULL"), ct);
-            return (host.Process, new Uri(host.Process.BaseAddress, $"oauth2/{host.ServiceId}/token"), host.TokenClient.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture), host.TokenClient.Secret,
-                (Dictionary<string, JsonElement>?)null);
-        });
+    public static TokenTarget Rekey(int concurrency) =>
+        OnRekey($"token-rekey@{concurrency}", "client credentials, Rekey /oauth2/{serviceId}/token", concurrency, "rekey-FULL", RekeyServerHost.Starter("FULL"));
+
+    /// <summary>The same on a server of its own with the verification cache off: every request reads the client from SQLite, as before issue #20.</summary>
+    public static TokenTarget RekeyNoCache(int concurrency) =>
+        OnRekey($"token-rekey-nocache@{concurrency}", "client credentials, Rekey, SQLite FULL, verification cache off", concurrency, "rekey-full-nocache",
+            RekeyServerHost.OnSqlite("rekey-full-nocache", RekeyServerHost.NoCache));
 
     /// <summary>
     /// Rekey's token endpoint on a PostgreSQL store (the server the postgres scenario's update uses): what issue #20
-    /// measures against the SQLite figure, today every request reading the client from the database.
+    /// measures against the SQLite figure, answered from the node's verification cache.
     /// </summary>
-    public static TokenTarget Postgres(int concurrency) => new($"token-postgres@{concurrency}", "client credentials, Rekey on PostgreSQL", concurrency,
+    public static TokenTarget Postgres(int concurrency) =>
+        OnRekey($"token-postgres@{concurrency}", "client credentials, Rekey on PostgreSQL", concurrency, "rekey-postgres", RekeyServerHost.OnPostgresAsync);
+
+    /// <summary>The same on a server and database of its own (<c>rekey_nocache</c>) with the cache off: every request reads the database, as before issue #20.</summary>
+    public static TokenTarget PostgresNoCache(int concurrency) =>
+        OnRekey($"token-postgres-nocache@{concurrency}", "client credentials, Rekey on PostgreSQL, verification cache off", concurrency, "rekey-postgres-nocache",
+            RekeyServerHost.OnPostgres("rekey-postgres-nocache", "rekey_nocache", RekeyServerHost.NoCache));
+
+    /// <summary>
+    /// Two nodes on one database (<see cref="RekeyNodes"/>), one client: the requests alternate between node A and node
+    /// B (by the parity of their sequence number), so the rate is the pair's aggregate and the server CPU the sum of both.
+    /// </summary>
+    public static TokenTarget PostgresNodes(int concurrency) => new($"token-postgres-2nodes@{concurrency}",
+        "client credentials, two Rekey nodes on one PostgreSQL database, alternating", concurrency,
         async (fixtures, ct) =>
         {
-            var host = await fixtures.GetAsync("rekey-postgres", RekeyServerHost.OnPostgresAsync, ct);
-            return (host.Process, new Uri(host.Process.BaseAddress, $"oauth2/{host.ServiceId}/token"), host.TokenClient.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                host.TokenClient.Secret, (Dictionary<string, JsonElement>?)null);
+            var nodes = await fixtures.GetAsync(RekeyNodes.Key, RekeyNodes.StartAsync, ct);
+            var a = Of(nodes.A);
+            return a with { Nodes = [.. a.Nodes, .. Of(nodes.B).Nodes] };
         });
 
     /// <summary>Rekey's token endpoint on the scale scenario's registry of <paramref name="clients"/> clients (the same server as its updates).</summary>
     public static TokenTarget Registry(int clients, int concurrency, TimeSpan seedBudget)
     {
         var name = "rekey-registry-" + UpdateTarget.Count(clients);
-        return new($"token-registry-{UpdateTarget.Count(clients)}@{concurrency}", $"client credentials, Rekey, registry of {clients} clients", concurrency,
-            async (fixtures, ct) =>
-            {
-                var host = await fixtures.GetAsync(name, RekeyServerHost.Registry(name, clients, seedBudget), ct);
-                return (host.Process, new Uri(host.Process.BaseAddress, $"oauth2/{host.ServiceId}/token"), host.TokenClient.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    host.TokenClient.Secret, (Dictionary<string, JsonElement>?)null);
-            });
+        return OnRekey($"token-registry-{UpdateTarget.Count(clients)}@{concurrency}", $"client credentials, Rekey, registry of {clients} clients", concurrency,
+            name, RekeyServerHost.Registry(name, clients, seedBudget));
     }
 
     /// <summary>OpenIddict's token endpoint; <paramref name="lean"/> turns off token storage and access token encryption.</summary>
@@ -214,32 +216,64 @@ internal sealed class TokenTarget : Target
         concurrency, async (fixtures, ct) =>
         {
             var host = await fixtures.GetAsync(lean ? "openiddict-lean" : "openiddict", PeerHost.Starter(lean), ct);
-            return (host.Process, new Uri(host.Process.BaseAddress, "connect/token"), PeerHost.ClientId, host.ClientSecret, host.Info);
+            return new TokenService([(host.Process, new Uri(host.Process.BaseAddress, "connect/token"))], PeerHost.ClientId, host.ClientSecret, host.Info, null);
         });
 
-    public override async Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct)
-    {
-        var (process, endpoint, clientId, secret, info) = await _start(fixtures, ct);
-        Server = process;
-        PeerInfo = info;
-        _uri = endpoint;
-        var credentials = Uri.EscapeDataString(clientId) + ":" + Uri.EscapeDataString(secret);
-        _basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
-        var (status, body) = await ProbeAsync(http, ct);
-        Unavailable = status switch
-        {
-            200 => null,
-            404 or 405 => $"not available: POST {endpoint.AbsolutePath} answered {status} (no token endpoint in this server build)",
-            _ => $"probe failed: {status} {Snippet(body)}",
-        };
-    }
+    /// <summary>HTTP Basic client authentication (RFC 6749 §2.3.1): client ID and secret each form-urlencoded, then base64.</summary>
+    public static AuthenticationHeaderValue Basic(string clientId, string secret) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.EscapeDataString(clientId) + ":" + Uri.EscapeDataString(secret))));
 
-    public override Exchange Create(long sequence)
+    /// <summary>A client-credentials token request to <paramref name="endpoint"/>.</summary>
+    public static HttpRequestMessage Request(Uri endpoint, AuthenticationHeaderValue basic)
     {
         var content = new ByteArrayContent(Body);
         content.Headers.ContentType = Form;
-        var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
-        request.Headers.Authorization = _basic;
-        return new Exchange(request, Expect);
+        var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = content };
+        request.Headers.Authorization = basic;
+        return request;
     }
+
+    /// <summary>A Rekey server's token endpoint and its token client.</summary>
+    public static TokenService Of(RekeyServerHost host) =>
+        new([(host.Process, new Uri(host.Process.BaseAddress, $"oauth2/{host.ServiceId}/token"))],
+            host.TokenClient.ClientId.ToString(System.Globalization.CultureInfo.InvariantCulture), host.TokenClient.Secret, null, host.Database);
+
+    private static TokenTarget OnRekey(string key, string label, int concurrency, string hostKey, Func<Fixtures, CancellationToken, Task<RekeyServerHost>> start) =>
+        new(key, label, concurrency, async (fixtures, ct) => Of(await fixtures.GetAsync(hostKey, start, ct)));
+
+    public override async Task PrepareAsync(Fixtures fixtures, HttpClient http, CancellationToken ct)
+    {
+        var service = await _start(fixtures, ct);
+        _nodes = service.Nodes.Select(n => n.Process).ToList();
+        _uris = service.Nodes.Select(n => n.Endpoint).ToArray();
+        Server = _nodes[0];
+        Database = service.Database;
+        PeerInfo = service.Info;
+        _basic = Basic(service.ClientId, service.Secret);
+
+        // One probe per node (consecutive sequence numbers alternate over them; the path is the same on every node).
+        foreach (var endpoint in _uris)
+        {
+            var (status, body) = await ProbeAsync(http, ct);
+            Unavailable = status switch
+            {
+                200 => null,
+                404 or 405 => $"not available: POST {endpoint.AbsolutePath} answered {status} (no token endpoint in this server build)",
+                _ => $"probe failed: {status} {Snippet(body)}",
+            };
+            if (Unavailable is not null)
+            {
+                return;
+            }
+        }
+    }
+
+    public override Exchange Create(long sequence) => new(Request(_uris[sequence % _uris.Length], _basic), Expect);
 }
+
+/// <summary>
+/// Where a token target sends its requests: one or more nodes (the process and its token endpoint), one client and its
+/// secret, what a peer reports about itself, and the PostgreSQL database behind the nodes (null on other stores).
+/// </summary>
+internal sealed record TokenService(IReadOnlyList<(ChildProcess Process, Uri Endpoint)> Nodes, string ClientId, string Secret,
+    Dictionary<string, JsonElement>? Info, PostgresDatabase? Database);
