@@ -61,11 +61,14 @@ internal sealed class WebhookListener : IDisposable
         {
             _listener.Start();
         }
-        catch (Exception ex) when (ex is HttpListenerException or System.Net.Sockets.SocketException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex) when (ex is HttpListenerException or System.Net.Sockets.SocketException or InvalidOperationException or KeyNotFoundException
+            or ArgumentNullException)
         {
-            // HttpListener's managed implementation keeps a process-wide table of bound endpoints; besides the bind's own
-            // errors, a start racing another listener's stop in the same process can fail inside that table.
-            throw new UsageException($"cannot listen on {Address}: {ex.Message}");
+            // Besides the bind's own errors: HttpListener's managed implementation keeps a process-wide table of bound
+            // endpoints, which a start racing another listener's stop in the same process can trip over; and it accepts
+            // inside its endpoint's constructor, so a sender connecting at that instant (Rekey retrying a delivery to
+            // this port) fails the start with an ArgumentNullException from the half-built endpoint. Try again.
+            throw new UsageException($"cannot listen on {Address}: {ex.Message} Try again.");
         }
     }
 

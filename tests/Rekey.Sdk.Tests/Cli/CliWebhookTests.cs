@@ -314,6 +314,13 @@ public sealed class CliWebhookTests(WebhookServerFixture fixture) : IClassFixtur
                     return true;
                 }
 
+                // Not before it says it listens: HttpListener accepts inside its start, and a connection at that instant
+                // fails the start (see WebhookListener.Start).
+                if (!Err.Contains("Listening on ", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
                 try
                 {
                     using var response = await http.GetAsync(Url);
