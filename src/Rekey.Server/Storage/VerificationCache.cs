@@ -112,22 +112,13 @@ internal sealed class VerificationCache
     public async Task<Outcome<ClientCredentials>> CredentialsAsync(long serviceId, string identifier, CancellationToken ct)
     {
         Outcome<ClientCredentials> found = default!;
-        await GetAsync((serviceId, KeyOf(identifier)), async () =>
+        await GetAsync((serviceId, identifier), async () =>
         {
             found = await _store.FindCredentialsAsync(serviceId, identifier, ct);
             return found.IsOk(out var credentials, out _) ? (credentials, credentials.ClientId, SizeOf(identifier, credentials)) : null;
         }, v => found = (ClientCredentials)v);
         return found;
     }
-
-    /// <summary>
-    /// The entry's name for an identifier: the store reads any digit string as a numeric client ID, leading zeros
-    /// included, so "000123" is kept as "123" (otherwise every padding of an ID would take an entry of its own).
-    /// </summary>
-    private static string KeyOf(string identifier) =>
-        identifier.Length > 1 && identifier[0] == '0' && long.TryParse(identifier, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
-            ? id.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : identifier;
 
     /// <summary>The service, from the cache or the store.</summary>
     public async Task<StoredService?> ServiceAsync(long serviceId, CancellationToken ct)

@@ -337,4 +337,21 @@ public sealed class SqliteCacheTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await anyone.SendTokenRequestAsync(serviceId, client.ClientId, client.Secret)).Status);
         Assert.Equal(0, cache.Lookups.Bypasses);
     }
+
+    [Fact]
+    public async Task an_alias_of_digits_with_a_leading_zero_and_the_number_it_spells_are_different_identifiers()
+    {
+        // "0999999999" names the client whose alias it is (no client has the numeric ID 999999999); "999999999" names
+        // no client. The cache keeps entries under the identifier as presented, never under a number it might spell.
+        await using var store = new SqliteTestStore();
+        await using var node = await RekeyHost.StartAsync(store);
+        using var admin = node.CreateAdminClient();
+        using var anyone = node.CreateClient();
+        var serviceId = await admin.CreateServiceAsync();
+        var client = await admin.CreateClientAsync(serviceId, """{"clientName":"zero","clientIdAlias":"0999999999","grantTypes":["CLIENT_CREDENTIALS"]}""");
+
+        Assert.Equal(HttpStatusCode.OK, (await anyone.SendTokenRequestAsync(serviceId, "0999999999", client.Secret)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await anyone.SendTokenRequestAsync(serviceId, "0999999999", client.Secret)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anyone.SendTokenRequestAsync(serviceId, "999999999", client.Secret)).Status);
+    }
 }
