@@ -66,7 +66,6 @@ internal sealed class VerificationCache
     private long _hits;
     private long _misses;
     private long _bypasses;
-    private long _epoch;
 
     /// <summary>Stopwatch timestamp when the newest heartbeat that came back was sent; 0 until one has (feed mode only).</summary>
     private long _provedAt;
@@ -103,62 +102,74 @@ internal sealed class VerificationCache
     /// <summary>The estimated bytes the entries hold now.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _live);
 
     /// <summary>True when entries may be served now.</summary>
     public bool IsServing => _enabled && (!UsesFeed || Fresh(Stopwatch.GetTimestamp()));
 
     /// <summary>The client named by <paramref name="identifier"/> (numeric ID or alias) with its secrets, from the cache or the store.</summary>
-    public async Task<Outcome<ClientCredentials>> CredentialsAsync(long serviceId, string identifier, CancellationToken ct)
+    public Task<Outcome<ClientCredentials>> CredentialsAsync(long serviceId, string identifier, CancellationToken ct) =>
+        TryHit((serviceId, identifier), out var hit) ? Task.FromResult<Outcome<ClientCredentials>>((ClientCredentials)hit) : ReadCredentialsAsync(serviceId, identifier, ct);
+
+    /// <summary>The service, from the cache or the store.</summary>
+    public Task<StoredService?> ServiceAsync(long serviceId, CancellationToken ct) =>
+        TryHit((serviceId, null), out var hit) ? Task.FromResult<StoredService?>((StoredService)hit) : ReadServiceAsync(serviceId, ct);
+
+    private async Task<Outcome<ClientCredentials>> ReadCredentialsAsync(long serviceId, string identifier, CancellationToken ct)
     {
         Outcome<ClientCredentials> found = default!;
-        await GetAsync((serviceId, identifier), async () =>
+        await MissAsync((serviceId, identifier), async () =>
         {
             found = await _store.FindCredentialsAsync(serviceId, identifier, ct);
             return found.IsOk(out var credentials, out _) ? (credentials, credentials.ClientId, SizeOf(identifier, credentials)) : null;
-        }, v => found = (ClientCredentials)v);
+        });
         return found;
     }
 
-    /// <summary>The service, from the cache or the store.</summary>
-    public async Task<StoredService?> ServiceAsync(long serviceId, CancellationToken ct)
+    private async Task<StoredService?> ReadServiceAsync(long serviceId, CancellationToken ct)
     {
         StoredService? found = null;
-        await GetAsync((serviceId, null), async () =>
+        await MissAsync((serviceId, null), async () =>
         {
             found = await _store.GetServiceAsync(serviceId, ct);
             return found is null ? null : (found, 0L, EntryOverhead + 2 * found.Document.Length);
-        }, v => found = (StoredService)v);
+        });
         return found;
     }
 
     /// <summary>
-    /// The lookup both kinds share: a hit hands the cached value to <paramref name="hit"/>; otherwise
-    /// <paramref name="load"/> reads the store (and hands back what to keep, or null for nothing: an unknown or failed
-    /// read), and the value is kept when the cache is serving and no change was forgotten meanwhile.
+    /// The lookup both kinds share, for tests that bring their own values: a hit hands the cached value to
+    /// <paramref name="hit"/>; otherwise <see cref="MissAsync"/>.
     /// </summary>
     internal async Task GetAsync((long ServiceId, string? Identifier) key, Func<Task<(object Value, long ClientId, int Size)?>> load, Action<object> hit)
     {
         if (TryHit(key, out var value))
         {
-            Interlocked.Increment(ref _hits);
             hit(value);
             return;
         }
 
+        await MissAsync(key, load);
+    }
+
+    /// <summary>
+    /// Not in the cache: <paramref name="load"/> reads the store (and hands back what to keep, or null for nothing: an
+    /// unknown or failed read), and the value is kept when the cache is serving and no change was forgotten meanwhile.
+    /// </summary>
+    private async Task MissAsync((long ServiceId, string? Identifier) key, Func<Task<(object Value, long ClientId, int Size)?>> load)
+    {
         if (!IsServing)
         {
             Interlocked.Increment(ref _bypasses);
-            RekeyMetrics.CacheLookup("bypass");
             await load();
             return;
         }
 
         Interlocked.Increment(ref _misses);
-        var (changes, epoch, serviceEpoch) = Snapshot(key.ServiceId);
+        var (changes, serviceEpoch) = Snapshot(key.ServiceId);
         if (await load() is { } loaded)
         {
-            Keep(key, loaded.Value, loaded.ClientId, loaded.Size, changes, epoch, serviceEpoch);
+            Keep(key, loaded.Value, loaded.ClientId, loaded.Size, changes, serviceEpoch);
         }
     }
 
@@ -255,7 +266,7 @@ internal sealed class VerificationCache
             return false;
         }
 
-        if (now - entry.LoadedAt > _maxAgeTicks || entry.Epoch != Interlocked.Read(ref _epoch) || entry.ServiceEpoch != ServiceEpoch(key.ServiceId))
+        if (now - entry.LoadedAt > _maxAgeTicks || entry.ServiceEpoch != ServiceEpoch(key.ServiceId))
         {
             lock (_gate)
             {
@@ -267,23 +278,22 @@ internal sealed class VerificationCache
 
         entry.Referenced = true;
         value = entry.Value;
-        RekeyMetrics.CacheLookup("hit");
+        Interlocked.Increment(ref _hits);
         return true;
     }
 
-    private (long Changes, long Epoch, long ServiceEpoch) Snapshot(long serviceId)
+    private (long Changes, long ServiceEpoch) Snapshot(long serviceId)
     {
-        RekeyMetrics.CacheLookup("miss");
         lock (_gate)
         {
-            return (_changes, _epoch, _serviceEpochs.GetValueOrDefault(serviceId));
+            return (_changes, _serviceEpochs.GetValueOrDefault(serviceId));
         }
     }
 
     private long ServiceEpoch(long serviceId) => _serviceEpochs.GetValueOrDefault(serviceId);
 
     /// <summary>Keeps what was read, unless a change was forgotten while it was read (it might be older than that change).</summary>
-    private void Keep((long ServiceId, string? Identifier) key, object value, long clientId, int size, long changes, long epoch, long serviceEpoch)
+    private void Keep((long ServiceId, string? Identifier) key, object value, long clientId, int size, long changes, long serviceEpoch)
     {
         lock (_gate)
         {
@@ -292,7 +302,7 @@ internal sealed class VerificationCache
                 return;
             }
 
-            var entry = new Entry(key, value, clientId, size, Stopwatch.GetTimestamp(), epoch, serviceEpoch);
+            var entry = new Entry(key, value, clientId, size, Stopwatch.GetTimestamp(), serviceEpoch);
             if (_entries.TryGetValue(key, out var old))
             {
                 Drop(old);
@@ -365,9 +375,9 @@ internal sealed class VerificationCache
         }
     }
 
+    /// <summary>Drops every entry (under <c>_gate</c>, with <c>_changes</c> advanced: nothing read before is kept after).</summary>
     private void ForgetEverything()
     {
-        Interlocked.Increment(ref _epoch);
         foreach (var entry in _entries.Values)
         {
             Drop(entry);
@@ -393,7 +403,7 @@ internal sealed class VerificationCache
         return size;
     }
 
-    private sealed class Entry((long ServiceId, string? Identifier) key, object value, long clientId, int size, long loadedAt, long epoch, long serviceEpoch)
+    private sealed class Entry((long ServiceId, string? Identifier) key, object value, long clientId, int size, long loadedAt, long serviceEpoch)
     {
         public (long ServiceId, string? Identifier) Key { get; } = key;
 
@@ -405,8 +415,6 @@ internal sealed class VerificationCache
         public int Size { get; } = size;
 
         public long LoadedAt { get; } = loadedAt;
-
-        public long Epoch { get; } = epoch;
 
         public long ServiceEpoch { get; } = serviceEpoch;
 

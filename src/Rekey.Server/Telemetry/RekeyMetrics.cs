@@ -48,22 +48,19 @@ internal static class RekeyMetrics
     private static readonly Counter<long> Registrations = Meter.CreateCounter<long>("rekey.registrations", "{request}",
         "Requests at the RFC 7591 registration endpoint by outcome: created, invalid_metadata, invalid_token, closed, rate_limited.");
 
-    private static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>("rekey.cache.lookups", "{lookup}",
-        "Lookups of the verification cache by outcome: hit, miss (read from the store and kept), bypass (the cache was not serving: read from the store).");
-
-    /// <summary>One lookup of the verification cache (a service or a client) and how it was answered.</summary>
-    public static void CacheLookup(string outcome)
-    {
-        if (CacheLookups.Enabled)
-        {
-            CacheLookups.Add(1, new KeyValuePair<string, object?>("rekey.outcome", outcome));
-        }
-    }
-
-    /// <summary>The cache's size gauges (one cache per process; a later one, in tests, replaces the observed one).</summary>
+    /// <summary>The cache the instruments below observe (one per process; a later one, in tests, replaces it).</summary>
     public static void ObserveCache(Storage.VerificationCache cache) => s_cache = new WeakReference<Storage.VerificationCache>(cache);
 
     private static WeakReference<Storage.VerificationCache>? s_cache;
+
+    /// <summary>Read from the cache's own counts when collected: a lookup counts once, not once more for the metric.</summary>
+    private static readonly ObservableCounter<long> CacheLookups = Meter.CreateObservableCounter("rekey.cache.lookups",
+        () => s_cache is { } w && w.TryGetTarget(out var c) && c.Lookups is var (hits, misses, bypasses)
+            ? [Outcome(hits, "hit"), Outcome(misses, "miss"), Outcome(bypasses, "bypass")]
+            : Array.Empty<Measurement<long>>(), "{lookup}",
+        "Lookups of the verification cache by outcome: hit, miss (read from the store and kept), bypass (the cache was not serving: read from the store).");
+
+    private static Measurement<long> Outcome(long value, string outcome) => new(value, new KeyValuePair<string, object?>("rekey.outcome", outcome));
 
     private static readonly ObservableGauge<long> CacheBytes = Meter.CreateObservableGauge("rekey.cache.bytes",
         () => s_cache is { } w && w.TryGetTarget(out var c) ? [new Measurement<long>(c.Bytes)] : Array.Empty<Measurement<long>>(), "By",

@@ -88,6 +88,7 @@ public sealed class ObservabilityDocumentTests
     private static string TypeOf(Instrument instrument) => instrument.GetType().Name.Split('`')[0] switch
     {
         "ObservableGauge" => "gauge",
+        "ObservableCounter" => "counter", // exported as any counter is (Prometheus: _total); only when it is read differs
         var other => other.ToLowerInvariant(),
     };
 
