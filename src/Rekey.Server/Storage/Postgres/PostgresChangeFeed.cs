@@ -42,10 +42,7 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
-    /// <summary>This node's heartbeat channel: no other node listens on it.</summary>
-    private readonly string _heartbeats = "rekey_heartbeat_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-
-    /// <summary>This node's name in the failures it tells, so that it does not count its own twice.</summary>
+    /// <summary>This node's name: in the failures it tells (so that it does not count its own twice), and in its heartbeat channel.</summary>
     private readonly string _node = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _failures = new();
@@ -54,15 +51,12 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
     /// <summary>The longest caller a shared failure may name (an IPv6 address with its scope, "api-token N", "organisation@…").</summary>
     private const int MaxCaller = 100;
 
-    /// <summary>The listening session's database process and this connection's heartbeat nonce (the feed's thread only).</summary>
-    private int _listener;
+    /// <summary>This connection's heartbeat nonce, and when its newest heartbeat that came back was sent (the feed's thread only).</summary>
     private string _nonce = "";
+    private long _lastProof;
 
     /// <summary>A notification that could not be handled: the connection is replaced.</summary>
     private volatile Exception? _fault;
-    private readonly Dictionary<long, long> _sent = [];
-    private readonly Lock _sentGate = new();
-    private long _sequence;
 
     /// <summary>A heartbeat came back since the connection was opened (the feed's thread only).</summary>
     private bool _current;
@@ -72,8 +66,14 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
 
     private int _connections;
 
-    /// <summary>The database's process serving the feed's connection now, if any (<c>pg_stat_activity.pid</c>).</summary>
+    /// <summary>
+    /// The database's process serving the feed's connection now, if any (<c>pg_stat_activity.pid</c>): the one that
+    /// listens, and the only one whose heartbeats prove anything.
+    /// </summary>
     public int? BackendPid { get; private set; }
+
+    /// <summary>This node's heartbeat channel: no other node listens on it.</summary>
+    private string Heartbeats => "rekey_heartbeat_" + _node;
 
     /// <summary>
     /// Runs on a thread of its own, with blocking calls: under a saturated thread pool a heartbeat's continuation could wait
@@ -161,9 +161,10 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         // The feed's own statements (heartbeats, failures) need no durability, and every notifying COMMIT holds
         // PostgreSQL's notification lock through its WAL flush: without the flush it is held for less. The backend's own
         // process ID (not the proxy's, behind one) is what its heartbeats must come from.
-        using (var listen = new NpgsqlCommand($"SET synchronous_commit = off; LISTEN {Channel}; LISTEN {FailureChannel}; LISTEN {_heartbeats}; SELECT pg_backend_pid()", connection))
+        int listener;
+        using (var listen = new NpgsqlCommand($"SET synchronous_commit = off; LISTEN {Channel}; LISTEN {FailureChannel}; LISTEN {Heartbeats}; SELECT pg_backend_pid()", connection))
         {
-            _listener = Convert.ToInt32(listen.ExecuteScalar(), CultureInfo.InvariantCulture);
+            listener = Convert.ToInt32(listen.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
         _nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
@@ -173,30 +174,21 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
         // cache starts empty (anything missed while no connection listened is forgotten) and serves once a heartbeat
         // sent from now on comes back.
         cache.FeedRestarted();
-        lock (_sentGate)
-        {
-            _sent.Clear();
-        }
-
         _current = false;
-        BackendPid = _listener;
+        _lastProof = Stopwatch.GetTimestamp();
+        BackendPid = listener;
         Interlocked.Increment(ref _connections);
         Log.ChangeFeedListening(logger, Channel);
         using var heartbeat = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection);
-        heartbeat.Parameters.AddWithValue("channel", _heartbeats);
+        heartbeat.Parameters.AddWithValue("channel", Heartbeats);
         var payload = heartbeat.Parameters.AddWithValue("payload", "");
         var interval = (long)(VerificationCache.HeartbeatInterval.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var sequence = ++_sequence;
+            // The heartbeat carries the moment it was sent (this process's clock), under the connection's nonce.
             var sentAt = Stopwatch.GetTimestamp();
-            lock (_sentGate)
-            {
-                _sent[sequence] = sentAt;
-            }
-
-            payload.Value = _nonce + ":" + sequence.ToString(CultureInfo.InvariantCulture);
+            payload.Value = _nonce + ":" + sentAt.ToString(CultureInfo.InvariantCulture);
             heartbeat.ExecuteNonQuery();
             CheckHealth(sentAt);
 
@@ -224,15 +216,9 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
             throw new InvalidOperationException("a notification could not be handled: " + fault.Message, fault);
         }
 
-        long oldest;
-        lock (_sentGate)
+        if (Stopwatch.GetElapsedTime(_lastProof, now) > 2 * cache.Staleness + VerificationCache.HeartbeatInterval)
         {
-            oldest = _sent.Count == 0 ? now : _sent.Values.Min();
-        }
-
-        if (Stopwatch.GetElapsedTime(oldest, now) > 2 * cache.Staleness + VerificationCache.HeartbeatInterval)
-        {
-            throw new TimeoutException($"no heartbeat came back for {Stopwatch.GetElapsedTime(oldest, now).TotalMilliseconds:0} ms");
+            throw new TimeoutException($"no heartbeat came back for {Stopwatch.GetElapsedTime(_lastProof, now).TotalMilliseconds:0} ms");
         }
     }
 
@@ -293,34 +279,20 @@ internal sealed class PostgresChangeFeed(IRekeyStore store, VerificationCache ca
             return;
         }
 
-        if (channel == _heartbeats)
+        if (channel == Heartbeats)
         {
             // Only this session's own heartbeats prove anything: sent by the backend that listens (behind a proxy that
             // lends sessions out, they would not be), carrying this connection's nonce.
-            if (sender != _listener)
+            if (sender != BackendPid)
             {
                 throw new InvalidOperationException(
-                    $"a heartbeat came from database process {sender}, not from the listening one ({_listener}): is the feed behind a transaction-pooling proxy? (Rekey:Cache:FeedConnectionString)");
+                    $"a heartbeat came from database process {sender}, not from the listening one ({BackendPid}): is the feed behind a transaction-pooling proxy? (Rekey:Cache:FeedConnectionString)");
             }
 
-            if (payload.Split(':') is [var nonce, var number] && nonce == _nonce
-                && long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            if (payload.Split(':') is [var nonce, var sent] && nonce == _nonce
+                && long.TryParse(sent, NumberStyles.None, CultureInfo.InvariantCulture, out var sentAt))
             {
-                long sentAt;
-                lock (_sentGate)
-                {
-                    if (!_sent.Remove(sequence, out sentAt))
-                    {
-                        return;
-                    }
-
-                    // Older heartbeats that never came back will not: their moment is covered by this one.
-                    foreach (var older in _sent.Keys.Where(k => k < sequence).ToList())
-                    {
-                        _sent.Remove(older);
-                    }
-                }
-
+                _lastProof = sentAt;
                 cache.FeedProved(sentAt);
                 if (!_current)
                 {
